@@ -1,0 +1,79 @@
+"""The channel adapter contract.
+
+An adapter knows one provider's protocol and nothing else: it verifies and
+parses raw webhook requests into ``InboundMessage``s, optionally runs a
+long-lived receiver (SMTP server, long polling), and sends one
+``OutboundMessage``. Limits are declared as data in ``Capabilities``; text
+splitting, photo fallbacks, retries and rate limiting live once in the core.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from bot.models import DeliveryUpdate, InboundMessage, OutboundMessage, RawRequest, WebhookResult
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can carry, as data the core reads."""
+
+    max_text_length: int = 4096
+    supports_photo: bool = False
+    max_photo_bytes: int = 10 * 1024 * 1024
+    photo_caption_max: int = 1024
+    # Outbound budget for the whole channel and for one recipient, per second.
+    rate_per_second: float = 30.0
+    burst: int = 30
+    per_recipient_per_second: float = 1.0
+    per_recipient_burst: int = 3
+    # Counts text length the channel's way (e.g. SMS segments, X weighting).
+    public: bool = False  # a public channel never carries personal details
+
+
+class IntakeSink(Protocol):
+    """What a long-running receiver talks to (the core implements it)."""
+
+    async def submit(self, messages: list[InboundMessage]) -> list[object]:
+        """Hand messages to intake; returns only once they are durable."""
+
+    async def record_delivery(self, updates: list[DeliveryUpdate]) -> None:
+        """Record delivery receipts / bounces for messages we sent."""
+
+    async def get_state(self, key: str) -> str | None:
+        """Read a persisted receiver value (poll offset, since_id...)."""
+
+    async def set_state(self, key: str, value: str) -> None:
+        """Persist a receiver value durably."""
+
+
+class ChannelAdapter:
+    """Base class: override what the channel supports."""
+
+    name: ClassVar[str] = ""
+    capabilities: Capabilities = Capabilities()
+
+    async def start(self) -> None:
+        """Open clients. Called once inside the running loop."""
+
+    async def stop(self) -> None:
+        """Close clients and stop receivers."""
+
+    async def handle_webhook(self, request: RawRequest) -> WebhookResult:
+        """Verify and parse one webhook request. Raise WebhookRejected for 4xx."""
+        return WebhookResult(status=404, reason="this channel takes no webhooks")
+
+    async def run_receiver(self, sink: IntakeSink) -> None:
+        """Run a long-lived receiver (polling, SMTP) until cancelled."""
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Send one message (already split to fit) and return the provider's id."""
+        raise NotImplementedError
+
+    def text_length(self, text: str) -> int:
+        """Length of ``text`` as the channel counts it."""
+        return len(text)
+
+    def health(self) -> dict[str, object]:
+        """Channel state for /healthz."""
+        return {"state": "ok"}
