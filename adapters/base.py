@@ -27,8 +27,9 @@ class Capabilities:
     burst: int = 30
     per_recipient_per_second: float = 1.0
     per_recipient_burst: int = 3
-    # Counts text length the channel's way (e.g. SMS segments, X weighting).
-    public: bool = False  # a public channel never carries personal details
+    # True: a long text becomes several messages (Telegram). False: it is
+    # shortened and ends with the tracking-page link (SMS, X).
+    split_long_text: bool = True
 
 
 class IntakeSink(Protocol):
@@ -70,9 +71,17 @@ class ChannelAdapter:
         """Send one message (already split to fit) and return the provider's id."""
         raise NotImplementedError
 
-    def text_length(self, text: str) -> int:
-        """Length of ``text`` as the channel counts it."""
-        return len(text)
+    def prepare_text(self, text: str) -> str:
+        """Adapt text to the channel before fitting (e.g. GSM-7 friendly quotes)."""
+        return text
+
+    def text_fits(self, text: str) -> bool:
+        """Whether ``text`` fits in one message as the channel counts length."""
+        return len(text) <= self.capabilities.max_text_length
+
+    def channels(self) -> tuple[str, ...]:
+        """Channel names this adapter serves (one adapter may serve SMS and WhatsApp)."""
+        return (self.name,)
 
     def health(self) -> dict[str, object]:
         """Channel state for /healthz."""
