@@ -71,13 +71,17 @@ class ChannelAdapter:
         """Send one message (already split to fit) and return the provider's id."""
         raise NotImplementedError
 
-    def prepare_text(self, text: str) -> str:
+    def capabilities_for(self, channel: str) -> Capabilities:
+        """Capabilities of one served channel (SMS and WhatsApp differ)."""
+        return self.capabilities
+
+    def prepare_text(self, text: str, channel: str) -> str:
         """Adapt text to the channel before fitting (e.g. GSM-7 friendly quotes)."""
         return text
 
-    def text_fits(self, text: str) -> bool:
+    def text_fits(self, text: str, channel: str) -> bool:
         """Whether ``text`` fits in one message as the channel counts length."""
-        return len(text) <= self.capabilities.max_text_length
+        return len(text) <= self.capabilities_for(channel).max_text_length
 
     def channels(self) -> tuple[str, ...]:
         """Channel names this adapter serves (one adapter may serve SMS and WhatsApp)."""
