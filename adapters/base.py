@@ -87,6 +87,10 @@ class ChannelAdapter:
         """Channel names this adapter serves (one adapter may serve SMS and WhatsApp)."""
         return (self.name,)
 
+    def can_reach(self, channel: str, recipient: str) -> bool:
+        """False when messages to this recipient can never be delivered (no callback URL...)."""
+        return True
+
     def health(self) -> dict[str, object]:
         """Channel state for /healthz."""
         return {"state": "ok"}

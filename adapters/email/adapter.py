@@ -1,0 +1,109 @@
+"""``EmailAdapter``: the email channel seen by the core."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, ClassVar
+
+from adapters.base import Capabilities, ChannelAdapter, IntakeSink
+from adapters.email.sender import Transport, build_email, make_transport, message_id_of
+from adapters.email.server import SmtpServer, SmtpStats
+from adapters.email.settings import EmailSettings
+from adapters.errors import PermanentError, TransientError
+from bot.models import OutboundMessage
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class EmailAdapter(ChannelAdapter):
+    """Inbound through our own SMTP server, outbound through a relay or a Maildir."""
+
+    name: ClassVar[str] = "email"
+    capabilities = Capabilities(
+        max_text_length=100_000,
+        supports_photo=True,
+        max_photo_bytes=10 * 1024 * 1024,
+        photo_caption_max=100_000,  # the photo is an attachment of the whole mail
+        rate_per_second=2.0,
+        burst=10,
+        per_recipient_per_second=0.2,
+        per_recipient_burst=3,
+        split_long_text=True,
+    )
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock or _utcnow
+        self._transport = transport or make_transport(settings)
+        self._stats = SmtpStats()
+        self._server: SmtpServer | None = None
+        self._server_ready = asyncio.Event()
+
+    async def run_receiver(self, sink: IntakeSink) -> None:
+        """Serve SMTP in this loop until cancelled; mail is acknowledged only once the sink stored it."""
+        server = SmtpServer(self.settings, sink, stats=self._stats)
+        self._server = server
+        self._server_ready.set()
+        await server.serve_forever()
+
+    async def wait_listening(self) -> tuple[str, int]:
+        """The bound (host, port) once ``run_receiver`` listens (useful with port 0)."""
+        await self._server_ready.wait()
+        assert self._server is not None
+        await self._server.listening.wait()
+        assert self._server.address is not None
+        return self._server.address
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Mail one reply; returns its Message-ID without angle brackets."""
+        if message.recipient.strip().lower() in self.settings.addresses:
+            raise PermanentError("refusing to mail one of our own addresses (mail loop)")
+        media = await self._read_media(message.media_path) if message.media_path else None
+        mail = build_email(message, self.settings, now=self._clock(), media=media)
+        await self._transport.deliver(mail)
+        message_id = message_id_of(mail)
+        log.info("email: sent message %s (outbox id %s) via %s", message_id, message.id, self._transport.describe())
+        return message_id
+
+    @staticmethod
+    async def _read_media(path: str) -> bytes:
+        try:
+            return await asyncio.to_thread(Path(path).read_bytes)
+        except FileNotFoundError as exc:
+            raise PermanentError("proof photo file is missing") from exc
+        except OSError as exc:
+            raise TransientError(f"cannot read proof photo: {type(exc).__name__}") from exc
+
+    def health(self) -> dict[str, object]:
+        server = self._server
+        state = server.state if server else "not started"
+        info: dict[str, object] = {
+            "state": "ok" if state == "listening" else state,
+            "smtp": state,
+            "outbound": self._transport.describe(),
+            "stats": dict(vars(self._stats)),
+        }
+        if server and state == "listening" and server.address:
+            info["listening"] = f"{server.address[0]}:{server.address[1]}"
+        else:
+            info["listening"] = None
+            info["configured"] = f"{self.settings.listen_host}:{self.settings.listen_port}"
+        if server and server.error:
+            info["error"] = server.error
+        return info

@@ -1,0 +1,214 @@
+"""Outbound mail: build the reply, then hand it to a relay (aiosmtplib) or a local Maildir.
+
+Error mapping for the relay (the dispatcher retries on the type alone):
+
+* connection problems, timeouts, any 4xx, failed AUTH (a configuration
+  problem that will be fixed; do not fail every queued reply) -> TransientError
+* 550/551/553 with "5.1.x" or "user unknown"/"does not exist" -> RecipientBlocked
+  (the mailbox does not exist: the core marks the reporter unreachable)
+* any other 5xx -> PermanentError
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import mailbox
+import re
+import ssl
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from adapters.email.parse import clean_subject
+from adapters.email.settings import EmailSettings, RelaySettings
+from adapters.errors import PermanentError, RecipientBlocked, SendError, TransientError
+from bot.media import EXTENSIONS, sniff_image_type
+from bot.models import OutboundMessage
+
+log = logging.getLogger(__name__)
+
+MAX_REFERENCES = 20  # keep the References header short on very long threads
+
+
+def build_email(
+    message: OutboundMessage,
+    settings: EmailSettings,
+    *,
+    now: datetime,
+    media: bytes | None = None,
+) -> EmailMessage:
+    """The ``EmailMessage`` for one outbound message. Raises PermanentError on a bad recipient."""
+    recipient = _recipient(message.recipient)
+    context = message.reply_context or {}
+    in_reply_to = _bare(context.get("message_id"))
+    references = [_bare(r) for r in context.get("references") or [] if _bare(r)]
+    if in_reply_to:
+        references.append(in_reply_to)
+    references = list(dict.fromkeys(references))[-MAX_REFERENCES:]
+
+    mail = EmailMessage()
+    mail["From"] = Address(display_name=settings.from_name, addr_spec=settings.from_address)
+    mail["To"] = recipient
+    mail["Subject"] = build_subject(message, settings.tracking_prefix)
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = make_msgid(idstring="aduan", domain=settings.msgid_domain)
+    if in_reply_to:
+        mail["In-Reply-To"] = f"<{in_reply_to}>"
+    if references:
+        mail["References"] = " ".join(f"<{r}>" for r in references)
+    # RFC 3834: a reply to a message is auto-replied; a later status notice is auto-generated.
+    mail["Auto-Submitted"] = "auto-replied" if in_reply_to else "auto-generated"
+    mail["X-Auto-Response-Suppress"] = "All"  # asks Exchange not to send us out-of-office replies
+    mail["X-Aduan-Loop"] = settings.loop_value
+    if message.tracking_id:
+        mail["X-Aduan-Tracking-Id"] = message.tracking_id
+    mail.set_content(message.text, subtype="plain", charset="utf-8")
+    if media is not None:
+        ctype = message.media_content_type or sniff_image_type(media) or "application/octet-stream"
+        maintype, _, subtype = ctype.partition("/")
+        mail.add_attachment(
+            media, maintype=maintype, subtype=subtype or "octet-stream", filename=_media_name(message, ctype)
+        )
+    return mail
+
+
+def build_subject(message: OutboundMessage, prefix: str = "JKT") -> str:
+    """``[<tracking id>] <subject>``: the payload's subject, "Re: <original>", or "Laporan <id>"."""
+    tracking_id = message.tracking_id
+    subject = str(message.payload.get("subject") or "").strip()
+    original = str((message.reply_context or {}).get("subject") or "").strip()
+    if not subject and original:
+        cleaned, _tag = clean_subject(original, prefix)
+        subject = f"Re: {cleaned}" if cleaned else ""
+    if not subject:
+        subject = f"Laporan {tracking_id}" if tracking_id else "Laporan"
+    if tracking_id and f"[{tracking_id}]" not in subject:
+        subject = f"[{tracking_id}] {subject}"
+    return re.sub(r"[\r\n]+", " ", subject)
+
+
+def message_id_of(mail: EmailMessage) -> str:
+    """The Message-ID without angle brackets: what ``send`` returns and inbound thread_refs use."""
+    return _bare(str(mail["Message-ID"])) or ""
+
+
+def _bare(value: object) -> str:
+    return str(value or "").strip().lstrip("<").rstrip(">").strip()
+
+
+def _recipient(value: str) -> str:
+    address = (value or "").strip()
+    if not re.fullmatch(r"[^\s@<>,;\"]+@[^\s@<>,;\"]+\.[^\s@<>,;\"]+", address):
+        raise PermanentError("not a valid email address")
+    try:
+        return str(Address(addr_spec=address))
+    except (ValueError, IndexError) as exc:
+        raise PermanentError("not a valid email address") from exc
+
+
+def _media_name(message: OutboundMessage, ctype: str) -> str:
+    ext = EXTENSIONS.get(ctype) or Path(message.media_path or "").suffix or ".bin"
+    return f"foto-{message.tracking_id}{ext}" if message.tracking_id else f"foto{ext}"
+
+
+class Transport(Protocol):
+    """Where a built mail goes."""
+
+    def describe(self) -> str: ...
+
+    async def deliver(self, mail: EmailMessage) -> None: ...
+
+
+class MaildirTransport:
+    """Writes each mail into a local Maildir (``new/``), for a setup without a relay."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def describe(self) -> str:
+        return f"maildir:{self.path}"
+
+    def _add(self, data: bytes) -> None:
+        box = mailbox.Maildir(str(self.path), create=True)
+        box.add(data)
+
+    async def deliver(self, mail: EmailMessage) -> None:
+        try:
+            await asyncio.to_thread(self._add, mail.as_bytes())
+        except OSError as exc:
+            raise TransientError(f"cannot write to Maildir: {type(exc).__name__}") from exc
+
+
+class RelayTransport:
+    """Sends through an SMTP relay with aiosmtplib (STARTTLS, implicit TLS or plain)."""
+
+    def __init__(self, relay: RelaySettings, *, sender: str) -> None:
+        self.relay = relay
+        self.sender = sender  # MAIL FROM: ours (not <>), so bounces come back to us
+
+    def describe(self) -> str:
+        return f"relay:{self.relay.host}:{self.relay.port}"
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if self.relay.ca_file is None:
+            return None
+        return ssl.create_default_context(cafile=str(self.relay.ca_file))
+
+    async def deliver(self, mail: EmailMessage) -> None:
+        r = self.relay
+        try:
+            await aiosmtplib.send(
+                mail,
+                sender=self.sender,
+                hostname=r.host,
+                port=r.port,
+                username=r.username,
+                password=r.password.get_secret_value() if r.password else None,
+                use_tls=r.security == "tls",
+                start_tls=r.security == "starttls",
+                validate_certs=r.validate_certs,
+                tls_context=self._tls_context(),
+                timeout=r.timeout_seconds,
+            )
+        except SendError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error
+            raise map_smtp_error(exc) from exc
+
+
+_USER_UNKNOWN = re.compile(r"\b5\.1\.\d+\b|user unknown|unknown user|no such user|does not exist|mailbox unavailable|invalid recipient", re.I)
+
+
+def map_smtp_error(exc: BaseException) -> SendError:
+    """Typed send error for an aiosmtplib / socket failure (see module docstring)."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        return map_smtp_error(exc.recipients[0])
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        log.error("email: the relay refused our login (code %s); check relay username/password", exc.code)
+        return TransientError(f"relay authentication failed ({exc.code})")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        code, text = exc.code, _one_line(exc.message)
+        if 400 <= code < 500 or code < 200:
+            return TransientError(f"relay answered {code}: {text}")
+        if isinstance(exc, aiosmtplib.SMTPRecipientRefused) and code in (550, 551, 553) and _USER_UNKNOWN.search(text):
+            return RecipientBlocked(f"recipient refused {code}: {text}")
+        return PermanentError(f"relay answered {code}: {text}")
+    if isinstance(exc, (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)):
+        return TransientError(f"relay unavailable: {type(exc).__name__}")
+    return TransientError(f"relay error: {type(exc).__name__}")
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()[:300]
+
+
+def make_transport(settings: EmailSettings) -> Transport:
+    """Relay when one is configured, else the local Maildir."""
+    if settings.relay is not None:
+        return RelayTransport(settings.relay, sender=settings.from_address)
+    return MaildirTransport(settings.maildir_path)

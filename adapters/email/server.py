@@ -1,0 +1,209 @@
+"""The inbound SMTP server: aiosmtpd protocol instances in the gateway's own loop.
+
+A mail is answered 250 only after ``sink.submit`` (or ``sink.record_delivery``
+for bounces) returned, i.e. once it is durable; a failing sink answers 451 so
+the sending MTA retries and no mail is lost.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from adapters.base import IntakeSink
+from adapters.email.parse import ParseOutcome, ParserConfig, parse_email
+from adapters.email.settings import EmailSettings
+
+log = logging.getLogger(__name__)
+
+TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
+
+
+@dataclass
+class SmtpStats:
+    """Counters for /healthz."""
+
+    accepted: int = 0
+    delivery_reports: int = 0
+    dropped: int = 0
+    refused: int = 0
+    temp_failed: int = 0
+    rcpt_rejected: int = 0
+
+
+class IntakeHandler:
+    """aiosmtpd handler: checks recipients, parses DATA and hands it to the sink."""
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        sink: IntakeSink,
+        *,
+        parse: Callable[..., ParseOutcome] = parse_email,
+        stats: SmtpStats | None = None,
+    ) -> None:
+        self._accepted = set(settings.addresses)
+        self._sink = sink
+        self._config = ParserConfig.from_settings(settings)
+        self._parse = parse
+        self.stats = stats or SmtpStats()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.strip().lower() not in self._accepted:
+            self.stats.rcpt_rejected += 1
+            return "550 5.1.1 Recipient address rejected: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        try:
+            # Parsing a 25 MB mail takes a while: keep the loop responsive.
+            outcome = await asyncio.to_thread(
+                self._parse, raw, self._config, envelope_from=envelope.mail_from, envelope_to=list(envelope.rcpt_tos)
+            )
+        except Exception:
+            log.exception("email: parsing failed unexpectedly; answering 451 so the sender retries")
+            self.stats.temp_failed += 1
+            return TEMPFAIL
+        if outcome.kind == "refused":
+            self.stats.refused += 1
+            log.info("email: refused mail from %s: %s", envelope.mail_from, outcome.smtp_reply)
+            return outcome.smtp_reply or "554 5.6.0 Message refused"
+        try:
+            if outcome.updates:
+                await self._sink.record_delivery(outcome.updates)
+            if outcome.message is not None:
+                await self._sink.submit([outcome.message])
+        except Exception:
+            log.exception("email: intake failed; answering 451 so the sender retries")
+            self.stats.temp_failed += 1
+            return TEMPFAIL
+        if outcome.kind == "delivery":
+            self.stats.delivery_reports += 1
+        elif outcome.kind == "dropped":
+            self.stats.dropped += 1
+            log.info("email: accepted but not handed to intake: %s", outcome.reason)
+        else:
+            self.stats.accepted += 1
+        return "250 2.0.0 OK: message accepted"
+
+    async def handle_exception(self, error: Exception) -> str:
+        # aiosmtpd's default answer is "500 Error: (Type) text": a permanent
+        # failure that would bounce the mail and leak internals.
+        log.error("email: SMTP session error %s", type(error).__name__)
+        self.stats.temp_failed += 1
+        return TEMPFAIL
+
+
+def make_authenticator(settings: EmailSettings) -> Callable[..., AuthResult]:
+    """An aiosmtpd authenticator over ``settings.auth_users``; logs names, never passwords."""
+    users = {u.username: u for u in settings.auth_users}
+
+    def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        username = auth_data.login.decode("utf-8", "replace")
+        user = users.get(username)
+        ok = bool(user and user.check(auth_data.password))
+        log.info("email: SMTP AUTH %s for user %r", "succeeded" if ok else "failed", username)
+        return AuthResult(success=ok, handled=False, auth_data=username if ok else None)
+
+    return authenticate
+
+
+def make_tls_context(settings: EmailSettings) -> ssl.SSLContext | None:
+    """Server-side context for STARTTLS, or None when no certificate is configured."""
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(settings.tls_cert_file), str(settings.tls_key_file))
+    return context
+
+
+class SmtpServer:
+    """Runs aiosmtpd in the current loop until cancelled; retries a failed bind."""
+
+    def __init__(self, settings: EmailSettings, sink: IntakeSink, *, stats: SmtpStats | None = None) -> None:
+        self.settings = settings
+        self.stats = stats or SmtpStats()
+        self.handler = IntakeHandler(settings, sink, stats=self.stats)
+        self.state = "starting"
+        self.address: tuple[str, int] | None = None
+        self.error: str | None = None
+        self.listening = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+
+    def _protocol(self, loop: asyncio.AbstractEventLoop, tls: ssl.SSLContext | None) -> SMTP:
+        s = self.settings
+        smtp = SMTP(
+            self.handler,
+            hostname=s.server_hostname,
+            data_size_limit=s.max_message_bytes,
+            enable_SMTPUTF8=True,
+            tls_context=tls,
+            require_starttls=s.require_starttls,
+            authenticator=make_authenticator(s) if s.auth_users else None,
+            auth_required=s.auth_required,
+            auth_require_tls=s.auth_require_tls,
+            timeout=s.session_timeout_seconds,
+            loop=loop,
+        )
+        self._sessions.add(smtp)
+        return smtp
+
+    async def _start(self) -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        tls = make_tls_context(self.settings)
+        server = await loop.create_server(
+            lambda: self._protocol(loop, tls), self.settings.listen_host, self.settings.listen_port
+        )
+        sockname = server.sockets[0].getsockname()
+        self.address = (sockname[0], sockname[1])
+        return server
+
+    async def serve_forever(self) -> None:
+        """Listen until cancelled, then close the listener and open sessions."""
+        try:
+            while self._server is None:
+                try:
+                    self._server = await self._start()
+                except (OSError, ssl.SSLError, ValueError) as exc:
+                    # Port taken or certificate unreadable: stay alive, show it in
+                    # health, and try again (the certificate may be provisioned later).
+                    self.state, self.error = "error", f"{type(exc).__name__}: {exc}"
+                    log.error("email: cannot listen on %s:%s (%s); retrying in %ss",
+                              self.settings.listen_host, self.settings.listen_port, self.error,
+                              self.settings.bind_retry_seconds)
+                    await asyncio.sleep(self.settings.bind_retry_seconds)
+            self.state, self.error = "listening", None
+            self.listening.set()
+            log.info("email: SMTP server listening on %s:%s", *self.address)  # type: ignore[misc]
+            await asyncio.Future()  # until cancelled
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        server, self._server = self._server, None
+        self.state = "stopped"
+        self.listening.clear()
+        if server is None:
+            return
+        server.close()
+        for session in list(self._sessions):
+            # Python 3.12+ wait_closed() waits for open connections: end them.
+            if session.transport is not None:
+                session.transport.close()
+        try:
+            await asyncio.wait_for(server.wait_closed(), 5)
+        except asyncio.TimeoutError:
+            log.warning("email: SMTP sessions still open at shutdown")

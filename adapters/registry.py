@@ -1,0 +1,51 @@
+"""The adapter registry: channel name -> adapter, plus webhook routing."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from adapters.base import ChannelAdapter
+
+
+class UnknownChannel(KeyError):
+    pass
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._by_channel: dict[str, ChannelAdapter] = {}
+        self._adapters: list[ChannelAdapter] = []
+        self._webhooks: dict[str, ChannelAdapter] = {}
+
+    def register(self, adapter: ChannelAdapter, webhook_paths: Iterable[str] = ()) -> None:
+        for ch in adapter.channels():
+            if ch in self._by_channel:
+                raise ValueError(f"channel {ch!r} registered twice")
+            self._by_channel[ch] = adapter
+        for path in webhook_paths:
+            self._webhooks[path] = adapter
+        self._adapters.append(adapter)
+
+    def adapter_for(self, channel: str) -> ChannelAdapter:
+        try:
+            return self._by_channel[channel]
+        except KeyError:
+            raise UnknownChannel(channel) from None
+
+    def webhook_adapter(self, path: str) -> ChannelAdapter | None:
+        return self._webhooks.get(path)
+
+    def webhook_paths(self) -> list[str]:
+        return list(self._webhooks)
+
+    def channels(self) -> list[str]:
+        return list(self._by_channel)
+
+    def adapters(self) -> list[ChannelAdapter]:
+        return list(self._adapters)
+
+    def reachable(self, channel: str, recipient: str) -> bool:
+        """Whether a message to ``recipient`` on ``channel`` can ever be delivered."""
+        adapter = self._by_channel.get(channel)
+        if adapter is None:
+            return True  # keep it queued: the channel may be enabled later
+        return adapter.can_reach(channel, recipient)

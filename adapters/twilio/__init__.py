@@ -1,0 +1,7 @@
+"""Twilio adapter: SMS 1708 / 08111272206 and WhatsApp (channels "sms" and "whatsapp")."""
+from __future__ import annotations
+
+from adapters.twilio.adapter import TwilioAdapter
+from adapters.twilio.settings import TwilioNumber, TwilioSettings
+
+__all__ = ["TwilioAdapter", "TwilioNumber", "TwilioSettings"]

@@ -1,0 +1,265 @@
+"""Configuration: ``config.yaml`` validated with pydantic at start-up.
+
+Secrets come from the environment as ``${VAR}`` (or ``${VAR:-default}``) and
+are typed ``SecretStr`` so they never print. A bad config exits non-zero with
+the offending key named, before anything serves.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = "config.yaml"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """A config problem, with the key path and what is wrong."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstanceConfig(Strict):
+    name: str = "Aduan"
+    tracking_prefix: str = Field(default="JKT", pattern=r"^[A-Z]{2,5}$")
+    default_language: Literal["id", "en"] = "id"
+    public_base_url: str = "http://127.0.0.1:8080"
+    timezone: str = "Asia/Jakarta"
+
+
+class HttpConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    max_upload_bytes: int = Field(default=12 * 1_048_576, gt=0)
+    # Paths that take uploads get max_upload_bytes; everything else max_body_bytes.
+    upload_paths: list[str] = ["/api/v1/reports", "/lapor", "/webhooks/twilio"]
+
+
+class DatabaseConfig(Strict):
+    url: str = "sqlite:///var/aduan.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: str) -> str:
+        if not (v.startswith("sqlite") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("use sqlite:///path or postgresql+asyncpg://user@host/db")
+        return v
+
+
+class MediaConfig(Strict):
+    dir: str = "var/media"
+    max_bytes: int = Field(default=10 * 1_048_576, gt=0)
+
+
+class IntakeConfig(Strict):
+    thread_window_minutes: float = Field(default=120, ge=0)
+    reopen_window_days: float = Field(default=7, ge=0)
+    location_window_minutes: float = Field(default=30, ge=0)
+    group_commit_max: int = Field(default=256, ge=1)
+    auto_replies_per_hour: int = Field(default=20, ge=1)
+
+
+class SlaConfig(Strict):
+    coordinate_hours: float = Field(default=6, gt=0)
+    resolve_hours: float = Field(default=168, gt=0)
+    warn_at_fraction: float = Field(default=0.8, gt=0, lt=1)
+    sweep_interval_seconds: float = Field(default=60, gt=0)
+
+
+class OutboxConfig(Strict):
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=2, gt=0)
+    backoff_max_seconds: float = Field(default=3600, gt=0)
+    lease_seconds: float = Field(default=60, gt=0)
+    batch_size: int = Field(default=50, ge=1)
+    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    sweep_interval_seconds: float = Field(default=15, gt=0)
+
+
+class RoutingConfig(Strict):
+    areas_csv: str = "data/jakarta_areas.csv"
+    boundaries_geojson: str | None = None
+
+
+class AgencyConfig(Strict):
+    code: str
+    name: str
+    parent: str | None = None
+
+
+class CategoryConfig(Strict):
+    code: str
+    name_id: str
+    name_en: str
+    agency: str | None = None
+    keywords: list[str] = []
+    coordinate_hours: float | None = None
+    resolve_hours: float | None = None
+    priority: int = 0
+
+
+class StaffConfig(Strict):
+    code: str
+    name: str
+    role: Literal["lurah", "agency_officer", "validator", "admin"]
+    agency: str | None = None
+    area: str | None = None
+    slack_user_id: str | None = None
+    telegram_user_id: str | None = None
+    email: str | None = None
+    password_hash: str | None = None
+
+
+class PartnerConfig(Strict):
+    name: str = Field(pattern=r"^[a-z0-9_-]{2,30}$")
+    api_key: SecretStr
+    callback_url: str | None = None
+    callback_secret: SecretStr | None = None
+
+    @field_validator("callback_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+
+class PartnerChannelConfig(Strict):
+    enabled: bool = True
+    partners: list[PartnerConfig] = []
+    max_photo_bytes: int = 10 * 1_048_576
+    photo_fetch_timeout_seconds: float = 10
+
+
+class ChannelsConfig(BaseModel):
+    # Channel sections are validated by each adapter's own settings model at
+    # wiring time (adapters/registry.py); unknown channel names are an error there.
+    model_config = ConfigDict(extra="allow")
+    partner: PartnerChannelConfig = PartnerChannelConfig()
+
+
+class AdminConfig(Strict):
+    api_token: SecretStr | None = None
+
+
+class AppConfig(Strict):
+    instance: InstanceConfig = InstanceConfig()
+    http: HttpConfig = HttpConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    media: MediaConfig = MediaConfig()
+    intake: IntakeConfig = IntakeConfig()
+    sla: SlaConfig = SlaConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    routing: RoutingConfig = RoutingConfig()
+    agencies: list[AgencyConfig] = []
+    categories: list[CategoryConfig] = []
+    staff: list[StaffConfig] = []
+    channels: ChannelsConfig = ChannelsConfig()
+    admin: AdminConfig = AdminConfig()
+    templates: dict[str, dict[str, str]] = {}
+    status_labels: dict[str, dict[str, str]] = {}
+    # Where the config file lives: relative paths in it resolve from here.
+    base_dir: str = "."
+
+    @model_validator(mode="after")
+    def _references(self) -> "AppConfig":
+        agencies = {a.code for a in self.agencies}
+        for i, a in enumerate(self.agencies):
+            if a.parent and a.parent not in agencies:
+                raise ValueError(f"agencies[{i}].parent: unknown agency {a.parent!r}")
+        codes = set()
+        for i, c in enumerate(self.categories):
+            if c.agency and c.agency not in agencies:
+                raise ValueError(f"categories[{i}].agency: unknown agency {c.agency!r}")
+            if c.code in codes:
+                raise ValueError(f"categories[{i}].code: duplicate {c.code!r}")
+            codes.add(c.code)
+        if self.categories and "lainnya" not in codes:
+            raise ValueError("categories: the triage category 'lainnya' is required")
+        for i, s in enumerate(self.staff):
+            if s.agency and s.agency not in agencies:
+                raise ValueError(f"staff[{i}].agency: unknown agency {s.agency!r}")
+        for lang in ("id", "en"):
+            if self.templates and lang not in self.templates:
+                raise ValueError(f"templates.{lang}: missing language")
+        return self
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+def _substitute_env(node: Any, where: str) -> Any:
+    if isinstance(node, dict):
+        return {k: _substitute_env(v, f"{where}.{k}" if where else str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute_env(v, f"{where}[{i}]") for i, v in enumerate(node)]
+    if isinstance(node, str):
+
+        def repl(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{where}: environment variable {name} is not set")
+
+        return _ENV_REF.sub(repl, node)
+    return node
+
+
+def _format_validation(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ""
+        for part in e["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        lines.append(f"{loc or '(root)'}: {e['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(data: dict[str, Any], base_dir: str = ".") -> AppConfig:
+    data = _substitute_env(data or {}, "")
+    data.setdefault("base_dir", base_dir)
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation(err)) from None
+
+
+def load_config(path: str | None = None) -> AppConfig:
+    """Load and validate config; ``ADUAN_CONFIG`` and ``ADUAN_DATABASE_URL`` override."""
+    path = path or os.environ.get("ADUAN_CONFIG") or DEFAULT_CONFIG
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    if os.environ.get("ADUAN_DATABASE_URL"):
+        data.setdefault("database", {})["url"] = os.environ["ADUAN_DATABASE_URL"]
+    try:
+        return parse_config(data, base_dir=str(p.parent.resolve()))
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def resolved_database_url(cfg: AppConfig) -> str:
+    """The database URL with a relative SQLite path resolved from the config's folder."""
+    from sqlalchemy.engine import make_url
+
+    url = cfg.database.url
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        if not Path(u.database).is_absolute():
+            return str(u.set(database=str(cfg.path(u.database))))
+    return url

@@ -1,0 +1,128 @@
+"""The composition root: one asyncio process running HTTP, receivers,
+the dispatcher and the scheduler over one database."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from adapters.base import ChannelAdapter
+from adapters.factory import build_adapters
+from adapters.registry import Registry
+from bot.categorize import Categorizer, CategoryRule
+from bot.clock import Clock, SystemClock
+from bot.config import AppConfig, resolved_database_url
+from bot.dispatcher import Dispatcher
+from bot.intake import IntakeRules
+from bot.intake_service import IntakeService
+from bot.outbox import OutboxPolicy
+from bot.refdata import sync_reference_data
+from bot.routing import AreaResolver, load_areas_csv
+from bot.templates import Templates
+from scheduler.jobs import SlaHook, build_scheduler
+from store.db import Database
+from store.media import MediaStore
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        clock: Clock | None = None,
+        database_url: str | None = None,
+        adapters: list[tuple[ChannelAdapter, list[str]]] | None = None,
+        adapter_deps: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.db = Database(database_url or resolved_database_url(config))
+        self.templates = Templates(config.templates, config.status_labels, config.instance.default_language)
+        self.categorizer = Categorizer(
+            [CategoryRule(c.code, tuple(c.keywords), c.priority) for c in config.categories if c.code != "lainnya"],
+            fallback="lainnya",
+        )
+        areas_csv = config.path(config.routing.areas_csv)
+        self.areas = load_areas_csv(areas_csv)
+        geojson = config.path(config.routing.boundaries_geojson) if config.routing.boundaries_geojson else None
+        self.resolver = AreaResolver.from_files(areas_csv, geojson)
+        self.registry = Registry()
+        for adapter, paths in (adapters if adapters is not None else build_adapters(config, **(adapter_deps or {}))):
+            self.registry.register(adapter, paths)
+        self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
+                                   config.intake.auto_replies_per_hour, self.registry.reachable)
+        self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes)
+        rules = IntakeRules(config, self.policy, self.categorizer, self.resolver,
+                            {c.code: c for c in config.categories})
+        self.dispatcher = Dispatcher(self.db, self.registry, self.media, self.templates, self.clock, config.outbox,
+                                     config.instance.public_base_url)
+        self.intake = IntakeService(self.db, rules, self.media, self.clock, max_batch=config.intake.group_commit_max,
+                                    on_outbox=self.dispatcher.wake)
+        self.sla_hooks: list[SlaHook] = []
+        self.scheduler = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._receivers: list[asyncio.Task[Any]] = []
+        self.started = False
+
+    def adapter(self, channel: str) -> ChannelAdapter:
+        return self.registry.adapter_for(channel)
+
+    async def start(self, *, dispatcher: bool = True, receivers: bool = True, scheduler: bool = True) -> None:
+        await self.db.write(sync_reference_data, self.config, self.areas)
+        for adapter in self.registry.adapters():
+            await adapter.start()
+        await self.intake.start()
+        if dispatcher:
+            self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
+        if receivers:
+            for adapter in self.registry.adapters():
+                self._receivers.append(asyncio.create_task(self._run_receiver(adapter), name=f"receiver-{adapter.name}"))
+        if scheduler:
+            self.scheduler = build_scheduler(self)
+            self.scheduler.start()
+        self.started = True
+
+    async def _run_receiver(self, adapter: ChannelAdapter) -> None:
+        try:
+            await adapter.run_receiver(self.intake)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a receiver crash is reported in /healthz
+            log.exception("receiver of %s stopped", adapter.name)
+
+    async def stop(self) -> None:
+        """Graceful: stop intake at the edges, finish transactions, release leases."""
+        for task in self._receivers:
+            task.cancel()
+        await asyncio.gather(*self._receivers, return_exceptions=True)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        await self.intake.stop()
+        await self.dispatcher.stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), 10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        await self.dispatcher.release()
+        for adapter in self.registry.adapters():
+            try:
+                await adapter.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("adapter %s failed to stop", adapter.name)
+        await self.db.close()
+        self.started = False
+
+    async def media_public_copy(self, sha256: str, content_type: str) -> Any:
+        from store.media import public_copy
+
+        return await asyncio.to_thread(public_copy, self.media, sha256, content_type)
+
+    def receiver_states(self) -> dict[str, str]:
+        states = {}
+        for task in self._receivers:
+            name = task.get_name().removeprefix("receiver-")
+            states[name] = "stopped" if task.done() else "running"
+        return states

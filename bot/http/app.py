@@ -1,0 +1,80 @@
+"""The FastAPI application: routes only; all work happens in the gateway."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.http import admin, partner_api, webhooks
+from bot.http.limits import BodyLimitMiddleware
+from store import repo
+
+log = logging.getLogger(__name__)
+
+
+def _counts(conn: Any) -> dict[str, Any]:
+    M = repo.T_MESSAGE
+    out = dict(conn.execute(select(M.c.status, func.count()).where(M.c.direction == "out").group_by(M.c.status)).all())
+    failed_in = conn.execute(select(func.count()).select_from(M).where(M.c.direction == "in", M.c.status == "failed")).scalar_one()
+    return {"outbox": out, "inbound_failed": failed_in}
+
+
+def create_app(gateway: Any) -> Any:
+    app = FastAPI(
+        title="Aduan",
+        version="0.1.0",
+        description="Citizen-complaint gateway: partner intake API and public ticket views.",
+    )
+    app.state.gateway = gateway
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", []))
+        return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid request')}"}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz(request: Request) -> Any:
+        gw = request.app.state.gateway
+        db_ok = await gw.db.ping()
+        counts = await gw.db.read(_counts) if db_ok else {}
+        channels = {}
+        receivers = gw.receiver_states()
+        for adapter in gw.registry.adapters():
+            state = dict(adapter.health())
+            if adapter.name in receivers:
+                state["receiver"] = receivers[adapter.name]
+            for ch in adapter.channels():
+                channels[ch] = state
+        ok = db_ok and all(c.get("state") == "ok" for c in channels.values())
+        body = {"status": "ok" if ok else "degraded", "database": {"ok": db_ok, "dialect": gw.db.dialect},
+                "channels": channels, **counts}
+        return JSONResponse(body, status_code=200 if db_ok else 503)
+
+    @app.get("/media/{sha256}", include_in_schema=False)
+    async def media(sha256: str, request: Request) -> Any:
+        gw = request.app.state.gateway
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        row = await gw.db.read(lambda c: c.execute(
+            select(repo.T_ATTACHMENT.c.content_type).where(repo.T_ATTACHMENT.c.sha256 == sha256,
+                                                           repo.T_ATTACHMENT.c.kind == "proof").limit(1)).scalar())
+        if row is None:  # only proof photos are public; citizens' own photos never are
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        path = await gw.media_public_copy(sha256, row)
+        return FileResponse(path, media_type=row, headers={"cache-control": "public, max-age=86400"})
+
+    app.include_router(partner_api.router)
+    app.include_router(webhooks.router)
+    app.include_router(admin.router)
+    http = gateway.config.http
+    return BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)

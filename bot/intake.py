@@ -1,0 +1,388 @@
+"""The intake pipeline: one inbound message, one database transaction.
+
+Order: store the message idempotently (UNIQUE channel+direction+external id),
+thread it, categorise, route, set SLA deadlines, queue the reply. Citizen
+commands (status, help, reopen, stop/start, language) are answered here too,
+on every channel.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select, update
+
+from bot.categorize import Categorizer
+from bot.commands import CitizenCommand, parse_citizen_command
+from bot.config import AppConfig, CategoryConfig
+from bot.lifecycle import OPEN_STATUSES, Status, TransitionError
+from bot.models import InboundMessage
+from bot.outbox import OutboxPolicy, notify_reporter
+from bot.routing import AreaResolver
+from bot.sla import deadlines
+from bot.tickets import transition
+from bot.tracking import find_tracking_id, new_tracking_id
+from store import repo
+from store.media import StoredMedia
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    """What intake did with one message (returned once it is durable)."""
+
+    action: str  # new_ticket | appended | note | command | duplicate | edited | location | failed
+    message_id: int | None = None
+    ticket_id: int | None = None
+    tracking_id: str | None = None
+    duplicate: bool = False
+    error: str | None = None
+
+
+@dataclass
+class PreparedInbound:
+    """An inbound message whose photos are already stored on disk."""
+
+    msg: InboundMessage
+    media: list[StoredMedia] = field(default_factory=list)
+    media_errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IntakeRules:
+    """Read-only collaborators of the pipeline (shared with the writer thread)."""
+
+    config: AppConfig
+    policy: OutboxPolicy
+    categorizer: Categorizer
+    resolver: AreaResolver
+    categories: dict[str, CategoryConfig]
+
+    @property
+    def prefix(self) -> str:
+        return self.config.instance.tracking_prefix
+
+    def category_name(self, code: str, lang: str | None) -> str:
+        cat = self.categories.get(code)
+        if cat is None:
+            return code
+        return cat.name_en if lang == "en" else cat.name_id
+
+
+def normalized_json(item: PreparedInbound) -> dict[str, Any]:
+    """The normalised message, kept so a failed message can be retried."""
+    data = dataclasses.asdict(item.msg)
+    data.pop("attachments", None)
+    data.pop("raw", None)
+    data["received_at"] = item.msg.received_at.isoformat() if item.msg.received_at else None
+    data["media"] = [{"sha256": m.sha256, "content_type": m.content_type, "size": m.size, "path": str(m.path)}
+                     for m in item.media]
+    data["media_errors"] = item.media_errors
+    return data
+
+
+def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime) -> IntakeOutcome:
+    """Run the whole pipeline for one message inside the caller's transaction."""
+    msg = item.msg
+    reply_context = dict(msg.reply_context)
+    if item.media_errors:
+        reply_context["media_errors"] = item.media_errors
+    message_id = repo.insert_ignore(
+        conn,
+        repo.T_MESSAGE,
+        dict(channel=msg.channel, direction="in", external_id=msg.external_id, kind="report", text=msg.text or "",
+             status="received", reply_context=repo.dumps(reply_context), raw=msg.raw,
+             payload=repo.dumps(normalized_json(item)), created_at=now, updated_at=now),
+        ("channel", "direction", "external_id"),
+    )
+    if message_id is None:
+        return _redelivery(conn, msg, now)
+
+    reporter = repo.get_or_create_reporter(conn, msg.channel, msg.sender, now, msg.sender_name, msg.language)
+    if reporter["unreachable"] or (msg.language and not reporter["language"]):
+        # Anyone who writes to us is reachable again on this channel.
+        repo.update_reporter(conn, reporter["id"], now, unreachable=False, unreachable_reason=None,
+                             language=reporter["language"] or msg.language)
+        reporter = repo.get_reporter(conn, reporter["id"])
+    assert reporter is not None
+
+    if msg.is_location_only:
+        outcome = _location(conn, item, rules, now, reporter, message_id)
+    else:
+        command = parse_citizen_command(msg.text or "", prefix=rules.prefix)
+        if command.kind == "report":
+            outcome = _report(conn, item, rules, now, reporter, message_id, command)
+        else:
+            outcome = _command(conn, item, rules, now, reporter, message_id, command)
+    conn.execute(
+        update(repo.T_MESSAGE)
+        .where(repo.T_MESSAGE.c.id == message_id)
+        .values(status="processed", reporter_id=reporter["id"], ticket_id=outcome.ticket_id,
+                kind="command" if outcome.action == "command" else "report")
+    )
+    return outcome
+
+
+def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeOutcome:
+    """The same provider message again: an edit updates it, a duplicate does nothing."""
+    row = conn.execute(
+        select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.ticket_id, repo.T_MESSAGE.c.text)
+        .where(repo.T_MESSAGE.c.channel == msg.channel, repo.T_MESSAGE.c.direction == "in",
+               repo.T_MESSAGE.c.external_id == msg.external_id)
+    ).mappings().one()
+    ticket = repo.ticket_by_id(conn, row["ticket_id"]) if row["ticket_id"] else None
+    tracking_id = ticket["tracking_id"] if ticket else None
+    if msg.is_edit and (msg.text or "") != row["text"]:
+        conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == row["id"])
+                     .values(text=msg.text or "", updated_at=now))
+        if ticket is not None:
+            repo.add_event(conn, ticket["id"], "edited", "citizen", now, data={"message_id": row["id"]})
+            if ticket["description"] == row["text"]:
+                repo.update_ticket(conn, ticket["id"], description=msg.text or "", updated_at=now)
+        return IntakeOutcome("edited", row["id"], row["ticket_id"], tracking_id)
+    return IntakeOutcome("duplicate", row["id"], row["ticket_id"], tracking_id, duplicate=True)
+
+
+def _attach_media(conn: Connection, item: PreparedInbound, ticket_id: int, message_id: int, now: datetime) -> None:
+    for m in item.media:
+        repo.insert(conn, repo.T_ATTACHMENT, dict(sha256=m.sha256, content_type=m.content_type, size=m.size,
+                                                  kind="citizen", ticket_id=ticket_id, message_id=message_id,
+                                                  created_at=now))
+
+
+def _report(
+    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
+    message_id: int, command: CitizenCommand,
+) -> IntakeOutcome:
+    msg = item.msg
+    text = (command.text or "").strip()
+    # 1. Threading: a quoted tracking ID, then provider thread references,
+    #    then the reporter's open ticket on this channel within the window.
+    ticket = None
+    quoted = find_tracking_id(msg.text or "", rules.prefix)
+    if quoted:
+        ticket = repo.ticket_by_tracking_id(conn, quoted)
+    if ticket is None and msg.thread_refs:
+        tid = repo.ticket_for_thread_refs(conn, msg.thread_refs)
+        ticket = repo.ticket_by_id(conn, tid) if tid else None
+    if ticket is None:
+        window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)
+        ticket = repo.latest_open_ticket(conn, reporter["id"], OPEN_STATUSES, window)
+        if ticket is not None and ticket["channel"] != msg.channel:
+            ticket = None
+    if ticket is not None:
+        return _append(conn, item, rules, now, reporter, message_id, ticket, text)
+    if not text and not item.media:
+        if msg.auto_reply:
+            _reply_direct(conn, rules, now, reporter, msg, "empty_report", automatic=True)
+        return IntakeOutcome("command", message_id)
+    return _new_ticket(conn, item, rules, now, reporter, message_id, text)
+
+
+def _new_ticket(
+    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
+    message_id: int, text: str,
+) -> IntakeOutcome:
+    msg = item.msg
+    lat, lon = msg.latitude, msg.longitude
+    if lat is None:
+        lat, lon = _recent_location(conn, rules, now, reporter["id"])
+    category = rules.categorizer.categorize(text)
+    cat = rules.categories.get(category)
+    area = rules.resolver.resolve(text, lat, lon)
+    sla = rules.config.sla
+    due = deadlines(now, (cat.coordinate_hours if cat else None) or sla.coordinate_hours,
+                    (cat.resolve_hours if cat else None) or sla.resolve_hours)
+    lang = reporter["language"] or rules.config.instance.default_language
+    values = dict(
+        status=Status.MENUNGGU.value, channel=msg.channel, reporter_id=reporter["id"], category_code=category,
+        agency_code=cat.agency if cat else None, area_code=area.code if area else None,
+        area_method=area.method if area else None, latitude=lat, longitude=lon, description=text,
+        language=lang, created_at=now, updated_at=now, last_inbound_at=now,
+        coordinate_due=due.coordinate_due, resolve_due=due.resolve_due, reopen_count=0,
+    )
+    ticket_id = None
+    while ticket_id is None:  # a random ID collides about once in 10^10
+        tracking_id = new_tracking_id(rules.prefix)
+        ticket_id = repo.insert_ignore(conn, repo.T_TICKET, dict(values, tracking_id=tracking_id), ("tracking_id",))
+    repo.add_event(conn, ticket_id, "created", "citizen", now, to_status=Status.MENUNGGU.value, public=True,
+                   data={"channel": msg.channel, "category": category, "area": area.code if area else None})
+    _attach_media(conn, item, ticket_id, message_id, now)
+    ticket = repo.ticket_by_id(conn, ticket_id)
+    assert ticket is not None
+    if msg.auto_reply:
+        notify_reporter(conn, rules.policy, now, ticket, "ack_new", kind="ack", reporter=reporter, automatic=True,
+                        category=rules.category_name(category, lang))
+    return IntakeOutcome("new_ticket", message_id, ticket_id, tracking_id)
+
+
+def _append(
+    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
+    message_id: int, ticket: RowMapping, text: str,
+) -> IntakeOutcome:
+    msg = item.msg
+    is_reporter = ticket["reporter_id"] == reporter["id"]
+    # Someone else writing about a ticket is a note; they never become the reporter.
+    kind = "message" if is_reporter else "note"
+    repo.add_event(conn, ticket["id"], kind, "citizen" if is_reporter else f"third_party:{msg.channel}", now,
+                   reason=text or None, data={"message_id": message_id})
+    _attach_media(conn, item, ticket["id"], message_id, now)
+    if is_reporter:
+        repo.update_ticket(conn, ticket["id"], last_inbound_at=now, updated_at=now)
+        if msg.latitude is not None and ticket["latitude"] is None:
+            _set_location(conn, rules, now, ticket, msg.latitude, msg.longitude)  # type: ignore[arg-type]
+    if msg.auto_reply:
+        if is_reporter:
+            notify_reporter(conn, rules.policy, now, ticket, "ack_appended", kind="ack", reporter=reporter,
+                            automatic=True)
+        else:
+            _reply_direct(conn, rules, now, reporter, msg, "note_received", automatic=True,
+                          tracking_id=ticket["tracking_id"])
+    return IntakeOutcome("appended" if is_reporter else "note", message_id, ticket["id"], ticket["tracking_id"])
+
+
+def _recent_location(conn: Connection, rules: IntakeRules, now: datetime, reporter_id: int) -> tuple[float | None, float | None]:
+    """A location the reporter shared just before describing the problem."""
+    since = now - timedelta(minutes=rules.config.intake.location_window_minutes)
+    raw = conn.execute(
+        select(repo.T_MESSAGE.c.payload)
+        .where(repo.T_MESSAGE.c.reporter_id == reporter_id, repo.T_MESSAGE.c.direction == "in",
+               repo.T_MESSAGE.c.kind == "location", repo.T_MESSAGE.c.ticket_id.is_(None),
+               repo.T_MESSAGE.c.created_at >= since)
+        .order_by(repo.T_MESSAGE.c.id.desc()).limit(1)
+    ).scalar()
+    data = repo.loads(raw) or {}
+    return data.get("latitude"), data.get("longitude")
+
+
+def _set_location(conn: Connection, rules: IntakeRules, now: datetime, ticket: RowMapping, lat: float, lon: float) -> None:
+    values: dict[str, Any] = dict(latitude=lat, longitude=lon, updated_at=now)
+    if ticket["area_method"] != "coordinates":
+        area = rules.resolver.resolve(ticket["description"], lat, lon)
+        if area is not None and (area.method == "coordinates" or ticket["area_code"] is None):
+            values.update(area_code=area.code, area_method=area.method)
+    repo.update_ticket(conn, ticket["id"], **values)
+    repo.add_event(conn, ticket["id"], "location", "citizen", now, data={"area": values.get("area_code")})
+
+
+def _location(
+    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping, message_id: int
+) -> IntakeOutcome:
+    msg = item.msg
+    since = now - timedelta(minutes=rules.config.intake.location_window_minutes)
+    ticket = repo.latest_open_ticket(conn, reporter["id"], OPEN_STATUSES, since)
+    if ticket is not None and ticket["channel"] == msg.channel:
+        _set_location(conn, rules, now, ticket, msg.latitude, msg.longitude)  # type: ignore[arg-type]
+        if msg.auto_reply:
+            notify_reporter(conn, rules.policy, now, ticket, "location_received", kind="ack", reporter=reporter,
+                            automatic=True)
+        return IntakeOutcome("location", message_id, ticket["id"], ticket["tracking_id"])
+    conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == message_id).values(kind="location"))
+    if msg.auto_reply:
+        _reply_direct(conn, rules, now, reporter, msg, "location_orphan", automatic=True)
+    return IntakeOutcome("location", message_id)
+
+
+def _reply_direct(
+    conn: Connection, rules: IntakeRules, now: datetime, reporter: RowMapping, msg: InboundMessage, template: str,
+    *, automatic: bool, **fields: Any,
+) -> None:
+    """Answer a message that has no ticket of its own (help, status, errors)."""
+    from bot.outbox import enqueue
+
+    if reporter["opted_out"] or reporter["unreachable"] or not rules.policy.reachable(msg.channel, msg.sender):
+        return
+    if automatic and repo.count_recent_outbound(conn, msg.channel, msg.sender, now - timedelta(hours=1)) >= rules.policy.auto_replies_per_hour:
+        return
+    lang = reporter["language"] or rules.config.instance.default_language
+    base = rules.config.instance.public_base_url.rstrip("/")
+    values = dict(url=base, tracking_id=fields.get("tracking_id", ""), status="", **{k: v for k, v in fields.items() if k != "tracking_id"})
+    text = rules.policy.templates.render(template, lang, **values)
+    enqueue(conn, now, channel=msg.channel, recipient=msg.sender, text=text, kind="command_reply",
+            reporter_id=reporter["id"], reply_context=msg.reply_context,
+            payload={"public_text": text, "event": "command_reply"})
+
+
+def _command(
+    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
+    message_id: int, command: CitizenCommand,
+) -> IntakeOutcome:
+    msg = item.msg
+    if command.language and command.language != reporter["language"] and command.kind in ("language", "help"):
+        repo.update_reporter(conn, reporter["id"], now, language=command.language)
+        reporter = repo.get_reporter(conn, reporter["id"])  # type: ignore[assignment]
+    reply = msg.auto_reply
+    if command.kind == "stop":
+        repo.update_reporter(conn, reporter["id"], now, opted_out=True)
+        return IntakeOutcome("command", message_id)
+    if command.kind == "start":
+        repo.update_reporter(conn, reporter["id"], now, opted_out=False)
+        reporter = repo.get_reporter(conn, reporter["id"])  # type: ignore[assignment]
+        if reply:
+            _reply_direct(conn, rules, now, reporter, msg, "opted_in", automatic=False)
+        return IntakeOutcome("command", message_id)
+    if command.kind in ("help", "language"):
+        if reply:
+            _reply_direct(conn, rules, now, reporter, msg, "help" if command.kind == "help" else "language_set",
+                          automatic=True)
+        return IntakeOutcome("command", message_id)
+    if command.invalid_id or not command.tracking_id:
+        if reply:
+            _reply_direct(conn, rules, now, reporter, msg, "invalid_id", automatic=True,
+                          given=command.invalid_id or "")
+        return IntakeOutcome("command", message_id)
+    ticket = repo.ticket_by_tracking_id(conn, command.tracking_id)
+    if ticket is None:
+        if reply:
+            _reply_direct(conn, rules, now, reporter, msg, "not_found", automatic=True,
+                          tracking_id=command.tracking_id)
+        return IntakeOutcome("command", message_id)
+    if command.kind == "status":
+        if reply:
+            lang = reporter["language"] or rules.config.instance.default_language
+            _reply_direct(
+                conn, rules, now, reporter, msg, "status_reply", automatic=True,
+                tracking_id=ticket["tracking_id"], status=rules.policy.templates.status_label(ticket["status"], lang),
+                category=rules.category_name(ticket["category_code"], lang),
+                url=rules.policy.tracking_url(ticket["tracking_id"]),
+            )
+        return IntakeOutcome("command", message_id, None, ticket["tracking_id"])
+    # reopen
+    return _reopen(conn, item, rules, now, reporter, message_id, ticket, command)
+
+
+def reopen_refusal(ticket: RowMapping, reporter_id: int, now: datetime, window_days: float) -> str | None:
+    """Why a citizen may not reopen ``ticket`` now, or None if they may."""
+    if ticket["reporter_id"] != reporter_id:
+        return "not_reporter"
+    if ticket["status"] != Status.SELESAI.value:
+        return "not_done"
+    if ticket["resolved_at"] is None or now - ticket["resolved_at"] > timedelta(days=window_days):
+        return "window_passed"
+    return None
+
+
+def _reopen(
+    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
+    message_id: int, ticket: RowMapping, command: CitizenCommand,
+) -> IntakeOutcome:
+    msg = item.msg
+    refusal = reopen_refusal(ticket, reporter["id"], now, rules.config.intake.reopen_window_days)
+    if refusal is None:
+        try:
+            transition(conn, rules.policy, now, ticket, Status.PROSES.value, "citizen", reopen=True,
+                       reason=command.text or None)
+            return IntakeOutcome("command", message_id, ticket["id"], ticket["tracking_id"])
+        except TransitionError as exc:  # pragma: no cover - guarded by reopen_refusal
+            refusal = exc.why
+    if msg.auto_reply:
+        lang = reporter["language"] or rules.config.instance.default_language
+        _reply_direct(conn, rules, now, reporter, msg, "reopen_refused", automatic=True,
+                      tracking_id=ticket["tracking_id"],
+                      why=rules.policy.templates.render(f"reopen_why_{refusal}", lang, days=int(rules.config.intake.reopen_window_days))
+                      if refusal in ("not_reporter", "not_done", "window_passed") else refusal)
+    return IntakeOutcome("command", message_id, None, ticket["tracking_id"])

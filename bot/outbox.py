@@ -1,0 +1,98 @@
+"""Queue outbound messages in the same transaction as the change causing them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import Connection, RowMapping
+
+from bot.templates import Templates
+from store import repo
+
+
+@dataclass(frozen=True)
+class OutboxPolicy:
+    """What the enqueue side needs to know: templates, links and channel reach."""
+
+    templates: Templates
+    public_base_url: str
+    auto_replies_per_hour: int
+    # Whether a channel can reach a recipient at all (e.g. a partner without callback URL).
+    reachable: Callable[[str, str], bool]
+
+    def tracking_url(self, tracking_id: str) -> str:
+        return f"{self.public_base_url.rstrip('/')}/t/{tracking_id}"
+
+
+def enqueue(
+    conn: Connection,
+    now: datetime,
+    *,
+    channel: str,
+    recipient: str,
+    text: str,
+    kind: str,
+    ticket_id: int | None = None,
+    reporter_id: int | None = None,
+    reply_context: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
+    attachment_id: int | None = None,
+) -> int:
+    """Write one outbound message in state ``queued``; the dispatcher sends it."""
+    return repo.insert(
+        conn,
+        repo.T_MESSAGE,
+        dict(
+            channel=channel, direction="out", recipient=recipient, reporter_id=reporter_id, ticket_id=ticket_id,
+            kind=kind, text=text, status="queued", attempts=0, next_attempt_at=now, parts_sent=0,
+            attachment_id=attachment_id, reply_context=repo.dumps(dict(reply_context or {})),
+            payload=repo.dumps(dict(payload or {})), created_at=now, updated_at=now,
+        ),
+    )
+
+
+def notify_reporter(
+    conn: Connection,
+    policy: OutboxPolicy,
+    now: datetime,
+    ticket: Mapping[str, Any],
+    template: str,
+    *,
+    kind: str,
+    reporter: RowMapping | None = None,
+    attachment_id: int | None = None,
+    automatic: bool = False,
+    **fields: Any,
+) -> int | None:
+    """Render ``template`` in the reporter's language and queue it on the ticket's channel.
+
+    Returns the message id, or None when nothing may be sent (opted out,
+    unreachable channel, or the hourly cap on automatic replies reached).
+    """
+    reporter = reporter or repo.get_reporter(conn, ticket["reporter_id"])
+    if reporter is None or reporter["opted_out"] or reporter["unreachable"]:
+        return None
+    channel, address = ticket["channel"], reporter["address"]
+    if not policy.reachable(channel, address):
+        return None
+    if automatic and repo.count_recent_outbound(conn, channel, address, now - timedelta(hours=1)) >= policy.auto_replies_per_hour:
+        return None
+    lang = reporter["language"] or ticket.get("language")
+    t = policy.templates
+    url = policy.tracking_url(ticket["tracking_id"])
+    status_label = t.status_label(ticket["status"], lang)
+    values = dict(tracking_id=ticket["tracking_id"], url=url, status=status_label, **fields)
+    text = t.render(template, lang, **values)
+    payload = {
+        "public_text": t.render("public_short", lang, **values),
+        "event": kind,
+        "tracking_id": ticket["tracking_id"],
+        "status": ticket["status"],
+        "language": t.language(lang),
+    }
+    return enqueue(
+        conn, now, channel=channel, recipient=address, text=text, kind=kind, ticket_id=ticket["id"],
+        reporter_id=reporter["id"], reply_context=repo.last_inbound_context(conn, ticket["id"], reporter["id"]),
+        payload=payload, attachment_id=attachment_id,
+    )

@@ -1,0 +1,92 @@
+"""The public view of a ticket: what anyone may see, never who reported it."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from bot.templates import Templates
+from store import repo
+
+COLOURS = {
+    "MENUNGGU": "red",
+    "KOORDINASI": "yellow",
+    "DISPOSISI": "yellow",
+    "PROSES": "yellow",
+    "MENUNGGU_VALIDASI": "yellow",
+    "TL_DITOLAK": "yellow",
+    "SELESAI": "green",
+    "DITOLAK": "grey",
+}
+
+_PHONE = re.compile(r"(?:\+?62|0)[\s\-.]?8[\d\s\-.]{7,14}\d")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HANDLE = re.compile(r"(?<![\w@])@\w{2,30}")
+
+
+def redact(text: str) -> str:
+    """Remove phone numbers, email addresses and @handles citizens type into reports."""
+    text = _EMAIL.sub("[email disembunyikan]", text)
+    text = _PHONE.sub("[nomor disembunyikan]", text)
+    return _HANDLE.sub("@[disembunyikan]", text)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def public_ticket(conn: Connection, tracking_id: str, templates: Templates, lang: str | None,
+                  public_base_url: str) -> dict[str, Any] | None:
+    ticket = repo.ticket_by_tracking_id(conn, tracking_id)
+    if ticket is None:
+        return None
+    lang = templates.language(lang)
+    cat = conn.execute(select(repo.T_CATEGORY).where(repo.T_CATEGORY.c.code == ticket["category_code"])).mappings().first()
+    agency = None
+    if ticket["agency_code"]:
+        agency = conn.execute(select(repo.T_AGENCY).where(repo.T_AGENCY.c.code == ticket["agency_code"])).mappings().first()
+    area_chain = []
+    code = ticket["area_code"]
+    while code:
+        area = conn.execute(select(repo.T_AREA).where(repo.T_AREA.c.code == code)).mappings().first()
+        if area is None:
+            break
+        area_chain.append({"code": area["code"], "name": area["name"], "level": area["level"]})
+        code = area["parent_code"]
+    timeline = []
+    for e in repo.events_for(conn, ticket["id"], public_only=True):
+        timeline.append({
+            "at": _iso(e["created_at"]),
+            "kind": e["kind"],
+            "status": e["to_status"],
+            "status_label": templates.status_label(e["to_status"], lang) if e["to_status"] else None,
+            "note": redact(e["reason"]) if e["reason"] else None,
+        })
+    proof = conn.execute(
+        select(repo.T_ATTACHMENT.c.sha256).where(repo.T_ATTACHMENT.c.ticket_id == ticket["id"],
+                                                 repo.T_ATTACHMENT.c.kind == "proof")
+        .order_by(repo.T_ATTACHMENT.c.id.desc()).limit(1)
+    ).scalar()
+    base = public_base_url.rstrip("/")
+    return {
+        "tracking_id": ticket["tracking_id"],
+        "status": ticket["status"],
+        "status_label": templates.status_label(ticket["status"], lang),
+        "status_colour": COLOURS.get(ticket["status"], "grey"),
+        "category": {"code": ticket["category_code"],
+                     "name": (cat["name_en"] if lang == "en" else cat["name_id"]) if cat else ticket["category_code"]},
+        "agency": {"code": agency["code"], "name": agency["name"]} if agency else None,
+        "area": area_chain,
+        "description": redact(ticket["description"]),
+        "latitude": ticket["latitude"],
+        "longitude": ticket["longitude"],
+        "created_at": _iso(ticket["created_at"]),
+        "updated_at": _iso(ticket["updated_at"]),
+        "coordinate_due": _iso(ticket["coordinate_due"]),
+        "resolve_due": _iso(ticket["resolve_due"]),
+        "resolved_at": _iso(ticket["resolved_at"]),
+        "timeline": timeline,
+        "proof_photo_url": f"{base}/media/{proof}" if proof and ticket["status"] == "SELESAI" else None,
+        "url": f"{base}/t/{ticket['tracking_id']}",
+    }

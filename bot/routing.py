@@ -1,0 +1,408 @@
+"""Area routing: find the kelurahan (or at least the kecamatan) a complaint is about.
+
+Evidence, strongest first:
+
+1. coordinates inside an operator-supplied kelurahan boundary (GeoJSON);
+2. kelurahan/kecamatan names in the text, as citizens write them
+   ("Kel. Pulogadung", "kelurahan pulo gadung", "di kec. tebet");
+3. a Jakarta postal code (10xxx-14xxx);
+4. a place name that is only seen as part of a street name ("Jl. Kartini");
+5. nothing: ``None``, and the caller sends the report to triage.
+
+Names are matched on *compact keys*: the name's tokens after spelling-variant
+normalisation, joined without spaces, so "Rawa Mangun" and "Rawamangun",
+"Kebun Jeruk" and "Kebon Jeruk" meet. A kelurahan name also registers its
+token prefixes ("Tanjung Duren" for "Tanjung Duren Utara/Selatan"), which are
+resolved like any ambiguous name: narrowed by another mention (kecamatan,
+postal code, kota), else the shared kecamatan, else nothing.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.textnorm import FuzzyVocabulary, tokenize
+
+log = logging.getLogger(__name__)
+
+KOTA = "kota"
+KECAMATAN = "kecamatan"
+KELURAHAN = "kelurahan"
+
+# Token-level spelling variants, applied to official names and to text alike.
+NAME_VARIANTS: dict[str, str] = {
+    "kebun": "kebon", "pulau": "pulo", "kampong": "kampung", "kampung": "kampung",
+    "kp": "kampung", "pd": "pondok", "pdk": "pondok", "tj": "tanjung", "tg": "tanjung",
+    "tjg": "tanjung", "ps": "pasar", "sel": "selatan", "slt": "selatan", "utr": "utara",
+    "tmr": "timur", "brt": "barat", "2": "dua", "3": "tiga", "ii": "dua", "iii": "tiga",
+}
+# Names citizens use instead of the official one: alias -> official name.
+NAME_ALIASES: dict[str, str] = {
+    "priok": "Tanjung Priok",
+    "halim": "Halim Perdana Kusuma",
+    "benhil": "Bendungan Hilir",
+    "pasming": "Pasar Minggu",
+    "mampang": "Mampang Prapatan",
+    "kebon jeruk": "Kebon Jeruk",
+}
+# Names (or name prefixes) that are ordinary words: "baru" (new), "tengah"
+# (middle), "karet" (rubber)... They count only after a kel/kec marker or when
+# another mention (kecamatan, postal code) confirms them.
+GENERIC_NAMES: frozenset[str] = frozenset(
+    """baru tengah gunung pulo jati dukuh setu gedong karet kramat kenari tangki kamal
+    kapuk gelora guntur selong galur bungur kartini joglo rambutan keagungan kebon pondok
+    pasar rawa tanjung kota utan kali duri tugu cempaka jembatan kampung sungai harapan
+    bambu kayu karang tanah taman duren kelapa mangga sumur batu pal bukit gandaria lubang
+    bali bendungan bidara lebak pela setia sukabumi tegal ujung wijaya""".split()
+)
+KELURAHAN_MARKERS = frozenset({"kelurahan", "desa"})
+KECAMATAN_MARKERS = frozenset({"kecamatan"})
+# A name right after one of these, or followed by "raya", is probably a street.
+STREET_MARKERS = frozenset({"jalan", "gang", "komplek", "perumahan", "tol", "flyover", "underpass"})
+_POSTAL = re.compile(r"1[0-4]\d{3}")
+_BOUNDARY_CODE_KEYS = ("code", "kode", "village_code", "kode_kelurahan")
+_MAX_FUZZY_TOKENS = 3
+
+
+@dataclass(frozen=True)
+class Area:
+    """One administrative area of DKI Jakarta."""
+
+    code: str  # Kemendagri code: "31.71" (kota), "31.71.01" (kecamatan), "31.71.01.1001" (kelurahan)
+    name: str  # official name, e.g. "Gambir"
+    level: str  # "kota" | "kecamatan" | "kelurahan"
+    parent_code: str | None
+    postal_code: str | None = None  # kelurahan only
+
+
+@dataclass(frozen=True)
+class AreaMatch:
+    """Where a complaint was placed and on what evidence."""
+
+    code: str
+    level: str
+    method: str  # "coordinates" | "name" | "postal_code"
+
+
+def load_areas_csv(path: str | Path) -> list[Area]:
+    """Read ``jakarta_areas.csv`` (one row per kelurahan) into kota, kecamatan and kelurahan records."""
+    kota: dict[str, Area] = {}
+    kecamatan: dict[str, Area] = {}
+    kelurahan: dict[str, Area] = {}
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            kota.setdefault(row["regency_code"], Area(row["regency_code"], row["regency"], KOTA, None))
+            kecamatan.setdefault(
+                row["district_code"],
+                Area(row["district_code"], row["district"], KECAMATAN, row["regency_code"]),
+            )
+            kelurahan.setdefault(
+                row["village_code"],
+                Area(row["village_code"], row["village"], KELURAHAN, row["district_code"],
+                     (row.get("postal_code") or "").strip() or None),
+            )
+    return [*kota.values(), *kecamatan.values(), *kelurahan.values()]
+
+
+def _name_tokens(text: str) -> list[str]:
+    variants = NAME_VARIANTS
+    return [variants.get(t, t) for t in tokenize(text)]
+
+
+def _kota_short_name(name: str) -> str:
+    for prefix in ("Kota Administrasi ", "Kabupaten Administrasi ", "Kota ", "Kabupaten "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+@dataclass
+class _Entry:
+    """Everything a compact name key can refer to."""
+
+    kel: list[str] = field(default_factory=list)  # kelurahan with exactly this name
+    kec: list[str] = field(default_factory=list)  # kecamatan with exactly this name
+    group: list[str] = field(default_factory=list)  # kelurahan whose name starts with it
+    kota: list[str] = field(default_factory=list)
+    generic: bool = False
+
+
+@dataclass
+class _Span:
+    start: int
+    entry: _Entry
+    marker: str | None  # "kel" | "kec" | None
+    street: bool
+
+
+@dataclass
+class _Context:
+    kec: set[str] = field(default_factory=set)
+    kota: set[str] = field(default_factory=set)
+    postal_kel: set[str] = field(default_factory=set)
+
+
+class AreaResolver:
+    """Resolves a complaint's text (and optional coordinates) to an area code."""
+
+    def __init__(self, areas: Sequence[Area], boundaries: dict | None = None) -> None:
+        self._areas = {a.code: a for a in areas}
+        self._kota_of: dict[str, str] = {}
+        self._postal: dict[str, list[str]] = {}
+        self._index: dict[str, _Entry] = {}
+        for area in areas:
+            if area.level == KELURAHAN:
+                kec = self._areas.get(area.parent_code or "")
+                self._kota_of[area.code] = kec.parent_code if kec and kec.parent_code else ""
+                if area.postal_code:
+                    self._postal.setdefault(area.postal_code, []).append(area.code)
+        self._build_name_index(areas)
+        self._prefixes = {key[:i] for key in self._index for i in range(1, len(key) + 1)}
+        self._fuzzy = FuzzyVocabulary(self._index, min_length=6, protected=())
+        self._tree = None
+        self._tree_codes: list[str] = []
+        if boundaries:
+            self._load_boundaries(boundaries)
+
+    @classmethod
+    def from_files(
+        cls, areas_csv: str | Path, boundaries_geojson: str | Path | None = None
+    ) -> AreaResolver:
+        """Build a resolver from the areas CSV and an optional GeoJSON of kelurahan boundaries."""
+        boundaries = None
+        if boundaries_geojson:
+            with open(boundaries_geojson, encoding="utf-8") as fh:
+                boundaries = json.load(fh)
+        return cls(load_areas_csv(areas_csv), boundaries)
+
+    def get(self, code: str) -> Area | None:
+        """The area with this code, if known."""
+        return self._areas.get(code)
+
+    # -- index building ---------------------------------------------------
+
+    def _entry(self, tokens: Sequence[str]) -> _Entry:
+        key = "".join(tokens)
+        entry = self._index.get(key)
+        if entry is None:
+            entry = self._index[key] = _Entry(generic=len(tokens) == 1 and tokens[0] in GENERIC_NAMES)
+        return entry
+
+    def _build_name_index(self, areas: Sequence[Area]) -> None:
+        by_name: dict[str, list[Area]] = {}
+        for area in areas:
+            by_name.setdefault(area.name, []).append(area)
+            tokens = _name_tokens(_kota_short_name(area.name) if area.level == KOTA else area.name)
+            if area.level == KOTA:
+                self._entry(tokens).kota.append(area.code)
+            elif area.level == KECAMATAN:
+                self._entry(tokens).kec.append(area.code)
+            else:
+                self._entry(tokens).kel.append(area.code)
+        for area in areas:  # prefixes after exact names, so exact names keep priority
+            if area.level != KELURAHAN:
+                continue
+            tokens = _name_tokens(area.name)
+            for n in range(1, len(tokens)):
+                if len("".join(tokens[:n])) >= 4:
+                    self._entry(tokens[:n]).group.append(area.code)
+        self._entry(_name_tokens("Pulau Seribu")).kota.extend(
+            a.code for a in areas if a.level == KOTA and "Seribu" in a.name
+        )
+        for alias, official in NAME_ALIASES.items():
+            target = self._index.get("".join(_name_tokens(official)))
+            if target is not None:
+                self._index.setdefault("".join(_name_tokens(alias)), target)
+
+    def _load_boundaries(self, collection: dict) -> None:
+        # Imported here so text-only deployments do not pay for GEOS at import time.
+        import shapely
+        from shapely.geometry import shape
+
+        geoms, codes = [], []
+        for feature in collection.get("features", []):
+            props = feature.get("properties") or {}
+            raw = next((props[k] for k in _BOUNDARY_CODE_KEYS if props.get(k)), None)
+            code = _normalise_code(str(raw)) if raw is not None else None
+            area = self._areas.get(code or "")
+            if area is None or area.level != KELURAHAN or not feature.get("geometry"):
+                log.warning("boundary feature skipped: unknown kelurahan code %r", raw)
+                continue
+            geoms.append(shape(feature["geometry"]))
+            codes.append(area.code)
+        if geoms:
+            shapely.prepare(geoms)
+            self._tree = shapely.STRtree(geoms)
+            self._tree_codes = codes
+
+    # -- resolution -------------------------------------------------------
+
+    def resolve(
+        self, text: str, latitude: float | None = None, longitude: float | None = None
+    ) -> AreaMatch | None:
+        """The best area for a complaint, or None when nothing locates it."""
+        if self._tree is not None and latitude is not None and longitude is not None:
+            code = self._locate(latitude, longitude)
+            if code is not None:
+                return AreaMatch(code, KELURAHAN, "coordinates")
+        tokens = _name_tokens(text or "")
+        spans = self._find_spans(tokens)
+        ctx = _Context()
+        for span in spans:
+            if not span.street:
+                ctx.kec.update(span.entry.kec)
+                ctx.kota.update(span.entry.kota)
+        postal_codes = [t for t in tokens if len(t) == 5 and _POSTAL.fullmatch(t) and t in self._postal]
+        for pc in postal_codes:
+            ctx.postal_kel.update(self._postal[pc])
+
+        by_name = self._best_by_name([s for s in spans if not s.street], ctx)
+        by_postal = self._by_postal(postal_codes)
+        if by_name is not None:
+            # A postal code may sharpen a kecamatan-level name match to a kelurahan.
+            if (
+                by_name.level == KECAMATAN
+                and by_postal is not None
+                and by_postal.level == KELURAHAN
+                and self._areas[by_postal.code].parent_code == by_name.code
+            ):
+                return by_postal
+            return by_name
+        if by_postal is not None:
+            return by_postal
+        return self._best_by_name([s for s in spans if s.street], ctx)
+
+    def _locate(self, latitude: float, longitude: float) -> str | None:
+        if not (math.isfinite(latitude) and math.isfinite(longitude)):
+            return None
+        from shapely.geometry import Point
+
+        hits = self._tree.query(Point(longitude, latitude), predicate="intersects")  # type: ignore[union-attr]
+        return self._tree_codes[int(min(hits))] if len(hits) else None
+
+    def _find_spans(self, tokens: list[str]) -> list[_Span]:
+        """Leftmost-longest name matches, each with its marker and street context."""
+        spans: list[_Span] = []
+        index, prefixes = self._index, self._prefixes
+        i, n_tokens = 0, len(tokens)
+        while i < n_tokens:
+            prev = tokens[i - 1] if i else ""
+            marker = "kel" if prev in KELURAHAN_MARKERS else "kec" if prev in KECAMATAN_MARKERS else None
+            key, end, entry = "", i, None
+            for j in range(i, n_tokens):
+                key += tokens[j]
+                if key not in prefixes:
+                    break
+                found = index.get(key)
+                if found is not None:
+                    entry, end = found, j + 1
+            if entry is None and marker is not None:
+                entry, end = self._fuzzy_after_marker(tokens, i)
+            if entry is None:
+                i += 1
+                continue
+            street = prev in STREET_MARKERS or (
+                prev == "raya" and i >= 2 and tokens[i - 2] in STREET_MARKERS
+            ) or (end < n_tokens and tokens[end] == "raya")
+            spans.append(_Span(i, entry, marker, street and marker is None))
+            i = end
+        return spans
+
+    def _fuzzy_after_marker(self, tokens: list[str], i: int) -> tuple[_Entry | None, int]:
+        """Tolerate one typo in a name written right after "kel."/"kec." ("kel pulogadng")."""
+        for n in range(min(_MAX_FUZZY_TOKENS, len(tokens) - i), 0, -1):
+            key = self._fuzzy.lookup("".join(tokens[i : i + n]))
+            if key is not None:
+                return self._index[key], i + n
+        return None, i
+
+    def _best_by_name(self, spans: list[_Span], ctx: _Context) -> AreaMatch | None:
+        best: tuple[tuple, AreaMatch] | None = None
+        for span in spans:
+            resolved = self._resolve_span(span, ctx)
+            if resolved is None:
+                continue
+            code, level, consistent = resolved
+            rank = (level == KELURAHAN, span.marker is not None, consistent, -span.start)
+            if best is None or rank > best[0]:
+                best = (rank, AreaMatch(code, level, "name"))
+        return best[1] if best else None
+
+    def _resolve_span(self, span: _Span, ctx: _Context) -> tuple[str, str, bool] | None:
+        """(code, level, consistent with other mentions) for one name mention, or None."""
+        entry = span.entry
+        if span.marker == "kec" and entry.kec:
+            return entry.kec[0], KECAMATAN, True
+        # Another mention's kecamatan, not the one this very name is.
+        own = set(entry.kec)
+        others = _Context(ctx.kec - own, ctx.kota, ctx.postal_kel)
+        candidates = entry.kel + [c for c in entry.group if c not in entry.kel]
+        if candidates:
+            narrowed, confirmed = self._narrow(candidates, others)
+            if entry.generic and span.marker is None and not confirmed:
+                return None
+            exact = [c for c in entry.kel if c in narrowed]
+            # "Gambir" names a kecamatan and a kelurahan inside it: the bare name
+            # means the kelurahan. The kelurahan "Jatinegara" lies in another
+            # kecamatan (Cakung), so the bare name means the better-known kecamatan
+            # unless another mention points to the kelurahan.
+            if (
+                span.marker is None and own and exact and not confirmed
+                and all(self._parent(c) not in own for c in exact)
+            ):
+                return entry.kec[0], KECAMATAN, False
+            if len(narrowed) == 1:
+                return narrowed[0], KELURAHAN, confirmed
+            if len(exact) == 1:
+                return exact[0], KELURAHAN, confirmed
+            if own and span.marker != "kel":
+                return entry.kec[0], KECAMATAN, confirmed
+            parents = {self._parent(c) for c in narrowed}
+            if len(parents) == 1:
+                return parents.pop(), KECAMATAN, confirmed
+            return None
+        if entry.kec:
+            postal_parents = {self._parent(c) for c in ctx.postal_kel}
+            return entry.kec[0], KECAMATAN, bool(own & postal_parents)
+        return None
+
+    def _narrow(self, candidates: list[str], ctx: _Context) -> tuple[list[str], bool]:
+        """Keep the candidates that another mention supports; a filter that keeps none is ignored."""
+        confirmed = False
+        for keep, confirms in (
+            (lambda c: self._parent(c) in ctx.kec, True),
+            (lambda c: c in ctx.postal_kel, True),
+            # A kota is too coarse to confirm a name that is also an ordinary word.
+            (lambda c: self._kota_of.get(c) in ctx.kota, False),
+        ):
+            kept = [c for c in candidates if keep(c)]
+            if kept:
+                candidates, confirmed = kept, confirmed or confirms
+        return candidates, confirmed
+
+    def _by_postal(self, postal_codes: list[str]) -> AreaMatch | None:
+        for pc in postal_codes:
+            kel = self._postal[pc]
+            if len(kel) == 1:
+                return AreaMatch(kel[0], KELURAHAN, "postal_code")
+            parents = {self._parent(c) for c in kel}
+            if len(parents) == 1:
+                return AreaMatch(parents.pop(), KECAMATAN, "postal_code")
+        return None
+
+    def _parent(self, code: str) -> str:
+        return self._areas[code].parent_code or ""
+
+
+def _normalise_code(raw: str) -> str:
+    """Accept "3171011001" as well as "31.71.01.1001" from boundary files."""
+    raw = raw.strip()
+    if raw.isdigit() and len(raw) == 10:
+        return f"{raw[:2]}.{raw[2:4]}.{raw[4:6]}.{raw[6:]}"
+    return raw

@@ -1,0 +1,67 @@
+"""Ticket state changes: validate, record the event, notify the citizen."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping
+
+from bot.lifecycle import Status, check_transition
+from bot.outbox import OutboxPolicy, notify_reporter
+from store import repo
+
+# Status changes that start or stop the agency's clocks.
+_COORDINATED = {Status.KOORDINASI, Status.DISPOSISI, Status.PROSES, Status.DITOLAK}
+
+
+def transition(
+    conn: Connection,
+    policy: OutboxPolicy,
+    now: datetime,
+    ticket: RowMapping,
+    to_status: str,
+    actor: str,
+    *,
+    reason: str | None = None,
+    reopen: bool = False,
+    attachment_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    **ticket_values: Any,
+) -> RowMapping:
+    """Move ``ticket`` to ``to_status`` (raising TransitionError if illegal).
+
+    Stores a TicketEvent and queues the citizen's notification in the same
+    transaction; returns the updated ticket row.
+    """
+    check_transition(ticket["status"], to_status, reason=reason, reopen=reopen)
+    values: dict[str, Any] = dict(status=to_status, updated_at=now, **ticket_values)
+    dst = Status(to_status)
+    if dst in _COORDINATED and ticket["coordinated_at"] is None:
+        values["coordinated_at"] = now
+    if dst == Status.MENUNGGU_VALIDASI:
+        values["proof_submitted_at"] = now
+    if dst == Status.SELESAI:
+        values["resolved_at"] = now
+        values["closed_at"] = now
+    if dst == Status.DITOLAK:
+        values["closed_at"] = now
+    if reopen:
+        values["reopen_count"] = ticket["reopen_count"] + 1
+        values["closed_at"] = None
+        values["resolved_at"] = None
+    repo.update_ticket(conn, ticket["id"], **values)
+    repo.add_event(
+        conn, ticket["id"], "reopen" if reopen else "status", actor, now,
+        from_status=ticket["status"], to_status=to_status, reason=reason, public=True, data=data,
+    )
+    updated = repo.ticket_by_id(conn, ticket["id"])
+    assert updated is not None
+    reason_text = f" ({reason})" if reason else ""
+    if dst == Status.SELESAI:
+        notify_reporter(conn, policy, now, updated, "proof_done", kind="status", attachment_id=attachment_id,
+                        reason=reason_text)
+    elif reopen:
+        notify_reporter(conn, policy, now, updated, "reopened", kind="status")
+    else:
+        notify_reporter(conn, policy, now, updated, "status_changed", kind="status", reason=reason_text)
+    return updated

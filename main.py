@@ -1,0 +1,103 @@
+"""Aduan: multi-channel citizen-complaint gateway.
+
+    python main.py [serve]        run the gateway (HTTP, receivers, dispatcher, scheduler)
+    python main.py db upgrade     apply database migrations
+    python main.py check-config   validate the configuration and exit
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from bot.config import ConfigError, load_config, resolved_database_url
+from bot.logging_setup import setup_logging
+
+log = logging.getLogger("aduan")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Aduan citizen-complaint gateway")
+    parser.add_argument("--config", help="config file (default: $ADUAN_CONFIG or config.yaml)")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config}")
+    serve = sub.add_parser("serve", help="run the gateway (the default)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", metavar="{upgrade}", required=True)
+    db_sub.add_parser("upgrade", help="apply Alembic migrations up to the latest")
+    sub.add_parser("check-config", help="validate the configuration and exit")
+    return parser
+
+
+async def serve(config_path: str | None) -> int:
+    import uvicorn
+
+    from bot.gateway import Gateway
+    from bot.http.app import create_app
+
+    config = load_config(config_path)
+    gateway = Gateway(config)
+    await gateway.start()
+    app = create_app(gateway)
+    server = uvicorn.Server(uvicorn.Config(app, host=config.http.host, port=config.http.port, log_config=None,
+                                           access_log=False, lifespan="off", timeout_graceful_shutdown=10))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    # We handle signals ourselves so shutdown follows our order.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server_task = asyncio.create_task(server.serve(), name="http")
+    log.info("Aduan listening on http://%s:%s", config.http.host, config.http.port)
+    stop_task = asyncio.create_task(stop.wait())
+    await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("shutting down: stopping intake, finishing transactions, releasing leases")
+    server.should_exit = True  # stop taking requests; in-flight ones finish
+    await asyncio.gather(server_task, return_exceptions=True)
+    await gateway.stop()
+    log.info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    command = args.command or "serve"
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        return 2
+    if command == "check-config":
+        from bot.gateway import Gateway
+
+        try:
+            Gateway(config)  # builds templates, rules, areas and adapters: all validated
+        except Exception as err:  # noqa: BLE001
+            print(f"config error: {err}", file=sys.stderr)
+            return 2
+        print(f"config OK: {len(config.categories)} categories, {len(config.agencies)} agencies, "
+              f"{len(config.staff)} staff, database {config.database.url.split('://')[0]}")
+        return 0
+    from store.migrate import upgrade
+
+    if command == "db":
+        upgrade(resolved_database_url(config))
+        print("database is up to date")
+        return 0
+    if not getattr(args, "no_migrate", False):
+        upgrade(resolved_database_url(config))
+    try:
+        import uvloop  # noqa: F401
+
+        uvloop.install()
+    except ImportError:
+        pass
+    return asyncio.run(serve(args.config))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

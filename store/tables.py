@@ -1,0 +1,187 @@
+"""SQLModel tables. Identical on SQLite and PostgreSQL (Alembic migrates both).
+
+Timestamps are aware UTC datetimes (SQLModel's UTCDateTime): stored as UTC on
+both databases, so comparisons and migrations are identical.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Area(SQLModel, table=True):
+    """A kota/kabupaten, kecamatan or kelurahan (Kemendagri code)."""
+
+    __tablename__ = "area"
+    code: str = Field(primary_key=True, max_length=20)
+    name: str = Field(max_length=120)
+    level: str = Field(max_length=12)  # kota | kecamatan | kelurahan
+    parent_code: str | None = Field(default=None, max_length=20, index=True)
+    postal_code: str | None = Field(default=None, max_length=10)
+    slug: str = Field(max_length=140, index=True)
+
+
+class Agency(SQLModel, table=True):
+    """An OPD (dinas, badan) or one of its sub-units (suku dinas)."""
+
+    __tablename__ = "agency"
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    parent_code: str | None = Field(default=None, max_length=40)
+
+
+class Category(SQLModel, table=True):
+    __tablename__ = "category"
+    code: str = Field(primary_key=True, max_length=40)
+    name_id: str = Field(max_length=120)
+    name_en: str = Field(max_length=120)
+    agency_code: str | None = Field(default=None, max_length=40)
+    coordinate_hours: float | None = None
+    resolve_hours: float | None = None
+
+
+class Staff(SQLModel, table=True):
+    """An officer, synced from the staff directory in config."""
+
+    __tablename__ = "staff"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=60, unique=True)
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=30)  # lurah | agency_officer | validator | admin
+    agency_code: str | None = Field(default=None, max_length=40)
+    area_code: str | None = Field(default=None, max_length=20)
+    slack_user_id: str | None = Field(default=None, max_length=40, index=True)
+    telegram_user_id: str | None = Field(default=None, max_length=40, index=True)
+    email: str | None = Field(default=None, max_length=200)
+    password_hash: str | None = Field(default=None, max_length=200)
+    active: bool = True
+
+
+class Reporter(SQLModel, table=True):
+    """One person's address on one channel."""
+
+    __tablename__ = "reporter"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_reporter_channel_address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=30)
+    address: str = Field(max_length=320)
+    display_name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=5)
+    opted_out: bool = False
+    unreachable: bool = False
+    unreachable_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_reporter_status", "reporter_id", "status"),
+        Index("ix_ticket_status_resolve_due", "status", "resolve_due"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_id: str = Field(max_length=20, unique=True)
+    status: str = Field(max_length=20, index=True)
+    channel: str = Field(max_length=30)
+    reporter_id: int = Field(foreign_key="reporter.id")
+    category_code: str = Field(max_length=40, index=True)
+    agency_code: str | None = Field(default=None, max_length=40, index=True)
+    unit: str | None = Field(default=None, max_length=80)
+    area_code: str | None = Field(default=None, max_length=20, index=True)
+    area_method: str | None = Field(default=None, max_length=20)
+    latitude: float | None = None
+    longitude: float | None = None
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(default="id", max_length=5)
+    created_at: datetime = Field(index=True)
+    updated_at: datetime
+    last_inbound_at: datetime
+    coordinate_due: datetime
+    resolve_due: datetime
+    coordinated_at: datetime | None = None
+    proof_submitted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_count: int = 0
+
+
+class Message(SQLModel, table=True):
+    """Every inbound and outbound message; outbound rows are also the outbox."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        # The idempotency key: a provider's redelivery hits this constraint.
+        UniqueConstraint("channel", "direction", "external_id", name="uq_message_channel_dir_external"),
+        Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
+        Index("ix_message_recipient", "channel", "recipient", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=30)
+    direction: str = Field(max_length=3)  # in | out
+    external_id: str | None = Field(default=None, max_length=255)
+    recipient: str | None = Field(default=None, max_length=320)
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    kind: str = Field(default="report", max_length=30)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # in: received | processed | failed ; out: queued | sending | sent | delivered | failed | dead
+    status: str = Field(max_length=12)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = None
+    parts_sent: int = 0
+    attachment_id: int | None = None  # the photo an outbound message carries
+    reply_context: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+    payload: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+    raw: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None = None
+
+
+class TicketEvent(SQLModel, table=True):
+    """The audit trail: each status change, note, reply or staff action."""
+
+    __tablename__ = "ticket_event"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=30)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str | None = Field(default=None, max_length=20)
+    actor: str = Field(max_length=120)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    public: bool = False
+    data: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+    created_at: datetime = Field(index=True)
+
+
+class Attachment(SQLModel, table=True):
+    """A stored photo; the file lives at var/media/<aa>/<sha256><ext>."""
+
+    __tablename__ = "attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    content_type: str = Field(max_length=40)
+    size: int
+    kind: str = Field(max_length=12)  # citizen | proof
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    phash: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+
+
+class ChannelState(SQLModel, table=True):
+    """Durable receiver state: Telegram offsets, X since_ids..."""
+
+    __tablename__ = "channel_state"
+    key: str = Field(primary_key=True, max_length=120)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime
+
+
+metadata = SQLModel.metadata
