@@ -239,12 +239,23 @@ def _longest(candidates: list[int], ok: Callable[[int], bool]) -> int | None:
     return None
 
 
+def _is_flag_half(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
 def _safe_cut(text: str, end: int) -> int:
     """Move a hard cut back so it does not split a character sequence."""
     while 0 < end < len(text) and (
         unicodedata.combining(text[end]) or _JOINERS.match(text[end]) or text[end - 1] == "\u200d"
     ):
         end -= 1
+    if 0 < end < len(text) and _is_flag_half(text[end]):
+        # Regional indicators pair up from the left: an odd run before the cut
+        # means the cut falls inside a flag.
+        run = 0
+        while run < end and _is_flag_half(text[end - 1 - run]):
+            run += 1
+        end -= run % 2
     return end
 
 

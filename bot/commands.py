@@ -111,7 +111,7 @@ _VARIANTS = {
 # Real words one edit away from a keyword: never read as a typo.
 _NOT_TYPOS = frozenset({
     "lapar", "lapo", "lampor", "repot", "reports", "mulia", "statis", "statue", "smart", "stars",
-    "stare", "start", "stark", "bahas", "bahasan", "check", "cheek", "english", "stok",
+    "stare", "stark", "bahas", "cheek",
 })
 _LANGUAGE_WORDS = {
     "inggris": "en", "english": "en", "en": "en", "eng": "en",
@@ -126,6 +126,7 @@ _ID_FILLERS = frozenset("""
     kemarin kmrn sekarang skrg lagi kembali progress progres perkembangan tanggapan update sudah udah
     sampai sampe mana gimana bagaimana gmn how is apa kok belum blm kapan selesai with
 """.split())
+_SKIPPED = _ID_FILLERS | {""}  # "" : a token that was only punctuation
 # Words that may follow an argument-less command ("stop ya", "info dong").
 _POLITE = frozenset("""
     ya yah iya dong donk deh aja saja min mimin admin pak bu kak mas mbak please pls plz tolong
@@ -263,11 +264,11 @@ def _with_id(
     second, after = _second_word(rest)
     if kind == "status" and _match_keyword(second) == "status":
         rest = after  # CEK STATUS
-    elif keyword == "buka" and (second in ("kembali", "lagi", "ulang") or _within_one_edit(second, "kembali")):
+    elif keyword == "buka" and (second == "ulang" or _within_one_edit(second, "kembali")):
         rest, explicit = after, True  # BUKA KEMBALI
     tokens = list(_TOKEN.finditer(rest))
     skip = 0
-    while skip < len(tokens) and tokens[skip].group().strip(_EDGE_PUNCT).casefold() in _ID_FILLERS | {""}:
+    while skip < len(tokens) and tokens[skip].group().strip(_EDGE_PUNCT).casefold() in _SKIPPED:
         skip += 1
     tail = rest[tokens[skip].start():] if skip < len(tokens) else ""
     tracking_id, typed, after_id = _read_id(tail, prefix)
@@ -324,10 +325,15 @@ def _read_id(text: str, prefix: str) -> tuple[str | None, str | None, str]:
     body = compact[len(p):] if has_prefix else compact
     marked = any(ch.isdigit() for ch in body) or re.search(r"[A-Za-z0-9][-_.][A-Za-z0-9]", typed)
     alone = n == len(_TOKEN.findall(text))
-    if has_prefix or (
-        len(_compact(first)) >= 3 and CODE_LENGTH - 2 <= len(body) <= CODE_LENGTH + 1
-        and (marked or (alone and len(body) == CODE_LENGTH))
-    ):
+    if has_prefix:
+        # "JKT-ABCD-EFGX" or "jkt 7k3m qxp" are attempts; "jkt utara" (Jakarta Utara) is not.
+        looks_like = marked or len(body) == CODE_LENGTH or len(_compact(first)) > len(p)
+    else:
+        looks_like = (
+            len(_compact(first)) >= 3 and CODE_LENGTH - 2 <= len(body) <= CODE_LENGTH + 1
+            and bool(marked or (alone and len(body) == CODE_LENGTH))
+        )
+    if looks_like:
         return None, typed, text[tokens[n - 1].end():]
     return None, None, text
 
@@ -368,13 +374,15 @@ def _quoted_id(text: str, prefix: str) -> str | None:
 
 
 def _prefixed_token(text: str, prefix: str) -> str | None:
-    """A token that starts with the ID prefix and goes on with a digit or letters, e.g. a typo'd ID."""
-    m = re.search(
-        r"(?<![A-Za-z0-9])%s[-\s.]?[A-Za-z0-9]{3,5}(?:[-\s.]?[A-Za-z0-9]{3,5})?(?![A-Za-z0-9])" % re.escape(prefix),
-        text,
-        re.IGNORECASE,
-    )
-    return m.group(0) if m else None
+    """A prefixed code with a digit somewhere in ``text``, e.g. a mistyped ID.
+
+    The digit is required: "Jkt Barat" is a place, not an ID.
+    """
+    pattern = r"(?<![A-Za-z0-9])%s[-\s.]?[A-Za-z0-9]{3,5}(?:[-\s.]?[A-Za-z0-9]{3,5})?(?![A-Za-z0-9])"
+    for m in re.finditer(pattern % re.escape(prefix), text, re.IGNORECASE):
+        if any(ch.isdigit() for ch in m.group(0)):
+            return m.group(0)
+    return None
 
 
 def _language(keyword: str, rest: str, original: str, prefix: str, slash: bool) -> CitizenCommand:

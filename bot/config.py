@@ -214,10 +214,10 @@ def _substitute_env(node: Any, where: str) -> Any:
     return node
 
 
-def _format_validation(err: ValidationError) -> str:
+def _format_validation(err: ValidationError, prefix: str = "") -> str:
     lines = []
     for e in err.errors():
-        loc = ""
+        loc = prefix
         for part in e["loc"]:
             loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
         lines.append(f"{loc or '(root)'}: {e['msg']}")

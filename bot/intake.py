@@ -302,9 +302,14 @@ def _reply_direct(
     base = rules.config.instance.public_base_url.rstrip("/")
     values = dict(url=base, tracking_id=fields.get("tracking_id", ""), status="", **{k: v for k, v in fields.items() if k != "tracking_id"})
     text = rules.policy.templates.render(template, lang, **values)
+    payload: dict[str, Any] = {"event": "command_reply", "language": lang}
+    if fields.get("tracking_id"):
+        # Public channels may only ever show the ID and link, never the reply itself.
+        payload["public_text"] = rules.policy.templates.render(
+            "public_short", lang, tracking_id=fields["tracking_id"],
+            url=rules.policy.tracking_url(fields["tracking_id"]), status="")
     enqueue(conn, now, channel=msg.channel, recipient=msg.sender, text=text, kind="command_reply",
-            reporter_id=reporter["id"], reply_context=msg.reply_context,
-            payload={"public_text": text, "event": "command_reply"})
+            reporter_id=reporter["id"], reply_context=msg.reply_context, payload=payload)
 
 
 def _command(

@@ -57,8 +57,9 @@ ABBREVIATIONS: Mapping[str, str] = {
     "tau": "tahu", "liat": "lihat", "ngeliat": "melihat", "bikin": "membuat",
 }
 
-# Frequent ordinary words. Typo tolerance must never turn one of these into a
-# keyword ("mohon" is one edit from "pohon", "sampai" from "sampah").
+# Frequent ordinary words and place names. Typo tolerance must never turn one
+# of these into a keyword ("mohon" is one edit from "pohon", "sampai" from
+# "sampah", the kelurahan "Bangka" from "bangkai").
 COMMON_WORDS: frozenset[str] = frozenset(
     """
     sampai mohon tolong tahan dalam kenangan harga lapar sudah belum karena dengan
@@ -78,8 +79,9 @@ COMMON_WORDS: frozenset[str] = frozenset(
     warganya rumahnya bantu bantuan laporan lapor melapor mengganggu ganggu
     menutup tutup masuk keluar naik turun jatuh rusak mati hidup nyala padam
     kosong penuh bersih kotor bau busuk becek licin gelap terang ramai sepi
-    jeruk mangga bambu kapuk muara sawit gedong galur lebak gebang malaka melawai
-    mester tangga gedung sakit suara meter jalur melawan bekasi
+    jeruk mangga bambu kapuk muara sawit gedong galur lebak gebang tangga gedung
+    sakit suara meter jalur melawan
+    bangka malaka melawai mester bekasi bogor depok tangerang
     """.split()
 )
 

@@ -94,6 +94,9 @@ CASES = [
     ("cek jalan rusak di depan rumah", R, "cek jalan rusak di depan rumah", None, None, None),
     ("cek 2 lubang di jalan", R, "cek 2 lubang di jalan", None, None, None),
     ("cek rt 05 rw 03 banjir", R, "cek rt 05 rw 03 banjir", None, None, None),
+    ("cek banjir di jkt utara", R, "cek banjir di jkt utara", None, None, None),
+    ("status jkt barat banjir", R, "status jkt barat banjir", None, None, None),
+    ("cek JKT ABCD EFGH", S, "", None, "JKT ABCD EFGH", "id"),
     # --- help
     ("INFO", H, "", None, None, None),
     ("info dong", H, "", None, None, None),
@@ -125,6 +128,8 @@ CASES = [
     ("buka", O, "", None, None, "id"),
     ("REOPEN", O, "", None, None, "en"),
     ("buka puasa di jalan bikin macet", R, "buka puasa di jalan bikin macet", None, None, None),
+    ("buka lagi toko di depan jam 10", R, "buka lagi toko di depan jam 10", None, None, None),
+    (f"buka ulang {VALID} masih bocor", O, "masih bocor", VALID, None, "id"),
     # --- stop / start
     ("STOP", STOP, "", None, None, None),
     ("stop ya", STOP, "", None, None, None),

@@ -45,9 +45,10 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string must not hide the record
             message = str(record.msg)
-        clean = self._redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
+        # Always freeze the text: PTB logs dicts as lazy arguments and mutates them
+        # afterwards (get_file puts the token-bearing URL into file_path), so a
+        # handler formatting later would see the token.
+        record.msg, record.args = self._redact(message), None
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when set, so the traceback is masked too.
             record.exc_text = self._redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))

@@ -15,7 +15,8 @@ DEFAULT_ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 class TelegramSettings(BaseModel):
     """Everything the Telegram adapter needs; secrets are ``SecretStr``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a bad value in a validation error may be a secret.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     bot_token: SecretStr
     # "polling": getUpdates long polling (works without a public URL).

@@ -39,6 +39,8 @@ class TwilioAdapter(ChannelAdapter):
     name: ClassVar[str] = "twilio"
     INBOUND_PATH: ClassVar[str] = "/webhooks/twilio"
     STATUS_PATH: ClassVar[str] = "/webhooks/twilio/status"
+    # Paths the HTTP layer must route to handle_webhook.
+    WEBHOOK_PATHS: ClassVar[tuple[str, ...]] = (INBOUND_PATH, STATUS_PATH)
 
     def __init__(
         self,

@@ -118,6 +118,10 @@ class TwitterAdapter(ChannelAdapter):
     def text_fits(self, text: str, channel: str) -> bool:
         return fits_tweet(text, TWEET_MAX_WEIGHTED)
 
+    def can_reach(self, channel: str, recipient: str) -> bool:
+        """X addresses people by numeric user id only."""
+        return recipient.isdigit()
+
     @property
     def throttled_until(self) -> dict[str, float]:
         """Epoch second until which each endpoint is rate limited."""

@@ -1,0 +1,44 @@
+# Aduan: two commands on a fresh machine.
+#   make run    set up .venv, apply migrations, run the gateway on SQLite (var/aduan.db)
+#   make test   set up .venv and run the whole test suite (again on PostgreSQL
+#               when ADUAN_TEST_DATABASE_URL is set)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+
+.PHONY: setup run test test-sqlite test-pg bench check-config clean
+
+$(STAMP): requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	mkdir -p var
+	$(PY) main.py check-config
+	$(PY) main.py db upgrade
+	$(PY) main.py serve --no-migrate
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider
+	@if [ -n "$$ADUAN_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$ADUAN_TEST_DATABASE_URL)"; \
+		$(PY) -m pytest -q -p no:cacheprovider; \
+	fi
+
+test-sqlite: setup
+	ADUAN_TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(PY) bench/ingest.py
+
+check-config: setup
+	$(PY) main.py check-config
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
