@@ -131,6 +131,7 @@ class PartnerAdapter(ChannelAdapter):
             longitude=lon,
             language=language if language in ("id", "en") else None,
             attachments=[upload] if upload else [],
+            standalone=True,
             reply_context={"partner": partner.name, "reporter_id": str(reporter)},
             raw=request.body.decode("utf-8", "replace") if not upload else json.dumps(fields, default=str),
         )

@@ -21,7 +21,9 @@ on, NFC). It is hand-written: the only conformant Python port
 (twitter-text-parser 3.0.0, last released 2023) loads its emoji table with
 ``pkg_resources``, which setuptools 82 removed, and ships Emoji 12 data.
 Emoji sequences (ZWJ families, skin tones, flags, keycaps) are found with the
-maintained ``emoji`` package and count 2 each, as in twitter-text. URLs are
+maintained ``emoji`` package and count 2 each, as in twitter-text (text-style
+symbols that Unicode also lists as emoji, such as a bare "©" or "®", count 2
+too, like the Python port does; the JS library may count them 1). URLs are
 found with a simplified version of twitter-text's pattern (see
 ``_URL_RE``); a bare domain needs a known TLD (all ASCII ccTLDs plus common
 gTLDs), so a protocol-less URL on a rare new gTLD is counted per character.
@@ -259,7 +261,7 @@ def _safe_cut(text: str, end: int) -> int:
     return end
 
 
-def shorten_to_fit(text: str, fits: Callable[[str], bool], suffix: str) -> str:
+def shorten_to_fit(text: str, fits: Callable[[str], bool], suffix: str | None) -> str:
     """``text`` cut at a word boundary + "… " + ``suffix``, as long as ``fits`` allows.
 
     If the whole text fits with the suffix, nothing is cut. The ellipsis is
@@ -268,7 +270,7 @@ def shorten_to_fit(text: str, fits: Callable[[str], bool], suffix: str) -> str:
     the suffix alone is returned. Raises ValueError if even the suffix does
     not fit.
     """
-    text = text.strip()
+    text, suffix = text.strip(), suffix or ""  # a message without a ticket has no link
     glue = " " if suffix else ""
     whole = f"{text}{glue}{suffix}" if text else suffix
     if fits(whole):

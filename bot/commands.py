@@ -351,23 +351,31 @@ def _canonical(compact: str, prefix: str) -> str | None:
     return None
 
 
-_QUOTED = re.compile(
-    r"(?<![A-Za-z0-9])(?:([A-Za-z]{2,5})[-\s.]?)?([A-Za-z0-9]{4})[-\s.]?([A-Za-z0-9]{4})(?![A-Za-z0-9])"
-)
+_CODE_AT = re.compile(r"([A-Za-z0-9]{4})[-\s.]?([A-Za-z0-9]{4})(?![A-Za-z0-9])")
+_PREFIX_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,5})[-\s.]?$")
 
 
 def _quoted_id(text: str, prefix: str) -> str | None:
     """The first valid ID quoted anywhere in ``text``.
 
-    The quote must carry our prefix or a digit, so an ordinary word that
-    happens to pass the check symbol ("... depan sekarang") is not taken for
-    an ID.
+    Every position is tried, so a word in front ("pengaduan 7k3m qxp2") cannot
+    swallow part of the ID. The quote must carry our prefix or a digit, so an
+    ordinary word that happens to pass the check symbol ("... depan
+    sekarang") is not taken for an ID.
     """
-    for m in _QUOTED.finditer(text):
-        code = (m.group(2) + m.group(3)).upper()
+    for i in range(len(text)):
+        m = _CODE_AT.match(text, i)
+        if m is None:
+            continue
+        before = _PREFIX_BEFORE.search(text, max(0, i - 6), i)
+        # The code must start a word, or follow a prefix glued or dashed to it.
+        if i > 0 and text[i - 1].isalnum() and before is None:
+            continue
+        code = (m.group(1) + m.group(2)).upper()
         if not is_valid_code(code):
             continue
-        if (m.group(1) or "").upper() != prefix.upper() and not any(ch.isdigit() for ch in code):
+        quoted_prefix = before.group(1).upper() if before else ""
+        if quoted_prefix != prefix.upper() and not any(ch.isdigit() for ch in code):
             continue
         return normalize(code, prefix)
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, select, update
 
 from bot.categorize import Categorizer
 from bot.commands import CitizenCommand, parse_citizen_command
@@ -41,6 +41,8 @@ class IntakeOutcome:
     tracking_id: str | None = None
     duplicate: bool = False
     error: str | None = None
+    reporter_id: int | None = None
+    kind: str | None = None  # set when the message row still has to be marked processed
 
 
 @dataclass
@@ -73,11 +75,16 @@ class IntakeRules:
         return cat.name_en if lang == "en" else cat.name_id
 
 
+_KEPT_FIELDS = [f for f in InboundMessage.__dataclass_fields__
+                if f not in ("attachments", "raw", "reply_context", "thread_refs", "received_at")]
+
+
 def normalized_json(item: PreparedInbound) -> dict[str, Any]:
     """The normalised message, kept so a failed message can be retried."""
-    data = dataclasses.asdict(item.msg)
-    data.pop("attachments", None)
-    data.pop("raw", None)
+    m = item.msg
+    data = {f: getattr(m, f) for f in _KEPT_FIELDS}
+    data["reply_context"] = dict(m.reply_context)
+    data["thread_refs"] = list(m.thread_refs)
     data["received_at"] = item.msg.received_at.isoformat() if item.msg.received_at else None
     data["media"] = [{"sha256": m.sha256, "content_type": m.content_type, "size": m.size, "path": str(m.path)}
                      for m in item.media]
@@ -118,17 +125,31 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
             outcome = _report(conn, item, rules, now, reporter, message_id, command)
         else:
             outcome = _command(conn, item, rules, now, reporter, message_id, command)
-    conn.execute(
-        update(repo.T_MESSAGE)
-        .where(repo.T_MESSAGE.c.id == message_id)
-        .values(status="processed", reporter_id=reporter["id"], ticket_id=outcome.ticket_id,
-                kind="command" if outcome.action == "command" else "report")
-    )
+    kind = "location" if outcome.action == "location" and outcome.ticket_id is None else (
+        "command" if outcome.action == "command" else "report")
+    # The message row is marked processed by the caller, batched (see mark_processed);
+    # until then a duplicate in the same batch finds its outcome here.
+    outcome = dataclasses.replace(outcome, reporter_id=reporter["id"], kind=kind)
+    conn.info.setdefault("intake_batch", {})[(msg.channel, msg.external_id)] = outcome
     return outcome
+
+
+def mark_processed(conn: Connection, outcomes: list[IntakeOutcome]) -> None:
+    """One executemany UPDATE for a whole batch of processed messages."""
+    conn.info.pop("intake_batch", None)
+    rows = [{"_id": o.message_id, "status": "processed", "reporter_id": o.reporter_id, "ticket_id": o.ticket_id,
+             "kind": o.kind} for o in outcomes if o.kind is not None and o.message_id is not None]
+    if rows:
+        M = repo.T_MESSAGE
+        stmt = repo._cached(("mark_processed",), lambda: update(M).where(M.c.id == bindparam("_id")))
+        conn.execute(stmt, rows)
 
 
 def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeOutcome:
     """The same provider message again: an edit updates it, a duplicate does nothing."""
+    pending = conn.info.get("intake_batch", {}).get((msg.channel, msg.external_id))
+    if pending is not None and not msg.is_edit:
+        return IntakeOutcome("duplicate", pending.message_id, pending.ticket_id, pending.tracking_id, duplicate=True)
     row = conn.execute(
         select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.ticket_id, repo.T_MESSAGE.c.text)
         .where(repo.T_MESSAGE.c.channel == msg.channel, repo.T_MESSAGE.c.direction == "in",
@@ -163,13 +184,13 @@ def _report(
     # 1. Threading: a quoted tracking ID, then provider thread references,
     #    then the reporter's open ticket on this channel within the window.
     ticket = None
-    quoted = find_tracking_id(msg.text or "", rules.prefix)
+    quoted = None if msg.standalone else find_tracking_id(msg.text or "", rules.prefix)
     if quoted:
         ticket = repo.ticket_by_tracking_id(conn, quoted)
     if ticket is None and msg.thread_refs:
         tid = repo.ticket_for_thread_refs(conn, msg.thread_refs)
         ticket = repo.ticket_by_id(conn, tid) if tid else None
-    if ticket is None:
+    if ticket is None and not msg.standalone:
         window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)
         ticket = repo.latest_open_ticket(conn, reporter["id"], OPEN_STATUSES, window)
         if ticket is not None and ticket["channel"] != msg.channel:
@@ -189,7 +210,7 @@ def _new_ticket(
 ) -> IntakeOutcome:
     msg = item.msg
     lat, lon = msg.latitude, msg.longitude
-    if lat is None:
+    if lat is None and not msg.standalone:
         lat, lon = _recent_location(conn, rules, now, reporter["id"])
     category = rules.categorizer.categorize(text)
     cat = rules.categories.get(category)
@@ -212,11 +233,10 @@ def _new_ticket(
     repo.add_event(conn, ticket_id, "created", "citizen", now, to_status=Status.MENUNGGU.value, public=True,
                    data={"channel": msg.channel, "category": category, "area": area.code if area else None})
     _attach_media(conn, item, ticket_id, message_id, now)
-    ticket = repo.ticket_by_id(conn, ticket_id)
-    assert ticket is not None
+    ticket = dict(values, id=ticket_id, tracking_id=tracking_id)  # no re-read on the hot path
     if msg.auto_reply:
         notify_reporter(conn, rules.policy, now, ticket, "ack_new", kind="ack", reporter=reporter, automatic=True,
-                        category=rules.category_name(category, lang))
+                        reply_context=msg.reply_context, category=rules.category_name(category, lang))
     return IntakeOutcome("new_ticket", message_id, ticket_id, tracking_id)
 
 
@@ -248,13 +268,11 @@ def _append(
 def _recent_location(conn: Connection, rules: IntakeRules, now: datetime, reporter_id: int) -> tuple[float | None, float | None]:
     """A location the reporter shared just before describing the problem."""
     since = now - timedelta(minutes=rules.config.intake.location_window_minutes)
-    raw = conn.execute(
-        select(repo.T_MESSAGE.c.payload)
-        .where(repo.T_MESSAGE.c.reporter_id == reporter_id, repo.T_MESSAGE.c.direction == "in",
-               repo.T_MESSAGE.c.kind == "location", repo.T_MESSAGE.c.ticket_id.is_(None),
-               repo.T_MESSAGE.c.created_at >= since)
-        .order_by(repo.T_MESSAGE.c.id.desc()).limit(1)
-    ).scalar()
+    M = repo.T_MESSAGE
+    stmt = repo._cached(("recent_location",), lambda: select(M.c.payload).where(
+        M.c.reporter_id == bindparam("r"), M.c.direction == "in", M.c.kind == "location", M.c.ticket_id.is_(None),
+        M.c.created_at >= bindparam("since", type_=M.c.created_at.type)).order_by(M.c.id.desc()).limit(1))
+    raw = conn.execute(stmt, {"r": reporter_id, "since": since}).scalar()
     data = repo.loads(raw) or {}
     return data.get("latitude"), data.get("longitude")
 
@@ -281,7 +299,6 @@ def _location(
             notify_reporter(conn, rules.policy, now, ticket, "location_received", kind="ack", reporter=reporter,
                             automatic=True)
         return IntakeOutcome("location", message_id, ticket["id"], ticket["tracking_id"])
-    conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == message_id).values(kind="location"))
     if msg.auto_reply:
         _reply_direct(conn, rules, now, reporter, msg, "location_orphan", automatic=True)
     return IntakeOutcome("location", message_id)
@@ -300,7 +317,7 @@ def _reply_direct(
         return
     lang = reporter["language"] or rules.config.instance.default_language
     base = rules.config.instance.public_base_url.rstrip("/")
-    values = dict(url=base, tracking_id=fields.get("tracking_id", ""), status="", **{k: v for k, v in fields.items() if k != "tracking_id"})
+    values = {"url": base, "tracking_id": "", "status": "", **fields}
     text = rules.policy.templates.render(template, lang, **values)
     payload: dict[str, Any] = {"event": "command_reply", "language": lang}
     if fields.get("tracking_id"):

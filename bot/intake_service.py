@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sqlalchemy import Connection, select, update
 
 from bot.clock import Clock
-from bot.intake import IntakeOutcome, IntakeRules, PreparedInbound, normalized_json, process_inbound
+from bot.intake import IntakeOutcome, IntakeRules, PreparedInbound, mark_processed, normalized_json, process_inbound
 from bot.models import DeliveryUpdate, InboundAttachment, InboundMessage
 from store import repo
 from store.db import Database
@@ -38,12 +38,40 @@ def _record_failure(conn: Connection, item: PreparedInbound, error: str, now: da
     )
 
 
+class _RetryIndividually(Exception):
+    pass
+
+
 def _process_batch(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime) -> list[IntakeOutcome]:
+    """Process a batch in one transaction.
+
+    Fast path: no savepoints (two statements fewer per message). If any
+    message raises, the whole attempt is rolled back and the batch is redone
+    with a savepoint per message, so the failure is isolated and recorded.
+    """
+    conn.info.pop("intake_batch", None)
+    if len(items) > 1:
+        try:
+            with conn.begin_nested():
+                try:
+                    outcomes = [process_inbound(conn, item, rules, now) for item in items]
+                    mark_processed(conn, outcomes)
+                    return outcomes
+                except Exception as exc:
+                    raise _RetryIndividually() from exc
+        except _RetryIndividually:
+            log.warning("a message in a batch of %d failed; redoing the batch one by one", len(items))
+    return _process_each(conn, items, rules, now)
+
+
+def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime) -> list[IntakeOutcome]:
     outcomes = []
     for item in items:
         try:
             with conn.begin_nested():
-                outcomes.append(process_inbound(conn, item, rules, now))
+                outcome = process_inbound(conn, item, rules, now)
+                mark_processed(conn, [outcome])
+                outcomes.append(outcome)
         except Exception as exc:  # noqa: BLE001 - any failure is kept for retry
             log.exception("inbound %s/%s failed; kept for retry", item.msg.channel, item.msg.external_id)
             with conn.begin_nested():
@@ -204,7 +232,9 @@ class IntakeService:
                 try:
                     with conn.begin_nested():
                         conn.execute(repo.T_MESSAGE.delete().where(repo.T_MESSAGE.c.id == mid))
-                        return process_inbound(conn, item, self.rules, self.clock.now())
+                        outcome = process_inbound(conn, item, self.rules, self.clock.now())
+                        mark_processed(conn, [outcome])
+                        return outcome
                 except Exception as exc:  # noqa: BLE001
                     conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == mid)
                                  .values(error=f"{type(exc).__name__}: {exc}"[:4000], updated_at=self.clock.now()))

@@ -45,6 +45,9 @@ class InboundMessage:
     is_edit: bool = False
     # Location-only messages attach coordinates to the reporter's recent ticket.
     is_location_only: bool = False
+    # A structured report (partner app, web form) always opens its own ticket:
+    # the sender chose "new report", so no threading applies.
+    standalone: bool = False
 
 
 @dataclass

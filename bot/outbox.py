@@ -63,6 +63,7 @@ def notify_reporter(
     reporter: RowMapping | None = None,
     attachment_id: int | None = None,
     automatic: bool = False,
+    reply_context: Mapping[str, Any] | None = None,
     **fields: Any,
 ) -> int | None:
     """Render ``template`` in the reporter's language and queue it on the ticket's channel.
@@ -76,7 +77,8 @@ def notify_reporter(
     channel, address = ticket["channel"], reporter["address"]
     if not policy.reachable(channel, address):
         return None
-    if automatic and repo.count_recent_outbound(conn, channel, address, now - timedelta(hours=1)) >= policy.auto_replies_per_hour:
+    if automatic and reporter["created_at"] != now and \
+            repo.count_recent_outbound(conn, channel, address, now - timedelta(hours=1)) >= policy.auto_replies_per_hour:
         return None
     lang = reporter["language"] or ticket.get("language")
     t = policy.templates
@@ -93,6 +95,7 @@ def notify_reporter(
     }
     return enqueue(
         conn, now, channel=channel, recipient=address, text=text, kind=kind, ticket_id=ticket["id"],
-        reporter_id=reporter["id"], reply_context=repo.last_inbound_context(conn, ticket["id"], reporter["id"]),
+        reporter_id=reporter["id"],
+        reply_context=reply_context if reply_context is not None else repo.last_inbound_context(conn, ticket["id"], reporter["id"]),
         payload=payload, attachment_id=attachment_id,
     )

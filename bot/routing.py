@@ -22,7 +22,6 @@ import csv
 import json
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +36,7 @@ KELURAHAN = "kelurahan"
 
 # Token-level spelling variants, applied to official names and to text alike.
 NAME_VARIANTS: dict[str, str] = {
-    "kebun": "kebon", "pulau": "pulo", "kampong": "kampung", "kampung": "kampung",
-    "kp": "kampung", "pd": "pondok", "pdk": "pondok", "tj": "tanjung", "tg": "tanjung",
+    "kebun": "kebon", "pulau": "pulo", "pd": "pondok", "pdk": "pondok", "tj": "tanjung", "tg": "tanjung",
     "tjg": "tanjung", "ps": "pasar", "sel": "selatan", "slt": "selatan", "utr": "utara",
     "tmr": "timur", "brt": "barat", "2": "dua", "3": "tiga", "ii": "dua", "iii": "tiga",
 }
@@ -48,8 +46,6 @@ NAME_ALIASES: dict[str, str] = {
     "halim": "Halim Perdana Kusuma",
     "benhil": "Bendungan Hilir",
     "pasming": "Pasar Minggu",
-    "mampang": "Mampang Prapatan",
-    "kebon jeruk": "Kebon Jeruk",
 }
 # Names (or name prefixes) that are ordinary words: "baru" (new), "tengah"
 # (middle), "karet" (rubber)... They count only after a kel/kec marker or when
@@ -63,9 +59,9 @@ GENERIC_NAMES: frozenset[str] = frozenset(
 )
 KELURAHAN_MARKERS = frozenset({"kelurahan", "desa"})
 KECAMATAN_MARKERS = frozenset({"kecamatan"})
+_MARKERS = KELURAHAN_MARKERS | KECAMATAN_MARKERS
 # A name right after one of these, or followed by "raya", is probably a street.
 STREET_MARKERS = frozenset({"jalan", "gang", "komplek", "perumahan", "tol", "flyover", "underpass"})
-_POSTAL = re.compile(r"1[0-4]\d{3}")
 _BOUNDARY_CODE_KEYS = ("code", "kode", "village_code", "kode_kelurahan")
 _MAX_FUZZY_TOKENS = 3
 
@@ -160,7 +156,7 @@ class AreaResolver:
             if area.level == KELURAHAN:
                 kec = self._areas.get(area.parent_code or "")
                 self._kota_of[area.code] = kec.parent_code if kec and kec.parent_code else ""
-                if area.postal_code:
+                if area.postal_code and _is_jakarta_postal_code(area.postal_code):
                     self._postal.setdefault(area.postal_code, []).append(area.code)
         self._build_name_index(areas)
         self._prefixes = {key[:i] for key in self._index for i in range(1, len(key) + 1)}
@@ -240,6 +236,7 @@ class AreaResolver:
             shapely.prepare(geoms)
             self._tree = shapely.STRtree(geoms)
             self._tree_codes = codes
+            self._point = shapely.Point
 
     # -- resolution -------------------------------------------------------
 
@@ -258,7 +255,8 @@ class AreaResolver:
             if not span.street:
                 ctx.kec.update(span.entry.kec)
                 ctx.kota.update(span.entry.kota)
-        postal_codes = [t for t in tokens if len(t) == 5 and _POSTAL.fullmatch(t) and t in self._postal]
+        postal = self._postal  # only Jakarta's 5-digit codes are keys
+        postal_codes = [t for t in tokens if t in postal]
         for pc in postal_codes:
             ctx.postal_kel.update(self._postal[pc])
 
@@ -281,9 +279,8 @@ class AreaResolver:
     def _locate(self, latitude: float, longitude: float) -> str | None:
         if not (math.isfinite(latitude) and math.isfinite(longitude)):
             return None
-        from shapely.geometry import Point
-
-        hits = self._tree.query(Point(longitude, latitude), predicate="intersects")  # type: ignore[union-attr]
+        point = self._point(longitude, latitude)  # GeoJSON order: x = longitude
+        hits = self._tree.query(point, predicate="intersects")  # type: ignore[union-attr]
         return self._tree_codes[int(min(hits))] if len(hits) else None
 
     def _find_spans(self, tokens: list[str]) -> list[_Span]:
@@ -293,6 +290,9 @@ class AreaResolver:
         i, n_tokens = 0, len(tokens)
         while i < n_tokens:
             prev = tokens[i - 1] if i else ""
+            if tokens[i] not in prefixes and prev not in _MARKERS:  # the common case: no name here
+                i += 1
+                continue
             marker = "kel" if prev in KELURAHAN_MARKERS else "kec" if prev in KECAMATAN_MARKERS else None
             key, end, entry = "", i, None
             for j in range(i, n_tokens):
@@ -398,6 +398,11 @@ class AreaResolver:
 
     def _parent(self, code: str) -> str:
         return self._areas[code].parent_code or ""
+
+
+def _is_jakarta_postal_code(code: str) -> bool:
+    """Jakarta's postal codes are 10xxx-14xxx."""
+    return len(code) == 5 and code.isdigit() and "10000" <= code < "15000"
 
 
 def _normalise_code(raw: str) -> str:

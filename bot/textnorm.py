@@ -85,13 +85,11 @@ COMMON_WORDS: frozenset[str] = frozenset(
     """.split()
 )
 
-_NON_WORD = re.compile(r"[\W_]+")
-# "gorong2" -> "gorong gorong": Indonesian writes reduplication with a 2. At
-# least three letters so "rt2"/"lt2" (RT 2, lantai 2) are left alone.
-_REDUPLICATION = re.compile(r"\b([a-z]{3,})2\b")
-# "rt03" -> "rt 03", "12730jakarta" -> "12730 jakarta".
-_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
-_SPACES = re.compile(r"\s+")
+# One pass that drops punctuation and splits letters from digits ("rt03" ->
+# "rt", "03"). The first branch keeps reduplication written with a 2
+# ("gorong2") in one piece so it can be doubled; it needs three letters so
+# "rt2"/"lt2" (RT 2, lantai 2) stay a word and a number.
+_TOKEN = re.compile(r"[^\W\d_]{3,}2(?!\d)|[^\W\d_]+|\d+")
 
 
 def strip_accents(text: str) -> str:
@@ -102,13 +100,23 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def _raw_tokens(text: str) -> list[str]:
+    text = strip_accents(text.lower())
+    tokens = _TOKEN.findall(text)
+    if "2" not in text:
+        return tokens
+    out: list[str] = []
+    for token in tokens:
+        if token[-1] == "2" and not token[0].isdigit():  # "gorong2" -> "gorong gorong"
+            out += (token[:-1], token[:-1])
+        else:
+            out.append(token)
+    return out
+
+
 def normalize(text: str) -> str:
     """Lower-case, strip accents, replace punctuation with spaces, collapse whitespace."""
-    text = strip_accents(text.lower())
-    text = _NON_WORD.sub(" ", text)
-    text = _REDUPLICATION.sub(r"\1 \1", text)
-    text = _LETTER_DIGIT.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(_raw_tokens(text))
 
 
 def strip_clitic(token: str) -> str:
@@ -116,6 +124,13 @@ def strip_clitic(token: str) -> str:
     if len(token) >= 6 and token.endswith("nya"):
         return token[:-3]
     return token
+
+
+def _split_expansions(abbreviations: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v.split()) for k, v in abbreviations.items()}
+
+
+_DEFAULT_EXPANSIONS = _split_expansions(ABBREVIATIONS)
 
 
 def tokenize(
@@ -126,18 +141,21 @@ def tokenize(
     abbreviations: Mapping[str, str] = ABBREVIATIONS,
 ) -> list[str]:
     """Normalise ``text`` and split it into tokens, expanding abbreviations."""
+    tokens = _raw_tokens(text)
+    if clitics:
+        tokens = [strip_clitic(t) if t.endswith("nya") else t for t in tokens]
+    if not expand:
+        return tokens
+    expansions = (
+        _DEFAULT_EXPANSIONS if abbreviations is ABBREVIATIONS else _split_expansions(abbreviations)
+    )
     out: list[str] = []
-    for token in normalize(text).split():
-        if clitics:
-            token = strip_clitic(token)
-        if expand:
-            expansion = abbreviations.get(token)
-            if expansion is not None:
-                if " " in expansion:
-                    out.extend(expansion.split())
-                    continue
-                token = expansion
-        out.append(token)
+    for token in tokens:
+        words = expansions.get(token)
+        if words is None:
+            out.append(token)
+        else:
+            out += words
     return out
 
 

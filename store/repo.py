@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, RowMapping, Table, and_, func, select, update
+from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.tables import (
@@ -37,14 +37,31 @@ T_ATTACHMENT: Table = Attachment.__table__  # type: ignore[assignment]
 T_STATE: Table = ChannelState.__table__  # type: ignore[assignment]
 
 
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _cached(key: tuple[Any, ...], build: Any) -> Any:
+    """Build a statement once and reuse it: values are bound at execution.
+
+    Building statements with literal values costs ~4x more per call than
+    executing a prebuilt one, which matters on the intake hot path.
+    """
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build()
+    return stmt
+
+
 def _insert(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], conflict: Sequence[str]) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id; None when the row existed."""
-    stmt = _insert(conn, table).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
-    return conn.execute(stmt.returning(table.c.id)).scalar()
+    stmt = _cached(("ins_ignore", table.name, tuple(conflict), conn.dialect.name),
+                   lambda: _insert(conn, table).on_conflict_do_nothing(index_elements=list(conflict))
+                   .returning(table.c.id))
+    return conn.execute(stmt, values).scalar()
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], key: Sequence[str], update_cols: Iterable[str]) -> None:
@@ -54,7 +71,13 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any], key: Sequence
 
 
 def insert(conn: Connection, table: Table, values: dict[str, Any]) -> int:
-    return conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+    stmt = _cached(("insert", table.name), lambda: table.insert().returning(table.c.id))
+    return conn.execute(stmt, values).scalar_one()
+
+
+def update_by_id(conn: Connection, table: Table, row_id: int, values: dict[str, Any]) -> None:
+    stmt = _cached(("update", table.name), lambda: update(table).where(table.c.id == bindparam("_id")))
+    conn.execute(stmt, {"_id": row_id, **values})
 
 
 def dumps(value: Any) -> str | None:
@@ -70,52 +93,50 @@ def loads(value: str | None) -> Any:
 def get_or_create_reporter(
     conn: Connection, channel: str, address: str, now: datetime, display_name: str | None, language: str | None
 ) -> RowMapping:
-    insert_ignore(
-        conn,
-        T_REPORTER,
-        dict(channel=channel, address=address, display_name=display_name, language=language,
-             opted_out=False, unreachable=False, created_at=now, updated_at=now),
-        ("channel", "address"),
-    )
-    row = conn.execute(
-        select(T_REPORTER).where(T_REPORTER.c.channel == channel, T_REPORTER.c.address == address)
-    ).mappings().one()
-    return row
+    """One statement: insert the reporter or return the existing row."""
+    def build() -> Any:
+        stmt = _insert(conn, T_REPORTER)
+        # A no-op update so RETURNING yields the existing row too.
+        return stmt.on_conflict_do_update(index_elements=["channel", "address"],
+                                          set_={"channel": stmt.excluded.channel}).returning(*T_REPORTER.c)
+
+    stmt = _cached(("reporter_upsert", conn.dialect.name), build)
+    return conn.execute(stmt, dict(channel=channel, address=address, display_name=display_name, language=language,
+                                   opted_out=False, unreachable=False, created_at=now, updated_at=now)).mappings().one()
 
 
 def update_reporter(conn: Connection, reporter_id: int, now: datetime, **values: Any) -> None:
-    conn.execute(update(T_REPORTER).where(T_REPORTER.c.id == reporter_id).values(updated_at=now, **values))
+    update_by_id(conn, T_REPORTER, reporter_id, dict(updated_at=now, **values))
 
 
 def get_reporter(conn: Connection, reporter_id: int) -> RowMapping | None:
-    return conn.execute(select(T_REPORTER).where(T_REPORTER.c.id == reporter_id)).mappings().first()
+    stmt = _cached(("reporter_by_id",), lambda: select(T_REPORTER).where(T_REPORTER.c.id == bindparam("id")))
+    return conn.execute(stmt, {"id": reporter_id}).mappings().first()
 
 
 # --- tickets -----------------------------------------------------------------
 
 def ticket_by_tracking_id(conn: Connection, tracking_id: str) -> RowMapping | None:
-    return conn.execute(select(T_TICKET).where(T_TICKET.c.tracking_id == tracking_id)).mappings().first()
+    stmt = _cached(("ticket_by_tid",), lambda: select(T_TICKET).where(T_TICKET.c.tracking_id == bindparam("tid")))
+    return conn.execute(stmt, {"tid": tracking_id}).mappings().first()
 
 
 def ticket_by_id(conn: Connection, ticket_id: int) -> RowMapping | None:
-    return conn.execute(select(T_TICKET).where(T_TICKET.c.id == ticket_id)).mappings().first()
+    stmt = _cached(("ticket_by_id",), lambda: select(T_TICKET).where(T_TICKET.c.id == bindparam("id")))
+    return conn.execute(stmt, {"id": ticket_id}).mappings().first()
 
 
 def latest_open_ticket(conn: Connection, reporter_id: int, statuses: Iterable[str], since: datetime) -> RowMapping | None:
-    return conn.execute(
-        select(T_TICKET)
-        .where(
-            T_TICKET.c.reporter_id == reporter_id,
-            T_TICKET.c.status.in_(list(statuses)),
-            T_TICKET.c.last_inbound_at >= since,
-        )
-        .order_by(T_TICKET.c.last_inbound_at.desc())
-        .limit(1)
-    ).mappings().first()
+    stmt = _cached(("latest_open",), lambda: select(T_TICKET)
+                   .where(T_TICKET.c.reporter_id == bindparam("r"),
+                          T_TICKET.c.status.in_(bindparam("st", expanding=True)),
+                          T_TICKET.c.last_inbound_at >= bindparam("since", type_=T_TICKET.c.last_inbound_at.type))
+                   .order_by(T_TICKET.c.last_inbound_at.desc()).limit(1))
+    return conn.execute(stmt, {"r": reporter_id, "st": sorted(statuses), "since": since}).mappings().first()
 
 
 def update_ticket(conn: Connection, ticket_id: int, **values: Any) -> None:
-    conn.execute(update(T_TICKET).where(T_TICKET.c.id == ticket_id).values(**values))
+    update_by_id(conn, T_TICKET, ticket_id, values)
 
 
 def add_event(
@@ -162,23 +183,19 @@ def ticket_for_thread_refs(conn: Connection, refs: Sequence[str]) -> int | None:
 
 def last_inbound_context(conn: Connection, ticket_id: int, reporter_id: int) -> dict[str, Any]:
     """Reply context of the reporter's latest inbound message on a ticket."""
-    raw = conn.execute(
-        select(T_MESSAGE.c.reply_context)
-        .where(T_MESSAGE.c.ticket_id == ticket_id, T_MESSAGE.c.reporter_id == reporter_id,
-               T_MESSAGE.c.direction == "in")
-        .order_by(T_MESSAGE.c.id.desc())
-        .limit(1)
-    ).scalar()
-    return loads(raw) or {}
+    stmt = _cached(("last_ctx",), lambda: select(T_MESSAGE.c.reply_context)
+                   .where(T_MESSAGE.c.ticket_id == bindparam("t"), T_MESSAGE.c.reporter_id == bindparam("r"),
+                          T_MESSAGE.c.direction == "in")
+                   .order_by(T_MESSAGE.c.id.desc()).limit(1))
+    return loads(conn.execute(stmt, {"t": ticket_id, "r": reporter_id}).scalar()) or {}
 
 
 def count_recent_outbound(conn: Connection, channel: str, recipient: str, since: datetime) -> int:
-    return conn.execute(
-        select(func.count())
-        .select_from(T_MESSAGE)
-        .where(and_(T_MESSAGE.c.channel == channel, T_MESSAGE.c.recipient == recipient,
-                    T_MESSAGE.c.direction == "out", T_MESSAGE.c.created_at >= since))
-    ).scalar_one()
+    stmt = _cached(("count_recent",), lambda: select(func.count()).select_from(T_MESSAGE)
+                   .where(and_(T_MESSAGE.c.channel == bindparam("ch"), T_MESSAGE.c.recipient == bindparam("rc"),
+                               T_MESSAGE.c.direction == "out", T_MESSAGE.c.created_at >= bindparam("since",
+                               type_=T_MESSAGE.c.created_at.type))))
+    return conn.execute(stmt, {"ch": channel, "rc": recipient, "since": since}).scalar_one()
 
 
 # --- channel state -----------------------------------------------------------

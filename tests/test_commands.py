@@ -27,6 +27,8 @@ CASES = [
     # a quoted ID threads the report, it is not a status query
     (f"kenapa laporan {VALID} belum selesai?", R, f"kenapa laporan {VALID} belum selesai?", VALID, None, None),
     ("laporan jkt 7k3m qxp2 kok ditutup padahal belum", R, "laporan jkt 7k3m qxp2 kok ditutup padahal belum", VALID, None, None),
+    ("pengaduan 7k3m qxp2 belum beres", R, "pengaduan 7k3m qxp2 belum beres", VALID, None, None),
+    ("sekarang JKT7K3MQXP2 belum beres", R, "sekarang JKT7K3MQXP2 belum beres", VALID, None, None),
     # --- LAPOR
     ("lapor sampah menumpuk", R, "sampah menumpuk", None, None, "id"),
     ("LAPOR: sampah menumpuk di Jl. Sabang", R, "sampah menumpuk di Jl. Sabang", None, None, "id"),

@@ -182,6 +182,11 @@ def test_shorten_returns_suffix_alone_when_nothing_else_fits() -> None:
     assert shorten_to_fit("panjang sekali", lambda s: len(s) <= len(SUFFIX) + 2, SUFFIX) == SUFFIX
 
 
+def test_shorten_without_suffix() -> None:
+    assert shorten_to_fit("satu dua tiga empat", lambda s: len(s) <= 12, None) == "satu dua..."
+    assert shorten_to_fit("satu dua tiga empat", lambda s: len(s) <= 12, "") == "satu dua..."
+
+
 def test_shorten_rejects_a_suffix_that_cannot_fit() -> None:
     with pytest.raises(ValueError):
         shorten_to_fit("teks", lambda s: len(s) <= 5, SUFFIX)

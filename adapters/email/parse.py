@@ -411,14 +411,14 @@ def _auto_reasons(
         reasons.append("out-of-office")
     if auto and auto != "no" and not auto.startswith("auto-replied"):
         reasons.append("auto-generated")
-    suppress = {t.strip().lower() for t in re.split(r"[,\s]+", headers.get("x-auto-response-suppress") or "")}
-    if suppress & _SUPPRESS_TOKENS:
-        reasons.append("x-auto-response-suppress")
+    if headers.has("list-id") or headers.has("list-unsubscribe"):
+        reasons.append("mailing-list")
     precedence = (headers.get("precedence") or "").strip().lower()
     if precedence in ("bulk", "list", "junk"):
         reasons.append(f"precedence-{precedence}")
-    if headers.has("list-id") or headers.has("list-unsubscribe"):
-        reasons.append("mailing-list")
+    suppress = {t.strip().lower() for t in re.split(r"[,\s]+", headers.get("x-auto-response-suppress") or "")}
+    if suppress & _SUPPRESS_TOKENS:
+        reasons.append("x-auto-response-suppress")
     if null_sender:
         reasons.append("null-sender")
     if sender in config.addresses:
@@ -577,6 +577,17 @@ _SKIP_TYPES = {
 }
 
 
+# Parser defects worth telling staff about (what was salvaged may be partial).
+_DEFECT_NOTES = {
+    "CloseBoundaryNotFoundDefect": "truncated MIME: the closing boundary is missing",
+    "StartBoundaryNotFoundDefect": "broken MIME: the start boundary is missing",
+    "InvalidBase64PaddingDefect": "broken base64 in a part: salvaged what decodes",
+    "InvalidBase64CharactersDefect": "broken base64 in a part: salvaged what decodes",
+    "InvalidBase64LengthDefect": "broken base64 in a part: salvaged what decodes",
+    "MissingHeaderBodySeparatorDefect": "malformed header section",
+}
+
+
 class _Parts:
     """Walk the MIME tree once: body text pieces, photos, and what was dropped."""
 
@@ -619,6 +630,10 @@ class _Parts:
                 self._file(part, ctype)
         except Exception as exc:  # noqa: BLE001 - one broken part must not lose the rest
             self._note(f"a MIME part could not be read ({type(exc).__name__})")
+        for defect in getattr(part, "defects", ()):
+            note = _DEFECT_NOTES.get(type(defect).__name__)
+            if note:
+                self._note(note)
 
     def _multipart(self, part: Message, ctype: str, depth: int, want_text: bool) -> None:
         children = [c for c in part.get_payload() if isinstance(c, Message)] if isinstance(part.get_payload(), list) else []

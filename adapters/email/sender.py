@@ -134,8 +134,11 @@ class MaildirTransport:
         return f"maildir:{self.path}"
 
     def _add(self, data: bytes) -> None:
-        box = mailbox.Maildir(str(self.path), create=True)
-        box.add(data)
+        # mailbox.Maildir(create=True) makes neither parents (var/) nor the
+        # subfolders of an existing empty folder.
+        for sub in ("tmp", "new", "cur"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(str(self.path), create=False).add(data)
 
     async def deliver(self, mail: EmailMessage) -> None:
         try:
@@ -147,9 +150,10 @@ class MaildirTransport:
 class RelayTransport:
     """Sends through an SMTP relay with aiosmtplib (STARTTLS, implicit TLS or plain)."""
 
-    def __init__(self, relay: RelaySettings, *, sender: str) -> None:
+    def __init__(self, relay: RelaySettings, *, sender: str, local_hostname: str) -> None:
         self.relay = relay
         self.sender = sender  # MAIL FROM: ours (not <>), so bounces come back to us
+        self.local_hostname = local_hostname  # EHLO name; the default getfqdn() can stall on DNS
 
     def describe(self) -> str:
         return f"relay:{self.relay.host}:{self.relay.port}"
@@ -167,6 +171,7 @@ class RelayTransport:
                 sender=self.sender,
                 hostname=r.host,
                 port=r.port,
+                local_hostname=self.local_hostname,
                 username=r.username,
                 password=r.password.get_secret_value() if r.password else None,
                 use_tls=r.security == "tls",
@@ -210,5 +215,5 @@ def _one_line(text: str) -> str:
 def make_transport(settings: EmailSettings) -> Transport:
     """Relay when one is configured, else the local Maildir."""
     if settings.relay is not None:
-        return RelayTransport(settings.relay, sender=settings.from_address)
+        return RelayTransport(settings.relay, sender=settings.from_address, local_hostname=settings.server_hostname)
     return MaildirTransport(settings.maildir_path)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import ssl
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from pydantic import SecretStr
 
 from adapters.base import IntakeSink
 from adapters.email.parse import ParseOutcome, ParserConfig, parse_email
-from adapters.email.settings import EmailSettings
+from adapters.email.settings import EmailSettings, SmtpUser, hash_password
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +109,15 @@ class IntakeHandler:
 def make_authenticator(settings: EmailSettings) -> Callable[..., AuthResult]:
     """An aiosmtpd authenticator over ``settings.auth_users``; logs names, never passwords."""
     users = {u.username: u for u in settings.auth_users}
+    # Unknown names cost a hash check too, so timing does not reveal valid usernames.
+    decoy = SmtpUser(username="", password_hash=SecretStr(hash_password(secrets.token_urlsafe(16))))
 
     def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         username = auth_data.login.decode("utf-8", "replace")
         user = users.get(username)
-        ok = bool(user and user.check(auth_data.password))
+        ok = user.check(auth_data.password) if user else decoy.check(auth_data.password) and False
         log.info("email: SMTP AUTH %s for user %r", "succeeded" if ok else "failed", username)
         return AuthResult(success=ok, handled=False, auth_data=username if ok else None)
 
@@ -136,7 +140,9 @@ class SmtpServer:
         self.settings = settings
         self.stats = stats or SmtpStats()
         self.handler = IntakeHandler(settings, sink, stats=self.stats)
+        self._authenticator = make_authenticator(settings) if settings.auth_users else None
         self.state = "starting"
+        self.changed = asyncio.Event()  # set on every state change (tests, supervisors)
         self.address: tuple[str, int] | None = None
         self.error: str | None = None
         self.listening = asyncio.Event()
@@ -152,7 +158,7 @@ class SmtpServer:
             enable_SMTPUTF8=True,
             tls_context=tls,
             require_starttls=s.require_starttls,
-            authenticator=make_authenticator(s) if s.auth_users else None,
+            authenticator=self._authenticator,
             auth_required=s.auth_required,
             auth_require_tls=s.auth_require_tls,
             timeout=s.session_timeout_seconds,
@@ -180,21 +186,25 @@ class SmtpServer:
                 except (OSError, ssl.SSLError, ValueError) as exc:
                     # Port taken or certificate unreadable: stay alive, show it in
                     # health, and try again (the certificate may be provisioned later).
-                    self.state, self.error = "error", f"{type(exc).__name__}: {exc}"
+                    self._set_state("error", f"{type(exc).__name__}: {exc}")
                     log.error("email: cannot listen on %s:%s (%s); retrying in %ss",
                               self.settings.listen_host, self.settings.listen_port, self.error,
                               self.settings.bind_retry_seconds)
                     await asyncio.sleep(self.settings.bind_retry_seconds)
-            self.state, self.error = "listening", None
+            self._set_state("listening")
             self.listening.set()
             log.info("email: SMTP server listening on %s:%s", *self.address)  # type: ignore[misc]
             await asyncio.Future()  # until cancelled
         finally:
             await self.close()
 
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        self.state, self.error = state, error
+        self.changed.set()
+
     async def close(self) -> None:
         server, self._server = self._server, None
-        self.state = "stopped"
+        self._set_state("stopped", self.error)
         self.listening.clear()
         if server is None:
             return

@@ -5,7 +5,8 @@ retries, because the core's outbox does retries and rate limiting once.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from telegram import Bot
 from telegram.request import HTTPXRequest

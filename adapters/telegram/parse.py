@@ -75,10 +75,16 @@ def citizen_text_message(update: Update) -> Message:
     return msg
 
 
-def photo_to_fetch(msg: Message) -> PhotoRef | None:
-    """The largest photo size, or an image sent uncompressed as a document."""
+def photo_to_fetch(msg: Message, max_bytes: int | None = None) -> PhotoRef | None:
+    """The largest photo size (within ``max_bytes`` if one fits), or an image sent as a document.
+
+    When even the smallest size is over the limit the largest is returned, and
+    its declared size makes the fetcher refuse it without downloading.
+    """
     if msg.photo:
-        best = max(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        sizes = sorted(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0), reverse=True)
+        fitting = [p for p in sizes if max_bytes is None or p.file_size is None or p.file_size <= max_bytes]
+        best = (fitting or sizes)[0]
         return PhotoRef(best.file_id, best.file_unique_id, best.file_size)
     doc = msg.document
     if doc is not None and msg.animation is None and (doc.mime_type or "").startswith("image/"):

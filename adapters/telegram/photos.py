@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -45,17 +45,17 @@ class PhotoFetcher:
         backoff: Backoff,
     ) -> None:
         self._bot = bot
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._attempts = attempts
         self._sleep = sleep
         self._backoff = backoff
 
     async def fetch(self, file_id: str, unique_id: str, declared_size: int | None) -> InboundAttachment:
         """The downloaded image, or PhotoRejected; never downloads an oversized file."""
-        if declared_size is not None and declared_size > self._max_bytes:
+        if declared_size is not None and declared_size > self.max_bytes:
             raise PhotoRejected(PHOTO_TOO_LARGE)
         data = await self._download(file_id)
-        if len(data) > self._max_bytes:  # file_size is optional and may be absent
+        if len(data) > self.max_bytes:  # file_size is optional and may be absent
             raise PhotoRejected(PHOTO_TOO_LARGE)
         content_type = sniff_image_type(data)
         if content_type is None:
@@ -67,7 +67,7 @@ class PhotoFetcher:
         for attempt in range(1, self._attempts + 1):
             try:
                 tg_file = await self._bot.get_file(file_id)
-                if tg_file.file_size is not None and tg_file.file_size > self._max_bytes:
+                if tg_file.file_size is not None and tg_file.file_size > self.max_bytes:
                     raise PhotoRejected(PHOTO_TOO_LARGE)
                 return bytes(await tg_file.download_as_bytearray())
             except TelegramError as exc:

@@ -9,7 +9,8 @@ and the persisted offset makes the new process drop what it already has.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram.error import RetryAfter
 

@@ -16,7 +16,7 @@ from adapters.telegram.parse import (
     photo_to_fetch,
     route,
 )
-from adapters.telegram.photos import PhotoFetcher, PhotoRejected
+from adapters.telegram.photos import PHOTO_DOWNLOAD_FAILED, PhotoFetcher, PhotoRejected
 from bot.models import InboundAttachment, InboundMessage
 
 log = logging.getLogger("adapters.telegram")
@@ -71,7 +71,7 @@ class UpdateProcessor:
         return Processed(update.update_id, messages=[message])
 
     async def _photo(self, update: Update) -> tuple[list[InboundAttachment], list[str]]:
-        ref = photo_to_fetch(citizen_text_message(update))
+        ref = photo_to_fetch(citizen_text_message(update), self._photos.max_bytes)
         if ref is None:
             return [], []
         try:
@@ -79,3 +79,6 @@ class UpdateProcessor:
         except PhotoRejected as exc:
             # The caption still counts as a report; the core tells the citizen why.
             return [], [exc.reason]
+        except Exception as exc:  # never lose the report over its photo
+            log.warning("telegram: photo of update %s failed (%s: %s)", update.update_id, type(exc).__name__, exc)
+            return [], [PHOTO_DOWNLOAD_FAILED]

@@ -15,7 +15,13 @@ from telegram.error import (
     TelegramError,
 )
 
-from adapters.errors import PermanentError, RecipientBlocked, SendError, Throttled, TransientError
+from adapters.errors import (
+    PermanentError,
+    RecipientBlocked,
+    SendError,
+    Throttled,
+    TransientError,
+)
 from adapters.telegram.backoff import retry_after_seconds
 from bot.models import OutboundMessage
 

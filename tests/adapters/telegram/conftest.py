@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.models import DeliveryUpdate, InboundMessage
-from tests.adapters.telegram.payloads import BOT_USER, SECRET, STAFF_CHAT_ID, TOKEN, api_path, ok
+from tests.adapters.telegram.payloads import (
+    BOT_USER,
+    SECRET,
+    STAFF_CHAT_ID,
+    TOKEN,
+    api_path,
+    ok,
+)
 from tests.harness.fake_api import FakeAPI
 
 

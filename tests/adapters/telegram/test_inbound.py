@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from adapters.telegram import TelegramAdapter
 from tests.adapters.telegram import payloads as p
 from tests.adapters.telegram.conftest import SleepRecorder
-from tests.harness.channel_cases import InboundCase, MockResponse, raw_request, run_inbound_case
+from tests.harness.channel_cases import (
+    InboundCase,
+    MockResponse,
+    raw_request,
+    run_inbound_case,
+)
 from tests.harness.fake_api import FakeAPI
 
 PATH = "/webhooks/telegram"
@@ -29,6 +35,8 @@ class Row:
 
     case: InboundCase
     responses: list[MockResponse] = field(default_factory=list)
+    # Checks on the requests the adapter made, e.g. which file_id it fetched.
+    check: Callable[[FakeAPI], bool] | None = None
 
     def __str__(self) -> str:
         return self.case.label
@@ -55,7 +63,7 @@ ROWS = [
             text="Ada pohon tumbang di Jl. Kemang Raya, menutup jalan",
             language="id",
             reply_context={"chat_id": CITIZEN_ID, "message_id": 11},
-            received_at=datetime.fromtimestamp(p.DATE, tz=timezone.utc),
+            received_at=datetime.fromtimestamp(p.DATE, tz=UTC),
             is_edit=False,
             is_location_only=False,
             attachments=[],
@@ -87,6 +95,7 @@ ROWS = [
             messages=[dict(text="Sampah menumpuk di depan pasar", attachments=single_jpeg, reply_context={"chat_id": CITIZEN_ID, "message_id": 18})],
         ),
         PHOTO_DOWNLOAD,
+        check=lambda api: api.matching("POST", p.api_path("getFile"))[0].form["file_id"] == p.LARGEST["file_id"],
     ),
     Row(
         InboundCase(
@@ -101,6 +110,18 @@ ROWS = [
         post(p.photo_update(1010, 20, "Jalan berlubang besar", sizes=[dict(p.LARGEST, file_size=15 * 1024 * 1024)])),
         messages=[dict(text="Jalan berlubang besar", attachments=[], reply_context={"chat_id": CITIZEN_ID, "message_id": 20, "media_errors": ["photo_too_large"]})],
     )),
+    Row(
+        InboundCase(
+            "largest size over the limit: the largest size that fits is downloaded",
+            post(p.photo_update(1030, 31, "Trotoar rusak", sizes=[*p.PHOTO_SIZES[:2], dict(p.LARGEST, file_size=12 * 1024 * 1024), p.PHOTO_SIZES[3]])),
+            messages=[dict(text="Trotoar rusak", attachments=single_jpeg, reply_context={"chat_id": CITIZEN_ID, "message_id": 31})],
+        ),
+        [
+            MockResponse("POST", p.api_path("getFile"), body=p.get_file_result(p.PHOTO_SIZES[3], "photos/file_8.jpg")),
+            MockResponse("GET", p.file_path("photos/file_8.jpg"), body=p.JPEG),
+        ],
+        check=lambda api: api.matching("POST", p.api_path("getFile"))[0].form["file_id"] == p.PHOTO_SIZES[3]["file_id"],
+    ),
     Row(
         InboundCase(
             "photo whose bytes are not an image",
@@ -157,7 +178,7 @@ ROWS = [
             external_id=f"{CITIZEN_ID}:11",
             is_edit=True,
             text="Ada pohon tumbang di Jl. Kemang Raya no. 8",
-            received_at=datetime.fromtimestamp(p.DATE + 120, tz=timezone.utc),
+            received_at=datetime.fromtimestamp(p.DATE + 120, tz=UTC),
         )],
     )),
     Row(InboundCase("group message ignored", post(p.text_update(1018, 5, "halo semua", chat=p.OTHER_GROUP)))),
@@ -189,6 +210,8 @@ async def test_webhook_inbound(row: Row, api: FakeAPI, webhook_adapter: Telegram
         api.expect(r.method, r.path, status=r.status, body=r.body, headers=r.headers)
     await run_inbound_case(webhook_adapter, row.case)
     api.verify()
+    if row.check is not None:
+        assert row.check(api), f"{row.case.label}: request check failed"
 
 
 async def test_photo_download_retries_transient_errors(api: FakeAPI, webhook_adapter: TelegramAdapter, sleeper: SleepRecorder) -> None:

@@ -10,7 +10,12 @@ from adapters.telegram import TelegramAdapter
 from bot.models import OutboundMessage
 from tests.adapters.telegram import payloads as p
 from tests.adapters.telegram.conftest import expect_get_me, make_settings
-from tests.harness.channel_cases import ExpectedRequest, MockResponse, OutboundCase, run_outbound_case
+from tests.harness.channel_cases import (
+    ExpectedRequest,
+    MockResponse,
+    OutboundCase,
+    run_outbound_case,
+)
 from tests.harness.fake_api import FakeAPI, RecordedRequest
 
 PROOF = Path(__file__).parent / "fixtures" / "proof.jpg"

@@ -7,7 +7,12 @@ from typing import Any
 from adapters.telegram import TelegramAdapter
 from adapters.telegram.poller import OFFSET_KEY
 from tests.adapters.telegram import payloads as p
-from tests.adapters.telegram.conftest import FakeSink, SleepRecorder, expect_get_me, make_settings
+from tests.adapters.telegram.conftest import (
+    FakeSink,
+    SleepRecorder,
+    expect_get_me,
+    make_settings,
+)
 from tests.harness.fake_api import FakeAPI, RecordedRequest
 
 CID = p.CITIZEN["id"]

@@ -6,6 +6,7 @@ import logging
 import pytest
 from pydantic import ValidationError
 
+from adapters.errors import TransientError, WebhookRejected
 from adapters.telegram import TelegramAdapter, TelegramSettings
 from adapters.telegram.logsafe import MASK
 from adapters.telegram.poller import OFFSET_KEY
@@ -28,10 +29,10 @@ async def test_no_secret_in_logs_at_debug(caplog: pytest.LogCaptureFixture) -> N
         api.expect("GET", p.file_path("photos/file_7.jpg"), body=p.JPEG)
         adapter = TelegramAdapter(make_settings(api.base_url))
         await adapter.start()
-        with pytest.raises(Exception):
+        with pytest.raises(TransientError):
             await adapter.send(OutboundMessage(id=1, channel="telegram", recipient="5550001", text="hi"))
         await adapter.handle_webhook(raw_request("POST", "/webhooks/telegram", p.body(p.photo_update(1, 1, "x")), HEADERS))
-        with pytest.raises(Exception):
+        with pytest.raises(WebhookRejected):
             await adapter.handle_webhook(raw_request("POST", "/webhooks/telegram", b"{}", {"X-Telegram-Bot-Api-Secret-Token": p.SECRET + "x"}))
         await adapter.stop()
         api.verify()

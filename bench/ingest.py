@@ -1,0 +1,192 @@
+"""Ingest benchmark: inbound messages through the intake pipeline.
+
+Modes:
+  inprocess  N messages submitted concurrently straight into intake (durable SQLite commits)
+  http       N reports POSTed to the partner API of a gateway subprocess by concurrent clients
+  paced      open-loop load at a fixed rate (default 200 msg/s) over HTTP, for latency
+
+Each mode prints one line; the last line is exactly:
+  ingest: <msgs_per_s> msg/s p50 <ms> ms p99 <ms> ms rss <MB> MB (<mode>, <db>)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TEXTS = [
+    "Sampah menumpuk di Jl. Kemang Raya Kel. Bangka Kec. Mampang Prapatan sudah 3 hari",
+    "jalan berlubang parah di jl raya bogor dekat halte, kel. kramat jati",
+    "Parkir liar di trotoar Jl. Sabang Kel. Kebon Sirih, pejalan kaki susah lewat",
+    "lampu pju mati sepanjang jalan kec tebet udah seminggu",
+    "Pohon tumbang menutup jalan di Kel. Cipete Utara",
+    "got mampet bau banget di gg kelinci pasar baru",
+]
+API_KEY = "bench-partner-key-0123456789"
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
+
+
+def line(rate: float, lat: list[float], rss_mb: float, mode: str, db: str) -> str:
+    return (f"ingest: {rate:.0f} msg/s p50 {percentile(lat, 0.5) * 1000:.1f} ms "
+            f"p99 {percentile(lat, 0.99) * 1000:.1f} ms rss {rss_mb:.0f} MB ({mode}, {db})")
+
+
+def bench_config(tmp: Path, port: int, db_url: str | None) -> Path:
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["http"].update(host="127.0.0.1", port=port)
+    data["database"]["url"] = db_url or f"sqlite:///{tmp / 'bench.db'}"
+    data["media"]["dir"] = str(tmp / "media")
+    data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
+    data["channels"] = {"partner": {"partners": [{"name": "bench", "api_key": API_KEY}]}}
+    path = tmp / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+async def run_inprocess(n: int, concurrency: int, tmp: Path, db_url: str | None) -> str:
+    from bot.config import load_config, resolved_database_url
+    from bot.gateway import Gateway
+    from bot.models import InboundMessage
+    from store.migrate import upgrade
+
+    cfg = load_config(str(bench_config(tmp, 0, db_url)))
+    url = resolved_database_url(cfg)
+    upgrade(url)
+    gw = Gateway(cfg)
+    await gw.start(dispatcher=False, receivers=False, scheduler=False)
+    latencies: list[float] = []
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        msg = InboundMessage(channel="partner", external_id=f"bench:{i}", sender=f"bench:u{i}",
+                             text=TEXTS[i % len(TEXTS)], standalone=True)
+        async with sem:
+            t0 = time.perf_counter()
+            await gw.intake.submit([msg])
+            latencies.append(time.perf_counter() - t0)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - start
+    rss = psutil.Process().memory_info().rss / 1e6
+    batches = gw.intake.batches
+    await gw.stop()
+    print(f"  inprocess: {n} messages in {elapsed:.2f}s, {batches} commits (mean batch {n / max(1, batches):.0f})",
+          file=sys.stderr)
+    return line(n / elapsed, latencies, rss, "inprocess", gw.db.dialect)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _server(tmp: Path, db_url: str | None) -> tuple[asyncio.subprocess.Process, int]:
+    import httpx
+
+    port = _free_port()
+    cfg = bench_config(tmp, port, db_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADUAN_")}
+    env["ADUAN_LOG_LEVEL"] = "WARNING"
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "main.py"), "--config", str(cfg), "serve",
+                                                cwd=str(ROOT), env=env)
+    async with httpx.AsyncClient() as c:
+        for _ in range(300):
+            try:
+                if (await c.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return proc, port
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("gateway did not start")
+
+
+async def run_http(n: int, concurrency: int, tmp: Path, db_url: str | None, rate: float | None) -> str:
+    import httpx
+
+    proc, port = await _server(tmp, db_url)
+    latencies: list[float] = []
+    errors = 0
+    url = f"http://127.0.0.1:{port}/api/v1/reports"
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    try:
+        async with httpx.AsyncClient(limits=limits, timeout=30, headers={"authorization": f"Bearer {API_KEY}"}) as c:
+            async def one(i: int) -> None:
+                nonlocal errors
+                t0 = time.perf_counter()
+                r = await c.post(url, json={"text": TEXTS[i % len(TEXTS)], "reporter_id": f"u{i}",
+                                            "idempotency_key": f"k{i}-{rate}"})
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code != 201:
+                    errors += 1
+
+            start = time.perf_counter()
+            if rate:
+                # Open loop: requests start on schedule whether or not earlier ones finished.
+                tasks = []
+                for i in range(n):
+                    delay = start + i / rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(one(i)))
+                await asyncio.gather(*tasks)
+            else:
+                sem = asyncio.Semaphore(concurrency)
+
+                async def bounded(i: int) -> None:
+                    async with sem:
+                        await one(i)
+
+                await asyncio.gather(*(bounded(i) for i in range(n)))
+            elapsed = time.perf_counter() - start
+        rss = psutil.Process(proc.pid).memory_info().rss / 1e6
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+    mode = f"paced {rate:.0f}/s" if rate else f"http c={concurrency}"
+    print(f"  {mode}: {n} requests in {elapsed:.2f}s, {errors} errors", file=sys.stderr)
+    db = "postgresql" if db_url and db_url.startswith("postgresql") else "sqlite"
+    return line(n / elapsed, latencies, rss, mode, db)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", choices=["inprocess", "http", "paced", "all"], default="all")
+    parser.add_argument("-n", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    modes = ["inprocess", "http", "paced"] if args.mode == "all" else [args.mode]
+    for mode in modes:
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d)
+            if mode == "inprocess":
+                out = await run_inprocess(args.n, 256, tmp, args.database_url)
+            elif mode == "http":
+                out = await run_http(args.n, args.concurrency, tmp, args.database_url, None)
+            else:
+                out = await run_http(min(args.n, int(args.rate * 15)), args.concurrency, tmp, args.database_url, args.rate)
+            print(out, flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
