@@ -67,11 +67,30 @@ class IntakeConfig(Strict):
     auto_replies_per_hour: int = Field(default=20, ge=1)
 
 
+class WorkingHoursConfig(Strict):
+    start: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(default="16:00", pattern=r"^\d{2}:\d{2}$")
+    days: list[int] = [0, 1, 2, 3, 4]  # Monday=0
+
+
 class SlaConfig(Strict):
     coordinate_hours: float = Field(default=6, gt=0)
     resolve_hours: float = Field(default=168, gt=0)
     warn_at_fraction: float = Field(default=0.8, gt=0, lt=1)
     sweep_interval_seconds: float = Field(default=60, gt=0)
+    # calendar: deadlines run on wall-clock time; working_hours: only within
+    # working hours, skipping weekends and public holidays.
+    clock: Literal["calendar", "working_hours"] = "calendar"
+    working_hours: WorkingHoursConfig = WorkingHoursConfig()
+    holidays: list[str] = []  # ISO dates, e.g. 2026-12-25
+
+
+class WebConfig(Strict):
+    """The public web face: tracking pages, dashboards, the citizen form."""
+
+    secret_key: SecretStr | None = None  # signs sessions, CSRF and reopen links; generated under var/ if empty
+    form_reports_per_hour_per_ip: int = Field(default=10, ge=1)
+    session_hours: float = Field(default=12, gt=0)
 
 
 class OutboxConfig(Strict):
@@ -162,6 +181,7 @@ class AppConfig(Strict):
     staff: list[StaffConfig] = []
     channels: ChannelsConfig = ChannelsConfig()
     admin: AdminConfig = AdminConfig()
+    web: WebConfig = WebConfig()
     templates: dict[str, dict[str, str]] = {}
     status_labels: dict[str, dict[str, str]] = {}
     # Where the config file lives: relative paths in it resolve from here.

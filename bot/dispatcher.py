@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from adapters.errors import PermanentError, RecipientBlocked, RecipientOptedOut, SendError, Throttled, TransientError
 from adapters.registry import Registry
@@ -102,7 +103,15 @@ def _record(conn: Connection, outcomes: list[SendOutcome], owner: str, now: date
                 values.update(status="queued", next_attempt_at=o.retry_at)
         else:
             values.update(status=o.status)
-        conn.execute(update(M).where(M.c.id == o.message_id).values(**values))
+        try:
+            with conn.begin_nested():
+                conn.execute(update(M).where(M.c.id == o.message_id).values(**values))
+        except IntegrityError:
+            # A provider id that is not unique channel-wide must not lose the
+            # outcome (the message was sent): keep it without the external id.
+            log.error("%s returned a duplicate provider id %r", o.status, values.get("external_id"))
+            values["external_id"] = None
+            conn.execute(update(M).where(M.c.id == o.message_id).values(**values))
         if o.reporter_flags and row["reporter_id"]:
             repo.update_reporter(conn, row["reporter_id"], now, **o.reporter_flags)
 

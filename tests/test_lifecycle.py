@@ -270,20 +270,21 @@ async def test_reopen_by_another_sender_is_refused(gateway, clock):
     assert await _ticket_count(gateway) == 1
 
 
-@pytest.mark.parametrize("status_path", [[], ["PROSES"], ["PROSES", "MENUNGGU_VALIDASI"]])
-async def test_reopen_of_unfinished_ticket_is_refused(gateway, clock, status_path):
-    sender = "+6281100000013"
-    tid = await _report(gateway, sender)
-    for s in status_path:
-        await _move(gateway, clock, tid, s)
-    status = (await _ticket(gateway, tid))["status"]
-    clock.advance(minutes=5)
-    await _say(gateway, sender, f"REOPEN {tid}")
-    ticket = await _ticket(gateway, tid)
-    assert ticket["status"] == status and ticket["reopen_count"] == 0
-    replies = await _outbound(gateway, recipient=sender, kind="command_reply")
-    assert len(replies) == 1
-    assert "not done" in replies[0]["text"] or "belum berstatus Selesai" in replies[0]["text"]
+async def test_reopen_of_unfinished_ticket_is_refused(gateway, clock):
+    for n, status_path in enumerate([[], ["PROSES"], ["PROSES", "MENUNGGU_VALIDASI"], ["DITOLAK"]]):
+        sender = f"+62811000001{n}0"
+        tid = await _report(gateway, sender)
+        for s in status_path:
+            await _move(gateway, clock, tid, s, reason="bukan kewenangan" if s == "DITOLAK" else None)
+        status = (await _ticket(gateway, tid))["status"]
+        clock.advance(minutes=5)
+        await _say(gateway, sender, f"REOPEN {tid}")
+        ticket = await _ticket(gateway, tid)
+        assert ticket["status"] == status and ticket["reopen_count"] == 0, status_path
+        replies = await _outbound(gateway, recipient=sender, kind="command_reply")
+        assert len(replies) == 1, status_path
+        # The reporter chose no language: Indonesian, even for the English keyword.
+        assert "belum berstatus Selesai" in replies[0]["text"] and tid in replies[0]["text"]
 
 
 # --- citizen commands on the memory channel ----------------------------------------

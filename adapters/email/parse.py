@@ -24,6 +24,7 @@ Decisions, documented once here:
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -626,6 +627,11 @@ class _Parts:
             elif part.get_content_maintype() == "text" and not _is_attachment(part):
                 if want_text:
                     self._text(part, ctype)
+            elif part.get_content_maintype() == "multipart":
+                # A multipart without a usable boundary arrives as one string: read it as text.
+                self._note("broken MIME: a multipart part without a boundary was read as text")
+                if want_text:
+                    self.texts.append(_part_text(part))
             else:
                 self._file(part, ctype)
         except Exception as exc:  # noqa: BLE001 - one broken part must not lose the rest
@@ -676,7 +682,7 @@ class _Parts:
 
     def _file(self, part: Message, ctype: str) -> None:
         filename = _filename(part)
-        data = part.get_payload(decode=True)
+        data = _payload_bytes(part)
         if not isinstance(data, bytes) or not data:
             return
         declared_image = ctype.startswith("image/") or bool(
@@ -733,10 +739,25 @@ def _filename(part: Message) -> str | None:
     return _clean_str(str(name)).replace("\\", "/").rsplit("/", 1)[-1][:200] or None
 
 
+def _payload_bytes(part: Message) -> bytes | None:
+    """The decoded payload; base64 the stdlib gave up on is decoded leniently."""
+    data = part.get_payload(decode=True)
+    if any(type(d).__name__ == "InvalidBase64LengthDefect" for d in part.defects):
+        # The stdlib returns the undecoded text here: keep every whole 4-char group.
+        payload = part.get_payload()
+        if isinstance(payload, str):
+            chars = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+            try:
+                data = base64.b64decode(chars[: len(chars) // 4 * 4])
+            except ValueError:
+                pass
+    return data
+
+
 def _part_text(part: Message) -> str:
     """A text part's content in any charset, never raising."""
     try:
-        data = part.get_payload(decode=True)
+        data = _payload_bytes(part)
     except Exception:  # noqa: BLE001 - broken transfer encoding: use the raw payload
         data = None
     if not isinstance(data, bytes):

@@ -88,7 +88,11 @@ async def _read_photo(path: str, max_bytes: int) -> tuple[bytes, str]:
 
 
 async def send_one(bot: Bot, message: OutboundMessage, *, caption_max: int, max_photo_bytes: int) -> str:
-    """Send text, or a photo with the text as its caption; return the message id."""
+    """Send text, or a photo with the text as its caption; return "<chat_id>:<message_id>".
+
+    Telegram message ids are unique only within a chat, so the chat id is part
+    of the provider id (the same form as inbound external ids).
+    """
     chat_id = _chat_id(message)
     try:
         if message.media_path:
@@ -106,4 +110,4 @@ async def send_one(bot: Bot, message: OutboundMessage, *, caption_max: int, max_
             sent = await bot.send_message(chat_id=chat_id, text=message.text)
     except TelegramError as exc:
         raise map_error(exc) from exc
-    return str(sent.message_id)
+    return f"{chat_id}:{sent.message_id}"

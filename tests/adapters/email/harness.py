@@ -299,6 +299,7 @@ class RelayRecorder:
     data_reply: str | None = None
     mail_reply: str | None = None
     users: dict[str, str] = field(default_factory=dict)
+    tls: ssl.SSLContext | None = None  # offer STARTTLS with this server context
     envelopes: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     port: int = 0
@@ -327,12 +328,13 @@ class RelayRecorder:
         ok = isinstance(data, LoginPassword) and self.users.get(data.login.decode()) == data.password.decode()
         if ok:
             self.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     async def __aenter__(self) -> RelayRecorder:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="relay.test", loop=loop, auth_require_tls=False,
+            lambda: SMTP(self, hostname="relay.test", loop=loop, auth_require_tls=self.tls is not None,
+                         tls_context=self.tls, require_starttls=self.tls is not None,
                          authenticator=self._authenticate if self.users else None),
             "127.0.0.1", 0,
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import mailbox
+import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
@@ -149,6 +150,26 @@ async def test_relay_mode_records_the_exact_message(tmp_path: Path, caplog: pyte
     assert adapter.health()["outbound"] == f"relay:127.0.0.1:{relay.port}"
     assert_no_secrets_logged(caplog, [secret])
     assert secret not in repr(settings)
+
+
+async def test_relay_over_starttls_with_login(cert: tuple[Path, Path], tmp_path: Path) -> None:
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(str(cert[0]), str(cert[1]))
+    async with RelayRecorder(users={"aduan": "s3cret"}, tls=server_tls) as relay:
+        settings = gateway_settings(relay=RelaySettings(
+            host="127.0.0.1", port=relay.port, security="starttls", username="aduan", password="s3cret",
+            ca_file=cert[0],
+        ))
+        returned = await EmailAdapter(settings, clock=lambda: NOW).send(reply())
+        # An untrusted certificate is a (retryable) failure, never a silent downgrade.
+        untrusted = gateway_settings(relay=RelaySettings(
+            host="127.0.0.1", port=relay.port, security="starttls", username="aduan", password="s3cret",
+        ))
+        with pytest.raises(TransientError):
+            await EmailAdapter(untrusted, clock=lambda: NOW).send(reply())
+    assert relay.logins == ["aduan"]
+    (envelope,) = relay.envelopes
+    assert parse_sent(envelope.original_content)["Message-ID"] == f"<{returned}>"
 
 
 @dataclass

@@ -20,7 +20,6 @@ from tests.adapters.email.harness import (
     OUR_ADDRESS,
     RecordingSink,
     gateway_settings,
-    make_self_signed_cert,
     running_gateway,
     smtp_deliver,
 )
@@ -151,14 +150,6 @@ async def test_smtplib_in_a_thread() -> None:
     assert second == "550"
     assert sink.submitted[0].auto_reply is False
     assert sink.submitted[0].reply_context["auto_reason"] == "null-sender"
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    made = make_self_signed_cert(tmp_path_factory.mktemp("tls"))
-    if made is None:
-        pytest.skip("neither the cryptography package nor the openssl CLI is available")
-    return made
 
 
 def client_tls(cert: Path) -> ssl.SSLContext:

@@ -52,7 +52,7 @@ CASES = [
         [GET_ME, MockResponse("POST", p.api_path("sendMessage"), body=sent_message(4242, text="Laporan Anda diterima: JKT-7K3M-QXP4"))],
         [GET_ME_SENT, ExpectedRequest("POST", p.api_path("sendMessage"), form={"chat_id": str(CHAT), "text": "Laporan Anda diterima: JKT-7K3M-QXP4"},
                                       check=lambda r: "parse_mode" not in r.form)],
-        result="4242",
+        result=f"{CHAT}:4242",
     ),
     OutboundCase(
         "proof photo via sendPhoto multipart, caption cut to 1024",
@@ -63,14 +63,14 @@ CASES = [
             check=lambda r: multipart_has(PROOF.read_bytes(), b'name="chat_id"', b'filename="proof.jpg"')(r)
             and 1000 < len(caption_of(r)) <= 1024 and caption_of(r).endswith("…"),
         )],
-        result="4243",
+        result=f"{CHAT}:4243",
     ),
     OutboundCase(
         "photo by URL when there is no local file",
         out("Bukti penanganan", media_url="https://aduan.example/p/abc.jpg"),
         [GET_ME, MockResponse("POST", p.api_path("sendPhoto"), body=sent_message(4244, photo=p.PHOTO_SIZES))],
         [GET_ME_SENT, ExpectedRequest("POST", p.api_path("sendPhoto"), form={"photo": "https://aduan.example/p/abc.jpg", "caption": "Bukti penanganan"})],
-        result="4244",
+        result=f"{CHAT}:4244",
     ),
     OutboundCase(
         "429 with retry_after -> Throttled, no retry by PTB",
