@@ -39,6 +39,8 @@ def _telegram(settings: Any, config: AppConfig, deps: dict[str, Any]) -> tuple[C
 def _email(settings: Any, config: AppConfig, deps: dict[str, Any]) -> tuple[ChannelAdapter, list[str]]:
     from adapters.email import EmailAdapter
 
+    if not settings.maildir_path.is_absolute():
+        settings = settings.model_copy(update={"maildir_path": config.path(str(settings.maildir_path))})
     return EmailAdapter(settings), []
 
 

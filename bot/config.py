@@ -91,6 +91,11 @@ class WebConfig(Strict):
     secret_key: SecretStr | None = None  # signs sessions, CSRF and reopen links; generated under var/ if empty
     form_reports_per_hour_per_ip: int = Field(default=10, ge=1)
     session_hours: float = Field(default=12, gt=0)
+    login_failures_per_hour_per_ip: int = Field(default=10, ge=1)
+    # Open311 GeoReport v2 (/open311/v2): the jurisdiction served and the discovery document's texts.
+    open311_jurisdiction_id: str = "jakarta.go.id"
+    open311_contact: str = "Aduan Jakarta: lihat README / see README"
+    open311_key_service: str = "API keys are issued to partner apps: channels.partner.partners[].api_key"
 
 
 class OutboxConfig(Strict):

@@ -20,6 +20,7 @@ from bot.refdata import sync_reference_data
 from bot.routing import AreaResolver, load_areas_csv
 from bot.templates import Templates
 from scheduler.jobs import SlaHook, build_scheduler
+from scheduler.sla import sla_hook
 from store.db import Database
 from store.media import MediaStore
 
@@ -61,6 +62,7 @@ class Gateway:
         self.intake = IntakeService(self.db, rules, self.media, self.clock, max_batch=config.intake.group_commit_max,
                                     on_outbox=self.dispatcher.wake)
         self.sla_hooks: list[SlaHook] = []
+        self.sla_hooks.append(sla_hook(self))  # SLA warnings/escalations; registers the SLA clock
         self.scheduler = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._receivers: list[asyncio.Task[Any]] = []

@@ -22,9 +22,9 @@ from bot.lifecycle import OPEN_STATUSES, Status, TransitionError
 from bot.models import InboundMessage
 from bot.outbox import OutboxPolicy, notify_reporter
 from bot.routing import AreaResolver
-from bot.sla import deadlines
+from bot.sla import new_ticket_deadlines
 from bot.tickets import transition
-from bot.tracking import find_tracking_id, new_tracking_id
+from bot.tracking import find_tracking_ids, new_tracking_id
 from store import repo
 from store.media import StoredMedia
 
@@ -126,7 +126,7 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
         else:
             outcome = _command(conn, item, rules, now, reporter, message_id, command)
     kind = "location" if outcome.action == "location" and outcome.ticket_id is None else (
-        "command" if outcome.action == "command" else "report")
+        "command" if outcome.action == "command" else "automatic" if outcome.action == "automatic" else "report")
     # The message row is marked processed by the caller, batched (see mark_processed);
     # until then a duplicate in the same batch finds its outcome here.
     outcome = dataclasses.replace(outcome, reporter_id=reporter["id"], kind=kind)
@@ -184,9 +184,10 @@ def _report(
     # 1. Threading: a quoted tracking ID, then provider thread references,
     #    then the reporter's open ticket on this channel within the window.
     ticket = None
-    quoted = None if msg.standalone else find_tracking_id(msg.text or "", rules.prefix)
-    if quoted:
+    for quoted in ([] if msg.standalone else find_tracking_ids(msg.text or "", rules.prefix)):
         ticket = repo.ticket_by_tracking_id(conn, quoted)
+        if ticket is not None:
+            break
     if ticket is None and msg.thread_refs:
         tid = repo.ticket_for_thread_refs(conn, msg.thread_refs)
         ticket = repo.ticket_by_id(conn, tid) if tid else None
@@ -197,6 +198,10 @@ def _report(
             ticket = None
     if ticket is not None:
         return _append(conn, item, rules, now, reporter, message_id, ticket, text)
+    if not msg.auto_reply:
+        # Machine-sent mail (out-of-office, lists, bounces' cousins) never opens
+        # a ticket; it is kept as a message for inspection.
+        return IntakeOutcome("automatic", message_id)
     if not text and not item.media:
         if msg.auto_reply:
             _reply_direct(conn, rules, now, reporter, msg, "empty_report", automatic=True)
@@ -215,9 +220,7 @@ def _new_ticket(
     category = rules.categorizer.categorize(text)
     cat = rules.categories.get(category)
     area = rules.resolver.resolve(text, lat, lon)
-    sla = rules.config.sla
-    due = deadlines(now, (cat.coordinate_hours if cat else None) or sla.coordinate_hours,
-                    (cat.resolve_hours if cat else None) or sla.resolve_hours)
+    due = new_ticket_deadlines(rules.config, now, cat)  # the configured SLA clock, category overrides
     lang = reporter["language"] or rules.config.instance.default_language
     values = dict(
         status=Status.MENUNGGU.value, channel=msg.channel, reporter_id=reporter["id"], category_code=category,
@@ -245,10 +248,11 @@ def _append(
     message_id: int, ticket: RowMapping, text: str,
 ) -> IntakeOutcome:
     msg = item.msg
-    is_reporter = ticket["reporter_id"] == reporter["id"]
+    is_reporter = ticket["reporter_id"] == reporter["id"] and msg.auto_reply
     # Someone else writing about a ticket is a note; they never become the reporter.
     kind = "message" if is_reporter else "note"
-    repo.add_event(conn, ticket["id"], kind, "citizen" if is_reporter else f"third_party:{msg.channel}", now,
+    actor = "citizen" if is_reporter else (f"auto:{msg.channel}" if not msg.auto_reply else f"third_party:{msg.channel}")
+    repo.add_event(conn, ticket["id"], kind, actor, now,
                    reason=text or None, data={"message_id": message_id})
     _attach_media(conn, item, ticket["id"], message_id, now)
     if is_reporter:

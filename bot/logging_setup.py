@@ -32,5 +32,7 @@ def setup_logging() -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Client libraries log full request URLs at INFO/DEBUG; some contain tokens.
-    for noisy in ("httpx", "httpcore", "telegram", "twilio", "tweepy", "slack_sdk", "aiosqlite", "apscheduler"):
+    # aiosmtpd's "mail.log" logs envelope addresses at INFO and bodies at DEBUG.
+    for noisy in ("httpx", "httpcore", "telegram", "twilio", "tweepy", "slack_sdk", "aiosqlite", "apscheduler",
+                  "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

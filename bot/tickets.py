@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
+from bot import sla
 from bot.lifecycle import Status, check_transition
 from bot.outbox import OutboxPolicy, notify_reporter
 from store import repo
@@ -49,6 +50,10 @@ def transition(
         values["reopen_count"] = ticket["reopen_count"] + 1
         values["closed_at"] = None
         values["resolved_at"] = None
+    # The SLA clock: pause in MENUNGGU_VALIDASI, credit the pause on leaving it,
+    # a fresh resolve window on reopen (explicit ticket_values win).
+    for key, value in sla.on_transition(policy, now, ticket, to_status, reopen=reopen).items():
+        values.setdefault(key, value)
     repo.update_ticket(conn, ticket["id"], **values)
     repo.add_event(
         conn, ticket["id"], "reopen" if reopen else "status", actor, now,

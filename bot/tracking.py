@@ -19,11 +19,6 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 MODULUS = len(ALPHABET)  # 31, prime
 BODY_LENGTH = 7
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-# Loose pattern for spotting an ID inside free text: optional prefix, then 8
-# symbols, possibly split by a dash or space after the fourth.
-_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9])(?:([A-Za-z]{2,5})[-\s]?)?([A-Za-z0-9]{4})[-\s]?([A-Za-z0-9]{4})(?![A-Za-z0-9])"
-)
 
 
 def _check_symbol(body: str) -> str:
@@ -65,10 +60,48 @@ def normalize(text: str, prefix: str = "JKT") -> str | None:
     return format_id(p, compact)
 
 
+def find_tracking_ids(text: str, prefix: str = "JKT") -> list[str]:
+    """Every valid tracking ID quoted in ``text``, most certain first.
+
+    Accepts ``JKT-7K3M-QXP4``, ``jkt 7k3m qxp4``, ``7K3M-QXP4``, ``7k3m qxp4``,
+    ``7k3mqxp4``. Candidates with the prefix come first, then the dashed form,
+    then the rest: a word before an ID ("saya 724M-QXP2") can make a second,
+    accidental candidate, so callers try them in order (intake takes the
+    first that exists). An ID without the prefix must be written split or
+    contain a digit: about one ordinary 8-letter word in 31 passes the check.
+    """
+    text = text or ""
+    tokens = [(m.group(0).upper(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    p = prefix.upper()
+    ranked: list[tuple[int, int, str]] = []
+    for i in range(len(tokens)):
+        for take in (1, 2, 3):
+            window = tokens[i:i + take]
+            if len(window) < take:
+                break
+            joined = "".join(t[0] for t in window)
+            has_prefix = joined.startswith(p) and len(joined) == len(p) + BODY_LENGTH + 1
+            code = joined[len(p):] if has_prefix else joined
+            if len(code) != BODY_LENGTH + 1 or not is_valid_code(code):
+                continue
+            body = window[1:] if has_prefix and len(window) > 1 and window[0][0] == p else window
+            split = len(body) == 2 and len(body[0][0]) == len(body[1][0]) == 4
+            dashed = split and text[body[0][2]:body[1][1]].strip() == "-"
+            if not (has_prefix or split or any(ch.isdigit() for ch in code)):
+                continue
+            rank = 0 if has_prefix else 1 if dashed else 2
+            ranked.append((rank, window[0][1], format_id(p, code)))
+    seen: list[str] = []
+    for _, _, tid in sorted(ranked):
+        if tid not in seen:
+            seen.append(tid)
+    return seen
+
+
 def find_tracking_id(text: str, prefix: str = "JKT") -> str | None:
-    """The first valid tracking ID quoted anywhere in ``text``, or None."""
-    for match in _CANDIDATE.finditer(text or ""):
-        code = (match.group(2) + match.group(3)).upper()
-        if is_valid_code(code):
-            return format_id(prefix.upper(), code)
-    return None
+    """The most certain tracking ID quoted in ``text``, or None."""
+    found = find_tracking_ids(text, prefix)
+    return found[0] if found else None
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")

@@ -106,6 +106,12 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     reopen_count: int = 0
+    # SLA clock (migration 0003): the resolve window starts at creation or at a
+    # reopen; it pauses while MENUNGGU_VALIDASI (paused_at) and the paused span,
+    # in clock hours, is credited to resolve_due when the ticket leaves it.
+    resolve_started_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_hours: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
 
 
 class Message(SQLModel, table=True):
@@ -182,6 +188,24 @@ class ChannelState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=120)
     value: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime
+
+
+class SlaAlert(SQLModel, table=True):
+    """An SLA warning or breach escalation, recorded once per (ticket, kind, deadline).
+
+    The row is inserted (ON CONFLICT DO NOTHING) in the same transaction as the
+    queued officer message, so several gateway processes never send it twice.
+    """
+
+    __tablename__ = "sla_alert"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "deadline", name="uq_sla_alert_ticket_kind_deadline"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    kind: str = Field(max_length=30)  # coordinate_warning | coordinate_breach | resolve_warning | resolve_breach
+    deadline: datetime
+    created_at: datetime
+    message_id: int | None = None  # the queued officer message; None when superseded or not routable
+    superseded: bool = False  # a warning recorded unsent because the breach was already due
 
 
 metadata = SQLModel.metadata

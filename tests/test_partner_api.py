@@ -216,9 +216,9 @@ async def test_chunked_body_over_upload_limit_is_413(client, gateway):
     assert await _count(gateway, repo.T_TICKET) == 0
 
 
-async def test_invalid_content_length_is_400(client):
+async def test_invalid_content_length_is_400(gateway):
     # httpx would fix a wrong Content-Length; drive the ASGI app directly.
-    app = client._transport.app  # type: ignore[attr-defined]
+    app = create_app(gateway)
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

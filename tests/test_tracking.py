@@ -70,14 +70,13 @@ def test_alphabet_is_unambiguous():
     assert set(ALPHABET) == set("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.integers(min_value=0, max_value=10))
-def test_new_tracking_id_format(_):
-    tid = new_tracking_id()
-    assert ID_RE.match(tid), tid
-    assert not set(_code_of(tid)) & set("0O1IL")
-    assert is_valid_code(_code_of(tid))
-    assert normalize(tid) == tid
+def test_new_tracking_id_format():
+    for _ in range(1000):
+        tid = new_tracking_id()
+        assert ID_RE.match(tid), tid
+        assert not set(_code_of(tid)) & set("0O1IL")
+        assert is_valid_code(_code_of(tid))
+        assert normalize(tid) == tid
 
 
 def test_new_tracking_id_other_prefix():
@@ -173,21 +172,35 @@ FREE_TEXTS = [
 ]
 
 
-@settings(max_examples=150, deadline=None)
-@example("2222222", "kenapa laporan {id} belum selesai?", "noprefix_dash")
-@given(bodies, st.sampled_from(FREE_TEXTS), st.sampled_from(["std", "lower", "spaces", "compact", "noprefix", "noprefix_dash"]))
-def test_find_tracking_id_in_free_text(body, template, style):
-    tid = _fmt(body + _check_symbol(body))
+STYLES = ["std", "lower", "spaces", "compact", "noprefix", "noprefix_dash", "noprefix_spaces"]
+
+
+def _written(tid: str, style: str) -> str:
     code = _code_of(tid)
-    written = {
+    return {
         "std": tid,
         "lower": tid.lower(),
         "spaces": f"JKT {code[:4]} {code[4:]}",
         "compact": f"JKT{code}",
         "noprefix": code,
         "noprefix_dash": f"{code[:4]}-{code[4:]}",
+        "noprefix_spaces": f"{code[:4].lower()} {code[4:].lower()}",
     }[style]
-    assert find_tracking_id(template.format(id=written)) == tid
+
+
+@settings(max_examples=200, deadline=None)
+@example("2222222", "kenapa laporan {id} belum selesai?", "noprefix_dash")
+@example("AAAAAAC", "{id}", "noprefix")
+@given(bodies, st.sampled_from(FREE_TEXTS), st.sampled_from(STYLES))
+def test_find_tracking_id_in_free_text(body, template, style):
+    tid = _fmt(body + _check_symbol(body))
+    found = find_tracking_id(template.format(id=_written(tid, style)))
+    if style == "noprefix" and not any(ch.isdigit() for ch in body + _check_symbol(body)):
+        # Documented: an unprefixed, unsplit code of 8 letters is indistinguishable
+        # from an ordinary word (1 in 31 pass the check), so it is not taken.
+        assert found in (None, tid)
+    else:
+        assert found == tid
 
 
 @settings(max_examples=150, deadline=None)
@@ -209,6 +222,33 @@ assert is_valid_code("7K3MQXP2")
 def test_find_tracking_id_after_any_word(word, written):
     """The word in front of the ID must not hide it, whatever its length."""
     assert find_tracking_id(f"{word} {written} belum beres") == FIXED_ID
+
+
+def _id_hidden_by(word: str) -> str:
+    """A valid ID whose first half, glued to ``word``, also passes the check."""
+    for a in ALPHABET:
+        for b in ALPHABET:
+            half = "7" + a + b + "M"
+            if is_valid_code(word.upper() + half):
+                return _fmt(half + "QXP" + _check_symbol(half + "QXP"))
+    raise AssertionError("no such ID")
+
+
+def test_find_tracking_id_not_fooled_by_a_word_in_front():
+    """A four-letter word before a dashed ID must not be read as the ID's first half.
+
+    (With spaces only, "saya 722e qxpw" is truly ambiguous when both "SAYA722E"
+    and "722EQXPW" pass the check; a dash binds the halves and removes the doubt.)
+    """
+    problems = []
+    for word in ("saya", "juga", "Mana", "baru"):
+        tid = _id_hidden_by(word)
+        for style in ("std", "lower", "noprefix_dash"):
+            text = f"laporan {word} {_written(tid, style)} belum beres"
+            found = find_tracking_id(text)
+            if found != tid:
+                problems.append((text, found))
+    assert problems == []
 
 
 def test_find_tracking_id_takes_the_valid_one_after_an_invalid_one():

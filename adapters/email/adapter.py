@@ -1,4 +1,18 @@
-"""``EmailAdapter``: the email channel seen by the core."""
+"""``EmailAdapter``: the email channel seen by the core.
+
+What the core relies on:
+
+* ``send`` returns our Message-ID **without** angle brackets; store it as the
+  outbound message's ``external_id``. Inbound ``thread_refs`` (Message-ID,
+  In-Reply-To, References, also bracket-free) are matched against it.
+* A ``[JKT-XXXX-XXXX]`` subject tag leads the inbound ``text``, so
+  ``find_tracking_id(text)`` threads replies whose In-Reply-To Outlook broke.
+* ``auto_reply=False`` with ``reply_context["auto_reason"]`` marks automatic
+  mail; "out-of-office" should not open a ticket. The per-sender hourly cap on
+  our automatic replies is the core's job.
+* ``sender`` is the From address as written; a reply from another address is
+  the core's "note" case.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -53,7 +67,7 @@ class EmailAdapter(ChannelAdapter):
 
     async def run_receiver(self, sink: IntakeSink) -> None:
         """Serve SMTP in this loop until cancelled; mail is acknowledged only once the sink stored it."""
-        server = SmtpServer(self.settings, sink, stats=self._stats)
+        server = SmtpServer(self.settings, sink, stats=self._stats, clock=self._clock)
         self._server = server
         self._server_ready.set()
         await server.serve_forever()
@@ -75,7 +89,11 @@ class EmailAdapter(ChannelAdapter):
         if message.recipient.strip().lower() in self.settings.addresses:
             raise PermanentError("refusing to mail one of our own addresses (mail loop)")
         media = await self._read_media(message.media_path) if message.media_path else None
-        mail = build_email(message, self.settings, now=self._clock(), media=media)
+        try:
+            mail = build_email(message, self.settings, now=self._clock(), media=media)
+        except (ValueError, TypeError) as exc:
+            # A header the email package refuses will not improve on retry.
+            raise PermanentError(f"cannot build the email: {type(exc).__name__}") from exc
         await self._transport.deliver(mail)
         message_id = message_id_of(mail)
         log.info("email: sent message %s (outbox id %s) via %s", message_id, message.id, self._transport.describe())

@@ -192,7 +192,7 @@ def _build_message(
     parts = _Parts(config)
     parts.collect(msg, depth=0, want_text=True)
     body = trim_reply(parts.body_text(), is_forward=is_forward, is_reply=is_reply)
-    text = compose_text(clean, body, tag_id, config.tracking_prefix)
+    text = compose_text(clean, body, tag_id)
 
     reasons = _auto_reasons(headers, subject, sender, message_id, null_sender, config)
 
@@ -368,7 +368,7 @@ def clean_subject(subject: str, prefix: str = "JKT") -> tuple[str, str | None]:
     return re.sub(r"\s{2,}", " ", text).strip(), tracking_id
 
 
-def compose_text(subject: str, body: str, tag_id: str | None, prefix: str = "JKT") -> str:
+def compose_text(subject: str, body: str, tag_id: str | None) -> str:
     """Subject and body as one text; a subject tag leads so ``find_tracking_id`` sees it first."""
     meaningful = subject.strip()
     generic = set(_GENERIC_SUBJECTS)
@@ -389,6 +389,7 @@ def _squash(text: str) -> str:
 # --------------------------------------------------------------- loop checks
 
 _SUPPRESS_TOKENS = {"dr", "autoreply", "all"}
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|donotreply|noreply-[^@]*)@", re.I)
 _OOO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|autoreply|out of (?:the )?office|"
     r"balasan otomatis|balas otomatis|sedang cuti|di luar kantor|abwesenheitsnotiz|r[ée]ponse automatique)\b",
@@ -422,6 +423,10 @@ def _auto_reasons(
         reasons.append("x-auto-response-suppress")
     if null_sender:
         reasons.append("null-sender")
+    if _BOUNCE_FROM.match(sender):
+        reasons.append("mailer-daemon")
+    if _NO_REPLY.match(sender):
+        reasons.append("no-reply-sender")  # an answer would bounce or be ignored
     if sender in config.addresses:
         reasons.append("own-address")
     if message_id and message_id.rpartition("@")[2].lower() == config.msgid_domain and ".aduan@" in message_id:

@@ -45,8 +45,9 @@ def build_email(
     """The ``EmailMessage`` for one outbound message. Raises PermanentError on a bad recipient."""
     recipient = _recipient(message.recipient)
     context = message.reply_context or {}
-    in_reply_to = _bare(context.get("message_id"))
-    references = [_bare(r) for r in context.get("references") or [] if _bare(r)]
+    in_reply_to = _ref(context.get("message_id"))
+    raw_refs = context.get("references") or []
+    references = [r for r in map(_ref, raw_refs.split() if isinstance(raw_refs, str) else raw_refs) if r]
     if in_reply_to:
         references.append(in_reply_to)
     references = list(dict.fromkeys(references))[-MAX_REFERENCES:]
@@ -99,6 +100,12 @@ def message_id_of(mail: EmailMessage) -> str:
 
 def _bare(value: object) -> str:
     return str(value or "").strip().lstrip("<").rstrip(">").strip()
+
+
+def _ref(value: object) -> str:
+    """A Message-ID fit for In-Reply-To/References (printable ASCII, no brackets), else ""."""
+    bare = _bare(value)
+    return bare if re.fullmatch(r"[!-;=?-~]{1,250}", bare) else ""
 
 
 def _recipient(value: str) -> str:

@@ -12,6 +12,7 @@ import secrets
 import ssl
 import weakref
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -48,9 +49,11 @@ class IntakeHandler:
         *,
         parse: Callable[..., ParseOutcome] = parse_email,
         stats: SmtpStats | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._accepted = set(settings.addresses)
         self._sink = sink
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._config = ParserConfig.from_settings(settings)
         self._parse = parse
         self.stats = stats or SmtpStats()
@@ -78,8 +81,10 @@ class IntakeHandler:
             return TEMPFAIL
         if outcome.kind == "refused":
             self.stats.refused += 1
-            log.info("email: refused mail from %s: %s", envelope.mail_from, outcome.smtp_reply)
+            log.info("email: refused a mail: %s", outcome.smtp_reply)  # no address: logs stay free of personal data
             return outcome.smtp_reply or "554 5.6.0 Message refused"
+        if outcome.message is not None:
+            outcome.message.received_at = self._clock()
         try:
             if outcome.updates:
                 await self._sink.record_delivery(outcome.updates)
@@ -136,10 +141,17 @@ def make_tls_context(settings: EmailSettings) -> ssl.SSLContext | None:
 class SmtpServer:
     """Runs aiosmtpd in the current loop until cancelled; retries a failed bind."""
 
-    def __init__(self, settings: EmailSettings, sink: IntakeSink, *, stats: SmtpStats | None = None) -> None:
+    def __init__(
+        self,
+        settings: EmailSettings,
+        sink: IntakeSink,
+        *,
+        stats: SmtpStats | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.settings = settings
         self.stats = stats or SmtpStats()
-        self.handler = IntakeHandler(settings, sink, stats=self.stats)
+        self.handler = IntakeHandler(settings, sink, stats=self.stats, clock=clock)
         self._authenticator = make_authenticator(settings) if settings.auth_users else None
         self.state = "starting"
         self.changed = asyncio.Event()  # set on every state change (tests, supervisors)
@@ -154,6 +166,7 @@ class SmtpServer:
         smtp = SMTP(
             self.handler,
             hostname=s.server_hostname,
+            ident="Aduan ESMTP",  # not the library name and version
             data_size_limit=s.max_message_bytes,
             enable_SMTPUTF8=True,
             tls_context=tls,

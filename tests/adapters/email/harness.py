@@ -168,9 +168,11 @@ def gateway_settings(**overrides: Any) -> EmailSettings:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(settings: EmailSettings, sink: RecordingSink) -> AsyncIterator[tuple[EmailAdapter, int]]:
+async def running_gateway(
+    settings: EmailSettings, sink: RecordingSink, **adapter_kwargs: Any
+) -> AsyncIterator[tuple[EmailAdapter, int]]:
     """Run ``EmailAdapter.run_receiver`` in this loop; yields the adapter and its port."""
-    adapter = EmailAdapter(settings)
+    adapter = EmailAdapter(settings, **adapter_kwargs)
     task = asyncio.create_task(adapter.run_receiver(sink))
     try:
         _host, port = await asyncio.wait_for(adapter.wait_listening(), 10)

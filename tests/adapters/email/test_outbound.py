@@ -276,3 +276,14 @@ async def test_status_notice_without_an_inbound_mail_is_auto_generated(tmp_path:
     mail = parse_sent(box.get_bytes(box.keys()[0]))
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["In-Reply-To"] is None and mail["References"] is None
+
+
+async def test_odd_thread_context_is_sanitised(tmp_path: Path) -> None:
+    adapter = EmailAdapter(gateway_settings(maildir_path=tmp_path / "mail"), clock=lambda: NOW)
+    context = {"message_id": "not an id\r\nBcc: x@y.z", "references": "<a@b.example> c@d.example", "subject": "Re:"}
+    await adapter.send(reply(reply_context=context))
+    box = mailbox.Maildir(str(tmp_path / "mail"), create=False)
+    mail = parse_sent(box.get_bytes(box.keys()[0]))
+    assert mail["In-Reply-To"] is None
+    assert mail["References"] == "<a@b.example> <c@d.example>"
+    assert mail["Bcc"] is None

@@ -8,6 +8,7 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,14 @@ async def test_250_only_after_submit_returned() -> None:
         reply = await asyncio.wait_for(client, 10)
     assert reply.code == 250
     assert len(sink.submitted) == 1
+
+
+async def test_received_at_comes_from_the_injected_clock() -> None:
+    now = datetime(2024, 6, 3, 2, 12, 44, tzinfo=timezone.utc)
+    sink = RecordingSink()
+    async with running_gateway(gateway_settings(), sink, clock=lambda: now) as (_adapter, port):
+        await smtp_deliver(port, GOOD)
+    assert sink.submitted[0].received_at == now
 
 
 async def test_sink_failure_then_retry_loses_nothing() -> None:

@@ -1,0 +1,423 @@
+"""Public pages: home, tracking (/t/{id}), reopen (/t/{id}/buka), dashboards, staff sign-in."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.intake import reopen_refusal
+from bot.lifecycle import Status, TransitionError
+from bot.public import public_ticket
+from bot.tickets import transition
+from bot.tracking import ALPHABET, normalize
+from bot.web import charts, queries
+from bot.web.reopen import ReopenLinks
+from bot.web.security import DUMMY_HASH, BadToken, verify_password
+from bot.web.state import SESSION_COOKIE, WebState, get_state
+from store import repo
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["public pages"])
+
+HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+_PAGE_ERRORS = {400: {"description": "Bad request (HTML page with the reason)", **HTML},
+                403: {"description": "Forged or expired form token (HTML page)", **HTML},
+                404: {"description": "Not found (HTML page)", **HTML}}
+MAX_REOPEN_REASON = 1000
+_AMBIGUOUS = set("01OIL")
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=WebState.security_headers())
+
+
+# --- home and lookup -------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse, summary="Home page")
+async def home(request: Request) -> Response:
+    web = get_state(request)
+    lang = web.lang(request)
+    return web.render(request, "home.html", lang, staff=await web.current_staff(request))
+
+
+@router.get("/t", response_class=HTMLResponse, summary="Look up a tracking ID typed into a form",
+            responses={303: {"description": "To the report's page"}, 404: _PAGE_ERRORS[404]})
+async def lookup(request: Request, id: str = "") -> Response:
+    web = get_state(request)
+    canonical = normalize(id[:40], web.prefix) if id else None
+    if canonical:
+        return _redirect(f"/t/{canonical}")
+    return _not_found(request, web, id[:40])
+
+
+def _not_found(request: Request, web: WebState, given: str) -> Response:
+    lang = web.lang(request)
+    bad = sorted({ch for ch in given.upper() if ch in _AMBIGUOUS}) if given else []
+    return web.render(request, "not_found.html", lang, status=404, title=web.t(lang)("nf_title"),
+                      given=given, bad_chars=bad, alphabet=ALPHABET)
+
+
+# --- tracking page -------------------------------------------------------------------------
+
+@router.get("/t/{tracking_id}", response_class=HTMLResponse, summary="Public tracking page of a report",
+            responses={404: _PAGE_ERRORS[404]})
+async def ticket_page(tracking_id: str, request: Request) -> Response:
+    web = get_state(request)
+    lang = web.lang(request)
+    canonical = normalize(tracking_id[:40], web.prefix)
+    if canonical is None:
+        return _not_found(request, web, tracking_id[:40])
+    gw = web.gateway
+    view = await gw.db.read(public_ticket, canonical, gw.templates, lang, web.base_url)
+    if view is None:
+        return _not_found(request, web, canonical)
+    if canonical != tracking_id:
+        return _redirect(f"/t/{canonical}" + (f"?lang={lang}" if "lang" in request.query_params else ""))
+    now = web.now()
+    closed = view["status"] in ("SELESAI", "DITOLAK")
+    from datetime import datetime
+
+    resolve_due = datetime.fromisoformat(view["resolve_due"]) if view["resolve_due"] else None
+    coordinate_due = datetime.fromisoformat(view["coordinate_due"]) if view["coordinate_due"] else None
+    reopen_until = None
+    if view["status"] == "SELESAI" and view["resolved_at"]:
+        reopen_until = datetime.fromisoformat(view["resolved_at"]) + timedelta(days=gw.config.intake.reopen_window_days)
+        if reopen_until < now:
+            reopen_until = None
+    t = web.t(lang)
+    return web.render(
+        request, "ticket.html", lang, title=t("ticket_title", id=canonical), v=view,
+        overdue=bool(not closed and resolve_due and resolve_due < now),
+        coordinate_overdue=bool(view["status"] == "MENUNGGU" and coordinate_due and coordinate_due < now),
+        proof_src=web.local_path(view["proof_photo_url"]), reopen_until=reopen_until,
+        staff=await web.current_staff(request))
+
+
+# --- reopen --------------------------------------------------------------------------------
+
+_REOPEN_WHY = {"malformed": (400, "reopen_bad_link"), "signature": (403, "reopen_bad_link"),
+               "purpose": (403, "reopen_bad_link"), "expired": (410, "reopen_expired"),
+               "used": (410, "reopen_used"), "window_passed": (410, "reopen_expired"),
+               "not_done": (409, "reopen_not_done")}
+
+
+def _reopen_error(request: Request, web: WebState, lang: str, tracking_id: str, why: str) -> Response:
+    status, key = _REOPEN_WHY.get(why, (400, "reopen_bad_link"))
+    t = web.t(lang)
+    return web.render(request, "message.html", lang, status=status, title=t("reopen_title"),
+                      heading=t("reopen_title"), message=t(key), tracking_id=tracking_id, kind="error")
+
+
+async def _reopen_target(request: Request, web: WebState, tracking_id: str, token: Any) -> tuple[Any, Any, str | None]:
+    """(ticket, token body, refusal key) for a reopen link."""
+    canonical = normalize(tracking_id[:40], web.prefix)
+    if canonical is None or canonical != tracking_id:
+        return None, None, "malformed"
+    links = ReopenLinks(web.config, web.signer)
+    try:
+        body = links.check(token if isinstance(token, str) else None, canonical, web.now())
+    except BadToken as exc:
+        return None, None, exc.why
+    ticket = await web.gateway.db.read(repo.ticket_by_tracking_id, canonical)
+    if ticket is None:
+        return None, None, "signature"
+    if not links.matches(body, ticket):
+        return ticket, body, "used"
+    refusal = reopen_refusal(ticket, ticket["reporter_id"], web.now(), web.config.intake.reopen_window_days)
+    return ticket, body, refusal
+
+
+@router.get("/t/{tracking_id}/buka", response_class=HTMLResponse, summary="Confirm reopening a finished report",
+            description="The one-time link sent to the reporter when the report was finished.",
+            responses={**_PAGE_ERRORS, 409: {"description": "Not finished", **HTML},
+                       410: {"description": "Link used or expired", **HTML}})
+async def reopen_form(tracking_id: str, request: Request, token: str = "") -> Response:
+    web = get_state(request)
+    lang = web.lang(request)
+    ticket, _, refusal = await _reopen_target(request, web, tracking_id, token)
+    if refusal:
+        return _reopen_error(request, web, lang, tracking_id[:40], refusal)
+    return web.render(request, "reopen.html", lang, title=web.t(lang)("reopen_title"), tracking_id=tracking_id,
+                      token=token, csrf=web.csrf_token(request, "reopen"), max_reason=MAX_REOPEN_REASON,
+                      error=None, reason="")
+
+
+@router.post("/t/{tracking_id}/buka", response_class=HTMLResponse, summary="Reopen a finished report",
+             responses={**_PAGE_ERRORS, 409: {"description": "Not finished", **HTML},
+                        410: {"description": "Link used or expired", **HTML}},
+             openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                 "schema": {"type": "object", "required": ["token", "csrf"], "properties": {
+                     "token": {"type": "string"}, "csrf": {"type": "string"},
+                     "reason": {"type": "string", "maxLength": MAX_REOPEN_REASON}}}}}}})
+async def reopen_submit(tracking_id: str, request: Request) -> Response:
+    web = get_state(request)
+    lang = web.lang(request)
+    t = web.t(lang)
+    form = await _form(request)
+    if form is None:
+        return _reopen_error(request, web, lang, tracking_id[:40], "malformed")
+    token, reason = form.get("token"), form.get("reason") or ""
+    try:
+        web.check_csrf(request, form.get("csrf"), "reopen")
+    except BadToken:
+        return _reopen_error(request, web, lang, tracking_id[:40], "signature")
+    if not isinstance(reason, str) or len(reason) > MAX_REOPEN_REASON:
+        return web.render(request, "reopen.html", lang, status=400, title=t("reopen_title"), tracking_id=tracking_id,
+                          token=token if isinstance(token, str) else "", csrf=web.csrf_token(request, "reopen"),
+                          max_reason=MAX_REOPEN_REASON, error=t("reopen_reason_too_long", n=MAX_REOPEN_REASON),
+                          reason=reason[:MAX_REOPEN_REASON] if isinstance(reason, str) else "")
+    links = ReopenLinks(web.config, web.signer)
+    try:
+        body = links.check(token if isinstance(token, str) else None, tracking_id, web.now())
+    except BadToken as exc:
+        return _reopen_error(request, web, lang, tracking_id[:40], exc.why)
+    gw = web.gateway
+    window = gw.config.intake.reopen_window_days
+
+    def reopen(conn: Any) -> str | None:
+        ticket = repo.ticket_by_tracking_id(conn, tracking_id)
+        if ticket is None:
+            return "signature"
+        if not links.matches(body, ticket):
+            return "used"
+        now = gw.clock.now()
+        refusal = reopen_refusal(ticket, ticket["reporter_id"], now, window)
+        if refusal:
+            return refusal
+        try:
+            transition(conn, gw.policy, now, ticket, Status.PROSES.value, "citizen:web", reopen=True,
+                       reason=reason.strip() or None)
+        except TransitionError:
+            return "not_done"
+        return None
+
+    refusal = await gw.db.write(reopen)
+    if refusal:
+        return _reopen_error(request, web, lang, tracking_id, refusal)
+    gw.dispatcher.wake()
+    return web.render(request, "message.html", lang, title=t("reopen_title"), heading=t("reopen_done_title"),
+                      message=t("reopen_done", id=tracking_id), tracking_id=tracking_id, kind="ok")
+
+
+async def _form(request: Request, **limits: Any) -> Any:
+    try:
+        return await request.form(**limits)
+    except Exception:  # noqa: BLE001 - any malformed body is a 400 for the caller
+        return None
+
+
+# --- dashboards ------------------------------------------------------------------------------
+
+@router.get("/dashboard", response_class=HTMLResponse, summary="City overview dashboard",
+            responses={303: {"description": "To a kelurahan's dashboard (?area=)"}, 404: _PAGE_ERRORS[404]})
+async def city_dashboard(request: Request, area: str = "") -> Response:
+    web = get_state(request)
+    if area:
+        row = await web.gateway.db.read(queries.find_area, area[:140])
+        if row is None:
+            return _area_not_found(request, web)
+        return _redirect(f"/dashboard/{quote(row['slug'])}")
+    return await _dashboard(request, web, None)
+
+
+@router.get("/dashboard.csv", response_class=Response, summary="City overview as CSV (aggregates)", responses={200: CSV})
+async def city_dashboard_csv(request: Request) -> Response:
+    web = get_state(request)
+    return await _dashboard_csv(request, web, None)
+
+
+@router.get("/dashboard/{area}.csv", response_class=Response, summary="A kelurahan's figures as CSV (aggregates)",
+            responses={200: CSV, 404: _PAGE_ERRORS[404]})
+async def area_dashboard_csv(area: str, request: Request) -> Response:
+    web = get_state(request)
+    row = await web.gateway.db.read(queries.find_area, area)
+    if row is None:
+        return _area_not_found(request, web)
+    return await _dashboard_csv(request, web, row)
+
+
+@router.get("/dashboard/{area}", response_class=HTMLResponse, summary="A kelurahan's mini dashboard (code or name slug)",
+            responses={404: _PAGE_ERRORS[404]})
+async def area_dashboard(area: str, request: Request) -> Response:
+    web = get_state(request)
+    row = await web.gateway.db.read(queries.find_area, area)
+    if row is None:
+        return _area_not_found(request, web)
+    return await _dashboard(request, web, row)
+
+
+def _area_not_found(request: Request, web: WebState) -> Response:
+    lang = web.lang(request)
+    t = web.t(lang)
+    return web.render(request, "message.html", lang, status=404, title=t("dash_area_unknown_title"),
+                      heading=t("dash_area_unknown_title"), message=t("dash_area_unknown"), tracking_id=None,
+                      kind="error")
+
+
+async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
+    lang = web.lang(request)
+    t = web.t(lang)
+    gw = web.gateway
+    now = web.now()
+    staff = await web.current_staff(request)
+
+    def load(conn: Any) -> dict[str, Any]:
+        codes = queries.area_subtree(conn, area["code"]) if area is not None else None
+        data = queries.dashboard(conn, codes, now, web.tz)
+        chain = queries.area_chain(conn, area["code"]) if area is not None else []
+        perf = queries.performance_rows(conn, now - timedelta(days=90), now)
+        listing = queries.staff_tickets(conn, staff, codes) if staff is not None else None
+        names = queries.names_for(conn, [r["area_code"] for r in listing or []])
+        return {"data": data, "chain": chain, "perf": perf, "listing": listing, "area_names": names,
+                "pickers": queries.kelurahan_options(conn)}
+
+    got = await gw.db.read(load)
+    data = got["data"]
+    name_key = "name_en" if lang == "en" else "name_id"
+    week_labels = [f"{w['start'].day}/{w['start'].month}" for w in data.weeks]
+    sla_svg = charts.sla_chart(
+        data.weeks, title=t("dash_sla_chart_title"), desc=t("dash_sla_chart_desc"), labels=week_labels,
+        due_label=t("dash_sla_due"), pct_label=t("dash_sla_on_time"), target_pct=None)
+    cat_svg = charts.hbar_chart([(c[name_key], c["total"]) for c in data.categories[:12]],
+                                title=t("dash_by_category"), chart_id="cats")
+    title = t("dash_city_title") if area is None else t("dash_area_title", name=area["name"])
+    csv_url = "/dashboard.csv" if area is None else f"/dashboard/{quote(area['slug'])}.csv"
+    return web.render(
+        request, "dashboard.html", lang, title=title, area=area, chain=got["chain"], d=data, name_key=name_key,
+        sla_svg=sla_svg, cat_svg=cat_svg, week_labels=week_labels, perf=got["perf"], csv_url=csv_url,
+        listing=got["listing"], area_names=got["area_names"], pickers=got["pickers"], staff=staff,
+        status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now,
+        redact=_redact)
+
+
+def _redact(text: str) -> str:
+    from bot.public import redact
+
+    return redact(text)
+
+
+_CSV_DANGER = re.compile(r"^[=+\-@\t\r]")
+
+
+def _cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
+    if isinstance(value, str) and _CSV_DANGER.match(value):
+        return "'" + value
+    return value
+
+
+async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response:
+    now = web.now()
+
+    def load(conn: Any) -> Any:
+        codes = queries.area_subtree(conn, area["code"]) if area is not None else None
+        return queries.dashboard(conn, codes, now, web.tz)
+
+    data = await web.gateway.db.read(load)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    statuses = queries.STATUS_ORDER
+    w.writerow(["area_code", "area_name", "category_code", "category_name_id", "category_name_en", "total",
+                *[s.lower() for s in statuses], "overdue", "done_on_time", "done_on_time_pct"])
+    code, name = (area["code"], area["name"]) if area is not None else ("", "DKI Jakarta")
+    for c in data.categories:
+        w.writerow([_cell(code), _cell(name), _cell(c["code"]), _cell(c["name_id"]), _cell(c["name_en"]), c["total"],
+                    *[c["by_status"].get(s, 0) for s in statuses], c["overdue"], c["on_time"],
+                    "" if c["on_time_pct"] is None else c["on_time_pct"]])
+    done = data.by_status.get("SELESAI", 0)
+    on_time = sum(c["on_time"] for c in data.categories)
+    w.writerow([_cell(code), _cell(name), "TOTAL", "", "", data.total, *[data.by_status.get(s, 0) for s in statuses],
+                data.overdue_count, on_time, round(100 * on_time / done) if done else ""])
+    filename = f"aduan-{(area['slug'] if area is not None else 'jakarta')}-{now.date().isoformat()}.csv"
+    headers = {"content-disposition": f'attachment; filename="{filename}"', "x-content-type-options": "nosniff",
+               "cache-control": "no-store"}
+    return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+# --- staff sign-in ------------------------------------------------------------------------------
+
+def _safe_next(value: Any) -> str | None:
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value \
+            and len(value) < 300 and all(32 < ord(ch) < 127 for ch in value):
+        return value
+    return None
+
+
+@router.get("/masuk", response_class=HTMLResponse, summary="Staff sign-in form")
+async def login_form(request: Request, next: str = "") -> Response:
+    web = get_state(request)
+    lang = web.lang(request)
+    return web.render(request, "login.html", lang, title=web.t(lang)("login_title"), csrf=web.csrf_token(request, "login"),
+                      next=_safe_next(next) or "", error=None, login="", staff=await web.current_staff(request))
+
+
+@router.post("/masuk", response_class=HTMLResponse, summary="Staff sign-in",
+             responses={303: {"description": "Signed in"}, 401: {"description": "Wrong login or password", **HTML},
+                        403: _PAGE_ERRORS[403], 429: {"description": "Too many failed attempts", **HTML}},
+             openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                 "schema": {"type": "object", "required": ["login", "password", "csrf"], "properties": {
+                     "login": {"type": "string"}, "password": {"type": "string", "format": "password"},
+                     "csrf": {"type": "string"}, "next": {"type": "string"}}}}}}})
+async def login_submit(request: Request) -> Response:
+    web = get_state(request)
+    lang = web.lang(request)
+    t = web.t(lang)
+    form = await _form(request, max_files=0, max_fields=10)
+    login = form.get("login") if form is not None else None
+    password = form.get("password") if form is not None else None
+    nxt = _safe_next(form.get("next")) if form is not None else None
+
+    def again(status: int, error: str, headers: dict[str, str] | None = None) -> Response:
+        return web.render(request, "login.html", lang, status=status, title=t("login_title"),
+                          csrf=web.csrf_token(request, "login"), next=nxt or "", error=error,
+                          login=login[:200] if isinstance(login, str) else "", headers=headers)
+
+    if form is None:
+        return again(400, t("form_malformed"))
+    try:
+        web.check_csrf(request, form.get("csrf"), "login")
+    except BadToken:
+        return again(403, t("form_expired"))
+    ip = web.client_ip(request)
+    if not web.login_limiter.allowed(ip):
+        return again(429, t("login_too_many"), {"retry-after": str(web.login_limiter.retry_after(ip))})
+    staff = None
+    if isinstance(login, str) and isinstance(password, str):
+        staff = await web.gateway.db.read(queries.staff_by_login, login)
+    ok = verify_password(password if isinstance(password, str) else "", staff["password_hash"] if staff else DUMMY_HASH)
+    if staff is None or not staff["password_hash"] or not ok:
+        web.login_limiter.hit(ip)
+        log.info("staff sign-in failed from %s", ip)
+        return again(401, t("login_failed"))
+    target = nxt or (f"/dashboard/{staff['area_code']}" if staff["area_code"] else "/dashboard")
+    response = _redirect(target)
+    web.set_session(response, staff)
+    log.info("staff %s signed in", staff["code"])
+    return response
+
+
+@router.post("/keluar", response_class=HTMLResponse, summary="Staff sign-out",
+             responses={303: {"description": "Signed out"}, 403: _PAGE_ERRORS[403]},
+             openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                 "schema": {"type": "object", "required": ["csrf"], "properties": {"csrf": {"type": "string"}}}}}}})
+async def logout(request: Request) -> Response:
+    web = get_state(request)
+    lang = web.lang(request)
+    form = await _form(request, max_files=0, max_fields=5)
+    try:
+        web.check_csrf(request, form.get("csrf") if form is not None else None, "logout")
+    except BadToken:
+        t = web.t(lang)
+        return web.render(request, "message.html", lang, status=403, title=t("form_expired_title"),
+                          heading=t("form_expired_title"), message=t("form_expired"), tracking_id=None, kind="error")
+    response = _redirect("/")
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=web.secure_cookies)
+    return response

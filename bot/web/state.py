@@ -1,0 +1,192 @@
+"""Shared state of the public web face: templates, catalogue, signer, limits, sessions."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import RowMapping
+
+from bot.config import AppConfig
+from bot.public import COLOURS
+from bot.web import queries
+from bot.web.i18n import LANGUAGES, Catalogue, format_datetime
+from bot.web.ratelimit import WindowLimiter
+from bot.web.security import BadToken, Signer, load_secret
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "aduan_lang"
+CSRF_COOKIE = "aduan_csrf"
+SESSION_COOKIE = "aduan_staff"
+SECRET_FILE = "var/web_secret.key"
+
+
+def web_secret(config: AppConfig) -> bytes:
+    """``web.secret_key``, else a key generated once under var/ (shared by pages and reopen links)."""
+    configured = config.web.secret_key.get_secret_value() if config.web.secret_key else None
+    return load_secret(configured, config.path(SECRET_FILE))
+
+
+class WebState:
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self.config: AppConfig = gateway.config
+        cfg = self.config
+        self.tz = ZoneInfo(cfg.instance.timezone)
+        self.catalogue = Catalogue(default=cfg.instance.default_language)
+        self.signer = Signer(web_secret(cfg))
+        self.base_url = cfg.instance.public_base_url.rstrip("/")
+        self.secure_cookies = self.base_url.startswith("https://")
+        self.prefix = cfg.instance.tracking_prefix
+        clock = gateway.clock.now
+        self.form_limiter = WindowLimiter(cfg.web.form_reports_per_hour_per_ip, timedelta(hours=1), clock)
+        self.login_limiter = WindowLimiter(cfg.web.login_failures_per_hour_per_ip, timedelta(hours=1), clock)
+        self.started = clock()
+        self.env = Environment(
+            loader=FileSystemLoader(str(HERE / "templates")),
+            autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True, default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(instance_name=cfg.instance.name, colours=COLOURS, prefix=self.prefix)
+
+    def now(self) -> datetime:
+        return self.gateway.clock.now()
+
+    # --- language ------------------------------------------------------------
+
+    def lang(self, request: Request) -> str:
+        asked = request.query_params.get("lang")
+        if asked in LANGUAGES:
+            return asked  # type: ignore[return-value]
+        cookie = request.cookies.get(LANG_COOKIE)
+        return self.catalogue.language(cookie)
+
+    def t(self, lang: str) -> Any:
+        return self.catalogue.gettext(lang)
+
+    # --- rendering -------------------------------------------------------------
+
+    def render(self, request: Request, template: str, lang: str, *, status: int = 200, title: str = "",
+               headers: dict[str, str] | None = None, staff: RowMapping | None = None, **ctx: Any) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(12)
+        other = "en" if lang == "id" else "id"
+        query = dict(request.query_params)
+        query["lang"] = other
+        switch_url = request.url.path + "?" + urlencode(query)
+        t = self.t(lang)
+        html = self.env.get_template(template).render(
+            lang=lang, other_lang=other, t=t, title=title or t("site_title"), switch_url=switch_url,
+            dt=lambda v, time=True: format_datetime(v, lang, self.tz, with_time=time),
+            script_nonce=nonce, path=request.url.path, staff=staff,
+            logout_csrf=self.csrf_token(request, "logout") if staff is not None else "", **ctx)
+        response = HTMLResponse(html, status_code=status, headers=self.security_headers(nonce))
+        if headers:
+            response.headers.update(headers)
+        if request.query_params.get("lang") in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax",
+                                secure=self.secure_cookies)
+        new_cookie = getattr(request.state, "new_csrf_cookie", None)
+        if new_cookie:
+            response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="lax", secure=self.secure_cookies)
+        return response
+
+    @staticmethod
+    def security_headers(nonce: str | None = None) -> dict[str, str]:
+        script = f"'nonce-{nonce}'" if nonce else "'none'"
+        return {
+            "content-security-policy": (f"default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                                        f"script-src {script}; form-action 'self'; base-uri 'none'; "
+                                        f"frame-ancestors 'none'"),
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "same-origin",
+            "x-frame-options": "DENY",
+            "cache-control": "no-store",
+        }
+
+    # --- CSRF --------------------------------------------------------------------
+
+    def _csrf_cookie(self, request: Request) -> str:
+        value = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_cookie", None)
+        if not value or len(value) > 100:
+            value = secrets.token_urlsafe(18)
+            request.state.new_csrf_cookie = value
+        return value
+
+    @staticmethod
+    def _bind(cookie: str) -> str:
+        return hashlib.sha256(cookie.encode()).hexdigest()[:24]
+
+    def csrf_token(self, request: Request, purpose: str, *, nonce: str | None = None, hours: float = 6) -> str:
+        cookie = self._csrf_cookie(request)
+        payload = {"p": purpose, "c": self._bind(cookie), "n": nonce or secrets.token_urlsafe(16)}
+        return self.signer.sign("csrf", payload, self.now() + timedelta(hours=hours))
+
+    def check_csrf(self, request: Request, token: Any, purpose: str) -> dict[str, Any]:
+        """The token's payload; raises BadToken unless it is ours, for ``purpose``, bound to this browser."""
+        if not isinstance(token, str):
+            raise BadToken("malformed")
+        body = self.signer.verify("csrf", token, self.now())
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if body.get("p") != purpose:
+            raise BadToken("purpose")
+        if not cookie or body.get("c") != self._bind(cookie):
+            raise BadToken("signature")
+        if not isinstance(body.get("n"), str) or not 8 <= len(body["n"]) <= 64:
+            raise BadToken("malformed")
+        return body
+
+    # --- staff sessions ------------------------------------------------------------
+
+    @staticmethod
+    def _fingerprint(staff: RowMapping) -> str:
+        return hashlib.sha256((staff["password_hash"] or "").encode()).hexdigest()[:16]
+
+    def session_token(self, staff: RowMapping) -> str:
+        expires = self.now() + timedelta(hours=self.config.web.session_hours)
+        return self.signer.sign("session", {"s": staff["code"], "f": self._fingerprint(staff)}, expires)
+
+    async def current_staff(self, request: Request) -> RowMapping | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        try:
+            body = self.signer.verify("session", token, self.now())
+        except BadToken:
+            return None
+        code = body.get("s")
+        if not isinstance(code, str):
+            return None
+        staff = await self.gateway.db.read(queries.staff_by_code, code)
+        if staff is None or body.get("f") != self._fingerprint(staff):
+            return None
+        return staff
+
+    def set_session(self, response: Response, staff: RowMapping) -> None:
+        response.set_cookie(SESSION_COOKIE, self.session_token(staff), httponly=True, samesite="lax",
+                            secure=self.secure_cookies, max_age=int(self.config.web.session_hours * 3600))
+
+    # --- misc ------------------------------------------------------------------------
+
+    @staticmethod
+    def client_ip(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    @staticmethod
+    def local_path(url: str | None) -> str | None:
+        """The path of one of our own URLs (for <img src>), so pages work on any host name."""
+        if not url:
+            return None
+        return urlsplit(url).path or None
+
+
+def get_state(request: Request) -> WebState:
+    return request.app.state.web

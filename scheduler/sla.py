@@ -1,0 +1,206 @@
+"""The SLA sweep: warn before a deadline, escalate on a breach, each exactly once.
+
+Run by ``scheduler.jobs.sla_sweep`` every ``sla.sweep_interval_seconds``.
+
+1. A read transaction finds the open tickets with an alert due at ``now``
+   that is not yet recorded (four EXISTS probes on the UNIQUE
+   (ticket_id, kind, deadline) index of ``sla_alert``; tickets whose current
+   deadlines are already breached and escalated drop out in SQL). Nothing due,
+   no write transaction: the sweep never holds SQLite's write lock for nothing.
+2. A write transaction per batch re-reads those tickets and, per alert,
+   ``INSERT ... ON CONFLICT DO NOTHING``; the officer message is queued only
+   when the insert happened, in the same transaction. Two gateway processes
+   sweeping one PostgreSQL database, or a restarted one, therefore never send
+   an alert twice: the loser of a race waits on the unique index and inserts
+   nothing. Tickets and kinds are handled in one fixed order, so concurrent
+   sweeps take those index locks in the same order and cannot deadlock.
+
+Keys include the deadline: an extended (``perpanjang``) or pause-adjusted
+``resolve_due`` is a new deadline and gets its own warning and escalation;
+the old ones are never repeated.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from sqlalchemy import Connection, Table, bindparam, exists, or_, select
+
+from bot.lifecycle import Status
+from bot.outbox import enqueue
+from bot.sla import (
+    ALERT_KINDS,
+    COORDINATE_BREACH,
+    COORDINATE_WARNING,
+    RESOLVE_BREACH,
+    RESOLVE_WARNING,
+    Alert,
+    SlaRules,
+    register,
+    rules_for_config,
+)
+from bot.templates import TemplateError
+from store import repo
+from store.tables import SlaAlert
+
+if TYPE_CHECKING:
+    from bot.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+T_ALERT: Table = SlaAlert.__table__  # type: ignore[assignment]
+BATCH = 500  # tickets per write transaction
+
+# Statuses whose clocks run (MENUNGGU_VALIDASI is paused; closed tickets are done).
+_SWEPT = sorted({Status.MENUNGGU, Status.KOORDINASI, Status.DISPOSISI, Status.PROSES, Status.TL_DITOLAK})
+_DEADLINE_COLUMN = {COORDINATE_WARNING: "coordinate_due", COORDINATE_BREACH: "coordinate_due",
+                    RESOLVE_WARNING: "resolve_due", RESOLVE_BREACH: "resolve_due"}
+_TEMPLATE = {COORDINATE_WARNING: "sla_coordinate_warning", COORDINATE_BREACH: "sla_coordinate_breach",
+             RESOLVE_WARNING: "sla_resolve_warning", RESOLVE_BREACH: "sla_resolve_breach"}
+# Used only if a deployment's config lacks the templates (config.yaml ships them).
+_FALLBACK_TEXT = {
+    COORDINATE_WARNING: "SLA warning: report {tracking_id} ({category}, {area}) must be coordinated by {deadline} "
+                        "({hours} h left). {url}",
+    COORDINATE_BREACH: "SLA ESCALATION: report {tracking_id} ({category}, {area}, {agency}) missed its "
+                       "coordination deadline {deadline}. {url}",
+    RESOLVE_WARNING: "SLA warning: report {tracking_id} ({category}, {area}) must be resolved by {deadline} "
+                     "({hours} h left). Status: {status}. {url}",
+    RESOLVE_BREACH: "SLA ESCALATION: report {tracking_id} ({category}, {area}, {agency}) missed its "
+                    "resolution deadline {deadline}. Status: {status}. {url}",
+}
+
+
+def _candidates(ids: bool) -> Any:
+    """Open, unpaused tickets with some alert not yet recorded, and which alerts are recorded."""
+    T, A = repo.T_TICKET, T_ALERT
+
+    def recorded(kind: str) -> Any:
+        col = T.c[_DEADLINE_COLUMN[kind]]
+        return exists().where(A.c.ticket_id == T.c.id, A.c.kind == kind, A.c.deadline == col)
+
+    stmt = select(
+        T.c.id, T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.area_code, T.c.created_at,
+        T.c.coordinate_due, T.c.resolve_due, T.c.resolve_started_at, T.c.paused_hours,
+        *(recorded(k).label(k) for k in ALERT_KINDS),
+    ).where(
+        T.c.status.in_([str(s) for s in _SWEPT]),
+        or_((T.c.status == Status.MENUNGGU.value) & ~recorded(COORDINATE_BREACH), ~recorded(RESOLVE_BREACH)),
+    )
+    if ids:
+        stmt = stmt.where(T.c.id.in_(bindparam("ids", expanding=True)))
+    return stmt.order_by(T.c.id)
+
+
+def _due(rules: SlaRules, row: Mapping[str, Any], now: datetime) -> list[Alert]:
+    sent = {k for k in ALERT_KINDS if row[k]}
+    return rules.due_alerts(row, now, sent)
+
+
+def find_due(conn: Connection, rules: SlaRules, now: datetime) -> list[int]:
+    """Ids of tickets with an alert due and not recorded, in id order."""
+    stmt = repo._cached(("sla_candidates", False), lambda: _candidates(False))
+    return [row["id"] for row in conn.execute(stmt).mappings() if _due(rules, row, now)]
+
+
+class SlaSweep:
+    """The SLA hook of one gateway (``Gateway.sla_hooks``)."""
+
+    def __init__(self, gw: "Gateway") -> None:
+        self.rules = rules_for_config(gw.config)
+        register(gw.policy, self.rules)  # bot.tickets.transition pauses/reopens on this clock
+        self.templates = gw.templates
+        self.policy = gw.policy
+        self.language = gw.config.instance.default_language
+        self.agencies = {a.code: a for a in gw.config.agencies}
+        self.resolver = gw.resolver
+        self.categories = {c.code: c for c in gw.config.categories}
+
+    async def __call__(self, gw: "Gateway") -> int:
+        return await self.sweep(gw, gw.clock.now())
+
+    async def sweep(self, gw: "Gateway", now: datetime) -> int:
+        """One pass; returns how many officer messages were queued."""
+        due = await gw.db.read(find_due, self.rules, now)
+        queued = 0
+        for i in range(0, len(due), BATCH):
+            queued += await gw.db.write(self.record, now, due[i:i + BATCH])
+        if queued:
+            log.info("SLA sweep queued %d officer alerts", queued)
+            gw.dispatcher.wake()
+        return queued
+
+    # --- in the write transaction ----------------------------------------------
+
+    def record(self, conn: Connection, now: datetime, ticket_ids: Sequence[int]) -> int:
+        stmt = repo._cached(("sla_candidates", True), lambda: _candidates(True))
+        queued = 0
+        for row in conn.execute(stmt, {"ids": list(ticket_ids)}).mappings().all():
+            alerts = _due(self.rules, row, now)
+            breaches = {a.kind for a in alerts if a.kind in (COORDINATE_BREACH, RESOLVE_BREACH)}
+            for alert in alerts:
+                superseded = (alert.kind == COORDINATE_WARNING and COORDINATE_BREACH in breaches) or \
+                    (alert.kind == RESOLVE_WARNING and RESOLVE_BREACH in breaches)
+                alert_id = repo.insert_ignore(conn, T_ALERT, dict(
+                    ticket_id=row["id"], kind=alert.kind, deadline=alert.deadline, created_at=now,
+                    message_id=None, superseded=superseded), ("ticket_id", "kind", "deadline"))
+                if alert_id is None or superseded:
+                    continue  # another sweep recorded it first, or the breach speaks for it
+                message_id = self.queue(conn, now, row, alert)
+                queued += 1
+                if message_id is not None:
+                    repo.update_by_id(conn, T_ALERT, alert_id, {"message_id": message_id})
+        return queued
+
+    def text(self, row: Mapping[str, Any], alert: Alert) -> str:
+        lang = self.language
+        cat = self.categories.get(row["category_code"])
+        area = self.resolver.get(row["area_code"]) if row["area_code"] else None
+        agency = self.agencies.get(row["agency_code"]) if row["agency_code"] else None
+        hours = abs(alert.remaining_hours)
+        fields = dict(
+            tracking_id=row["tracking_id"],
+            category=(cat.name_en if lang == "en" else cat.name_id) if cat else row["category_code"],
+            area=area.name if area else "-",
+            agency=agency.code if agency else (row["agency_code"] or "-"),
+            deadline=self.rules.local(alert.deadline),
+            hours=f"{hours:.1f}",
+            status=self.templates.status_label(row["status"], lang),
+            url=self.policy.tracking_url(row["tracking_id"]),
+        )
+        try:
+            return self.templates.render(_TEMPLATE[alert.kind], lang, **fields)
+        except TemplateError:
+            return _FALLBACK_TEXT[alert.kind].format(**fields)
+
+    def queue(self, conn: Connection, now: datetime, row: Mapping[str, Any], alert: Alert) -> int | None:
+        escalate = alert.kind in (COORDINATE_BREACH, RESOLVE_BREACH)
+        agency = self.agencies.get(row["agency_code"]) if row["agency_code"] else None
+        return queue_officer_message(conn, now, row["id"], self.text(row, alert), escalate=escalate,
+                                     agency_channel=getattr(agency, "slack_channel", None))
+
+
+def queue_officer_message(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,
+                          agency_channel: str | None = None) -> int | None:
+    """Queue an SLA message to the officers, in the caller's transaction.
+
+    The one place that knows how officer messages travel: through the staff
+    side's ``bot.staff.notify.queue_staff_message`` (the ticket's Slack thread,
+    or the supervisors' channel when ``escalate``) once it exists; until then
+    straight into the outbox on the ``slack`` channel.
+    """
+    try:
+        from bot.staff.notify import queue_staff_message
+    except ImportError:
+        queue_staff_message = None
+    if queue_staff_message is not None:
+        result = queue_staff_message(conn, now, ticket_id, text, escalate=escalate)
+        return result if isinstance(result, int) else None
+    recipient = "staff" if escalate or not agency_channel else agency_channel
+    return enqueue(conn, now, channel="slack", recipient=recipient, text=text,
+                   kind="sla_breach" if escalate else "sla_warning", ticket_id=ticket_id)
+
+
+def sla_hook(gw: "Gateway") -> SlaSweep:
+    """The hook ``Gateway`` appends to ``sla_hooks`` (and registers its clock for transitions)."""
+    return SlaSweep(gw)

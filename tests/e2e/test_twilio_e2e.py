@@ -1,0 +1,151 @@
+"""End to end on SMS and WhatsApp: webhook in -> ticket -> reply with the
+tracking ID -> status update -> proof photo (WhatsApp media / SMS link),
+duplicates, provider 5xx and 429 retried then delivered."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from adapters.twilio import TwilioAdapter, TwilioNumber, TwilioSettings
+from tests.adapters.twilio.payloads import ACCOUNT_SID, AUTH_TOKEN, CITIZEN, LONG_NUMBER, SHORT_CODE, sign, sms_form, whatsapp_form
+from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, staff_moves, start_gateway, ticket_count
+from tests.harness.fake_api import FakeAPI
+
+PUBLIC = "http://aduan.test"
+MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+@pytest.fixture(autouse=True)
+def _no_twilio_env(monkeypatch):
+    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _created(req):
+    form = req.form
+    sid = "SM" + format(abs(hash((form.get("Body"), form.get("MediaUrl")))), "032x")[:32]
+    return {"sid": sid, "status": "queued", "to": form["To"], "from": form["From"], "body": form.get("Body", ""),
+            "account_sid": ACCOUNT_SID, "num_media": "0", "num_segments": "1", "direction": "outbound-api",
+            "api_version": "2010-04-01", "date_created": "Thu, 28 Nov 2024 08:30:00 +0000",
+            "date_updated": "Thu, 28 Nov 2024 08:30:00 +0000", "date_sent": None, "error_code": None,
+            "error_message": None, "price": None, "price_unit": "USD", "messaging_service_sid": None,
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json", "subresource_uris": {}}
+
+
+async def _post(client, form):
+    body = urlencode(form)
+    sig = sign(f"{PUBLIC}/webhooks/twilio", form)
+    return await client.post("/webhooks/twilio", content=body,
+                             headers={"content-type": "application/x-www-form-urlencoded", "x-twilio-signature": sig})
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+async def test_citizen_flow(tmp_path, database_url, clock, channel):
+    async with FakeAPI() as twilio:
+        twilio.expect("POST", MESSAGES, status=201, times=None, handler=lambda r: _created(r))
+        settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
+                                  numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708"),
+                                           TwilioNumber(number=LONG_NUMBER, label="sms-0811", whatsapp=True)])
+        adapter = TwilioAdapter(settings, public_base_url=PUBLIC)
+        gw = await start_gateway(tmp_path, database_url, clock, adapter, list(TwilioAdapter.WEBHOOK_PATHS))
+        try:
+            form = sms_form("Sampah menumpuk 3 hari di Jl. Kemang Raya Kel. Bangka", to=SHORT_CODE) \
+                if channel == "sms" else whatsapp_form("Pohon tumbang di Kel. Cipete Utara, menutup jalan")
+            async with asgi_client(gw) as client:
+                r = await _post(client, form)
+                assert r.status_code == 200 and r.text.startswith("<?xml")
+                r2 = await _post(client, form)  # Twilio retries the same webhook
+                assert r2.status_code == 200
+            assert await ticket_count(gw) == 1
+            ticket = await only_ticket(gw)
+            assert ticket["channel"] == channel
+            await drain(gw)
+            sent = twilio.matching("POST", MESSAGES)
+            assert len(sent) == 1  # one reply, not two
+            reply = sent[0].form
+            assert ticket["tracking_id"] in reply["Body"]
+            assert reply["To"] == (CITIZEN if channel == "sms" else f"whatsapp:{CITIZEN}")
+            assert reply["From"] == (SHORT_CODE if channel == "sms" else f"whatsapp:{LONG_NUMBER}")
+
+            await staff_moves(gw, ticket["tracking_id"], "PROSES")
+            await drain(gw)
+            update = twilio.matching("POST", MESSAGES)[-1].form
+            assert ticket["tracking_id"] in update["Body"] and "Proses" in update["Body"]
+
+            sha = await finish_with_proof(gw, ticket["tracking_id"])
+            await drain(gw)
+            done = twilio.matching("POST", MESSAGES)
+            photo_msgs = [m.form for m in done if "MediaUrl" in m.form]
+            if channel == "whatsapp":
+                assert photo_msgs and photo_msgs[-1]["MediaUrl"] == f"{PUBLIC}/media/{sha}"
+            else:
+                assert not photo_msgs  # plain SMS: the photo goes as a link to the tracking page
+                assert f"{PUBLIC}/t/{ticket['tracking_id']}" in done[-1].form["Body"]
+            twilio.verify()
+        finally:
+            await gw.stop()
+
+
+async def test_provider_5xx_and_429_are_retried_then_delivered(tmp_path, database_url, clock):
+    async with FakeAPI() as twilio:
+        twilio.expect("POST", MESSAGES, status=503, body={"code": 20500, "message": "Service unavailable",
+                                                          "more_info": "", "status": 503})
+        twilio.expect("POST", MESSAGES, status=429, headers={"Retry-After": "7"},
+                      body={"code": 20429, "message": "Too Many Requests", "more_info": "", "status": 429})
+        twilio.expect("POST", MESSAGES, status=201, handler=lambda r: _created(r))
+        settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
+                                  numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708")])
+        gw = await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
+                                 list(TwilioAdapter.WEBHOOK_PATHS))
+        try:
+            async with asgi_client(gw) as client:
+                assert (await _post(client, sms_form("Jalan berlubang di Kel. Kalibata", to=SHORT_CODE))).status_code == 200
+            await gw.dispatcher.run_once()  # 503 -> transient, backoff
+            clock.advance(seconds=gw.config.outbox.backoff_max_seconds)
+            await gw.dispatcher.run_once()  # 429 -> throttled for Retry-After
+            clock.advance(seconds=6)
+            assert await gw.dispatcher.run_once() == 0  # still inside Retry-After
+            clock.advance(seconds=2)
+            await gw.dispatcher.run_once()
+            assert len(twilio.matching("POST", MESSAGES)) == 3
+            twilio.verify()
+            ticket = await only_ticket(gw)
+            assert re.search(ticket["tracking_id"], twilio.requests[-1].form["Body"])
+        finally:
+            await gw.stop()
+
+
+async def test_stop_status_callback_marks_opted_out(tmp_path, database_url, clock):
+    from sqlalchemy import select
+
+    from store import repo
+    from tests.adapters.twilio.payloads import status_form
+
+    async with FakeAPI() as twilio:
+        twilio.expect("POST", MESSAGES, status=201, handler=lambda r: _created(r))
+        settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
+                                  numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708")])
+        gw = await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
+                                 list(TwilioAdapter.WEBHOOK_PATHS))
+        try:
+            async with asgi_client(gw) as client:
+                await _post(client, sms_form("Parkir liar di Kel. Kebon Sirih", to=SHORT_CODE))
+                await drain(gw)
+                sid = (await gw.db.read(lambda c: c.execute(select(repo.T_MESSAGE.c.external_id).where(
+                    repo.T_MESSAGE.c.direction == "out")).scalar_one()))
+                form = status_form("failed", sid=sid, error_code="21610")
+                body = urlencode(form)
+                r = await client.post("/webhooks/twilio/status", content=body, headers={
+                    "content-type": "application/x-www-form-urlencoded",
+                    "x-twilio-signature": sign(f"{PUBLIC}/webhooks/twilio/status", form)})
+                assert r.status_code == 200
+            reporter = await gw.db.read(lambda c: c.execute(select(repo.T_REPORTER)).mappings().one())
+            assert reporter["opted_out"]
+            ticket = await only_ticket(gw)
+            await staff_moves(gw, ticket["tracking_id"], "PROSES")
+            await drain(gw)
+            assert len(twilio.matching("POST", MESSAGES)) == 1  # nothing more goes to an opted-out number
+        finally:
+            await gw.stop()
