@@ -133,6 +133,7 @@ class IntakeService:
         self._task: asyncio.Task[None] | None = None
         self._accepting = True
         self.batches = 0
+        self.messages = 0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="intake-writer")
@@ -190,6 +191,7 @@ class IntakeService:
             try:
                 outcomes = await self.db.write(_process_batch, items, self.rules, self.clock.now())
                 self.batches += 1
+                self.messages += len(batch)
                 for (_, fut), outcome in zip(batch, outcomes):
                     if not fut.done():
                         fut.set_result(outcome)

@@ -57,7 +57,8 @@ def create_app(gateway: Any) -> Any:
                 channels[ch] = state
         ok = db_ok and all(c.get("state") == "ok" for c in channels.values())
         body = {"status": "ok" if ok else "degraded", "database": {"ok": db_ok, "dialect": gw.db.dialect},
-                "channels": channels, **counts}
+                "channels": channels, "intake": {"commits": gw.intake.batches, "messages": gw.intake.messages},
+                **counts}
         return JSONResponse(body, status_code=200 if db_ok else 503)
 
     @app.get("/media/{sha256}", include_in_schema=False)
@@ -73,8 +74,27 @@ def create_app(gateway: Any) -> Any:
         path = await gw.media_public_copy(sha256, row)
         return FileResponse(path, media_type=row, headers={"cache-control": "public, max-age=86400"})
 
+    @app.get("/api/v1/performance", tags=["public"])
+    async def performance_figures(request: Request, since: str | None = None, until: str | None = None,
+                                  by: str = "agency") -> Any:
+        """Public SLA performance aggregates per agency or kelurahan (no ticket details)."""
+        from bot.reports import ReportError, parse_params, performance
+
+        gw = request.app.state.gateway
+        try:
+            start, end, grouping = parse_params(since, until, by, gw.config.instance.timezone)
+        except ReportError as err:
+            return JSONResponse({"detail": str(err)}, status_code=400)
+        now = gw.clock.now()
+        groups = await gw.db.read(lambda c: performance(c, start, end, grouping, now=now))
+        return {"since": start.isoformat() if start else None, "until": end.isoformat() if end else None,
+                "by": grouping, "generated_at": now.isoformat(), "groups": groups}
+
     app.include_router(partner_api.router)
     app.include_router(webhooks.router)
     app.include_router(admin.router)
+    from bot.web import install as install_web  # public pages, dashboards, /lapor, Open311
+
+    install_web(app, gateway)
     http = gateway.config.http
     return BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)

@@ -66,7 +66,8 @@ async def create_report(request: Request) -> Any:
         detail = "report kept for processing; retry with the same idempotency key later" if outcome.action == "failed" \
             else "message was handled as a command, no ticket was created"
         return JSONResponse({"detail": detail}, status_code=202)
-    status = await gw.db.read(_status_of, outcome.tracking_id)
+    # A new ticket is MENUNGGU by definition: skip the read on the hot path.
+    status = "MENUNGGU" if outcome.action == "new_ticket" else await gw.db.read(_status_of, outcome.tracking_id)
     body = ReportCreated(tracking_id=outcome.tracking_id, status=status,
                          url=gw.policy.tracking_url(outcome.tracking_id), duplicate=outcome.duplicate)
     return JSONResponse(body.model_dump(), status_code=200 if outcome.duplicate else 201)

@@ -108,11 +108,12 @@ async def test_long_polling_restart_loses_and_repeats_nothing(tmp_path, database
         pending = [u for batch in batches[:released[0]] for u in batch if u["update_id"] >= (offset or 0)]
         return p.ok(pending[:2])
 
-    async def run_until(gw, adapter, count: int) -> None:
+    async def run_until(gw, adapter, count: int, offset: int) -> None:
         task = asyncio.create_task(adapter.run_receiver(gw.intake))
         try:
-            for _ in range(500):
-                if await ticket_count(gw) >= count:
+            for _ in range(1000):
+                state = await gw.intake.get_state("telegram:offset")
+                if await ticket_count(gw) >= count and state is not None and int(state) >= offset:
                     break
                 await asyncio.sleep(0.01)
         finally:
@@ -126,7 +127,7 @@ async def test_long_polling_restart_loses_and_repeats_nothing(tmp_path, database
         first = TelegramAdapter(_settings(api.base_url, mode="polling", webhook_secret=None))
         gw = await start_gateway(tmp_path, database_url, clock, first, [])
         try:
-            await run_until(gw, first, 2)
+            await run_until(gw, first, 2, 102)
             await first.stop()
             state = await gw.intake.get_state("telegram:offset")
             assert state is not None and int(state) >= 102
@@ -135,7 +136,7 @@ async def test_long_polling_restart_loses_and_repeats_nothing(tmp_path, database
             released[0] = 2  # a new message arrives while the gateway is down
             second = TelegramAdapter(_settings(api.base_url, mode="polling", webhook_secret=None))
             await second.start()
-            await run_until(gw, second, 3)
+            await run_until(gw, second, 3, 103)
             await second.stop()
             # Every update became exactly one stored message and one ticket: nothing lost, nothing repeated.
             from sqlalchemy import func, select
