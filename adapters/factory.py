@@ -44,6 +44,13 @@ def _email(settings: Any, config: AppConfig, deps: dict[str, Any]) -> tuple[Chan
     return EmailAdapter(settings), []
 
 
+def _slack(settings: Any, config: AppConfig, deps: dict[str, Any]) -> tuple[ChannelAdapter, list[str]]:
+    from adapters.slack import SlackAdapter
+
+    adapter = SlackAdapter(settings, clock=deps.get("clock"), http_client=deps.get("http_client"))
+    return adapter, list(SlackAdapter.WEBHOOK_PATHS)
+
+
 def _settings_model(name: str) -> type[BaseModel]:
     if name == "twilio":
         from adapters.twilio import TwilioSettings
@@ -61,10 +68,15 @@ def _settings_model(name: str) -> type[BaseModel]:
         from adapters.email import EmailSettings
 
         return EmailSettings
+    if name == "slack":
+        from adapters.slack import SlackSettings
+
+        return SlackSettings
     raise KeyError(name)
 
 
-BUILDERS: dict[str, Builder] = {"twilio": _twilio, "twitter": _twitter, "telegram": _telegram, "email": _email}
+BUILDERS: dict[str, Builder] = {"twilio": _twilio, "twitter": _twitter, "telegram": _telegram, "email": _email,
+                                "slack": _slack}
 
 
 def channel_settings(config: AppConfig) -> dict[str, BaseModel]:
@@ -81,8 +93,14 @@ def channel_settings(config: AppConfig) -> dict[str, BaseModel]:
         if not isinstance(section, dict):
             raise ConfigError(f"channels.{name}: must be a mapping")
         section = dict(section)
-        if not section.pop("enabled", True):
+        enabled = section.pop("enabled", True)
+        if isinstance(enabled, str):  # "${VAR:-false}" arrives as text
+            enabled = enabled.strip().lower() in ("1", "true", "yes", "on")
+        if not enabled:
             continue
+        # An unset "${VAR:-}" is empty text: treat it as not given, so a
+        # missing secret is reported as the required key it is.
+        section = {k: v for k, v in section.items() if v != ""}
         try:
             out[name] = _settings_model(name).model_validate(section)
         except ValidationError as err:

@@ -110,3 +110,32 @@ async def test_out_of_office_opens_no_ticket(tmp_path, database_url, clock):
         receiver.cancel()
         await asyncio.gather(receiver, return_exceptions=True)
         await gw.stop()
+
+
+async def test_auto_replies_to_one_sender_are_capped_per_hour(tmp_path, database_url, clock):
+    settings = EmailSettings(listen_host="127.0.0.1", listen_port=0, addresses=[OUR_ADDRESS],
+                             maildir_path=tmp_path / "mail")
+    adapter = EmailAdapter(settings)
+    gw = await start_gateway(tmp_path, database_url, clock, adapter, [], intake={"auto_replies_per_hour": 3,
+                                                                                  "thread_window_minutes": 0})
+    receiver = asyncio.create_task(adapter.run_receiver(gw.intake))
+    try:
+        _, port = await asyncio.wait_for(adapter.wait_listening(), 10)
+        for i in range(6):  # a flood from one address
+            assert (await smtp_deliver(port, citizen_mail(f"<flood-{i}@example.com>"), sender="siti.rahma@example.com",
+                                       recipients=[OUR_ADDRESS])).code == 250
+            clock.advance(minutes=1)
+        await drain(gw)
+        sent = [p for p in (tmp_path / "mail").rglob("*") if p.is_file() and p.parent.name in ("new", "cur")]
+        assert await ticket_count(gw) == 6  # every mail kept as a report...
+        assert len(sent) == 3  # ...but only 3 automatic replies within the hour
+        clock.advance(hours=1)
+        assert (await smtp_deliver(port, citizen_mail("<later@example.com>"), sender="siti.rahma@example.com",
+                                   recipients=[OUR_ADDRESS])).code == 250
+        await drain(gw)
+        sent = [p for p in (tmp_path / "mail").rglob("*") if p.is_file() and p.parent.name in ("new", "cur")]
+        assert len(sent) == 4
+    finally:
+        receiver.cancel()
+        await asyncio.gather(receiver, return_exceptions=True)
+        await gw.stop()

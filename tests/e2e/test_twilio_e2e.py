@@ -149,3 +149,33 @@ async def test_stop_status_callback_marks_opted_out(tmp_path, database_url, cloc
             assert len(twilio.matching("POST", MESSAGES)) == 1  # nothing more goes to an opted-out number
         finally:
             await gw.stop()
+
+
+async def test_long_sms_is_cut_to_three_segments_with_tracking_link(tmp_path, database_url, clock):
+    from adapters.textlimits import sms_segments
+    from bot.outbox import notify_reporter
+    from store import repo
+
+    async with FakeAPI() as twilio:
+        twilio.expect("POST", MESSAGES, status=201, times=None, handler=lambda r: _created(r))
+        settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
+                                  numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708")])
+        gw = await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
+                                 list(TwilioAdapter.WEBHOOK_PATHS))
+        try:
+            async with asgi_client(gw) as client:
+                await _post(client, sms_form("Lampu PJU mati di Kel. Gambir", to=SHORT_CODE))
+            ticket = await only_ticket(gw)
+            long_reply = ("Petugas sudah meninjau lokasi dan menemukan kabel yang putus di tiang nomor 12. "
+                          "Perbaikan membutuhkan suku cadang dari gudang Suku Dinas “Bina Marga” — "
+                          "diperkirakan tiba dalam tiga hari kerja, setelah itu lampu akan dinyalakan kembali. ") * 3
+            await gw.db.write(lambda c: notify_reporter(c, gw.policy, clock.now(), repo.ticket_by_id(c, ticket["id"]),
+                                                        "staff_reply", kind="staff_reply", text=long_reply))
+            await drain(gw)
+            body = twilio.matching("POST", MESSAGES)[-1].form["Body"]
+            encoding, segments = sms_segments(body)
+            assert encoding == "GSM-7"  # curly quotes and the long dash were made GSM-friendly
+            assert segments <= 3
+            assert body.endswith(f"{PUBLIC}/t/{ticket['tracking_id']}")
+        finally:
+            await gw.stop()
