@@ -4,6 +4,7 @@ makes no second ticket; a relay's temporary failure is retried then delivered.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 from email.message import EmailMessage
 from email.policy import default
@@ -86,14 +87,29 @@ async def test_email_citizen_flow(tmp_path, database_url, clock):
             await gw.stop()
 
 
-async def test_out_of_office_opens_no_ticket(tmp_path, database_url, clock):
+@contextlib.asynccontextmanager
+async def maildir_gateway(tmp_path, database_url, clock, **overrides):
+    """A gateway whose email channel listens on a free port and writes replies to a Maildir."""
     settings = EmailSettings(listen_host="127.0.0.1", listen_port=0, addresses=[OUR_ADDRESS],
                              maildir_path=tmp_path / "mail")
     adapter = EmailAdapter(settings)
-    gw = await start_gateway(tmp_path, database_url, clock, adapter, [])
+    gw = await start_gateway(tmp_path, database_url, clock, adapter, [], **overrides)
     receiver = asyncio.create_task(adapter.run_receiver(gw.intake))
     try:
         _, port = await asyncio.wait_for(adapter.wait_listening(), 10)
+        yield gw, port
+    finally:
+        receiver.cancel()
+        await asyncio.gather(receiver, return_exceptions=True)
+        await gw.stop()
+
+
+def maildir_files(tmp_path):
+    return [p for p in (tmp_path / "mail").rglob("*") if p.is_file() and p.parent.name in ("new", "cur")]
+
+
+async def test_out_of_office_opens_no_ticket(tmp_path, database_url, clock):
+    async with maildir_gateway(tmp_path, database_url, clock) as (gw, port):
         m = EmailMessage()
         m["From"] = "kantor@example.com"
         m["To"] = OUR_ADDRESS
@@ -105,37 +121,22 @@ async def test_out_of_office_opens_no_ticket(tmp_path, database_url, clock):
                                    recipients=[OUR_ADDRESS])).code == 250
         assert await ticket_count(gw) == 0
         await drain(gw)
-        assert not list((tmp_path / "mail").rglob("*")) or not any(p.is_file() for p in (tmp_path / "mail").rglob("*"))
-    finally:
-        receiver.cancel()
-        await asyncio.gather(receiver, return_exceptions=True)
-        await gw.stop()
+        assert maildir_files(tmp_path) == []  # no automatic answer to an automatic message
 
 
 async def test_auto_replies_to_one_sender_are_capped_per_hour(tmp_path, database_url, clock):
-    settings = EmailSettings(listen_host="127.0.0.1", listen_port=0, addresses=[OUR_ADDRESS],
-                             maildir_path=tmp_path / "mail")
-    adapter = EmailAdapter(settings)
-    gw = await start_gateway(tmp_path, database_url, clock, adapter, [], intake={"auto_replies_per_hour": 3,
-                                                                                  "thread_window_minutes": 0})
-    receiver = asyncio.create_task(adapter.run_receiver(gw.intake))
-    try:
-        _, port = await asyncio.wait_for(adapter.wait_listening(), 10)
+    overrides = {"intake": {"auto_replies_per_hour": 3, "thread_window_minutes": 0}}
+    async with maildir_gateway(tmp_path, database_url, clock, **overrides) as (gw, port):
         for i in range(6):  # a flood from one address
             assert (await smtp_deliver(port, citizen_mail(f"<flood-{i}@example.com>"), sender="siti.rahma@example.com",
                                        recipients=[OUR_ADDRESS])).code == 250
             clock.advance(minutes=1)
         await drain(gw)
-        sent = [p for p in (tmp_path / "mail").rglob("*") if p.is_file() and p.parent.name in ("new", "cur")]
+        sent = maildir_files(tmp_path)
         assert await ticket_count(gw) == 6  # every mail kept as a report...
         assert len(sent) == 3  # ...but only 3 automatic replies within the hour
         clock.advance(hours=1)
         assert (await smtp_deliver(port, citizen_mail("<later@example.com>"), sender="siti.rahma@example.com",
                                    recipients=[OUR_ADDRESS])).code == 250
         await drain(gw)
-        sent = [p for p in (tmp_path / "mail").rglob("*") if p.is_file() and p.parent.name in ("new", "cur")]
-        assert len(sent) == 4
-    finally:
-        receiver.cancel()
-        await asyncio.gather(receiver, return_exceptions=True)
-        await gw.stop()
+        assert len(maildir_files(tmp_path)) == 4

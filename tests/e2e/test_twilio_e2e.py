@@ -34,6 +34,14 @@ def _created(req):
             "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json", "subresource_uris": {}}
 
 
+async def _sms_gateway(tmp_path, database_url, clock, twilio):
+    """A gateway with the Twilio adapter (1708 short code only) against the fake."""
+    settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
+                              numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708")])
+    return await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
+                               list(TwilioAdapter.WEBHOOK_PATHS))
+
+
 async def _post(client, form):
     body = urlencode(form)
     sig = sign(f"{PUBLIC}/webhooks/twilio", form)
@@ -95,10 +103,7 @@ async def test_provider_5xx_and_429_are_retried_then_delivered(tmp_path, databas
         twilio.expect("POST", MESSAGES, status=429, headers={"Retry-After": "7"},
                       body={"code": 20429, "message": "Too Many Requests", "more_info": "", "status": 429})
         twilio.expect("POST", MESSAGES, status=201, handler=lambda r: _created(r))
-        settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
-                                  numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708")])
-        gw = await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
-                                 list(TwilioAdapter.WEBHOOK_PATHS))
+        gw = await _sms_gateway(tmp_path, database_url, clock, twilio)
         try:
             async with asgi_client(gw) as client:
                 assert (await _post(client, sms_form("Jalan berlubang di Kel. Kalibata", to=SHORT_CODE))).status_code == 200
@@ -125,10 +130,7 @@ async def test_stop_status_callback_marks_opted_out(tmp_path, database_url, cloc
 
     async with FakeAPI() as twilio:
         twilio.expect("POST", MESSAGES, status=201, handler=lambda r: _created(r))
-        settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
-                                  numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708")])
-        gw = await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
-                                 list(TwilioAdapter.WEBHOOK_PATHS))
+        gw = await _sms_gateway(tmp_path, database_url, clock, twilio)
         try:
             async with asgi_client(gw) as client:
                 await _post(client, sms_form("Parkir liar di Kel. Kebon Sirih", to=SHORT_CODE))
@@ -158,10 +160,7 @@ async def test_long_sms_is_cut_to_three_segments_with_tracking_link(tmp_path, da
 
     async with FakeAPI() as twilio:
         twilio.expect("POST", MESSAGES, status=201, times=None, handler=lambda r: _created(r))
-        settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
-                                  numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708")])
-        gw = await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
-                                 list(TwilioAdapter.WEBHOOK_PATHS))
+        gw = await _sms_gateway(tmp_path, database_url, clock, twilio)
         try:
             async with asgi_client(gw) as client:
                 await _post(client, sms_form("Lampu PJU mati di Kel. Gambir", to=SHORT_CODE))
