@@ -67,6 +67,10 @@ class EmailAdapter(ChannelAdapter):
 
     async def run_receiver(self, sink: IntakeSink) -> None:
         """Serve SMTP in this loop until cancelled; mail is acknowledged only once the sink stored it."""
+        # aiosmtpd logs envelope addresses at INFO and bodies at DEBUG: reporters' identities.
+        mail_log = logging.getLogger("mail.log")
+        if mail_log.getEffectiveLevel() < logging.WARNING:
+            mail_log.setLevel(logging.WARNING)
         server = SmtpServer(self.settings, sink, stats=self._stats, clock=self._clock)
         self._server = server
         self._server_ready.set()

@@ -29,7 +29,8 @@ def parsed(envelope) -> email.message.EmailMessage:
     return email.message_from_bytes(envelope.original_content or envelope.content, policy=default)
 
 
-async def test_email_citizen_flow(tmp_path, database_url, clock):
+async def test_email_citizen_flow(tmp_path, database_url, clock, caplog):
+    caplog.set_level("INFO")
     async with RelayRecorder(data_reply="451 4.3.0 Temporary failure, try again") as relay:
         settings = EmailSettings(listen_host="127.0.0.1", listen_port=0, addresses=[OUR_ADDRESS],
                                  relay=RelaySettings(host="127.0.0.1", port=relay.port, security="none"),
@@ -81,6 +82,7 @@ async def test_email_citizen_flow(tmp_path, database_url, clock):
             done = parsed(relay.envelopes[-1])
             images = [p for p in done.iter_attachments() if p.get_content_type() == "image/jpeg"]
             assert images, "the proof photo is attached"
+            assert "siti.rahma@example.com" not in caplog.text  # no reporter address in any log line
         finally:
             receiver.cancel()
             await asyncio.gather(receiver, return_exceptions=True)

@@ -50,7 +50,8 @@ async def _post(client, form):
 
 
 @pytest.mark.parametrize("channel", ["sms", "whatsapp"])
-async def test_citizen_flow(tmp_path, database_url, clock, channel):
+async def test_citizen_flow(tmp_path, database_url, clock, channel, caplog):
+    caplog.set_level("DEBUG")
     async with FakeAPI() as twilio:
         twilio.expect("POST", MESSAGES, status=201, times=None, handler=lambda r: _created(r))
         settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
@@ -92,6 +93,9 @@ async def test_citizen_flow(tmp_path, database_url, clock, channel):
                 assert not photo_msgs  # plain SMS: the photo goes as a link to the tracking page
                 assert f"{PUBLIC}/t/{ticket['tracking_id']}" in done[-1].form["Body"]
             twilio.verify()
+            # Neither the reporter's number nor the account secret reached any log line.
+            logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("aiohttp"))
+            assert CITIZEN not in logged and CITIZEN.lstrip("+") not in logged and AUTH_TOKEN not in logged
         finally:
             await gw.stop()
 
