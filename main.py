@@ -3,6 +3,8 @@
     python main.py [serve]        run the gateway (HTTP, receivers, dispatcher, scheduler)
     python main.py db upgrade     apply database migrations
     python main.py check-config   validate the configuration and exit
+    python main.py report [--since D] [--until D] [--by agency|kelurahan] [--csv out.csv]
+                                  SLA performance figures: aligned table + CSV
 """
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, load_config, resolved_database_url
 from bot.logging_setup import setup_logging
+
+if TYPE_CHECKING:
+    from bot.config import AppConfig
 
 log = logging.getLogger("aduan")
 
@@ -22,14 +28,49 @@ log = logging.getLogger("aduan")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Aduan citizen-complaint gateway")
     parser.add_argument("--config", help="config file (default: $ADUAN_CONFIG or config.yaml)")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report}")
     serve = sub.add_parser("serve", help="run the gateway (the default)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", metavar="{upgrade}", required=True)
     db_sub.add_parser("upgrade", help="apply Alembic migrations up to the latest")
     sub.add_parser("check-config", help="validate the configuration and exit")
+    report = sub.add_parser("report", help="performance figures per agency or kelurahan (table and CSV)")
+    report.add_argument("--since", help="first creation date, YYYY-MM-DD (instance time zone) or ISO datetime")
+    report.add_argument("--until", help="end of the period (exclusive), same formats")
+    report.add_argument("--by", default="agency", choices=["agency", "kelurahan"], help="grouping (default agency)")
+    report.add_argument("--csv", help="CSV output path (default: var/reports/performance-<by>-<since>-<until>.csv)")
+    report.add_argument("--as-of", help="count backlog and overdue as of this date/time (default: now)")
     return parser
+
+
+def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
+    """``main.py report``: print the figures as an aligned table and write them as CSV."""
+    from bot.reports import (ReportError, default_csv_name, format_table, parse_params, parse_when, performance,
+                             write_csv)
+    from store.db import Database
+
+    tz = config.instance.timezone
+    try:
+        since, until, by = parse_params(args.since, args.until, args.by, tz)
+        as_of = parse_when(args.as_of, tz, "as-of")
+    except ReportError as err:
+        print(f"report: {err}", file=sys.stderr)
+        return 2
+
+    async def figures() -> list[dict]:
+        db = Database(resolved_database_url(config))
+        try:
+            return await db.read(lambda conn: performance(conn, since, until, by, now=as_of))
+        finally:
+            await db.close()
+
+    rows = asyncio.run(figures())
+    path = args.csv or config.path("var/reports") / default_csv_name(by, since, until, tz)
+    print(format_table(rows))
+    written = write_csv(rows, path)
+    print(f"\n{len(rows)} groups; CSV written to {written.resolve()}")
+    return 0
 
 
 async def serve(config_path: str | None) -> int:
@@ -82,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config OK: {len(config.categories)} categories, {len(config.agencies)} agencies, "
               f"{len(config.staff)} staff, database {config.database.url.split('://')[0]}")
         return 0
+    if command == "report":
+        return run_report(config, args)
     from store.migrate import upgrade
 
     if command == "db":

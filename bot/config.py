@@ -57,6 +57,9 @@ class DatabaseConfig(Strict):
 class MediaConfig(Strict):
     dir: str = "var/media"
     max_bytes: int = Field(default=10 * 1_048_576, gt=0)
+    # A proof photo whose perceptual hash is within this Hamming distance (of 64
+    # bits) of a proof used on another ticket is flagged to the validator.
+    proof_similarity_threshold: int = Field(default=6, ge=0, le=32)
 
 
 class IntakeConfig(Strict):
@@ -117,6 +120,11 @@ class AgencyConfig(Strict):
     code: str
     name: str
     parent: str | None = None
+    # Staff desk: the Slack channel (id) where this agency's new tickets are
+    # posted (sub-units without one use their parent's), and where its
+    # escalations go (else channels.slack.supervisor_channel).
+    slack_channel: str | None = None
+    supervisor_slack_channel: str | None = None
 
 
 class CategoryConfig(Strict):
@@ -140,6 +148,8 @@ class StaffConfig(Strict):
     telegram_user_id: str | None = None
     email: str | None = None
     password_hash: str | None = None
+    # Language of the officer's command answers (default: instance.default_language).
+    language: Literal["id", "en"] | None = None
 
 
 class PartnerConfig(Strict):

@@ -13,7 +13,7 @@ import logging
 import random
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -30,7 +30,7 @@ from bot.ratelimit import SendBudget
 from bot.templates import Templates
 from store import repo
 from store.db import Database
-from store.media import MediaStore
+from store.media import MediaStore, public_copy
 
 log = logging.getLogger(__name__)
 M = repo.T_MESSAGE
@@ -220,8 +220,14 @@ class Dispatcher:
         text = adapter.prepare_text(row["text"], channel)
         if row.get("att_sha"):
             media_type = row["att_type"]
-            media_path = str(self.media.path_for(row["att_sha"], media_type))
             media_url = f"{self.public_base_url}/media/{row['att_sha']}"
+            if caps.supports_photo:
+                try:
+                    # The copy without EXIF/XMP: a photo sent out never carries its GPS location.
+                    media_path = str(await asyncio.to_thread(public_copy, self.media, row["att_sha"], media_type))
+                except Exception:  # noqa: BLE001 - missing/broken file: send the link instead
+                    log.exception("outbox #%s: no public copy of its photo; sending the link", mid)
+                    caps = replace(caps, supports_photo=False)
             if not caps.supports_photo:
                 # Fallback once, in the core: a channel without photos gets the tracking page link.
                 lang = (repo.loads(row["payload"]) or {}).get("language")

@@ -52,8 +52,11 @@ class Gateway:
         self.registry = Registry()
         for adapter, paths in (adapters if adapters is not None else build_adapters(config, **(adapter_deps or {}))):
             self.registry.register(adapter, paths)
+        from bot.web.reopen import ReopenLinks
+
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
-                                   config.intake.auto_replies_per_hour, self.registry.reachable)
+                                   config.intake.auto_replies_per_hour, self.registry.reachable,
+                                   reopen_link=ReopenLinks(config).link)
         self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes)
         rules = IntakeRules(config, self.policy, self.categorizer, self.resolver,
                             {c.code: c for c in config.categories})
@@ -61,6 +64,10 @@ class Gateway:
                                      config.instance.public_base_url)
         self.intake = IntakeService(self.db, rules, self.media, self.clock, max_batch=config.intake.group_commit_max,
                                     on_outbox=self.dispatcher.wake)
+        # The staff side: Slack and Telegram-group commands, ticket threads, proof photos.
+        from bot.staff.service import StaffService
+
+        self.staff = StaffService(self, allow_private_hosts=bool((adapter_deps or {}).get("allow_private_hosts")))
         self.sla_hooks: list[SlaHook] = []
         self.sla_hooks.append(sla_hook(self))  # SLA warnings/escalations; registers the SLA clock
         self.scheduler = None
@@ -101,6 +108,7 @@ class Gateway:
         await asyncio.gather(*self._receivers, return_exceptions=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        await self.staff.stop()
         await self.intake.stop()
         await self.dispatcher.stop()
         for task in self._tasks:

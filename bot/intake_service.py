@@ -10,6 +10,7 @@ retry and inspection: nothing a citizen sent is dropped.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from datetime import datetime
 from typing import Any, Callable
@@ -73,7 +74,9 @@ def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeR
                 mark_processed(conn, [outcome])
                 outcomes.append(outcome)
         except Exception as exc:  # noqa: BLE001 - any failure is kept for retry
-            log.exception("inbound %s/%s failed; kept for retry", item.msg.channel, item.msg.external_id)
+            # The provider id can embed a chat or user id: log only a digest of it.
+            digest = hashlib.sha256(item.msg.external_id.encode()).hexdigest()[:12]
+            log.exception("inbound %s message %s failed; kept for retry", item.msg.channel, digest)
             with conn.begin_nested():
                 mid = _record_failure(conn, item, f"{type(exc).__name__}: {exc}", now)
             outcomes.append(IntakeOutcome("failed", mid, error=f"{type(exc).__name__}: {exc}"))

@@ -20,6 +20,10 @@ class OutboxPolicy:
     auto_replies_per_hour: int
     # Whether a channel can reach a recipient at all (e.g. a partner without callback URL).
     reachable: Callable[[str, str], bool]
+    # A one-time reopen link for a SELESAI ticket (the web tracking page), if available.
+    reopen_link: Callable[[Mapping[str, Any]], str | None] | None = None
+    # Channels whose messages are too short for a ~190-character link: they say "reply BUKA <id>".
+    no_link_channels: frozenset[str] = frozenset({"sms", "twitter"})
 
     def tracking_url(self, tracking_id: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/t/{tracking_id}"

@@ -39,6 +39,7 @@ COORDINATE_BREACH = "coordinate_breach"
 RESOLVE_WARNING = "resolve_warning"
 RESOLVE_BREACH = "resolve_breach"
 ALERT_KINDS = (COORDINATE_WARNING, COORDINATE_BREACH, RESOLVE_WARNING, RESOLVE_BREACH)
+_EPSILON_HOURS = 1e-6  # (1 - 0.8) * 168 is 33.599999999999994 in floating point: warn at 80 %, not after
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class SlaRules:
             return []
         left = self.clock.elapsed(now, due)
         window = max(0.0, self.clock.elapsed(start, due) - paused)
-        if left <= (1 - self.warn_at_fraction) * window:
+        if left <= (1 - self.warn_at_fraction) * window + _EPSILON_HOURS:
             return [Alert(warning, due, left)]
         return []
 
@@ -156,10 +157,11 @@ class SlaRules:
 
 
 # The rules the ticket lifecycle uses, found from the OutboxPolicy every caller
-# of ``bot.tickets.transition`` already passes (one per gateway).
+# of ``bot.tickets.transition`` already passes (the gateway's, registered by
+# its SLA hook). An unregistered policy gets the default rules (calendar clock).
 _BY_POLICY: "weakref.WeakKeyDictionary[Any, SlaRules]" = weakref.WeakKeyDictionary()
 _BY_CONFIG: dict[int, tuple[AppConfig, SlaRules]] = {}
-_last: SlaRules | None = None
+_DEFAULT: SlaRules | None = None
 
 
 def rules_for_config(config: AppConfig) -> SlaRules:
@@ -174,21 +176,23 @@ def rules_for_config(config: AppConfig) -> SlaRules:
 
 def register(policy: Any, rules: SlaRules) -> None:
     """Make ``rules`` the SLA rules of transitions made with ``policy``."""
-    global _last
     _BY_POLICY[policy] = rules
-    _last = rules
 
 
 def rules_for_policy(policy: Any) -> SlaRules:
+    global _DEFAULT
     try:
         rules = _BY_POLICY.get(policy)
     except TypeError:  # an unhashable stand-in policy
         rules = None
-    if rules is not None:
-        return rules
-    if _last is not None:
-        return _last
-    return SlaRules(SlaConfig(), "Asia/Jakarta", {})
+    if rules is None:
+        rules = _DEFAULT = _DEFAULT or SlaRules(SlaConfig(), "Asia/Jakarta", {})
+    return rules
+
+
+def extended_due(policy: Any, due: datetime, hours: float) -> datetime:
+    """``due`` plus ``hours`` on the gateway's SLA clock (for ``perpanjang`` in working-hours mode)."""
+    return rules_for_policy(policy).clock.add(due, hours)
 
 
 def new_ticket_deadlines(config: AppConfig, now: datetime, category: CategoryConfig | None) -> Deadlines:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, RowMapping
 from bot import sla
 from bot.lifecycle import Status, check_transition
 from bot.outbox import OutboxPolicy, notify_reporter
+from bot.staff import notify as staff_notify
 from store import repo
 
 # Status changes that start or stop the agency's clocks.
@@ -63,10 +64,17 @@ def transition(
     assert updated is not None
     reason_text = f" ({reason})" if reason else ""
     if dst == Status.SELESAI:
-        notify_reporter(conn, policy, now, updated, "proof_done", kind="status", attachment_id=attachment_id,
-                        reason=reason_text)
+        reopen_url = policy.reopen_link(updated) if policy.reopen_link else None
+        if reopen_url and updated["channel"] not in policy.no_link_channels:
+            notify_reporter(conn, policy, now, updated, "proof_done_web", kind="status", attachment_id=attachment_id,
+                            reason=reason_text, reopen_url=reopen_url)
+        else:
+            notify_reporter(conn, policy, now, updated, "proof_done", kind="status", attachment_id=attachment_id,
+                            reason=reason_text)
     elif reopen:
         notify_reporter(conn, policy, now, updated, "reopened", kind="status")
     else:
         notify_reporter(conn, policy, now, updated, "status_changed", kind="status", reason=reason_text)
+    # Officers see every change in the ticket's Slack thread (when it has one).
+    staff_notify.on_transition(conn, policy.templates, now, ticket, updated, actor, reason, reopen=reopen)
     return updated

@@ -1,6 +1,6 @@
 """Tracking IDs: short, case-insensitive, unambiguous, with a check character.
 
-Format: ``JKT-7K3M-QXP4`` -- a configurable prefix, seven random symbols and a
+Format: ``JKT-7K3M-QXP2`` -- a configurable prefix, seven random symbols and a
 check symbol. The alphabet has 31 symbols: the digits 2-9 and the letters
 A-Z without I, L and O, so 0/O and 1/I/L can never be confused. 31 is prime,
 which is what makes the check symbol work: with position weights 1..8 (all
@@ -63,7 +63,7 @@ def normalize(text: str, prefix: str = "JKT") -> str | None:
 def find_tracking_ids(text: str, prefix: str = "JKT") -> list[str]:
     """Every valid tracking ID quoted in ``text``, most certain first.
 
-    Accepts ``JKT-7K3M-QXP4``, ``jkt 7k3m qxp4``, ``7K3M-QXP4``, ``7k3m qxp4``,
+    Accepts ``JKT-7K3M-QXP2``, ``jkt 7k3m qxp4``, ``7K3M-QXP2``, ``7k3m qxp4``,
     ``7k3mqxp4``. Candidates with the prefix come first, then the dashed form,
     then the rest: a word before an ID ("saya 724M-QXP2") can make a second,
     accidental candidate, so callers try them in order (intake takes the

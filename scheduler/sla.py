@@ -147,8 +147,8 @@ class SlaSweep:
                 if alert_id is None or superseded:
                     continue  # another sweep recorded it first, or the breach speaks for it
                 message_id = self.queue(conn, now, row, alert)
-                queued += 1
                 if message_id is not None:
+                    queued += 1
                     repo.update_by_id(conn, T_ALERT, alert_id, {"message_id": message_id})
         return queued
 
@@ -176,26 +176,34 @@ class SlaSweep:
     def queue(self, conn: Connection, now: datetime, row: Mapping[str, Any], alert: Alert) -> int | None:
         escalate = alert.kind in (COORDINATE_BREACH, RESOLVE_BREACH)
         agency = self.agencies.get(row["agency_code"]) if row["agency_code"] else None
+        # Looked up at call time (module global), so the transport can be swapped in one place.
         return queue_officer_message(conn, now, row["id"], self.text(row, alert), escalate=escalate,
                                      agency_channel=getattr(agency, "slack_channel", None))
 
 
 def queue_officer_message(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,
                           agency_channel: str | None = None) -> int | None:
-    """Queue an SLA message to the officers, in the caller's transaction.
+    """Queue an SLA message to the officers, in the caller's transaction; the outbox id or None.
 
     The one place that knows how officer messages travel: through the staff
     side's ``bot.staff.notify.queue_staff_message`` (the ticket's Slack thread,
-    or the supervisors' channel when ``escalate``) once it exists; until then
-    straight into the outbox on the ``slack`` channel.
+    or the supervisors' channel when ``escalate``); without it, straight into
+    the outbox on the ``slack`` channel (``queue_to_outbox``).
     """
+    kind = "sla_breach" if escalate else "sla_warning"
     try:
         from bot.staff.notify import queue_staff_message
     except ImportError:
-        queue_staff_message = None
-    if queue_staff_message is not None:
-        result = queue_staff_message(conn, now, ticket_id, text, escalate=escalate)
-        return result if isinstance(result, int) else None
+        return queue_to_outbox(conn, now, ticket_id, text, escalate=escalate, agency_channel=agency_channel)
+    message_id = queue_staff_message(conn, now, ticket_id, text, escalate=escalate, kind=kind)
+    if message_id is None:
+        log.warning("SLA %s for ticket %s not queued: the ticket has no Slack thread", kind, ticket_id)
+    return message_id
+
+
+def queue_to_outbox(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,
+                    agency_channel: str | None = None) -> int:
+    """The fallback: an outbox message on ``slack`` to the agency's channel, or "staff" for escalations."""
     recipient = "staff" if escalate or not agency_channel else agency_channel
     return enqueue(conn, now, channel="slack", recipient=recipient, text=text,
                    kind="sla_breach" if escalate else "sla_warning", ticket_id=ticket_id)

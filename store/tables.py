@@ -208,4 +208,35 @@ class SlaAlert(SQLModel, table=True):
     superseded: bool = False  # a warning recorded unsent because the breach was already due
 
 
+class StaffThread(SQLModel, table=True):
+    """Where a ticket is discussed by officers: its Slack channel and thread (migration 0002)."""
+
+    __tablename__ = "staff_thread"
+    __table_args__ = (Index("ix_staff_thread_channel_ts", "channel", "thread_ts"),)
+    ticket_id: int = Field(primary_key=True, foreign_key="ticket.id")
+    channel: str = Field(max_length=40)
+    thread_ts: str | None = Field(default=None, max_length=40)  # set once the first post is sent
+    supervisor_channel: str | None = Field(default=None, max_length=40)  # escalations
+    language: str = Field(default="id", max_length=5)  # of posts in the thread
+    created_at: datetime
+    updated_at: datetime
+
+
+class StaffAssignment(SQLModel, table=True):
+    """The officer who took a ticket (``ambil``); the history is in ticket_event."""
+
+    __tablename__ = "staff_assignment"
+    ticket_id: int = Field(primary_key=True, foreign_key="ticket.id")
+    staff_code: str = Field(max_length=60, index=True)
+    assigned_at: datetime
+
+
+class StaffDedup(SQLModel, table=True):
+    """Keys of staff-side inbound events already taken (Slack event_id, file id)."""
+
+    __tablename__ = "staff_dedup"
+    key: str = Field(primary_key=True, max_length=200)
+    created_at: datetime = Field(index=True)
+
+
 metadata = SQLModel.metadata

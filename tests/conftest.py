@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_PG = os.environ.get("ADUAN_TEST_DATABASE_URL")
 PARTNER_KEY = "test-partner-key-0123456789"
 ADMIN_TOKEN = "test-admin-token-abcdef"
-TABLES = ["ticket_event", "attachment", "message", "ticket", "reporter", "staff", "category", "agency", "area",
-          "channel_state"]
+# Every table, so PostgreSQL runs start each test empty (SQLite copies a fresh file).
+from store.tables import metadata as _metadata  # noqa: E402
+
+TABLES = [t.name for t in reversed(_metadata.sorted_tables)]
 
 
 def _pg_admin(url: str, sql: str) -> None:

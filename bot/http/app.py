@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.http import admin, partner_api, webhooks
 from bot.http.limits import BodyLimitMiddleware
+from bot.reports import PerformanceReport
 from store import repo
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ def create_app(gateway: Any) -> Any:
         path = await gw.media_public_copy(sha256, row)
         return FileResponse(path, media_type=row, headers={"cache-control": "public, max-age=86400"})
 
-    @app.get("/api/v1/performance", tags=["public"])
+    @app.get("/api/v1/performance", tags=["public"], response_model=PerformanceReport,
+             responses={400: {"description": "Invalid since, until or by", "content": {"application/json": {
+                 "schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}}})
     async def performance_figures(request: Request, since: str | None = None, until: str | None = None,
                                   by: str = "agency") -> Any:
         """Public SLA performance aggregates per agency or kelurahan (no ticket details)."""

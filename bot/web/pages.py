@@ -5,7 +5,7 @@ import csv
 import io
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.intake import reopen_refusal
 from bot.lifecycle import Status, TransitionError
-from bot.public import public_ticket
+from bot.public import public_ticket, redact
 from bot.tickets import transition
 from bot.tracking import ALPHABET, normalize
 from bot.web import charts, queries
 from bot.web.reopen import ReopenLinks
-from bot.web.security import DUMMY_HASH, BadToken, verify_password
+from bot.web.security import DUMMY_HASH, BadToken, clean_text, verify_password
 from bot.web.state import SESSION_COOKIE, WebState, get_state
 from store import repo
 
@@ -83,8 +83,6 @@ async def ticket_page(tracking_id: str, request: Request) -> Response:
         return _redirect(f"/t/{canonical}" + (f"?lang={lang}" if "lang" in request.query_params else ""))
     now = web.now()
     closed = view["status"] in ("SELESAI", "DITOLAK")
-    from datetime import datetime
-
     resolve_due = datetime.fromisoformat(view["resolve_due"]) if view["resolve_due"] else None
     coordinate_due = datetime.fromisoformat(view["coordinate_due"]) if view["coordinate_due"] else None
     reopen_until = None
@@ -165,6 +163,7 @@ async def reopen_submit(tracking_id: str, request: Request) -> Response:
     if form is None:
         return _reopen_error(request, web, lang, tracking_id[:40], "malformed")
     token, reason = form.get("token"), form.get("reason") or ""
+    reason = clean_text(reason) if isinstance(reason, str) else reason
     try:
         web.check_csrf(request, form.get("csrf"), "reopen")
     except BadToken:
@@ -273,7 +272,9 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
         codes = queries.area_subtree(conn, area["code"]) if area is not None else None
         data = queries.dashboard(conn, codes, now, web.tz)
         chain = queries.area_chain(conn, area["code"]) if area is not None else []
-        perf = queries.performance_rows(conn, now - timedelta(days=90), now)
+        # The SLA report is city-wide per agency: shown on the city overview; a kelurahan's page
+        # shows its own agencies' figures (below), computed for its tickets only.
+        perf = queries.performance_rows(conn, now - timedelta(days=90), now, now) if area is None else None
         listing = queries.staff_tickets(conn, staff, codes) if staff is not None else None
         names = queries.names_for(conn, [r["area_code"] for r in listing or []])
         return {"data": data, "chain": chain, "perf": perf, "listing": listing, "area_names": names,
@@ -299,8 +300,6 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
 
 
 def _redact(text: str) -> str:
-    from bot.public import redact
-
     return redact(text)
 
 
@@ -360,7 +359,8 @@ async def login_form(request: Request, next: str = "") -> Response:
 
 
 @router.post("/masuk", response_class=HTMLResponse, summary="Staff sign-in",
-             responses={303: {"description": "Signed in"}, 401: {"description": "Wrong login or password", **HTML},
+             responses={303: {"description": "Signed in"}, 400: _PAGE_ERRORS[400],
+                        401: {"description": "Wrong login or password", **HTML},
                         403: _PAGE_ERRORS[403], 429: {"description": "Too many failed attempts", **HTML}},
              openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                  "schema": {"type": "object", "required": ["login", "password", "csrf"], "properties": {
@@ -405,7 +405,7 @@ async def login_submit(request: Request) -> Response:
 
 
 @router.post("/keluar", response_class=HTMLResponse, summary="Staff sign-out",
-             responses={303: {"description": "Signed out"}, 403: _PAGE_ERRORS[403]},
+             responses={303: {"description": "Signed out"}, 400: _PAGE_ERRORS[400], 403: _PAGE_ERRORS[403]},
              openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                  "schema": {"type": "object", "required": ["csrf"], "properties": {"csrf": {"type": "string"}}}}}}})
 async def logout(request: Request) -> Response:

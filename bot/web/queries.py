@@ -6,6 +6,7 @@ the staff list is the one place with descriptions, and never the reporter.
 """
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, RowMapping, and_, func, or_, select, true
 from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
 from store import repo
 
+log = logging.getLogger(__name__)
 T, A, AG, C, S = repo.T_TICKET, repo.T_AREA, repo.T_AGENCY, repo.T_CATEGORY, repo.T_STAFF
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 CLOSED = sorted(s.value for s in CLOSED_STATUSES)
@@ -31,7 +33,7 @@ STATUS_GROUPS = {"red": ["MENUNGGU"], "yellow": ["KOORDINASI", "DISPOSISI", "PRO
 def find_area(conn: Connection, key: str) -> RowMapping | None:
     """An area by Kemendagri code or name slug; a kelurahan wins over a kecamatan of the same name."""
     key = key.strip().lower()
-    if not key or len(key) > 140:
+    if not key or len(key) > 140 or not key.isprintable():
         return None
     row = conn.execute(select(A).where(A.c.code == key)).mappings().first()
     if row is not None:
@@ -216,37 +218,43 @@ def weekly_sla(conn: Connection, scope: Any, now: datetime, tz: ZoneInfo, weeks:
 
 # --- agencies' figures -------------------------------------------------------------
 
-def performance_rows(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]] | None:
-    """``bot.reports.performance(conn, since, until, by="agency")`` when the SLA work provides it,
-    as a list of dicts; None when it is not there (the dashboard's own table is used)."""
+def performance_rows(conn: Connection, since: datetime, until: datetime, now: datetime) -> list[dict[str, Any]] | None:
+    """Per-agency figures from ``bot.reports.performance`` (the SLA work) when it is there, in the
+    dashboard's columns; None when it is not (the dashboard's own table is shown instead)."""
     try:
-        from bot.reports import performance  # type: ignore[import-not-found]
+        from bot.reports import performance
     except ImportError:
         return None
     try:
-        rows = performance(conn, since, until, by="agency")
-    except TypeError:
+        rows = performance(conn, since, until, "agency", now=now)
+    except Exception:  # noqa: BLE001 - an older or newer signature: fall back to the dashboard's own table
+        log.warning("bot.reports.performance failed; using the dashboard's own agency table", exc_info=True)
         return None
     out = []
     for r in rows or []:
-        if hasattr(r, "_asdict"):
-            r = r._asdict()
-        elif hasattr(r, "__dataclass_fields__"):
-            import dataclasses
-
-            r = dataclasses.asdict(r)
-        elif hasattr(r, "model_dump"):
-            r = r.model_dump()
-        if isinstance(r, dict):
-            out.append({str(k): v for k, v in r.items()})
+        if not isinstance(r, dict):
+            return None
+        ratio = r.get("resolved_within_sla")
+        out.append({
+            "name": r.get("name") if r.get("key") is not None else None,
+            "tickets": r.get("tickets"), "resolved": r.get("resolved"), "backlog": r.get("backlog"),
+            "overdue": r.get("overdue"),
+            "in_sla_pct": round(100 * ratio) if isinstance(ratio, (int, float)) else None,
+            "coordinate_hours": _round(r.get("coordinate_hours_mean")),
+            "resolve_hours": _round(r.get("resolve_hours_mean")),
+        })
     return out
+
+
+def _round(value: Any) -> float | None:
+    return round(float(value), 1) if isinstance(value, (int, float)) else None
 
 
 # --- staff ---------------------------------------------------------------------------
 
 def staff_by_login(conn: Connection, login: str) -> RowMapping | None:
     login = login.strip()
-    if not login or len(login) > 200:
+    if not login or len(login) > 200 or not login.isprintable():
         return None
     return conn.execute(select(S).where(S.c.active.is_(True),
                                         or_(S.c.code == login, func.lower(S.c.email) == login.lower()))

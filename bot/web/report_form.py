@@ -24,7 +24,7 @@ from bot.models import InboundAttachment, InboundMessage
 from bot.tracking import normalize
 from bot.web import queries
 from bot.web.pages import HTML, _form, _redirect
-from bot.web.security import BadToken
+from bot.web.security import BadToken, clean_text
 from bot.web.state import WebState, get_state
 from store import repo
 
@@ -39,7 +39,7 @@ _PHONE_CHARS = re.compile(r"^[0-9+()\s.\-]{6,24}$")
 
 
 def normalize_phone(raw: str) -> str | None:
-    """E.164 for an Indonesian-style number (0812..., 62812..., +62 812...), or None."""
+    """E.164 for a mobile number (0812..., 62812..., +62 812..., +other), or None."""
     if not _PHONE_CHARS.match(raw.strip()):
         return None
     plus = raw.strip().startswith("+")
@@ -52,6 +52,8 @@ def normalize_phone(raw: str) -> str | None:
         e164 = "+" + digits
     else:
         return None
+    if e164.startswith("+62") and not e164.startswith("+628"):
+        return None  # an Indonesian landline cannot receive SMS
     return e164 if re.fullmatch(r"\+[1-9]\d{7,14}", e164) else None
 
 
@@ -61,6 +63,13 @@ def normalize_email(raw: str) -> str | None:
         return None
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+class _Errors(dict):  # type: ignore[type-arg]
+    """Field errors; a field without one reads as "" in templates."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def _coordinate(value: Any, low: float, high: float) -> float | None | str:
@@ -83,7 +92,7 @@ async def _form_page(request: Request, web: WebState, lang: str, *, status: int 
     values = {"description": "", "address": "", "kelurahan": "", "contact": "none", "email": "", "phone": "",
               "lat": "", "lon": "", **(values or {})}
     return web.render(request, "lapor.html", lang, status=status, title=t("form_title"),
-                      csrf=web.csrf_token(request, "lapor", nonce=nonce), errors=errors or {}, values=values,
+                      csrf=web.csrf_token(request, "lapor", nonce=nonce), errors=_Errors(errors or {}), values=values,
                       pickers=pickers, max_text=MAX_TEXT, max_address=MAX_ADDRESS,
                       max_photo_mb=round(web.config.media.max_bytes / 1_048_576), headers=headers)
 
@@ -121,7 +130,7 @@ async def report_submit(request: Request) -> Response:
 
     def text(name: str) -> str:
         v = form.get(name)
-        return v if isinstance(v, str) else ""
+        return clean_text(v) if isinstance(v, str) else ""
 
     values = {k: text(k) for k in ("description", "address", "kelurahan", "contact", "email", "phone", "lat", "lon")}
     values["contact"] = values["contact"] if values["contact"] in ("none", "email", "sms") else "none"
@@ -204,7 +213,7 @@ async def report_submit(request: Request) -> Response:
         channel=channel, external_id=f"web-form:{nonce}", sender=sender, text=report,
         latitude=lat if isinstance(lat, float) else None, longitude=lon if isinstance(lon, float) else None,
         attachments=[attachment] if attachment else [], language=lang, standalone=True,
-        auto_reply=channel != "web", reply_context={"via": "web"},
+        reply_context={"via": "web"},
         raw="web form",
     )
     gw = web.gateway
@@ -218,14 +227,7 @@ async def report_submit(request: Request) -> Response:
                                 values=values, nonce=nonce, headers={"retry-after": "10"})
     if not outcome.duplicate:
         web.form_limiter.hit(ip)
-        if channel == "web" and outcome.reporter_id is not None:
-            # Nobody to notify: later status changes are shown on the tracking page only.
-            await gw.db.write(_mark_unreachable, outcome.reporter_id, gw.clock.now())
     return _redirect(f"/lapor/terkirim/{outcome.tracking_id}?kabar={'none' if channel == 'web' else channel}")
-
-
-def _mark_unreachable(conn: Any, reporter_id: int, now: Any) -> None:
-    repo.update_reporter(conn, reporter_id, now, unreachable=True, unreachable_reason="web form without contact")
 
 
 @router.get("/lapor/terkirim/{tracking_id}", response_class=HTMLResponse, summary="Report filed: the tracking ID",

@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +84,14 @@ class Signer:
         if now.timestamp() > body["exp"]:
             raise BadToken("expired")
         return body
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters (NUL above all: PostgreSQL refuses it in text) but keep line breaks and tabs."""
+    return _CONTROL.sub("", value)
 
 
 def load_secret(configured: str | None, path: Path) -> bytes:

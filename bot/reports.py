@@ -1,0 +1,286 @@
+"""Performance figures per agency or per kelurahan (officials are assessed on these).
+
+``performance(conn, since, until, by)`` returns one dict per group of the
+tickets *created* in ``[since, until)``; every event of those tickets counts,
+whenever it happened. Per group:
+
+=========================  ===================================================
+``tickets``                tickets created in the period
+``coordinated``            ... that left MENUNGGU (``coordinated_at`` set)
+``coordinate_hours_mean``  mean / 90th percentile of ``coordinated_at -
+``coordinate_hours_p90``   created_at`` in calendar hours (None without data)
+``resolved``               tickets now SELESAI (``resolved_at`` set)
+``resolve_hours_mean``     mean / p90 of ``resolved_at - created_at`` in
+``resolve_hours_p90``      calendar hours
+``resolved_within_sla``    share of ``resolved`` with ``resolved_at <=
+                           resolve_due`` (the due date as adjusted by
+                           ``perpanjang``, validation pauses and reopens)
+``backlog``                open tickets (not SELESAI or DITOLAK)
+``overdue``                open tickets past ``resolve_due``, or past
+                           ``coordinate_due`` while MENUNGGU; a ticket waiting
+                           in MENUNGGU_VALIDASI has its clock stopped, so it is
+                           overdue only if its proof came in after the deadline
+``reopened``               tickets reopened at least once
+``ever_resolved``          tickets that reached SELESAI at least once
+``reopen_rate``            reopened / ever_resolved
+``proofs_submitted``       transitions to MENUNGGU_VALIDASI
+``proofs_rejected``        transitions to TL_DITOLAK
+``proof_rejection_rate``   proofs_rejected / proofs_submitted
+=========================  ===================================================
+
+Counts are aggregated in SQL (GROUP BY on the ticket table and on its status
+events); the durations come back as one float per ticket (computed in SQL) and
+the mean and p90 (linear interpolation between closest ranks, as
+``statistics.quantiles(method="inclusive")``) are taken in Python.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any, Iterable, Literal, Sequence
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, and_, case, distinct, extract, func, literal, or_, select, true
+
+from bot.lifecycle import OPEN_STATUSES, Status
+from store import repo
+
+GROUPINGS = ("agency", "kelurahan")
+FIELDS = (
+    "key", "name", "tickets", "coordinated", "coordinate_hours_mean", "coordinate_hours_p90", "resolved",
+    "resolve_hours_mean", "resolve_hours_p90", "resolved_within_sla", "backlog", "overdue", "reopened",
+    "ever_resolved", "reopen_rate", "proofs_submitted", "proofs_rejected", "proof_rejection_rate",
+)
+
+
+class ReportError(ValueError):
+    """A bad report parameter, with the reason."""
+
+
+class PerformanceGroup(BaseModel):
+    """One agency's or kelurahan's figures (``GET /api/v1/performance``); null where there is no data."""
+
+    key: str | None = Field(description="agency code or area (kelurahan) code; null: not routed")
+    name: str
+    tickets: int
+    coordinated: int
+    coordinate_hours_mean: float | None
+    coordinate_hours_p90: float | None
+    resolved: int
+    resolve_hours_mean: float | None
+    resolve_hours_p90: float | None
+    resolved_within_sla: float | None = Field(description="share (0-1) of resolved tickets resolved by resolve_due")
+    backlog: int
+    overdue: int
+    reopened: int
+    ever_resolved: int
+    reopen_rate: float | None
+    proofs_submitted: int
+    proofs_rejected: int
+    proof_rejection_rate: float | None
+
+
+class PerformanceReport(BaseModel):
+    since: str | None
+    until: str | None
+    by: Literal["agency", "kelurahan"]
+    generated_at: str
+    groups: list[PerformanceGroup]
+
+
+# --- parameters ----------------------------------------------------------------
+
+def parse_when(value: str | None, tz: str, name: str) -> datetime | None:
+    """``YYYY-MM-DD`` (local midnight in ``tz``) or an ISO datetime (local if it has no offset)."""
+    if value is None or value.strip() == "":
+        return None
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(0), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ReportError(f"{name}: {value!r} is not a date (YYYY-MM-DD) or ISO datetime") from None
+    if when.utcoffset() is None:
+        when = when.replace(tzinfo=ZoneInfo(tz))
+    return when.astimezone(timezone.utc)
+
+
+def parse_params(since: str | None, until: str | None, by: str | None, tz: str) -> tuple[datetime | None, datetime | None, str]:
+    """Validate report parameters; raises ReportError naming the bad one."""
+    by = (by or "agency").strip().lower()
+    if by not in GROUPINGS:
+        raise ReportError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
+    s, u = parse_when(since, tz, "since"), parse_when(until, tz, "until")
+    if s is not None and u is not None and s >= u:
+        raise ReportError("since must be earlier than until")
+    return s, u, by
+
+
+# --- figures -------------------------------------------------------------------
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile of sorted ``values`` by linear interpolation between closest ranks."""
+    if not values:
+        return None
+    pos = (len(values) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+def _hours(conn: Connection, later: Any, earlier: Any) -> Any:
+    if conn.dialect.name == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 24.0
+    return extract("epoch", later - earlier) / 3600.0
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def performance(conn: Connection, since: datetime | None, until: datetime | None, by: str = "agency", *,
+                now: datetime | None = None) -> list[dict[str, Any]]:
+    """Figures per group (see the module docstring), biggest groups first."""
+    if by not in GROUPINGS:
+        raise ReportError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
+    now = now or datetime.now(timezone.utc)
+    T, E = repo.T_TICKET, repo.T_EVENT
+    key = T.c.agency_code if by == "agency" else T.c.area_code
+    period = []
+    if since is not None:
+        period.append(T.c.created_at >= since)
+    if until is not None:
+        period.append(T.c.created_at < until)
+    where = and_(true(), *period)
+    open_ = T.c.status.in_(sorted(str(s) for s in OPEN_STATUSES))
+    now_p = literal(now, T.c.created_at.type)
+    overdue = and_(open_, or_(
+        and_(T.c.status == Status.MENUNGGU.value, T.c.coordinate_due < now_p),
+        and_(T.c.status != Status.MENUNGGU_VALIDASI.value, T.c.resolve_due < now_p),
+        and_(T.c.status == Status.MENUNGGU_VALIDASI.value, func.coalesce(T.c.paused_at, now_p) > T.c.resolve_due),
+    ))
+
+    def count_if(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    groups: dict[Any, dict[str, Any]] = {}
+    for row in conn.execute(select(
+        key.label("key"), func.count().label("tickets"), func.count(T.c.coordinated_at).label("coordinated"),
+        func.count(T.c.resolved_at).label("resolved"),
+        count_if(and_(T.c.resolved_at.is_not(None), T.c.resolved_at <= T.c.resolve_due)).label("in_sla"),
+        count_if(open_).label("backlog"), count_if(overdue).label("overdue"),
+        count_if(T.c.reopen_count > 0).label("reopened"),
+    ).where(where).group_by(key)).mappings():
+        groups[row["key"]] = dict(row)
+
+    for row in conn.execute(select(
+        key.label("key"),
+        func.count(distinct(case((E.c.to_status == Status.SELESAI.value, E.c.ticket_id)))).label("ever_resolved"),
+        count_if(E.c.to_status == Status.MENUNGGU_VALIDASI.value).label("proofs"),
+        count_if(E.c.to_status == Status.TL_DITOLAK.value).label("rejected"),
+    ).select_from(T.join(E, E.c.ticket_id == T.c.id)).where(
+        where, E.c.kind == "status",
+        E.c.to_status.in_([Status.SELESAI.value, Status.MENUNGGU_VALIDASI.value, Status.TL_DITOLAK.value]),
+    ).group_by(key)).mappings():
+        groups[row["key"]].update(row)
+
+    coordinate: dict[Any, list[float]] = {k: [] for k in groups}
+    resolve: dict[Any, list[float]] = {k: [] for k in groups}
+    for k, c_h, r_h in conn.execute(select(
+        key, _hours(conn, T.c.coordinated_at, T.c.created_at), _hours(conn, T.c.resolved_at, T.c.created_at),
+    ).where(where, or_(T.c.coordinated_at.is_not(None), T.c.resolved_at.is_not(None)))):
+        if c_h is not None:
+            coordinate[k].append(float(c_h))
+        if r_h is not None:
+            resolve[k].append(float(r_h))
+
+    names = _names(conn, by, [k for k in groups if k is not None])
+    out = []
+    for k, g in groups.items():
+        c_list, r_list = sorted(coordinate[k]), sorted(resolve[k])
+        ever, proofs, rejected = g.get("ever_resolved", 0), g.get("proofs", 0), g.get("rejected", 0)
+        out.append(dict(
+            key=k, name=names.get(k) or ("(unknown)" if k is None else k),
+            tickets=g["tickets"], coordinated=g["coordinated"],
+            coordinate_hours_mean=sum(c_list) / len(c_list) if c_list else None,
+            coordinate_hours_p90=percentile(c_list, 0.9),
+            resolved=g["resolved"],
+            resolve_hours_mean=sum(r_list) / len(r_list) if r_list else None,
+            resolve_hours_p90=percentile(r_list, 0.9),
+            resolved_within_sla=_ratio(int(g["in_sla"] or 0), g["resolved"]),
+            backlog=int(g["backlog"] or 0), overdue=int(g["overdue"] or 0),
+            reopened=int(g["reopened"] or 0), ever_resolved=int(ever),
+            reopen_rate=_ratio(int(g["reopened"] or 0), int(ever)),
+            proofs_submitted=int(proofs or 0), proofs_rejected=int(rejected or 0),
+            proof_rejection_rate=_ratio(int(rejected or 0), int(proofs or 0)),
+        ))
+    out.sort(key=lambda r: (-r["tickets"], r["key"] is None, r["key"] or ""))
+    return out
+
+
+def _names(conn: Connection, by: str, keys: list[Any]) -> dict[Any, str]:
+    if not keys:
+        return {}
+    table = repo.T_AGENCY if by == "agency" else repo.T_AREA
+    names: dict[Any, str] = {}
+    for i in range(0, len(keys), 500):
+        names.update(conn.execute(select(table.c.code, table.c.name).where(table.c.code.in_(keys[i:i + 500]))).all())
+    return names
+
+
+# --- output --------------------------------------------------------------------
+
+_COLUMNS = (  # header, field, kind
+    ("key", "key", "s"), ("name", "name", "s"), ("tickets", "tickets", "d"), ("coord h mean", "coordinate_hours_mean", "h"),
+    ("coord h p90", "coordinate_hours_p90", "h"), ("resolve h mean", "resolve_hours_mean", "h"),
+    ("resolve h p90", "resolve_hours_p90", "h"), ("in SLA", "resolved_within_sla", "%"), ("backlog", "backlog", "d"),
+    ("overdue", "overdue", "d"), ("reopen", "reopen_rate", "%"), ("proof rejected", "proof_rejection_rate", "%"),
+)
+
+
+def _cell(value: Any, kind: str, width: int | None = None) -> str:
+    if value is None:
+        return "-"
+    if kind == "h":
+        return f"{value:.1f}"
+    if kind == "%":
+        return f"{value * 100:.1f}%"
+    text = str(value)
+    return text if width is None or len(text) <= width else text[:width - 1] + "~"
+
+
+def format_table(rows: Iterable[dict[str, Any]], name_width: int = 40) -> str:
+    """An aligned plain-text table (text columns left, numbers right)."""
+    rows = list(rows)
+    cells = [[_cell(r[f], k, name_width if f == "name" else None) for _, f, k in _COLUMNS] for r in rows]
+    headers = [h for h, _, _ in _COLUMNS]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.ljust(w) if _COLUMNS[i][2] == "s" else v.rjust(w)
+                         for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(c) for c in cells])
+
+
+def write_csv(rows: Iterable[dict[str, Any]], path: str | Path) -> Path:
+    """All fields, one row per group; floats to 6 decimals, empty for no data."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(FIELDS)
+        for r in rows:
+            w.writerow(["" if r[k] is None else (f"{r[k]:.6f}" if isinstance(r[k], float) else r[k]) for k in FIELDS])
+    return path
+
+
+def default_csv_name(by: str, since: datetime | None, until: datetime | None, tz: str) -> str:
+    def d(x: datetime | None, none: str) -> str:
+        return x.astimezone(ZoneInfo(tz)).strftime("%Y%m%d") if x else none
+
+    return f"performance-{by}-{d(since, 'start')}-{d(until, 'now')}.csv"

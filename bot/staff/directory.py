@@ -1,0 +1,178 @@
+"""The staff directory and who may act on which ticket.
+
+Officers come from ``staff:`` in config.yaml (also synced to the ``staff``
+table by ``bot.refdata``). Scope follows Jakarta's CRM:
+
+* ``lurah``: the kelurahan operator/lurah, for tickets in their area (a
+  kecamatan or kota officer's area contains its kelurahan);
+* ``agency_officer``: an OPD officer, for tickets of their agency or any of
+  its sub-units (a Suku Dinas officer: tickets disposed to that unit);
+* ``validator``: validates follow-ups, within their agency/area if set, else
+  everywhere;
+* ``admin``: anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from bot.config import AppConfig
+from bot.routing import Area
+
+ROLES = ("lurah", "agency_officer", "validator", "admin")
+
+# Which roles may run which command (scope is checked separately).
+OFFICERS = frozenset({"lurah", "agency_officer", "admin"})
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "lihat": frozenset(ROLES),
+    "daftar": frozenset(ROLES),
+    "catatan": frozenset(ROLES),
+    "baru": frozenset(ROLES),
+    "ambil": OFFICERS,
+    "koordinasi": OFFICERS,
+    "disposisi": frozenset({"agency_officer", "admin"}),
+    "proses": OFFICERS,
+    "selesai": OFFICERS,
+    "foto": OFFICERS,  # a photo shared in a ticket's Slack thread
+    "tolak": OFFICERS,
+    "balas": OFFICERS,
+    "perpanjang": frozenset({"lurah", "agency_officer", "validator", "admin"}),
+    "validasi": frozenset({"validator", "admin"}),
+    "tolak-tl": frozenset({"validator", "admin"}),
+}
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    code: str
+    name: str
+    role: str
+    agency: str | None = None
+    area: str | None = None
+    language: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """The audit actor of everything this officer does."""
+        return f"staff:{self.code}"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an officer may not do something: a template key and its fields."""
+
+    key: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class StaffDirectory:
+    """In-memory staff directory plus the agency and area trees."""
+
+    def __init__(self, config: AppConfig, areas: list[Area]) -> None:
+        self.members: dict[str, StaffMember] = {}
+        self._by_slack: dict[str, StaffMember] = {}
+        self._by_telegram: dict[str, StaffMember] = {}
+        for s in config.staff:
+            m = StaffMember(s.code, s.name, s.role, s.agency, s.area, s.language)
+            self.members[s.code] = m
+            if s.slack_user_id:
+                self._by_slack[s.slack_user_id.strip()] = m
+            if s.telegram_user_id:
+                self._by_telegram[str(s.telegram_user_id).strip()] = m
+        self.agency_parent = {a.code: a.parent for a in config.agencies}
+        self.agency_names = {a.code: a.name for a in config.agencies}
+        self.areas = {a.code: a for a in areas}
+
+    # -- lookups ---------------------------------------------------------
+
+    def by_slack(self, user_id: str) -> StaffMember | None:
+        return self._by_slack.get(user_id)
+
+    def by_telegram(self, user_id: int | str) -> StaffMember | None:
+        return self._by_telegram.get(str(user_id))
+
+    def agency_code(self, given: str) -> str | None:
+        """A known agency code, case-insensitively."""
+        wanted = given.strip().upper()
+        return next((c for c in self.agency_parent if c.upper() == wanted), None)
+
+    def area_name(self, code: str | None) -> str:
+        area = self.areas.get(code or "")
+        return area.name if area else (code or "-")
+
+    def area_chain(self, code: str | None) -> list[Area]:
+        chain: list[Area] = []
+        while code and code in self.areas and len(chain) < 5:
+            chain.append(self.areas[code])
+            code = self.areas[code].parent_code
+        return chain
+
+    def area_label(self, code: str | None) -> str:
+        """"Bangka, Mampang Prapatan, Kota Administrasi Jakarta Selatan"."""
+        chain = self.area_chain(code)
+        return ", ".join(a.name for a in chain) if chain else (code or "-")
+
+    # -- trees -----------------------------------------------------------
+
+    def agency_within(self, agency: str | None, ancestor: str) -> bool:
+        """Whether ``agency`` is ``ancestor`` or one of its sub-units."""
+        seen = 0
+        while agency and seen < 10:
+            if agency == ancestor:
+                return True
+            agency = self.agency_parent.get(agency)
+            seen += 1
+        return False
+
+    def agency_descendants(self, code: str) -> set[str]:
+        return {c for c in self.agency_parent if self.agency_within(c, code)} | {code}
+
+    def area_within(self, area: str | None, ancestor: str) -> bool:
+        """Whether ``area`` is ``ancestor`` or lies inside it."""
+        return any(a.code == ancestor for a in self.area_chain(area)) or area == ancestor
+
+    def area_descendants(self, code: str) -> set[str]:
+        return {c for c in self.areas if self.area_within(c, code)} | {code}
+
+    # -- authorisation ---------------------------------------------------
+
+    def global_scope(self, member: StaffMember) -> bool:
+        return member.role == "admin" or (member.role == "validator" and not member.agency and not member.area)
+
+    def may_run(self, member: StaffMember, command: str) -> Refusal | None:
+        if member.role not in PERMISSIONS.get(command, frozenset()):
+            key = "staff_denied_validator_only" if command in ("validasi", "tolak-tl") else "staff_denied_role"
+            return Refusal(key, {"command": command, "role": member.role})
+        return None
+
+    def may_touch(self, member: StaffMember, ticket: Mapping[str, Any]) -> Refusal | None:
+        """None when ``member`` may act on ``ticket``; else why not."""
+        if self.global_scope(member):
+            return None
+        if not member.agency and not member.area:
+            return Refusal("staff_denied_no_scope", {})
+        if member.agency and (self.agency_within(ticket["agency_code"], member.agency)
+                              or self.agency_within(ticket.get("unit"), member.agency)):
+            return None
+        if member.area and self.area_within(ticket["area_code"], member.area):
+            return None
+        fields = {
+            "tracking_id": ticket["tracking_id"],
+            "agency": self.agency_names.get(ticket["agency_code"] or "", ticket["agency_code"] or "-"),
+            "area": self.area_label(ticket["area_code"]),
+            "my_agency": self.agency_names.get(member.agency or "", member.agency or "-"),
+            "my_area": self.area_label(member.area),
+        }
+        if member.agency and member.area:
+            return Refusal("staff_denied_scope", fields)
+        if member.agency:
+            return Refusal("staff_denied_agency", fields)
+        return Refusal("staff_denied_area", fields)
+
+    def scope_filter(self, member: StaffMember) -> tuple[set[str], set[str]] | None:
+        """(agency codes, area codes) a member's lists are limited to; None for everything."""
+        if self.global_scope(member):
+            return None
+        agencies = self.agency_descendants(member.agency) if member.agency else set()
+        areas = self.area_descendants(member.area) if member.area else set()
+        return agencies, areas

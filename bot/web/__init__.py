@@ -1,0 +1,26 @@
+"""The public web face: tracking pages, kelurahan dashboards, the citizen form,
+staff sign-in and Open311 GeoReport v2. ``install(app, gateway)`` wires it in."""
+from __future__ import annotations
+
+from typing import Any
+
+from bot.web.reopen import ReopenLinks, reopen_link
+
+__all__ = ["install", "reopen_link", "ReopenLinks"]
+
+
+def install(app: Any, gateway: Any) -> None:
+    """Add the public routers and /static to the FastAPI ``app``."""
+    from fastapi.staticfiles import StaticFiles
+
+    from bot.web import open311, pages, report_form
+    from bot.web.state import HERE, WebState
+
+    from bot.web.channel import register
+
+    register(gateway.registry)
+    app.state.web = WebState(gateway)
+    app.include_router(pages.router)
+    app.include_router(report_form.router)
+    app.include_router(open311.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

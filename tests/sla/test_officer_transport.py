@@ -1,0 +1,71 @@
+"""How SLA messages reach officers: the staff side's Slack threads, or the outbox fallback."""
+from __future__ import annotations
+
+import sys
+import types
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bot.outbox import enqueue
+from tests.sla.conftest import alerts, messages, report, sweeper
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+
+
+def _fake_notify(calls: list[dict[str, Any]], returns_id: bool = True) -> types.ModuleType:
+    module = types.ModuleType("bot.staff.notify")
+
+    def queue_staff_message(conn, now, ticket_id, text, *, escalate=False, kind=None):
+        calls.append(dict(ticket_id=ticket_id, text=text, escalate=escalate, kind=kind, now=now))
+        if not returns_id:
+            return None  # e.g. the ticket has no Slack thread
+        return enqueue(conn, now, channel="slack", recipient="C-THREAD" if not escalate else "C-SUPERVISORS",
+                       text=text, kind=kind or "staff_event", ticket_id=ticket_id)
+
+    module.queue_staff_message = queue_staff_message  # type: ignore[attr-defined]
+    return module
+
+
+async def test_delegates_to_the_staff_side_in_the_same_transaction(make_gateway, clock, monkeypatch):
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setitem(sys.modules, "bot.staff.notify", _fake_notify(calls))
+    clock.set(T0)
+    gw = await make_gateway()
+    t = await report(gw)
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5)) == 1
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=6)) == 1
+    assert [(c["ticket_id"], c["escalate"], c["kind"]) for c in calls] == [
+        (t["id"], False, "sla_warning"), (t["id"], True, "sla_breach")]
+    rows = await alerts(gw, t["id"])
+    msgs = await messages(gw, [a["message_id"] for a in rows])
+    assert [msgs[a["message_id"]]["recipient"] for a in rows] == ["C-THREAD", "C-SUPERVISORS"]
+    assert [msgs[a["message_id"]]["text"] for a in rows] == [c["text"] for c in calls]
+
+
+async def test_no_thread_records_the_alert_without_a_message(make_gateway, clock, monkeypatch, caplog):
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setitem(sys.modules, "bot.staff.notify", _fake_notify(calls, returns_id=False))
+    clock.set(T0)
+    gw = await make_gateway()
+    t = await report(gw)
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5)) == 0
+    assert "no Slack thread" in caplog.text
+    assert [(a["kind"], a["message_id"]) for a in await alerts(gw, t["id"])] == [("coordinate_warning", None)]
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5, minutes=30)) == 0
+    assert len(calls) == 1  # recorded once: not retried every sweep
+
+
+async def test_falls_back_to_the_outbox_without_the_staff_side(make_gateway, clock, monkeypatch):
+    monkeypatch.setitem(sys.modules, "bot.staff.notify", None)  # import raises ImportError
+    clock.set(T0)
+    gw = await make_gateway()
+    t = await report(gw)
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5)) == 1
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=6)) == 1
+    rows = await alerts(gw, t["id"])
+    msgs = await messages(gw, [a["message_id"] for a in rows])
+    got = [tuple(msgs[a["message_id"]][k] for k in ("channel", "kind", "ticket_id", "status")) for a in rows]
+    assert got == [("slack", "sla_warning", t["id"], "queued"),
+                                       ("slack", "sla_breach", t["id"], "queued")]
+    # DLH has no slack_channel in config.yaml: both go to "staff"; an agency channel takes warnings.
+    assert [msgs[a["message_id"]]["recipient"] for a in rows] == ["staff", "staff"]

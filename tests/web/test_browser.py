@@ -1,0 +1,234 @@
+"""The public pages in a real browser: headless Chromium (Debian's ``chromium``) driven by
+Playwright, against the gateway served by uvicorn on 127.0.0.1. Screenshots of every page
+go to var/screenshots/ for a person to look at.
+
+Chromium is installed once with apt-get when missing (as root); where that is impossible
+the tests skip and say why. Playwright never downloads a browser here."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from adapters.partner import PartnerAdapter
+from bot.clock import FakeClock
+from bot.gateway import Gateway
+from bot.http.app import create_app
+from store import repo
+from tests.conftest import ROOT, TABLES, TEST_PG, _pg_exec
+from tests.web.conftest import BANGKA, GatewayLifespan, finish, jpeg, report, web_config
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = ROOT / "var" / "screenshots"
+MOBILE = {"width": 390, "height": 844}
+
+
+def _ensure_chromium() -> str:
+    """The path of Debian's chromium, installing it once with apt-get if it is missing."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        pytest.skip("browser tests need Debian's chromium: run `apt-get install -y chromium` as root")
+    try:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=600, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, timeout=900, capture_output=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"browser tests skipped: chromium is missing and apt-get could not install it ({exc})")
+    found = shutil.which("chromium")
+    if not found:
+        pytest.skip("browser tests skipped: apt-get ran but no chromium binary was found")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, base_url: str, gateway: Gateway, lifespan: GatewayLifespan) -> None:
+        self.base_url, self.gateway, self.lifespan = base_url, gateway, lifespan
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on the server's event loop (where the gateway lives)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.lifespan.loop).result(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    pytest.importorskip("playwright", reason="pip install playwright (never `playwright install`)")
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("browser")
+    if TEST_PG:
+        _pg_exec(TEST_PG, "TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
+        url = TEST_PG
+    else:
+        shutil.copy(migrated_template, tmp / "aduan.db")
+        url = f"sqlite:///{tmp / 'aduan.db'}"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    config = web_config(tmp, url, instance={"public_base_url": base})
+    gateway = Gateway(config, clock=FakeClock(), database_url=url,
+                      adapters=[(PartnerAdapter(config.channels.partner, allow_private_hosts=True), [])])
+    lifespan = GatewayLifespan(create_app(gateway), gateway)
+    server = uvicorn.Server(uvicorn.Config(lifespan, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(base, gateway, lifespan)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser_context(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    executable = _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable, headless=True, args=FLAGS,
+            viewport=MOBILE, locale="id-ID", permissions=["geolocation"],
+            geolocation={"latitude": -6.2615, "longitude": 106.8106})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser_context: Any) -> Iterator[Any]:
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.console_errors = errors
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_tracking_page(live: LiveServer, page: Any) -> None:
+    gw = live.gateway
+    tid = live.run(report(gw, "Sampah menumpuk di Jl. Kemang Raya Kel. Bangka, hubungi 081299998888",
+                          external_id="br-1", sender="+6281200000011"))
+    live.run(finish(gw, tid, proof=jpeg((480, 320), (40, 140, 90))))
+    open_tid = live.run(report(gw, "Pohon tumbang menutup jalan di Kel. Bangka", external_id="br-2",
+                               sender="+6281200000012"))
+    page.goto(f"{live.base_url}/t/{tid}")
+    assert page.locator("h1").inner_text() == tid
+    assert page.locator("html").get_attribute("lang") == "id"
+    status = page.locator(".ticket-head .status")
+    assert "Selesai" in status.inner_text() and "status-green" in status.get_attribute("class")
+    assert "Dinas Lingkungan Hidup" in page.locator("#agency").inner_text()
+    img = page.locator(".proof img")
+    img.wait_for()
+    assert page.evaluate("document.querySelector('.proof img').naturalWidth") == 480
+    assert "081299998888" not in page.content() and "+6281200000011" not in page.content()
+    assert page.locator(".timeline li").count() == 4
+    _shot(page, "tracking-selesai-id")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(f"**/t/{tid}?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Done" in page.locator(".ticket-head .status").inner_text()
+    _shot(page, "tracking-selesai-en")
+    page.goto(f"{live.base_url}/t/{open_tid}?lang=id")
+    assert "status-red" in page.locator(".ticket-head .status").get_attribute("class")
+    _shot(page, "tracking-menunggu-id")
+    assert page.console_errors == []
+    page.goto(f"{live.base_url}/t/JKT-7K3M-QX0O")
+    assert page.locator("h1").inner_text() == "Laporan tidak ditemukan"
+    _shot(page, "tracking-not-found")
+    # the page itself answers 404, which the console reports; nothing else may fail
+    assert [e for e in page.console_errors if "404" not in e] == []
+
+
+def test_dashboard(live: LiveServer, page: Any) -> None:
+    gw = live.gateway
+    for i, text in enumerate(["Sampah menumpuk di Kel. Bangka", "Jalan berlubang di Kel. Bangka",
+                              "Parkir liar di trotoar Kel. Bangka", "Lampu jalan mati di Kel. Bangka"]):
+        live.run(report(gw, text, external_id=f"dash-{i}", sender=f"+62812000001{i:02d}"))
+    gw.clock.advance(days=8)  # some are now overdue
+    page.goto(f"{live.base_url}/dashboard/bangka")
+    assert page.locator("h1").inner_text() == "Dasbor Bangka"
+    assert int(page.locator("#total-count").inner_text()) >= 4
+    assert int(page.locator("#overdue-count").inner_text()) >= 4
+    assert page.locator("svg[role=img]").count() == 2
+    assert page.locator("#overdue-table tbody tr").count() >= 4
+    assert page.locator("#category-table tbody tr").count() >= 4
+    _shot(page, "dashboard-bangka-mobile")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live.base_url}/dashboard")
+    assert page.locator("h1").inner_text() == "Dasbor DKI Jakarta"
+    _shot(page, "dashboard-city-desktop")
+    page.select_option("#area-pick", BANGKA)
+    page.get_by_role("button", name="Tampilkan").click()
+    page.wait_for_url("**/dashboard/bangka")
+    page.set_viewport_size(MOBILE)
+    assert page.console_errors == []
+
+
+def test_report_form_with_photo(live: LiveServer, page: Any, tmp_path: Path) -> None:
+    photo = tmp_path / "sampah.jpg"
+    photo.write_bytes(jpeg((640, 480), (120, 90, 40)))
+    page.goto(f"{live.base_url}/lapor")
+    assert page.locator("html").get_attribute("lang") == "id"
+    page.get_by_label("Apa masalahnya?").fill("Sampah menumpuk di depan pasar, bau sekali")
+    page.set_input_files("#photo", str(photo))
+    page.get_by_role("button", name="Gunakan lokasi saya").click()
+    page.wait_for_function("document.getElementById('lat').value !== ''")
+    assert page.input_value("#lat") == "-6.261500"
+    page.select_option("#kelurahan", BANGKA)
+    page.get_by_label("Lewat email").check()
+    page.get_by_label("Alamat email").fill("warga@example.com")
+    _shot(page, "lapor-form")
+    page.get_by_role("button", name="Kirim laporan").click()
+    page.wait_for_url("**/lapor/terkirim/**")
+    tid = page.locator("#tracking-id").inner_text()
+    assert tid.startswith("JKT-")
+    assert "warga@example.com" not in page.content()
+    _shot(page, "lapor-terkirim")
+    ticket = live.run(live.gateway.db.read(repo.ticket_by_tracking_id, tid))
+    assert ticket["channel"] == "email" and ticket["area_code"] == BANGKA
+    assert ticket["latitude"] == pytest.approx(-6.2615)
+    atts = live.run(live.gateway.db.read(lambda c: c.execute(
+        repo.T_ATTACHMENT.select().where(repo.T_ATTACHMENT.c.ticket_id == ticket["id"])).mappings().all()))
+    assert len(atts) == 1 and atts[0]["content_type"] == "image/jpeg"
+    page.locator("#tracking-link").click()
+    page.wait_for_url(f"**/t/{tid}")
+    assert "Menunggu" in page.locator(".ticket-head .status").inner_text()
+    assert page.console_errors == []
+    # the form refuses a submit without text (400), in the language chosen
+    page.goto(f"{live.base_url}/lapor?lang=en")
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_selector(".error-summary")
+    assert "Please describe the problem." in page.locator(".error-summary").inner_text()
+    _shot(page, "lapor-error-en")
+    assert [e for e in page.console_errors if "400" not in e] == []
