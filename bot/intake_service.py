@@ -163,6 +163,7 @@ class IntakeService:
 
     async def prepare(self, msg: InboundMessage) -> PreparedInbound:
         """Store photos on disk (fsynced) before the message's transaction."""
+        _scrub(msg)
         if not msg.attachments:
             return PreparedInbound(msg)
         stored, errors = await asyncio.to_thread(self._store_media, msg.attachments)
@@ -250,6 +251,18 @@ class IntakeService:
         if done:
             self.on_outbox()
         return done
+
+
+def _scrub(msg: InboundMessage) -> None:
+    """Drop NUL characters: PostgreSQL text cannot hold them, and one such
+    message would otherwise fail its whole group-commit batch."""
+    for name in ("text", "raw", "sender", "sender_name", "external_id"):
+        value = getattr(msg, name)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(msg, name, value.replace("\x00", ""))
+    msg.thread_refs = [r.replace("\x00", "") for r in msg.thread_refs]
+    if any(isinstance(v, str) and "\x00" in v for v in msg.reply_context.values()):
+        msg.reply_context = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in msg.reply_context.items()}
 
 
 def _rebuild(payload: str | None, raw: str | None) -> PreparedInbound | None:

@@ -31,6 +31,19 @@ async def inbound_retry(gw: "Gateway") -> int:
     return await gw.intake.retry_failed()
 
 
+DEDUP_KEEP_DAYS = 7  # Slack retries an event within minutes; a week is ample
+
+
+async def prune_dedup_keys(gw: "Gateway") -> int:
+    """Forget handled Slack event/file ids after a week so the table stays small."""
+    from datetime import timedelta
+
+    from bot.staff.notify import T_DEDUP
+
+    cutoff = gw.clock.now() - timedelta(days=DEDUP_KEEP_DAYS)
+    return await gw.db.write(lambda c: c.execute(T_DEDUP.delete().where(T_DEDUP.c.created_at < cutoff)).rowcount)
+
+
 async def sla_sweep(gw: "Gateway") -> None:
     for hook in list(gw.sla_hooks):
         try:
@@ -48,4 +61,5 @@ def build_scheduler(gw: "Gateway") -> AsyncIOScheduler:
                       id="inbound_retry", **common)
     scheduler.add_job(sla_sweep, "interval", args=[gw], seconds=gw.config.sla.sweep_interval_seconds,
                       id="sla_sweep", **common)
+    scheduler.add_job(prune_dedup_keys, "interval", args=[gw], hours=6, id="prune_dedup_keys", **common)
     return scheduler

@@ -151,3 +151,12 @@ async def test_sla_deadlines_from_config(gateway, clock):
 
     assert t["coordinate_due"] == clock.now() + timedelta(hours=6)
     assert t["resolve_due"] == clock.now() + timedelta(days=7)
+
+
+async def test_nul_bytes_never_break_a_batch(gateway):
+    """PostgreSQL text cannot hold NUL: such a message is cleaned, its neighbours unharmed."""
+    nasty = _msg("nul\x00-1", "Sampah\x00 menumpuk di Kel. Bangka", sender="+62\x00833",
+                 reply_context={"subject": "a\x00b"}, raw="{\"text\": \"\\u0000\"}\x00")
+    outcomes = await gateway.intake.submit([_msg("ok-1", "Lampu PJU mati di Kel. Gambir"), nasty])
+    assert [o.action for o in outcomes] == ["new_ticket", "new_ticket"]
+    assert await _count(gateway, repo.T_TICKET) == 2

@@ -155,7 +155,8 @@ def parse_status(value: str) -> str | None:
 
 def parse_staff_command(text: str, *, prefix: str = "JKT") -> StaffCommand:
     """One command from what an officer typed after ``/aduan`` (or after ``/<subcommand>``)."""
-    text = html.unescape(text or "").strip()
+    # NUL cannot be stored in PostgreSQL text; control characters are never meant.
+    text = html.unescape(text or "").replace("\x00", "").strip()
     if not text:
         return StaffCommand("bantuan")
     head, _, rest = text.partition(" ")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import Connection, and_, or_, select, update
@@ -503,7 +503,10 @@ class StaffEngine:
         if closed:
             return closed
         hours = float(cmd.hours or 0)
-        old, new = t["resolve_due"], t["resolve_due"] + timedelta(hours=hours)
+        # On the configured SLA clock: in working-hours mode 8 hours is one working day.
+        from bot.sla import extended_due
+
+        old, new = t["resolve_due"], extended_due(self.policy, t["resolve_due"], hours)
         repo.update_ticket(conn, t["id"], resolve_due=new, updated_at=now)
         repo.add_event(conn, t["id"], "deadline_extended", member.actor, now, reason=cmd.text,
                        data={"hours": hours, "from": old, "to": new, "via": origin})
