@@ -15,7 +15,6 @@ import asyncio
 import os
 import signal
 import socket
-import statistics
 import sys
 import tempfile
 import time

@@ -156,7 +156,7 @@ async def test_photo_falls_back_to_link_without_photo_support(gateway, memory, t
 
 
 async def test_expired_lease_is_retried_by_another_dispatcher(gateway, memory, clock):
-    from bot.dispatcher import Dispatcher, _lease
+    from bot.dispatcher import _lease
 
     await _report(gateway)
     now = clock.now()

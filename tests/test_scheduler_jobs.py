@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.models import InboundMessage
 from scheduler.jobs import build_scheduler, outbox_sweep, prune_dedup_keys

@@ -232,6 +232,11 @@ class StaffEngine:
         )
         if flags:
             text += "\n" + self.render(lang, "staff_reuse_warning", matches=self._matches(flags, lang))
+        # Officers must know when updates cannot reach the citizen (STOP, blocked bot, bounces).
+        if reporter is not None and reporter["opted_out"]:
+            text += "\n" + self.render(lang, "staff_reporter_opted_out")
+        elif reporter is not None and reporter["unreachable"]:
+            text += "\n" + self.render(lang, "staff_reporter_unreachable")
         return text
 
     def _staff_label(self, code: str) -> str:

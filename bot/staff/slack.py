@@ -19,14 +19,12 @@ from typing import Any, Coroutine
 
 from adapters.slack.adapter import SlackAdapter, SlackFileError
 from adapters.slack.payloads import SlackEvent, SlackFile, SlashCommand, slack_file, thread_of_share
-from bot.clock import Clock
 from bot.staff import notify
 from bot.staff.commands import CommandSyntaxError, StaffCommand, parse_staff_command, unslack
-from bot.staff.directory import StaffDirectory
-from bot.staff.engine import StaffEngine
 from bot.tracking import normalize
 from store import repo
-from store.db import Database
+
+from bot.staff.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +34,13 @@ _FILE_ERRORS = {"too_large": "staff_photo_too_large", "not_allowed": "staff_phot
                 "download_failed": "staff_photo_download_failed"}
 
 
-class SlackDesk:
+class SlackDesk(Desk):
     """The staff side of the Slack adapter (its ``handler`` and ``threads``)."""
 
-    def __init__(self, *, adapter: SlackAdapter, engine: StaffEngine, directory: StaffDirectory, db: Database,
-                 clock: Clock, wake: Any) -> None:
-        self.adapter = adapter
-        self.engine = engine
-        self.directory = directory
-        self.db = db
-        self.clock = clock
-        self.wake = wake
+    adapter: SlackAdapter
+
+    def __init__(self, **parts: Any) -> None:
+        super().__init__(**parts)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- background work -------------------------------------------------

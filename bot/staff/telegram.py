@@ -17,12 +17,10 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from adapters.telegram.parse import photo_to_fetch
-from bot.clock import Clock
 from bot.outbox import enqueue
 from bot.staff.commands import ALIASES, CommandSyntaxError, parse_staff_command
-from bot.staff.directory import StaffDirectory
-from bot.staff.engine import StaffEngine
-from store.db import Database
+
+from bot.staff.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +37,8 @@ def split_command(text: str, bot_username: str | None) -> tuple[str, str] | None
     return name.lower(), parts[1] if len(parts) > 1 else ""
 
 
-class TelegramDesk:
+class TelegramDesk(Desk):
     """The Telegram adapter's ``staff_handler``."""
-
-    def __init__(self, *, adapter: Any, engine: StaffEngine, directory: StaffDirectory, db: Database,
-                 clock: Clock, wake: Any) -> None:
-        self.adapter = adapter
-        self.engine = engine
-        self.directory = directory
-        self.db = db
-        self.clock = clock
-        self.wake = wake
 
     def _bot_username(self) -> str | None:
         try:

@@ -4,7 +4,6 @@ uploaded and sent as media; a 503 is retried then delivered."""
 from __future__ import annotations
 
 import itertools
-import json
 
 from adapters.twitter import TwitterAdapter
 from tests.adapters.twitter.support import case_bytes, make_settings

@@ -323,3 +323,16 @@ async def test_failure_inside_a_command_is_an_answer_not_a_stack_trace(desk, mon
     text = await desk.run("U_DLH", f"proses {tid}")
     assert text == "Terjadi kesalahan; perintah tidak dijalankan. Silakan coba lagi."
     assert "Traceback" not in text and "exploded" not in text
+
+
+async def test_show_warns_when_the_citizen_cannot_be_reached(desk):
+    tid = await desk.report()
+    gw = desk.gw
+
+    def opt_out(conn):
+        t = repo.ticket_by_tracking_id(conn, tid)
+        repo.update_reporter(conn, t["reporter_id"], gw.clock.now(), opted_out=True)
+
+    await gw.db.write(opt_out)
+    text = await desk.run("U_DLH", f"lihat {tid}")
+    assert "berhenti berlangganan (STOP)" in text
