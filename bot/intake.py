@@ -121,7 +121,10 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
     if msg.is_location_only:
         outcome = _location(conn, item, rules, now, reporter, message_id)
     else:
-        command = parse_citizen_command(msg.text or "", prefix=rules.prefix)
+        # A structured report (partner app, web form) is a report by construction;
+        # chat-style commands (CEK, BUKA...) only come from conversational channels.
+        command = CitizenCommand("report", text=msg.text or "") if msg.standalone \
+            else parse_citizen_command(msg.text or "", prefix=rules.prefix)
         if command.kind == "report":
             outcome = _report(conn, item, rules, now, reporter, message_id, command)
         else:

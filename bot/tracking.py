@@ -42,7 +42,13 @@ def format_id(prefix: str, code: str) -> str:
 
 
 def new_tracking_id(prefix: str = "JKT") -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    # One draw from the CSPRNG for all seven symbols (uniform over 31**7).
+    n = secrets.randbelow(MODULUS ** BODY_LENGTH)
+    symbols = []
+    for _ in range(BODY_LENGTH):
+        n, r = divmod(n, MODULUS)
+        symbols.append(ALPHABET[r])
+    body = "".join(symbols)
     return format_id(prefix, body + _check_symbol(body))
 
 
