@@ -67,7 +67,7 @@ async def run_inprocess(n: int, concurrency: int, tmp: Path, db_url: str | None)
 
     cfg = load_config(str(bench_config(tmp, 0, db_url)))
     url = resolved_database_url(cfg)
-    upgrade(url)
+    await asyncio.to_thread(upgrade, url)  # Alembic runs its own loop for asyncpg
     gw = Gateway(cfg)
     await gw.start(dispatcher=False, receivers=False, scheduler=False)
     latencies: list[float] = []
