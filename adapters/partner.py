@@ -197,7 +197,8 @@ class PartnerAdapter(ChannelAdapter):
         return f"partner:{message.id}"
 
     def health(self) -> dict[str, object]:
-        return {"state": "ok", "partners": sorted(self._by_name)}
+        # Only partners that can call us (a partner with an empty key is switched off).
+        return {"state": "ok", "partners": sorted(p.name for p in self._by_key.values())}
 
 
 def _retry_after(value: str | None) -> float:

@@ -73,6 +73,7 @@ class Gateway:
         self.scheduler = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._receivers: list[asyncio.Task[Any]] = []
+        self._receiver_crashed: dict[str, str] = {}
         self.started = False
 
     def adapter(self, channel: str) -> ChannelAdapter:
@@ -96,9 +97,11 @@ class Gateway:
     async def _run_receiver(self, adapter: ChannelAdapter) -> None:
         try:
             await adapter.run_receiver(self.intake)
+            self._receiver_crashed.pop(adapter.name, None)  # returned: this channel has no receiver
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a receiver crash is reported in /healthz
+        except Exception as exc:  # noqa: BLE001 - a receiver crash is reported in /healthz
+            self._receiver_crashed[adapter.name] = f"{type(exc).__name__}"
             log.exception("receiver of %s stopped", adapter.name)
 
     async def stop(self) -> None:
@@ -131,8 +134,12 @@ class Gateway:
         return await asyncio.to_thread(public_copy, self.media, sha256, content_type)
 
     def receiver_states(self) -> dict[str, str]:
+        """'running' or 'crashed: <error>' for channels with a long-running receiver."""
         states = {}
         for task in self._receivers:
             name = task.get_name().removeprefix("receiver-")
-            states[name] = "stopped" if task.done() else "running"
+            if not task.done():
+                states[name] = "running"
+            elif name in self._receiver_crashed:
+                states[name] = f"crashed: {self._receiver_crashed[name]}"
         return states

@@ -147,3 +147,33 @@ async def test_admin_disabled_without_token(tmp_path, database_url, clock, memor
                 assert "disabled" in r.json()["detail"]
     finally:
         await gw.stop()
+
+
+async def test_healthz_reports_a_crashed_receiver(config, database_url, clock):
+    """A channel whose receiver died shows up as degraded, not silently."""
+    import asyncio
+
+    import httpx
+
+    from adapters.partner import PartnerAdapter
+    from bot.gateway import Gateway
+    from bot.http.app import create_app
+    from tests.memory_adapter import MemoryAdapter
+
+    class Crashing(MemoryAdapter):
+        async def run_receiver(self, sink):
+            raise ConnectionError("poller lost its socket")
+
+    gw = Gateway(config, clock=clock, database_url=database_url,
+                 adapters=[(PartnerAdapter(config.channels.partner), []), (Crashing(name="crashy"), [])])
+    await gw.start(dispatcher=False, receivers=True, scheduler=False)
+    try:
+        await asyncio.sleep(0)  # let the receiver task run and fail
+        await asyncio.sleep(0)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(gw)), base_url="http://t") as c:
+            body = (await c.get("/healthz")).json()
+        assert body["channels"]["crashy"]["receiver"] == "crashed: ConnectionError"
+        assert body["channels"]["crashy"]["state"] == "degraded" and body["status"] == "degraded"
+        assert "receiver" not in body["channels"]["partner"]  # no receiver, nothing to report
+    finally:
+        await gw.stop()

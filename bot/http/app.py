@@ -54,6 +54,8 @@ def create_app(gateway: Any) -> Any:
             state = dict(adapter.health())
             if adapter.name in receivers:
                 state["receiver"] = receivers[adapter.name]
+                if receivers[adapter.name].startswith("crashed"):
+                    state["state"] = "degraded"
             for ch in adapter.channels():
                 channels[ch] = state
         ok = db_ok and all(c.get("state") == "ok" for c in channels.values())
