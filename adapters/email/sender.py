@@ -24,7 +24,7 @@ from typing import Protocol
 
 import aiosmtplib
 
-from adapters.email.parse import clean_subject
+from adapters.email.subject import clean_subject
 from adapters.email.settings import EmailSettings, RelaySettings
 from adapters.errors import PermanentError, RecipientBlocked, SendError, TransientError
 from bot.media import EXTENSIONS, sniff_image_type

@@ -5,8 +5,12 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.email import EmailSettings, SmtpUser, hash_password
-from adapters.email.parse import clean_subject, compose_text, decode_bytes, html_to_text, trim_reply, unflow
+from adapters.email.charset import decode_bytes
+from adapters.email.html_text import html_to_text
+from adapters.email.mime import unflow
+from adapters.email.quotes import trim_reply
 from adapters.email.settings import verify_password
+from adapters.email.subject import clean_subject, compose_text
 
 TID = "JKT-7K3M-QXP2"
 
