@@ -34,6 +34,10 @@ test: setup
 test-sqlite: setup
 	ADUAN_TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
 
+test-pg: setup
+	ADUAN_TEST_DATABASE_URL=$${ADUAN_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/aduan_test} \
+		$(PY) -m pytest -q -p no:cacheprovider
+
 bench: setup
 	$(PY) bench/ingest.py
 
