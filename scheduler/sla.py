@@ -115,6 +115,7 @@ class SlaSweep:
         self.agencies = {a.code: a for a in gw.config.agencies}
         self.resolver = gw.resolver
         self.categories = {c.code: c for c in gw.config.categories}
+        self.staff_group = _telegram_staff_group(gw.config)
 
     async def __call__(self, gw: "Gateway") -> int:
         return await self.sweep(gw, gw.clock.now())
@@ -177,8 +178,25 @@ class SlaSweep:
         escalate = alert.kind in (COORDINATE_BREACH, RESOLVE_BREACH)
         agency = self.agencies.get(row["agency_code"]) if row["agency_code"] else None
         # Looked up at call time (module global), so the transport can be swapped in one place.
-        return queue_officer_message(conn, now, row["id"], self.text(row, alert), escalate=escalate,
-                                     agency_channel=getattr(agency, "slack_channel", None))
+        text = self.text(row, alert)
+        message_id = queue_officer_message(conn, now, row["id"], text, escalate=escalate,
+                                           agency_channel=getattr(agency, "slack_channel", None))
+        if message_id is None and self.staff_group is not None:
+            # No Slack thread (Slack off or the post failed): officers still hear it in the Telegram staff group.
+            message_id = enqueue(conn, now, channel="telegram", recipient=str(self.staff_group), text=text,
+                                 kind="sla_breach" if escalate else "sla_warning", ticket_id=row["id"])
+        return message_id
+
+
+def _telegram_staff_group(config: Any) -> int | None:
+    """The configured Telegram staff group chat, if the Telegram channel is on."""
+    try:
+        from adapters.factory import channel_settings
+
+        telegram = channel_settings(config).get("telegram")
+    except Exception:  # noqa: BLE001 - a channel config problem is reported by check-config, not here
+        return None
+    return getattr(telegram, "staff_chat_id", None)
 
 
 def queue_officer_message(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,

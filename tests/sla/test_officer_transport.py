@@ -69,3 +69,23 @@ async def test_falls_back_to_the_outbox_without_the_staff_side(make_gateway, clo
                                        ("slack", "sla_breach", t["id"], "queued")]
     # DLH has no slack_channel in config.yaml: both go to "staff"; an agency channel takes warnings.
     assert [msgs[a["message_id"]]["recipient"] for a in rows] == ["staff", "staff"]
+
+
+async def test_without_a_slack_thread_the_telegram_staff_group_hears_it(make_gateway, clock, tmp_path, database_url):
+    """Slack off: warnings and escalations go to the configured Telegram staff group, once each."""
+    from tests.conftest import make_config
+
+    clock.set(T0)
+    cfg = make_config(tmp_path, database_url,
+                      channels={"telegram": {"enabled": True, "bot_token": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi",
+                                             "staff_chat_id": -1001234567890}})
+    gw = await make_gateway(cfg)
+    t = await report(gw)
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5)) == 1
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5, minutes=30)) == 0  # not repeated
+    assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=6, minutes=1)) == 1
+    rows = await alerts(gw, t["id"])
+    msgs = await messages(gw, [a["message_id"] for a in rows])
+    assert [(m["channel"], m["recipient"], m["kind"]) for m in msgs.values()] == [
+        ("telegram", "-1001234567890", "sla_warning"), ("telegram", "-1001234567890", "sla_breach")]
+    assert all(t["tracking_id"] in m["text"] for m in msgs.values())
