@@ -18,6 +18,7 @@ from bot.intake_service import IntakeService
 from bot.outbox import OutboxPolicy
 from bot.refdata import sync_reference_data
 from bot.routing import AreaResolver, load_areas_csv
+from bot.sla import SlaRules
 from bot.templates import Templates
 from scheduler.jobs import SlaHook, build_scheduler
 from scheduler.sla import sla_hook
@@ -56,7 +57,7 @@ class Gateway:
 
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
                                    config.intake.auto_replies_per_hour, self.registry.reachable,
-                                   reopen_link=ReopenLinks(config).link)
+                                   reopen_link=ReopenLinks(config).link, sla=SlaRules.from_config(config))
         self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes)
         rules = IntakeRules(config, self.policy, self.categorizer, self.resolver,
                             {c.code: c for c in config.categories})
@@ -69,7 +70,7 @@ class Gateway:
 
         self.staff = StaffService(self, allow_private_hosts=bool((adapter_deps or {}).get("allow_private_hosts")))
         self.sla_hooks: list[SlaHook] = []
-        self.sla_hooks.append(sla_hook(self))  # SLA warnings/escalations; registers the SLA clock
+        self.sla_hooks.append(sla_hook(self))  # SLA warnings and escalations
         self.scheduler = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._receivers: list[asyncio.Task[Any]] = []

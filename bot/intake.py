@@ -23,7 +23,6 @@ from bot.models import InboundMessage
 from bot.outbox import OutboxPolicy, notify_reporter
 from bot.routing import AreaResolver
 from bot.staff import notify as staff_notify
-from bot.sla import new_ticket_deadlines
 from bot.tickets import transition
 from bot.tracking import find_tracking_ids, new_tracking_id
 from store import repo
@@ -224,7 +223,7 @@ def _new_ticket(
     category = rules.categorizer.categorize(text)
     cat = rules.categories.get(category)
     area = rules.resolver.resolve(text, lat, lon)
-    due = new_ticket_deadlines(rules.config, now, cat)  # the configured SLA clock, category overrides
+    due = rules.policy.sla.new_ticket(now, cat)  # the configured SLA clock, category overrides
     lang = reporter["language"] or rules.config.instance.default_language
     values = dict(
         status=Status.MENUNGGU.value, channel=msg.channel, reporter_id=reporter["id"], category_code=category,

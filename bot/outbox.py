@@ -1,12 +1,13 @@
 """Queue outbound messages in the same transaction as the change causing them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, RowMapping
 
+from bot.sla import SlaRules
 from bot.templates import Templates
 from store import repo
 
@@ -24,6 +25,8 @@ class OutboxPolicy:
     reopen_link: Callable[[Mapping[str, Any]], str | None] | None = None
     # Channels whose messages are too short for a ~190-character link: they say "reply BUKA <id>".
     no_link_channels: frozenset[str] = frozenset({"sms", "twitter"})
+    # The SLA clock every deadline and transition is computed on (calendar time by default).
+    sla: SlaRules = field(default_factory=SlaRules.default)
 
     def tracking_url(self, tracking_id: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/t/{tracking_id}"

@@ -25,7 +25,6 @@ the same clock: the window is ``elapsed(start, due) - paused_hours``.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Container, Mapping
@@ -75,6 +74,11 @@ class SlaRules:
     @classmethod
     def from_config(cls, config: AppConfig) -> "SlaRules":
         return cls(config.sla, config.instance.timezone, {c.code: c for c in config.categories})
+
+    @classmethod
+    def default(cls) -> "SlaRules":
+        """Calendar time with the default deadlines (for policies built without a config)."""
+        return cls(SlaConfig(), "Asia/Jakarta", {})
 
     # --- deadlines -----------------------------------------------------------
 
@@ -154,53 +158,3 @@ class SlaRules:
 
         lt = t.astimezone(ZoneInfo(self.timezone))
         return lt.strftime("%Y-%m-%d %H:%M ") + (lt.tzname() or "")
-
-
-# The rules the ticket lifecycle uses, found from the OutboxPolicy every caller
-# of ``bot.tickets.transition`` already passes (the gateway's, registered by
-# its SLA hook). An unregistered policy gets the default rules (calendar clock).
-_BY_POLICY: "weakref.WeakKeyDictionary[Any, SlaRules]" = weakref.WeakKeyDictionary()
-_BY_CONFIG: dict[int, tuple[AppConfig, SlaRules]] = {}
-_DEFAULT: SlaRules | None = None
-
-
-def rules_for_config(config: AppConfig) -> SlaRules:
-    """The (cached) rules of one loaded configuration."""
-    hit = _BY_CONFIG.get(id(config))
-    if hit is None or hit[0] is not config:
-        if len(_BY_CONFIG) > 64:
-            _BY_CONFIG.clear()
-        hit = _BY_CONFIG[id(config)] = (config, SlaRules.from_config(config))
-    return hit[1]
-
-
-def register(policy: Any, rules: SlaRules) -> None:
-    """Make ``rules`` the SLA rules of transitions made with ``policy``."""
-    _BY_POLICY[policy] = rules
-
-
-def rules_for_policy(policy: Any) -> SlaRules:
-    global _DEFAULT
-    try:
-        rules = _BY_POLICY.get(policy)
-    except TypeError:  # an unhashable stand-in policy
-        rules = None
-    if rules is None:
-        rules = _DEFAULT = _DEFAULT or SlaRules(SlaConfig(), "Asia/Jakarta", {})
-    return rules
-
-
-def extended_due(policy: Any, due: datetime, hours: float) -> datetime:
-    """``due`` plus ``hours`` on the gateway's SLA clock (for ``perpanjang`` in working-hours mode)."""
-    return rules_for_policy(policy).clock.add(due, hours)
-
-
-def new_ticket_deadlines(config: AppConfig, now: datetime, category: CategoryConfig | None) -> Deadlines:
-    """Intake's deadlines for a new ticket."""
-    return rules_for_config(config).new_ticket(now, category)
-
-
-def on_transition(policy: Any, now: datetime, ticket: Mapping[str, Any], to_status: str, *,
-                  reopen: bool = False) -> dict[str, Any]:
-    """Ticket columns the SLA clock changes on a transition (see ``SlaRules.on_transition``)."""
-    return rules_for_policy(policy).on_transition(now, ticket, to_status, reopen=reopen)

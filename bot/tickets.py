@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
-from bot import sla
 from bot.lifecycle import Status, check_transition
 from bot.outbox import OutboxPolicy, notify_reporter
 from bot.staff import notify as staff_notify
@@ -53,7 +52,7 @@ def transition(
         values["resolved_at"] = None
     # The SLA clock: pause in MENUNGGU_VALIDASI, credit the pause on leaving it,
     # a fresh resolve window on reopen (explicit ticket_values win).
-    for key, value in sla.on_transition(policy, now, ticket, to_status, reopen=reopen).items():
+    for key, value in policy.sla.on_transition(now, ticket, to_status, reopen=reopen).items():
         values.setdefault(key, value)
     repo.update_ticket(conn, ticket["id"], **values)
     repo.add_event(

@@ -37,8 +37,6 @@ from bot.sla import (
     RESOLVE_WARNING,
     Alert,
     SlaRules,
-    register,
-    rules_for_config,
 )
 from bot.templates import TemplateError
 from store import repo
@@ -107,8 +105,7 @@ class SlaSweep:
     """The SLA hook of one gateway (``Gateway.sla_hooks``)."""
 
     def __init__(self, gw: "Gateway") -> None:
-        self.rules = rules_for_config(gw.config)
-        register(gw.policy, self.rules)  # bot.tickets.transition pauses/reopens on this clock
+        self.rules = gw.policy.sla  # the same clock transitions pause and reopen on
         self.templates = gw.templates
         self.policy = gw.policy
         self.language = gw.config.instance.default_language
@@ -228,5 +225,5 @@ def queue_to_outbox(conn: Connection, now: datetime, ticket_id: int, text: str, 
 
 
 def sla_hook(gw: "Gateway") -> SlaSweep:
-    """The hook ``Gateway`` appends to ``sla_hooks`` (and registers its clock for transitions)."""
+    """The hook ``Gateway`` appends to ``sla_hooks``."""
     return SlaSweep(gw)

@@ -15,6 +15,7 @@ from bot.staff import notify
 from bot.staff.commands import StaffCommand
 from bot.staff.directory import Refusal, StaffMember
 from bot.staff.proof import PROOF, ProofPhoto, find_reuse, latest_attachment
+from bot.staff.scope import NoScope, ticket_scope
 from store import repo
 
 LIST_LIMIT = 20
@@ -81,17 +82,12 @@ class ViewHandlers:
         T = repo.T_TICKET
         q = select(T.c.tracking_id, T.c.status, T.c.category_code, T.c.area_code, T.c.resolve_due,
                    T.c.coordinate_due, T.c.coordinated_at)
-        scope = self.directory.scope_filter(member)
+        try:
+            scope = ticket_scope(self.directory, member)
+        except NoScope:
+            return self.refusal(lang, Refusal("staff_denied_no_scope"))
         if scope is not None:
-            agencies, areas = scope
-            conds = []
-            if agencies:
-                conds += [T.c.agency_code.in_(sorted(agencies)), T.c.unit.in_(sorted(agencies))]
-            if areas:
-                conds.append(T.c.area_code.in_(sorted(areas)))
-            if not conds:
-                return self.refusal(lang, Refusal("staff_denied_no_scope"))
-            q = q.where(or_(*conds))
+            q = q.where(scope)
         f = cmd.filters
         open_values = sorted(s.value for s in OPEN_STATUSES)
         if "status" in f:

@@ -183,9 +183,7 @@ class WorkflowHandlers:
             return closed
         hours = float(cmd.hours or 0)
         # On the configured SLA clock: in working-hours mode 8 hours is one working day.
-        from bot.sla import extended_due
-
-        old, new = t["resolve_due"], extended_due(self.policy, t["resolve_due"], hours)
+        old, new = t["resolve_due"], self.policy.sla.clock.add(t["resolve_due"], hours)
         repo.update_ticket(conn, t["id"], resolve_due=new, updated_at=now)
         repo.add_event(conn, t["id"], "deadline_extended", member.actor, now, reason=cmd.text,
                        data={"hours": hours, "from": old, "to": new, "via": origin})

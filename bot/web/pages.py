@@ -268,14 +268,16 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
     now = web.now()
     staff = await web.current_staff(request)
 
+    codes = web.area_codes(area)
+    scope, sees_tickets = web.staff_scope(staff)
+
     def load(conn: Any) -> dict[str, Any]:
-        codes = queries.area_subtree(conn, area["code"]) if area is not None else None
         data = queries.dashboard(conn, codes, now, web.tz)
         chain = queries.area_chain(conn, area["code"]) if area is not None else []
         # The SLA report is city-wide per agency: shown on the city overview; a kelurahan's page
         # shows its own agencies' figures (below), computed for its tickets only.
         perf = queries.performance_rows(conn, now - timedelta(days=90), now, now) if area is None else None
-        listing = queries.staff_tickets(conn, staff, codes) if staff is not None else None
+        listing = queries.staff_tickets(conn, scope, codes) if sees_tickets else None
         names = queries.names_for(conn, [r["area_code"] for r in listing or []])
         return {"data": data, "chain": chain, "perf": perf, "listing": listing, "area_names": names,
                 "pickers": queries.kelurahan_options(conn)}
@@ -316,8 +318,9 @@ def _cell(value: Any) -> Any:
 async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response:
     now = web.now()
 
+    codes = web.area_codes(area)
+
     def load(conn: Any) -> Any:
-        codes = queries.area_subtree(conn, area["code"]) if area is not None else None
         return queries.dashboard(conn, codes, now, web.tz)
 
     data = await web.gateway.db.read(load)

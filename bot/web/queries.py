@@ -55,16 +55,6 @@ def area_chain(conn: Connection, code: str | None) -> list[RowMapping]:
     return chain
 
 
-def area_subtree(conn: Connection, code: str) -> list[str]:
-    """``code`` and every area below it."""
-    codes, frontier = [code], [code]
-    while frontier:
-        children = [r[0] for r in conn.execute(select(A.c.code).where(A.c.parent_code.in_(frontier)))]
-        codes.extend(children)
-        frontier = children
-    return codes
-
-
 def kelurahan_options(conn: Connection) -> list[dict[str, Any]]:
     """Kelurahan grouped by kota and kecamatan, for the pickers."""
     rows = conn.execute(select(A.c.code, A.c.name, A.c.level, A.c.parent_code, A.c.slug)).mappings().all()
@@ -85,15 +75,6 @@ def _short_kota(name: str) -> str:
         if name.startswith(prefix):
             return name[len(prefix):]
     return name
-
-
-def agency_subtree(conn: Connection, code: str) -> list[str]:
-    codes, frontier = [code], [code]
-    while frontier:
-        children = [r[0] for r in conn.execute(select(AG.c.code).where(AG.c.parent_code.in_(frontier)))]
-        codes.extend(children)
-        frontier = children
-    return codes
 
 
 # --- the dashboard -----------------------------------------------------------------
@@ -265,16 +246,12 @@ def staff_by_code(conn: Connection, code: str) -> RowMapping | None:
     return conn.execute(select(S).where(S.c.code == code, S.c.active.is_(True))).mappings().first()
 
 
-def staff_tickets(conn: Connection, staff: RowMapping, areas: list[str] | None, *, limit: int = 200) -> list[dict[str, Any]] | None:
-    """Tickets of ``areas`` (None: the city) that ``staff`` may see, newest first; None when none may be seen."""
+def staff_tickets(conn: Connection, scope: Any | None, areas: list[str] | None, *,
+                  limit: int = 200) -> list[dict[str, Any]]:
+    """Tickets of ``areas`` (None: the city) within an officer's ``scope`` (``bot.staff.scope``), newest first."""
     conds: list[Any] = [_scope(areas)]
-    if staff["role"] not in ("admin", "validator"):
-        if staff["area_code"]:
-            conds.append(T.c.area_code.in_(area_subtree(conn, staff["area_code"])))
-        if staff["agency_code"]:
-            conds.append(T.c.agency_code.in_(agency_subtree(conn, staff["agency_code"])))
-        if not staff["area_code"] and not staff["agency_code"]:
-            return None
+    if scope is not None:
+        conds.append(scope)
     q = (select(T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.unit, T.c.area_code,
                 T.c.description, T.c.created_at, T.c.updated_at, T.c.resolve_due, T.c.channel)
          .where(*conds).order_by(T.c.created_at.desc(), T.c.id.desc()).limit(limit))

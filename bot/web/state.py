@@ -170,6 +170,24 @@ class WebState:
             return None
         return staff
 
+    def area_codes(self, area: Any) -> list[str] | None:
+        """``area`` and every area inside it (None: the whole city), from the in-memory area tree."""
+        if area is None:
+            return None
+        return sorted(self.gateway.staff.directory.area_descendants(area["code"]))
+
+    def staff_scope(self, staff: RowMapping | None) -> tuple[Any | None, bool]:
+        """(SQL scope, may see ticket lists) for a signed-in officer: the rule `daftar` uses too."""
+        from bot.staff.scope import NoScope, ticket_scope
+
+        member = self.gateway.staff.directory.members.get(staff["code"]) if staff is not None else None
+        if member is None:
+            return None, False
+        try:
+            return ticket_scope(self.gateway.staff.directory, member), True
+        except NoScope:
+            return None, False
+
     def set_session(self, response: Response, staff: RowMapping) -> None:
         response.set_cookie(SESSION_COOKIE, self.session_token(staff), httponly=True, samesite="lax",
                             secure=self.secure_cookies, max_age=int(self.config.web.session_hours * 3600))
