@@ -177,3 +177,31 @@ async def test_healthz_reports_a_crashed_receiver(config, database_url, clock):
         assert "receiver" not in body["channels"]["partner"]  # no receiver, nothing to report
     finally:
         await gw.stop()
+
+
+async def test_unparseable_webhook_is_kept_for_inspection_and_listed(client, memory, monkeypatch):
+    """An adapter bug on a strange payload: the request is kept raw (202), never a 5xx, and operators see it."""
+    async def broken(request):
+        raise KeyError("field the adapter did not expect")
+
+    monkeypatch.setattr(memory, "handle_webhook", broken)
+    r = await client.post("/webhooks/memory", content=b'{"surprise": true}',
+                          headers={"content-type": "application/json"})
+    assert r.status_code == 202 and "inspection" in r.json()["detail"]
+    failed = (await client.get("/admin/inbound/failed", headers=ADMIN)).json()
+    assert len(failed) == 1 and failed[0]["channel"] == "memory" and "KeyError" in failed[0]["error"]
+    assert (await client.get("/admin/inbound/failed")).status_code == 401
+
+
+async def test_failed_inbound_is_retried_from_the_admin_api(client, gateway, monkeypatch):
+    import bot.intake as intake
+
+    real = intake.Categorizer.categorize
+    monkeypatch.setattr(intake.Categorizer, "categorize", lambda self, text: (_ for _ in ()).throw(RuntimeError("x")))
+    (outcome,) = await gateway.intake.submit([InboundMessage(channel="memory", external_id="f1", sender="+62811",
+                                                             text="Sampah di Kel. Bangka")])
+    assert outcome.action == "failed"
+    assert len((await client.get("/admin/inbound/failed", headers=ADMIN)).json()) == 1
+    monkeypatch.setattr(intake.Categorizer, "categorize", real)
+    assert (await client.post("/admin/inbound/retry", headers=ADMIN)).json() == {"retried": 1}
+    assert (await client.get("/admin/inbound/failed", headers=ADMIN)).json() == []
