@@ -52,6 +52,8 @@ class PreparedInbound:
     msg: InboundMessage
     media: list[StoredMedia] = field(default_factory=list)
     media_errors: list[str] = field(default_factory=list)
+    # The provider's raw body as received (before text was made valid), for the failure record.
+    raw_body: bytes | None = None
 
 
 @dataclass

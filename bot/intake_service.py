@@ -22,19 +22,28 @@ from bot.intake import IntakeOutcome, IntakeRules, PreparedInbound, mark_process
 from bot.models import DeliveryUpdate, InboundAttachment, InboundMessage
 from store import repo
 from store.db import Database
+from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from store.media import MediaRejected, MediaStore, StoredMedia
 
 log = logging.getLogger(__name__)
 
 
-def _record_failure(conn: Connection, item: PreparedInbound, error: str, now: datetime) -> int | None:
+UNPARSED_PREFIX = "unparsed:"  # external id of a body no adapter could parse
+
+
+def _record_failure(conn: Connection, item: PreparedInbound, error: str, now: datetime,
+                    kind: str = "report") -> int | None:
+    """Keep a message that could not be processed; every value is made storable first,
+    and the raw body goes in as base64, so this write cannot fail on the message's text."""
     msg = item.msg
     return repo.insert_ignore(
         conn,
         repo.T_MESSAGE,
-        dict(channel=msg.channel, direction="in", external_id=msg.external_id, kind="report", text=msg.text or "",
-             status="failed", error=error[:4000], raw=msg.raw, payload=repo.dumps(normalized_json(item)),
-             reply_context=repo.dumps(msg.reply_context), created_at=now, updated_at=now),
+        dict(channel=msg.channel, direction="in", external_id=valid_text(msg.external_id), kind=kind,
+             text=valid_text(msg.text or ""), status="failed", error=valid_text(error)[:4000],
+             raw=storable_raw(item.raw_body if item.raw_body is not None else msg.raw),
+             payload=repo.dumps(valid_value(normalized_json(item))),
+             reply_context=repo.dumps(valid_value(msg.reply_context)), created_at=now, updated_at=now),
         ("channel", "direction", "external_id"),
     )
 
@@ -163,11 +172,12 @@ class IntakeService:
 
     async def prepare(self, msg: InboundMessage) -> PreparedInbound:
         """Store photos on disk (fsynced) before the message's transaction."""
-        _scrub(msg)
+        body = raw_bytes(msg.raw)
+        scrub_inbound(msg)  # valid Unicode at the edge: one bad string must not fail a group commit
         if not msg.attachments:
-            return PreparedInbound(msg)
+            return PreparedInbound(msg, raw_body=body)
         stored, errors = await asyncio.to_thread(self._store_media, msg.attachments)
-        return PreparedInbound(msg, stored, errors)
+        return PreparedInbound(msg, stored, errors, raw_body=body)
 
     async def submit(self, messages: list[InboundMessage]) -> list[IntakeOutcome]:
         """Process messages; returns once they are committed (durable)."""
@@ -191,23 +201,45 @@ class IntakeService:
                     batch.append(self._queue.get_nowait())
                 except asyncio.QueueEmpty:
                     break
-            items = [b[0] for b in batch]
             try:
-                outcomes = await self.db.write(_process_batch, items, self.rules, self.clock.now())
-                self.batches += 1
-                self.messages += len(batch)
-                for (_, fut), outcome in zip(batch, outcomes):
-                    if not fut.done():
-                        fut.set_result(outcome)
-                self.on_outbox()
-            except Exception as exc:  # noqa: BLE001 - the callers see the error (e.g. 503)
-                log.exception("intake batch of %d failed to commit", len(batch))
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                await self._commit(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    async def _commit(self, batch: list[tuple[PreparedInbound, asyncio.Future[IntakeOutcome]]]) -> None:
+        """Commit a batch; if the group commit itself fails, commit its members one by one,
+        so the good messages still commit and only the bad one is kept as failed."""
+        try:
+            outcomes = await self.db.write(_process_batch, [b[0] for b in batch], self.rules, self.clock.now())
+        except Exception as exc:  # noqa: BLE001 - isolated below; callers see only their own error
+            if len(batch) > 1:
+                log.exception("group commit of %d messages failed; committing them one by one", len(batch))
+                for entry in batch:
+                    await self._commit([entry])
+            else:
+                await self._keep_failed(*batch[0], exc)
+            return
+        self.batches += 1
+        self.messages += len(batch)
+        for (_, fut), outcome in zip(batch, outcomes):
+            if not fut.done():
+                fut.set_result(outcome)
+        self.on_outbox()
+
+    async def _keep_failed(self, item: PreparedInbound, fut: asyncio.Future[IntakeOutcome], exc: Exception) -> None:
+        """A message whose own transaction failed: keep it raw for retry, or give the caller
+        the error (e.g. 503, so the provider retries) when even that cannot be written."""
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            mid = await self.db.write(_record_failure, item, error, self.clock.now())
+        except Exception:  # noqa: BLE001 - the database is down: not durable, the caller must retry
+            log.exception("inbound %s message could not be kept", item.msg.channel)
+            if not fut.done():
+                fut.set_exception(exc)
+            return
+        if not fut.done():
+            fut.set_result(IntakeOutcome("failed", mid, error=error))
 
     async def record_delivery(self, updates: list[DeliveryUpdate]) -> None:
         if updates:
@@ -223,13 +255,18 @@ class IntakeService:
         """Re-run failed inbound messages (kept raw with their error)."""
         rows = await self.db.read(
             lambda c: list(c.execute(
-                select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.payload, repo.T_MESSAGE.c.raw)
+                select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.external_id, repo.T_MESSAGE.c.payload,
+                       repo.T_MESSAGE.c.raw)
                 .where(repo.T_MESSAGE.c.direction == "in", repo.T_MESSAGE.c.status == "failed")
                 .order_by(repo.T_MESSAGE.c.id).limit(limit)
             ).mappings())
         )
         done = 0
         for row in rows:
+            if row["external_id"].startswith(UNPARSED_PREFIX):
+                # Nothing to rebuild a message from: it stays failed, raw, until an operator
+                # discards it (or the provider redelivers it). Never a reply to "unknown".
+                continue
             item = _rebuild(row["payload"], row["raw"])
             if item is None:
                 continue
@@ -253,18 +290,6 @@ class IntakeService:
         return done
 
 
-def _scrub(msg: InboundMessage) -> None:
-    """Drop NUL characters: PostgreSQL text cannot hold them, and one such
-    message would otherwise fail its whole group-commit batch."""
-    for name in ("text", "raw", "sender", "sender_name", "external_id"):
-        value = getattr(msg, name)
-        if isinstance(value, str) and "\x00" in value:
-            setattr(msg, name, value.replace("\x00", ""))
-    msg.thread_refs = [r.replace("\x00", "") for r in msg.thread_refs]
-    if any(isinstance(v, str) and "\x00" in v for v in msg.reply_context.values()):
-        msg.reply_context = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in msg.reply_context.items()}
-
-
 def _rebuild(payload: str | None, raw: str | None) -> PreparedInbound | None:
     from datetime import datetime as _dt
     from pathlib import Path
@@ -276,5 +301,5 @@ def _rebuild(payload: str | None, raw: str | None) -> PreparedInbound | None:
     errors = data.pop("media_errors", [])
     if data.get("received_at"):
         data["received_at"] = _dt.fromisoformat(data["received_at"])
-    msg = InboundMessage(**{k: v for k, v in data.items() if k in InboundMessage.__dataclass_fields__}, raw=raw or "")
+    msg = InboundMessage(**{k: v for k, v in data.items() if k in InboundMessage.__dataclass_fields__}, raw=readable_raw(raw))
     return PreparedInbound(msg, media, errors)

@@ -32,6 +32,13 @@ class OutboxPolicy:
         return f"{self.public_base_url.rstrip('/')}/t/{tracking_id}"
 
 
+NO_RECIPIENT = frozenset({"unknown", "none", "null"})  # placeholders, never addresses
+
+
+class UnknownRecipient(ValueError):
+    """An outbound message addressed to a placeholder instead of a real recipient."""
+
+
 def enqueue(
     conn: Connection,
     now: datetime,
@@ -47,6 +54,10 @@ def enqueue(
     attachment_id: int | None = None,
 ) -> int:
     """Write one outbound message in state ``queued``; the dispatcher sends it."""
+    if str(recipient).strip().lower() in NO_RECIPIENT:
+        # A placeholder address (a body no adapter could parse is kept as sender
+        # "unknown") must never become a reply, a Slack post or a DM.
+        raise UnknownRecipient(f"refusing to queue a {kind} message on {channel} to {recipient!r}")
     return repo.insert(
         conn,
         repo.T_MESSAGE,

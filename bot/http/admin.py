@@ -10,9 +10,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from bot.dispatcher import requeue
+from bot.edge_text import readable_raw
 from store import repo
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,24 @@ def list_outbound(conn: Connection, statuses: list[str], limit: int) -> list[dic
     return [{**r, "created_at": r["created_at"].isoformat(), "updated_at": r["updated_at"].isoformat()} for r in rows]
 
 
+RAW_SHOWN = 4000  # characters of a failed message's raw body shown to the operator
+
+
 def list_failed_inbound(conn: Connection, limit: int) -> list[dict[str, Any]]:
     M = repo.T_MESSAGE
     rows = conn.execute(
-        select(M.c.id, M.c.channel, M.c.external_id, M.c.error, M.c.created_at)
+        select(M.c.id, M.c.channel, M.c.external_id, M.c.kind, M.c.error, M.c.raw, M.c.created_at)
         .where(M.c.direction == "in", M.c.status == "failed").order_by(M.c.id.desc()).limit(limit)
     ).mappings()
-    return [{**r, "created_at": r["created_at"].isoformat()} for r in rows]
+    return [{**r, "raw": readable_raw(r["raw"])[:RAW_SHOWN], "created_at": r["created_at"].isoformat()} for r in rows]
+
+
+def discard_failed_inbound(conn: Connection, message_id: int, now: Any) -> bool:
+    """Mark a failed inbound message discarded: kept for the record, out of the failed list and retries."""
+    M = repo.T_MESSAGE
+    changed = conn.execute(update(M).where(M.c.id == message_id, M.c.direction == "in", M.c.status == "failed")
+                           .values(status="discarded", updated_at=now)).rowcount
+    return bool(changed)
 
 
 def _requeue_audited(conn: Connection, message_id: int, now: Any) -> bool:
@@ -90,3 +102,16 @@ async def retry_inbound(request: Request) -> Any:
     if (denied := _authorised(request)) is not None:
         return denied
     return {"retried": await request.app.state.gateway.intake.retry_failed()}
+
+
+@router.post("/inbound/{message_id}/discard")
+async def discard_inbound(message_id: int, request: Request) -> Any:
+    """An operator has inspected a failed inbound message and drops it (audited in the log)."""
+    if (denied := _authorised(request)) is not None:
+        return denied
+    gw = request.app.state.gateway
+    if not await gw.db.write(discard_failed_inbound, message_id, gw.clock.now()):
+        return JSONResponse({"detail": "no failed inbound message with that id"}, status_code=404)
+    # The audit line names only the message id: its content may identify the reporter.
+    log.warning("admin discarded failed inbound message %d", message_id)
+    return {"discarded": message_id}
