@@ -24,6 +24,7 @@ import httpx
 
 from adapters.base import Capabilities, ChannelAdapter
 from adapters.errors import PermanentError, Throttled, TransientError, WebhookRejected
+from adapters.jsonbody import parse_json_object
 from bot.config import PartnerChannelConfig, PartnerConfig
 from bot.models import InboundAttachment, InboundMessage, OutboundMessage, RawRequest
 
@@ -94,12 +95,7 @@ class PartnerAdapter(ChannelAdapter):
         if ctype.startswith("multipart/form-data"):
             fields, upload = _parse_multipart(request.body, request.header("content-type") or "")
         elif ctype.startswith("application/json") or not ctype:
-            try:
-                fields = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise WebhookRejected(400, f"body is not valid JSON: {exc}") from None
-            if not isinstance(fields, dict):
-                raise WebhookRejected(400, "body must be a JSON object")
+            fields = parse_json_object(request.body or b"")
         else:
             raise WebhookRejected(415, "send application/json or multipart/form-data")
         text = fields.get("text", "")

@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from adapters.errors import WebhookRejected
+from adapters.jsonbody import parse_json_object
 
 MAX_COMMAND_TEXT = 4000
 
@@ -84,13 +84,7 @@ def slash_command(form: dict[str, str]) -> SlashCommand:
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise WebhookRejected(400, "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookRejected(400, "body is not a JSON object")
-    return payload
+    return parse_json_object(body)
 
 
 def _str(value: Any) -> str | None:

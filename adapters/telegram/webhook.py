@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import hmac
-import json
 from collections import OrderedDict
 from typing import Any
 
 from pydantic import SecretStr
 
 from adapters.errors import WebhookRejected
+from adapters.jsonbody import parse_json_object
 from bot.models import RawRequest
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -29,13 +29,8 @@ def verify_secret(request: RawRequest, secret: SecretStr | None) -> None:
 
 def decode_body(body: bytes) -> tuple[dict[str, Any], str]:
     """The update object and its text; 400 for anything that is not a JSON object."""
-    try:
-        text = body.decode("utf-8")
-        payload = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
-        raise WebhookRejected(400, "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookRejected(400, "body is not a JSON object")
+    payload = parse_json_object(body)
+    text = body.decode("utf-8")
     uid = payload.get("update_id")
     if not isinstance(uid, int) or isinstance(uid, bool):
         raise WebhookRejected(400, "no integer update_id")

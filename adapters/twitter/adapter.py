@@ -24,6 +24,7 @@ from tweepy.asynchronous import AsyncClient
 
 from adapters.base import Capabilities, ChannelAdapter, IntakeSink
 from adapters.errors import PermanentError, RecipientBlocked, SendError, Throttled, WebhookRejected
+from adapters.jsonbody import parse_json_object
 from adapters.textlimits import fits_tweet
 from adapters.twitter.failures import describe, to_send_error
 from adapters.twitter.parsing import DM_PREFIX, dm_from_v11, tweet_from_v11
@@ -165,12 +166,7 @@ class TwitterAdapter(ChannelAdapter):
         if not signature_valid(secret, request.body, request.header(SIGNATURE_HEADER)):
             log.warning("twitter webhook rejected: missing or invalid signature")
             raise WebhookRejected(403, "invalid signature")
-        try:
-            payload = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise WebhookRejected(400, "malformed JSON") from None
-        if not isinstance(payload, dict):
-            raise WebhookRejected(400, "event payload is not an object")
+        payload = parse_json_object(request.body, what="event payload")
         try:
             messages = self._events(payload)
         except Exception as exc:  # never a 5xx for a payload we cannot read

@@ -78,6 +78,9 @@ async def test_bad_event_bodies_are_4xx(desk):
     for body, status in [
         (b"{not json", 400),
         (b"[1, 2]", 400),
+        (b"[" * 1000, 400),  # issue 10: was a RecursionError, a 500
+        (b"[" * 100_000, 400),
+        (b'{"type": "event_callback", "event": ' + b'{"a": ' * 1000, 400),
         (json.dumps({"type": "event_callback", "event": {"type": "message"}}).encode(), 400),  # no event_id
         (json.dumps({"type": "url_verification"}).encode(), 400),
         (json.dumps({"type": "app_rate_limited", "minute_rate_limited": 1518467820}).encode(), 200),

@@ -191,6 +191,10 @@ ROWS = [
     Row(InboundCase("malformed update content: 200, skipped", post({"update_id": 1023, "message": {"message_id": 1}}))),
     Row(InboundCase("malformed JSON", post(b'{"update_id": 1024, "message": '), status=400)),
     Row(InboundCase("JSON that is not an object", post([1, 2]), status=400)),
+    # Issue 10: deep nesting was a RecursionError (500); now a 400 with a reason.
+    Row(InboundCase("1,000 nested brackets", post(b"[" * 1000), status=400)),
+    Row(InboundCase("100,000 nested brackets", post(b"[" * 100_000), status=400)),
+    Row(InboundCase("deep nesting inside an update", post(b'{"update_id": 1, "message": ' + b'{"a": ' * 1000), status=400)),
     Row(InboundCase("no update_id", post({"message": {}}), status=400)),
     Row(InboundCase("body not UTF-8", post(b"\xff\xfe\x00"), status=400)),
     Row(InboundCase("missing secret token", post(p.text_update(1025, 28, "x"), headers={}), status=403)),

@@ -101,6 +101,8 @@ CASES = [
     ),
     InboundCase("malformed JSON", signed_post(b'{"for_user_id": "1111111111", '), status=400),
     InboundCase("JSON but not an object", signed_post(b"[1, 2]"), status=400),
+    InboundCase("1,000 nested brackets", signed_post(b"[" * 1000), status=400),
+    InboundCase("100,000 nested brackets", signed_post(b"[" * 100_000), status=400),
     InboundCase("unreadable event shape", signed_post(b'{"tweet_create_events": [42]}'), status=400),
     InboundCase("other events ignored", signed_post(b'{"for_user_id": "1111111111", "favorite_events": [{}]}')),
     InboundCase("wrong method", raw_request("PUT", PATH, b"{}"), status=405),
