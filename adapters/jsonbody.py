@@ -57,7 +57,7 @@ def parse_json_body(body: bytes | str, *, what: str = "body", max_depth: int = M
     except TooDeep as exc:
         raise WebhookRejected(400, f"{what} is not acceptable JSON: {exc}") from None
     except UnicodeDecodeError:
-        raise WebhookRejected(400, f"{what} is not UTF-8") from None
+        raise WebhookRejected(400, f"{what} is not UTF-8 JSON") from None
     except ValueError as exc:
         raise WebhookRejected(400, f"{what} is not valid JSON: {exc}") from None
 

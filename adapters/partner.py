@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -24,6 +22,7 @@ import httpx
 
 from adapters.base import Capabilities, ChannelAdapter
 from adapters.errors import PermanentError, Throttled, TransientError, WebhookRejected
+from adapters.fetch import FetchRefused, FetchTooLarge, SafeFetcher
 from adapters.jsonbody import parse_json_object
 from bot.config import PartnerChannelConfig, PartnerConfig
 from bot.models import InboundAttachment, InboundMessage, OutboundMessage, RawRequest
@@ -62,6 +61,7 @@ class PartnerAdapter(ChannelAdapter):
         self._own_client = http_client is None
         self.allow_private_hosts = allow_private_hosts
         self.clock = clock
+        self._safe_fetcher: SafeFetcher | None = None
         self._by_key = {p.api_key.get_secret_value(): p for p in settings.partners if p.api_key.get_secret_value()}
         self._by_name = {p.name: p for p in settings.partners}
 
@@ -134,24 +134,21 @@ class PartnerAdapter(ChannelAdapter):
         return PartnerReport(msg, photo_url)
 
     async def fetch_photo(self, url: str) -> InboundAttachment:
-        """Download a partner-supplied photo URL, with size and host checks."""
-        assert self._client is not None
-        if not self.allow_private_hosts:
-            _refuse_private_host(url)
-        limit = self.settings.max_photo_bytes
+        """Download a partner-supplied photo URL through the outbound-fetch guard."""
         try:
-            async with self._client.stream("GET", url, follow_redirects=False) as resp:
-                if resp.status_code != 200:
-                    raise WebhookRejected(400, f"photo_url answered HTTP {resp.status_code}")
-                chunks, size = [], 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise WebhookRejected(413, f"photo is larger than {limit} bytes")
-                    chunks.append(chunk)
-        except httpx.HTTPError as exc:
-            raise WebhookRejected(400, f"photo_url could not be fetched: {type(exc).__name__}") from None
-        return InboundAttachment(b"".join(chunks), "application/octet-stream", url.rsplit("/", 1)[-1][:100])
+            got = await self._fetcher().get(url)
+        except FetchTooLarge as exc:
+            raise WebhookRejected(413, f"photo_url {exc.reason}") from None
+        except FetchRefused as exc:
+            raise WebhookRejected(400, f"photo_url {exc.reason}") from None
+        return InboundAttachment(got.content, "application/octet-stream", url.rsplit("/", 1)[-1][:100])
+
+    def _fetcher(self) -> SafeFetcher:
+        assert self._client is not None
+        if self._safe_fetcher is None or self._safe_fetcher.client is not self._client:
+            self._safe_fetcher = SafeFetcher(self._client, max_bytes=self.settings.max_photo_bytes,
+                                             allow_private=self.allow_private_hosts)
+        return self._safe_fetcher
 
     # --- outbound ------------------------------------------------------------
 
@@ -214,19 +211,6 @@ def _coordinate(value: Any, low: float, high: float, name: str) -> float | None:
     if not low <= v <= high or v != v:
         raise WebhookRejected(400, f"{name} must be between {low} and {high}")
     return v
-
-
-def _refuse_private_host(url: str) -> None:
-    """Refuse URLs that resolve to internal addresses (SSRF)."""
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        raise WebhookRejected(400, "photo_url host does not resolve") from None
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
-            raise WebhookRejected(400, "photo_url points at a private address")
 
 
 def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, Any], InboundAttachment | None]:

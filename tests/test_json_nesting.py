@@ -55,7 +55,7 @@ def test_lone_surrogate_escapes_still_parse():
 
 
 @pytest.mark.parametrize("body, reason", [
-    (b"{not json", "not valid JSON"), (b"[1]", "must be a JSON object"), (b"\xff\xfe", "not UTF-8"),
+    (b"{not json", "not valid JSON"), (b"[1]", "must be a JSON object"), (b"\xff\xfe", "not UTF-8 JSON"),
     (b"1" * 5000, "not valid JSON"),  # Python's limit on integer digits is a ValueError too
 ])
 def test_every_parse_failure_is_a_400_with_a_reason(body, reason):

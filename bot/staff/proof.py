@@ -9,16 +9,15 @@ flagged to the validator, as is a "proof" that is the citizen's own photo.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Connection, select
+
+from adapters.fetch import FetchRefused, FetchTooLarge, SafeFetcher
 
 from store import repo
 from store.media import MediaRejected, MediaStore, StoredMedia
@@ -85,44 +84,21 @@ class ProofStore:
         return await asyncio.to_thread(self._store, content)
 
     async def fetch_url(self, url: str) -> bytes:
-        """An officer's photo URL (``selesai <id> <url>``): public hosts only, bounded size."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise PhotoError("staff_photo_download_failed")
-        if not self.allow_private_hosts and not await asyncio.to_thread(_public_host, parts.hostname):
-            raise PhotoError("staff_photo_download_failed")
+        """An officer's photo URL (``selesai <id> <url>``), through the outbound-fetch guard."""
         client = self.http_client
         own = client is None
         if client is None:
             client = httpx.AsyncClient(timeout=10)
+        fetcher = SafeFetcher(client, max_bytes=self.max_bytes, allow_private=self.allow_private_hosts)
         try:
-            async with client.stream("GET", url, follow_redirects=False) as resp:
-                if resp.status_code != 200:
-                    raise PhotoError("staff_photo_download_failed")
-                chunks, size = [], 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise PhotoError("staff_photo_too_large")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except httpx.HTTPError:
+            return (await fetcher.get(url)).content
+        except FetchTooLarge:
+            raise PhotoError("staff_photo_too_large") from None
+        except FetchRefused:
             raise PhotoError("staff_photo_download_failed") from None
         finally:
             if own:
                 await client.aclose()
-
-
-def _public_host(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        return False
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            return False
-    return True
 
 
 def add_attachment(conn: Connection, photo: ProofPhoto, ticket_id: int, kind: str, now: datetime) -> int:
