@@ -57,6 +57,8 @@ class DatabaseConfig(Strict):
 class MediaConfig(Strict):
     dir: str = "var/media"
     max_bytes: int = Field(default=10 * 1_048_576, gt=0)
+    # Photos whose header declares more pixels are refused before decoding (image bombs).
+    max_pixels: int = Field(default=40_000_000, gt=0)
     # A proof photo whose perceptual hash is within this Hamming distance (of 64
     # bits) of a proof used on another ticket is flagged to the validator.
     proof_similarity_threshold: int = Field(default=6, ge=0, le=32)

@@ -29,6 +29,7 @@ from store import repo
 from store.media import StoredMedia
 
 log = logging.getLogger(__name__)
+PIXELS_REFUSED = "photo_too_many_pixels"  # a media error code from the intake service's photo check
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,10 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
             outcome = _report(conn, item, rules, now, reporter, message_id, command)
         else:
             outcome = _command(conn, item, rules, now, reporter, message_id, command)
+    if msg.auto_reply and any(e.startswith(PIXELS_REFUSED) for e in item.media_errors):
+        # An image bomb was refused before decoding: tell the citizen why their photo is missing.
+        _reply_direct(conn, rules, now, reporter, msg, "photo_too_many_pixels", automatic=True,
+                      megapixels=max(1, rules.config.media.max_pixels // 1_000_000))
     kind = "location" if outcome.action == "location" and outcome.ticket_id is None else (
         "command" if outcome.action == "command" else "automatic" if outcome.action == "automatic" else "report")
     # The message row is marked processed by the caller, batched (see mark_processed);

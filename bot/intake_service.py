@@ -167,7 +167,8 @@ class IntakeService:
             try:
                 stored.append(self.media.put(a.content))
             except MediaRejected as exc:
-                errors.append(f"{a.filename or 'attachment'}: {exc}")
+                # The code first: intake answers the citizen from it (e.g. photo_too_many_pixels).
+                errors.append(f"photo_{exc.code}: {a.filename or 'attachment'}: {exc}")
         return stored, errors
 
     async def prepare(self, msg: InboundMessage) -> PreparedInbound:

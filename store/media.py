@@ -2,16 +2,52 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.media import EXTENSIONS, sniff_image_type
 
 
+DEFAULT_MAX_PIXELS = 40_000_000  # a phone camera makes 12-50 MP; decoding costs 3-4 bytes a pixel
+
+
 class MediaRejected(ValueError):
-    """A file that is too big or not an allowed image."""
+    """A file that is too big or not an allowed image; ``code`` says which, for the channel's own message."""
+
+    def __init__(self, message: str, code: str = "not_image", **fields: int) -> None:
+        super().__init__(message)
+        self.code = code  # too_large | too_many_pixels | not_image
+        self.fields = fields
+
+
+def check_pixels(source: bytes | Path, max_pixels: int) -> None:
+    """Refuse an image whose header declares more than ``max_pixels``, BEFORE anything is decoded.
+
+    Pillow's ``Image.open`` is lazy: it reads the header (JPEG SOF, PNG IHDR,
+    WebP VP8/VP8L/VP8X) and stops; ``.size`` is known without decoding a pixel.
+    Pillow refuses on its own beyond twice its MAX_IMAGE_PIXELS: that is over
+    our limit too, so it is the same refusal, without exact dimensions.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    limit_mp = max(1, max_pixels // 1_000_000)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+                width, height = img.size
+    except Image.DecompressionBombError:
+        raise MediaRejected(f"photo has more than {limit_mp} megapixels", "too_many_pixels",
+                            megapixels=limit_mp) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise MediaRejected("not a readable JPEG, PNG or WebP image") from None
+    if width * height > max_pixels:
+        raise MediaRejected(f"photo is {width}x{height} pixels, more than {limit_mp} megapixels", "too_many_pixels",
+                            width=width, height=height, megapixels=limit_mp)
 
 
 @dataclass(frozen=True)
@@ -23,9 +59,10 @@ class StoredMedia:
 
 
 class MediaStore:
-    def __init__(self, root: str | Path, max_bytes: int) -> None:
+    def __init__(self, root: str | Path, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
 
     def path_for(self, sha256: str, content_type: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}{EXTENSIONS.get(content_type, '.bin')}"
@@ -33,10 +70,11 @@ class MediaStore:
     def put(self, content: bytes) -> StoredMedia:
         """Check and store ``content``; durable (fsynced) before it returns."""
         if len(content) > self.max_bytes:
-            raise MediaRejected(f"photo is {len(content)} bytes, the limit is {self.max_bytes}")
+            raise MediaRejected(f"photo is {len(content)} bytes, the limit is {self.max_bytes}", "too_large")
         content_type = sniff_image_type(content)
         if content_type is None:
             raise MediaRejected("not a JPEG, PNG or WebP image")
+        check_pixels(content, self.max_pixels)  # an image bomb is refused before anything decodes it
         digest = hashlib.sha256(content).hexdigest()
         path = self.path_for(digest, content_type)
         if not path.exists():
@@ -57,10 +95,12 @@ class MediaStore:
         return self.path_for(sha256, content_type)
 
 
-def strip_metadata(source: Path, target: Path, content_type: str) -> None:
+def strip_metadata(source: Path, target: Path, content_type: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     """Re-encode an image without EXIF/XMP (GPS location lives there)."""
     from PIL import Image, ImageOps
 
+    # Files stored before the pixel limit existed are checked again before decoding.
+    check_pixels(source, max_pixels)
     with Image.open(source) as img:
         img = ImageOps.exif_transpose(img)  # keep the orientation the EXIF asked for
         fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
@@ -76,5 +116,5 @@ def public_copy(store: MediaStore, sha256: str, content_type: str) -> Path:
     source = store.path_for(sha256, content_type)
     target = source.with_name(f"{sha256}.public{EXTENSIONS.get(content_type, '.bin')}")
     if not target.exists():
-        strip_metadata(source, target, content_type)
+        strip_metadata(source, target, content_type, store.max_pixels)
     return target

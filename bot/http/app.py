@@ -74,7 +74,11 @@ def create_app(gateway: Any) -> Any:
                                                            repo.T_ATTACHMENT.c.kind == "proof").limit(1)).scalar())
         if row is None:  # only proof photos are public; citizens' own photos never are
             return JSONResponse({"detail": "not found"}, status_code=404)
-        path = await gw.media_public_copy(sha256, row)
+        try:
+            path = await gw.media_public_copy(sha256, row)
+        except Exception as exc:  # noqa: BLE001 - e.g. an image bomb stored before the pixel limit: never a 500
+            log.warning("proof photo %s cannot be shown: %s", sha256[:12], type(exc).__name__)
+            return JSONResponse({"detail": "this photo cannot be shown"}, status_code=404)
         return FileResponse(path, media_type=row, headers={"cache-control": "public, max-age=86400"})
 
     @app.get("/api/v1/performance", tags=["public"], response_model=PerformanceReport,

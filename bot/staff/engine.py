@@ -171,7 +171,7 @@ class StaffEngine(ViewHandlers, WorkflowHandlers, MessageHandlers):
                         stored = await self.proofs.store(photo)
             return await self.db.write(self._apply, member, cmd, self.clock.now(), stored, lang, origin)
         except PhotoError as exc:
-            return self.render(lang, exc.key)
+            return self.render(lang, exc.key, **exc.fields)
         except TransitionError as exc:
             return self.render(lang, "staff_bad_status", tracking_id=cmd.tracking_id or "",
                                status=self._label(str(exc.from_status), lang),

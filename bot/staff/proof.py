@@ -34,9 +34,10 @@ REJECTED = "rejected"
 class PhotoError(Exception):
     """A photo that cannot be used; ``key`` is the template saying why."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, **fields: int) -> None:
         super().__init__(key)
         self.key = key
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class ProofStore:
         try:
             stored = self.media.put(content)
         except MediaRejected as exc:
-            raise PhotoError("staff_photo_too_large" if "limit" in str(exc) else "staff_photo_not_image") from None
+            key = {"too_large": "staff_photo_too_large", "too_many_pixels": "staff_photo_too_many_pixels"}
+            raise PhotoError(key.get(exc.code, "staff_photo_not_image"), **exc.fields) from None
         return ProofPhoto(stored, perceptual_hash(stored.path))
 
     async def store(self, content: bytes) -> ProofPhoto:
