@@ -168,7 +168,7 @@ class IntakeService:
                 stored.append(self.media.put(a.content))
             except MediaRejected as exc:
                 # The code first: intake answers the citizen from it (e.g. photo_too_many_pixels).
-                errors.append(f"photo_{exc.code}: {a.filename or 'attachment'}: {exc}")
+                errors.append(f"photo_{exc.code}: {valid_text(a.filename or 'attachment')}: {exc}")
         return stored, errors
 
     async def prepare(self, msg: InboundMessage) -> PreparedInbound:

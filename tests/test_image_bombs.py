@@ -78,3 +78,10 @@ async def test_media_route_never_500s_on_a_bomb_stored_before_the_limit(client, 
         created_at=clock.now())))
     r = await client.get(f"/media/{sha}")
     assert r.status_code == 404 and r.json()["detail"] == "this photo cannot be shown"
+
+
+async def test_refused_photo_with_a_lone_surrogate_file_name_still_commits(gateway):
+    msg = InboundMessage(channel="memory", external_id="bomb-2", sender="+6281299990001", text="Got mampet Kel. Bangka",
+                         attachments=[InboundAttachment(BOMBS["png-100-megapixels"], "image/png", "foto\ud83d.png")])
+    (outcome,) = await gateway.intake.submit([msg])
+    assert outcome.action == "new_ticket"
