@@ -19,7 +19,13 @@ def _peak_rss() -> int:
 
 
 @pytest.mark.parametrize("name", list(BOMBS))
-def test_media_store_refuses_bombs_before_decoding(tmp_path, name):
+def test_media_store_refuses_bombs_before_decoding(tmp_path, name, monkeypatch):
+    from PIL import ImageFile
+
+    def no_decoding(self):
+        raise AssertionError("a pixel was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     store = MediaStore(tmp_path, 10 * MiB, max_pixels=40_000_000)
     before = _peak_rss()
     with pytest.raises(MediaRejected) as err:
