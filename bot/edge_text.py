@@ -63,18 +63,25 @@ def storable_raw(raw: str | bytes | None) -> str:
     return RAW_B64_PREFIX + base64.b64encode(raw_bytes(raw)).decode("ascii")
 
 
+def stored_raw_bytes(stored: str | None) -> bytes:
+    """The exact bytes ``storable_raw`` kept (a plain text column as UTF-8)."""
+    if not stored:
+        return b""
+    if stored.startswith(RAW_B64_PREFIX):
+        try:
+            return base64.b64decode(stored[len(RAW_B64_PREFIX):], validate=True)
+        except ValueError:
+            pass
+    return stored.encode("utf-8", "surrogatepass")
+
+
 def readable_raw(stored: str | None) -> str:
     """A stored raw column back as valid text (base64 records decoded)."""
     if not stored:
         return ""
-    if stored.startswith(RAW_B64_PREFIX):
-        try:
-            data = base64.b64decode(stored[len(RAW_B64_PREFIX):], validate=True)
-        except ValueError:
-            return stored
-        try:
-            text = data.decode("utf-8", "surrogatepass")  # what raw_bytes wrote
-        except UnicodeDecodeError:
-            text = data.decode("utf-8", "replace")  # a provider's own bytes
-        return valid_text(text)
-    return valid_text(stored)
+    data = stored_raw_bytes(stored)
+    try:
+        text = data.decode("utf-8", "surrogatepass")  # what raw_bytes wrote
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "replace")  # a provider's own bytes
+    return valid_text(text)

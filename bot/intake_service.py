@@ -32,7 +32,7 @@ UNPARSED_PREFIX = "unparsed:"  # external id of a body no adapter could parse
 
 
 def _record_failure(conn: Connection, item: PreparedInbound, error: str, now: datetime,
-                    kind: str = "report") -> int | None:
+                    kind: str = "report", payload: dict[str, Any] | None = None) -> int | None:
     """Keep a message that could not be processed; every value is made storable first,
     and the raw body goes in as base64, so this write cannot fail on the message's text."""
     msg = item.msg
@@ -42,7 +42,7 @@ def _record_failure(conn: Connection, item: PreparedInbound, error: str, now: da
         dict(channel=msg.channel, direction="in", external_id=valid_text(msg.external_id), kind=kind,
              text=valid_text(msg.text or ""), status="failed", error=valid_text(error)[:4000],
              raw=storable_raw(item.raw_body if item.raw_body is not None else msg.raw),
-             payload=repo.dumps(valid_value(normalized_json(item))),
+             payload=repo.dumps(valid_value(normalized_json(item) if payload is None else payload)),
              reply_context=repo.dumps(valid_value(msg.reply_context)), created_at=now, updated_at=now),
         ("channel", "direction", "external_id"),
     )

@@ -168,3 +168,30 @@ async def test_enqueue_refuses_a_placeholder_recipient(gateway, clock, recipient
     with pytest.raises(UnknownRecipient):
         await gateway.db.write(write)
     assert await _rows(gateway, direction="out") == []
+
+
+async def test_operator_retry_hands_a_kept_body_to_its_fixed_adapter(client, gateway, memory, monkeypatch):
+    """After an adapter fix, POST /admin/inbound/retry re-parses the exact body; secrets were never stored."""
+    from bot.models import WebhookResult
+
+    async def broken(request):
+        raise KeyError("field the adapter did not expect")
+
+    async def fixed(request):
+        data = json.loads(request.body)
+        assert request.headers["x-provider-signature"] == "sig-1" and request.query == {"v": "2"}
+        return WebhookResult(status=200, messages=[InboundMessage(
+            channel="memory", external_id=data["id"], sender=data["from"], text=data["text"])])
+
+    monkeypatch.setattr(memory, "handle_webhook", broken)
+    body = json.dumps({"id": "w-1", "from": "+6281277770000", "text": "Pohon tumbang di Kel. Gambir"}).encode()
+    r = await client.post("/webhooks/memory?v=2", content=body, headers={
+        "content-type": "application/json", "x-provider-signature": "sig-1", "authorization": "Bearer s3cr3t"})
+    assert r.status_code == 202
+    (kept,) = await _rows(gateway, kind="unparsed")
+    assert "s3cr3t" not in (kept["payload"] or "") and "s3cr3t" not in kept["raw"]
+    monkeypatch.setattr(memory, "handle_webhook", fixed)
+    assert (await client.post("/admin/inbound/retry", headers=ADMIN)).json() == {"retried": 1}
+    assert (await client.get("/admin/inbound/failed", headers=ADMIN)).json() == []
+    (msg,) = await _rows(gateway, external_id="w-1")
+    assert msg["ticket_id"] is not None and msg["status"] == "processed"

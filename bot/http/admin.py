@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select, update
 
 from bot.dispatcher import requeue
 from bot.edge_text import readable_raw
+from bot.http.unparsed import reparse_unparsed
 from store import repo
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ async def failed_inbound(request: Request, limit: int = 100) -> Any:
 async def retry_inbound(request: Request) -> Any:
     if (denied := _authorised(request)) is not None:
         return denied
-    return {"retried": await request.app.state.gateway.intake.retry_failed()}
+    gw = request.app.state.gateway
+    # Failed messages are re-run; kept unparseable bodies are handed to their adapters again.
+    return {"retried": await gw.intake.retry_failed() + await reparse_unparsed(gw)}
 
 
 @router.post("/inbound/{message_id}/discard")

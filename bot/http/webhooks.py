@@ -1,7 +1,6 @@
 """Webhook routes: hand raw requests to adapters, answer after intake commits."""
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from fastapi import APIRouter, Request, Response
@@ -9,9 +8,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.errors import WebhookRejected
 from bot.http.raw import raw_request
-from bot.intake import PreparedInbound
-from bot.intake_service import UNPARSED_PREFIX, _record_failure
-from bot.models import InboundMessage
+from bot.http.unparsed import keep_unparsed
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -31,12 +28,7 @@ async def webhook(path: str, request: Request) -> Response:
         return JSONResponse({"detail": exc.reason}, status_code=exc.status)
     except Exception as exc:  # noqa: BLE001 - keep what we could not parse, never lose it
         log.exception("webhook %s could not be parsed; kept for inspection", raw.path)
-        digest = hashlib.sha256(raw.body).hexdigest()
-        # Kept raw (base64) with the error; the retry job leaves it alone, an operator
-        # inspects and discards it. "unknown" is a placeholder, never a recipient.
-        kept = InboundMessage(channel=adapter.name, external_id=f"{UNPARSED_PREFIX}{digest}", sender="unknown")
-        await gw.db.write(_record_failure, PreparedInbound(kept, raw_body=raw.body), f"{type(exc).__name__}: {exc}",
-                          gw.clock.now(), "unparsed")
+        await keep_unparsed(gw, adapter.name, raw, f"{type(exc).__name__}: {exc}")
         return JSONResponse({"detail": "request kept for inspection"}, status_code=202)
     if result.status_updates:
         await gw.intake.record_delivery(result.status_updates)
