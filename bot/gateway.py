@@ -57,7 +57,8 @@ class Gateway:
 
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
                                    config.intake.auto_replies_per_hour, self.registry.reachable,
-                                   reopen_link=ReopenLinks(config).link, sla=SlaRules.from_config(config))
+                                   reopen_link=ReopenLinks(config).link, links_fit=self.registry.links_fit,
+                                   sla=SlaRules.from_config(config))
         self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes, config.media.max_pixels)
         rules = IntakeRules(config, self.policy, self.categorizer, self.resolver,
                             {c.code: c for c in config.categories})

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select, update
 
-from bot.dispatcher import requeue
 from bot.edge_text import readable_raw
 from bot.http.unparsed import reparse_unparsed
 from store import repo
+from store.outbox import requeue
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin", include_in_schema=False)
