@@ -133,14 +133,14 @@ class PartnerAdapter(ChannelAdapter):
         )
         return PartnerReport(msg, photo_url)
 
-    async def fetch_photo(self, url: str) -> InboundAttachment:
+    async def fetch_photo(self, url: str, field: str = "photo_url") -> InboundAttachment:
         """Download a partner-supplied photo URL through the outbound-fetch guard."""
         try:
             got = await self._fetcher().get(url)
         except FetchTooLarge as exc:
-            raise WebhookRejected(413, f"photo_url {exc.reason}") from None
+            raise WebhookRejected(413, f"{field} {exc.reason}") from None
         except FetchRefused as exc:
-            raise WebhookRejected(400, f"photo_url {exc.reason}") from None
+            raise WebhookRejected(400, f"{field} {exc.reason}") from None
         return InboundAttachment(got.content, "application/octet-stream", url.rsplit("/", 1)[-1][:100])
 
     def _fetcher(self) -> SafeFetcher:

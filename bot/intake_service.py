@@ -18,11 +18,11 @@ from typing import Any, Callable
 from sqlalchemy import Connection, select, update
 
 from bot.clock import Clock
+from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from bot.intake import IntakeOutcome, IntakeRules, PreparedInbound, mark_processed, normalized_json, process_inbound
 from bot.models import DeliveryUpdate, InboundAttachment, InboundMessage
 from store import repo
 from store.db import Database
-from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from store.media import MediaRejected, MediaStore, StoredMedia
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ class IntakeService:
         for row in rows:
             if row["external_id"].startswith(UNPARSED_PREFIX):
                 # Nothing to rebuild a message from: it stays failed, raw, until an operator
-                # discards it (or the provider redelivers it). Never a reply to "unknown".
+                # re-parses or discards it (bot/http/unparsed.py). Never a reply to "unknown".
                 continue
             item = _rebuild(row["payload"], row["raw"])
             if item is None:

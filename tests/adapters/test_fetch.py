@@ -217,3 +217,19 @@ async def test_staff_proof_url_uses_the_guard(tmp_path):
     with pytest.raises(PhotoError) as err:
         await store.fetch_url("http://192.0.0.192/proof.jpg")
     assert err.value.key == "staff_photo_download_failed"
+
+
+@pytest.mark.parametrize("media_url", ["http://100.100.100.200/latest/meta-data/", "http://[64:ff9b::a9fe:a9fe]/m.jpg"])
+async def test_open311_media_url_to_a_metadata_address_is_400(client, gateway, monkeypatch, media_url):
+    from urllib.parse import quote
+
+    from tests.conftest import PARTNER_KEY
+
+    adapter = gateway.adapter("partner")
+    monkeypatch.setattr(adapter, "allow_private_hosts", False)  # production setting
+    monkeypatch.setattr(adapter, "_safe_fetcher", None)
+    r = await client.post("/open311/v2/requests.json", headers={"content-type": "application/x-www-form-urlencoded"},
+                          content=f"api_key={PARTNER_KEY}&service_code=sampah&lat=-6.2&long=106.8"
+                                  f"&media_url={quote(media_url, safe='')}")
+    assert r.status_code == 400
+    assert r.json()[0]["description"].startswith("media_url points at a disallowed address")

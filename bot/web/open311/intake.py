@@ -146,9 +146,9 @@ async def post_request(request: Request, fmt: str) -> Response:
     if media_url:
         try:
             adapter = gw.adapter("partner")
-            msg.attachments.append(await adapter.fetch_photo(media_url))
+            msg.attachments.append(await adapter.fetch_photo(media_url, "media_url"))
         except WebhookRejected as exc:
-            raise Open311Error(400, f"media_url: {exc.reason}") from None
+            raise Open311Error(400, exc.reason) from None
         except KeyError:
             raise Open311Error(400, "media_url is not supported on this server") from None
     try:
