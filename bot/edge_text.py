@@ -36,8 +36,10 @@ def valid_value(value: Any) -> Any:
         return valid_text(value)
     if isinstance(value, dict):
         return {valid_value(k): valid_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(valid_value(v) for v in value)
+    if isinstance(value, list):
+        return [valid_value(v) for v in value]
+    if type(value) is tuple:  # plain tuples only: a namedtuple's constructor takes fields, not an iterable
+        return tuple(valid_value(v) for v in value)
     return value
 
 
