@@ -473,4 +473,7 @@ async def test_callback_503_is_retried(cb_gateway, cb_client, api, clock):
     for call in calls:
         _verify_signature(call, "s3cret")
     assert calls[0].json["delivery_id"] == calls[1].json["delivery_id"] == msg["id"]
+    # A retry repeats the event id, so a receiver that got the first attempt drops the second.
+    assert calls[0].headers["x-aduan-event-id"] == calls[1].headers["x-aduan-event-id"] == f"evt-{msg['id']}"
+    assert calls[0].json["event_id"] == f"evt-{msg['id']}"
     api.verify()
