@@ -8,7 +8,7 @@ from email.message import Message
 from typing import Any
 
 from adapters.email.charset import decode_bytes
-from adapters.email.headers import Headers, clean_str
+from adapters.email.headers import Headers, decode_value
 from adapters.email.html_text import html_to_text
 from adapters.email.model import ParserConfig
 from bot.media import sniff_image_type
@@ -182,8 +182,8 @@ def _filename(part: Message) -> str | None:
         name = None
     if not name:
         return None
-    # Keep only a base name: the filename is sender-controlled.
-    return clean_str(str(name)).replace("\\", "/").rsplit("/", 1)[-1][:200] or None
+    # Keep only a base name: the filename is sender-controlled (and may be an RFC 2047 word).
+    return decode_value(str(name)).replace("\\", "/").rsplit("/", 1)[-1][:200] or None
 
 
 def _payload_bytes(part: Message) -> bytes | None:

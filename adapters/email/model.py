@@ -18,6 +18,9 @@ class ParserConfig:
     loop_value: str = "jakarta.go.id"
     tracking_prefix: str = "JKT"
     max_header_bytes: int = 1024 * 1024
+    max_header_field_bytes: int = 64 * 1024
+    max_encoded_words: int = 100
+    trusted_authserv_ids: tuple[str, ...] = ()
     max_mime_containers: int = 50
     max_mime_depth: int = 20
     max_mime_parts: int = 200
@@ -35,6 +38,9 @@ class ParserConfig:
             loop_value=settings.loop_value,
             tracking_prefix=settings.tracking_prefix,
             max_header_bytes=settings.max_header_bytes,
+            max_header_field_bytes=settings.max_header_field_bytes,
+            max_encoded_words=settings.max_encoded_words,
+            trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
             max_mime_containers=settings.max_mime_containers,
             max_mime_depth=settings.max_mime_depth,
             max_mime_parts=settings.max_mime_parts,

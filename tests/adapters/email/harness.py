@@ -94,6 +94,12 @@ def check_outcome(
         "photos": len(message.attachments),
         "photo_types": [a.content_type for a in message.attachments],
         "dropped": [d["reason"] for d in ctx.get("attachments_dropped", [])],
+        "from": ctx.get("from"),
+        "opens_ticket": bool(ctx.get("opens_ticket")),
+        "is_reply": ctx.get("is_reply"),
+        "auth_verified": ctx.get("auth", {}).get("verified"),
+        "auth_aligned": ctx.get("auth", {}).get("aligned"),
+        "dmarc": ctx.get("auth", {}).get("dmarc"),
     }
     for key, actual in simple.items():
         if key in expect:
