@@ -120,7 +120,8 @@ class Parts:
     def _text(self, part: Message, ctype: str) -> None:
         text = _part_text(part)
         if ctype == "text/html":
-            text = html_to_text(text)
+            # Markup is several times its text; the text is cut at max_text_chars later anyway.
+            text = html_to_text(text[: self.config.max_text_chars * 5])
         elif ctype != "text/plain":
             return  # text/enriched, text/x-vcard...: not a body
         elif str(part.get_param("format", "") or "").lower() == "flowed":

@@ -28,6 +28,7 @@ class ParserConfig:
     max_photo_bytes: int = 10 * 1024 * 1024
     min_photo_bytes: int = 1024
     raw_keep_bytes: int = 1024 * 1024
+    max_text_chars: int = 200_000
 
     @classmethod
     def from_settings(cls, settings: Any) -> ParserConfig:
@@ -48,6 +49,7 @@ class ParserConfig:
             max_photo_bytes=settings.max_photo_bytes,
             min_photo_bytes=settings.min_photo_bytes,
             raw_keep_bytes=settings.raw_keep_bytes,
+            max_text_chars=settings.max_text_chars,
         )
 
 

@@ -128,7 +128,11 @@ def _build_message(
 
     parts = Parts(config)
     parts.collect(msg, depth=0, want_text=True)
-    body = trim_reply(parts.body_text(), is_forward=is_forward, is_reply=is_reply)
+    body = parts.body_text()
+    if len(body) > config.max_text_chars:
+        body = body[: config.max_text_chars]
+        parts.notes.append(f"body text longer than {config.max_text_chars} characters: the rest was cut")
+    body = trim_reply(body, is_forward=is_forward, is_reply=is_reply)
     text = compose_text(clean, body, tag_id)
 
     reasons = auto_reasons(headers, subject, sender, message_id, null_sender, config, author=who.author)

@@ -118,6 +118,7 @@ class EmailSettings(BaseModel):
     max_photo_bytes: int = 10 * 1024 * 1024
     min_photo_bytes: int = 1024  # smaller images are tracking pixels / signature logos
     raw_keep_bytes: int = 1024 * 1024  # larger raw mail keeps only its header in InboundMessage.raw
+    max_text_chars: int = 200_000  # body text past this is cut (noted for staff): intake stays fast
     session_timeout_seconds: float = 300.0
     tls_cert_file: Path | None = None  # STARTTLS is offered when cert and key are set
     tls_key_file: Path | None = None
