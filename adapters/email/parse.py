@@ -44,7 +44,7 @@ from adapters.email.loops import auto_reasons, delivery_report, looks_like_bounc
 from adapters.email.mime import Parts
 from adapters.email.model import CHANNEL, ParseOutcome, ParserConfig
 from adapters.email.quotes import trim_reply
-from adapters.email.subject import FORWARD_PREFIX, REPLY_PREFIX, clean_subject, compose_text
+from adapters.email.subject import FORWARD_PREFIX, REPLY_PREFIX, clean_subject, compose_text, thread_subject
 from bot.models import InboundMessage
 from bot.tracking import find_tracking_id
 
@@ -146,7 +146,7 @@ def _build_message(
         "auto_reason": reasons[0] if reasons else None,
         "auto_reasons": reasons,
         "is_reply": bool(in_reply_to or references or tag_id),
-        "thread_subject": clean.casefold(),
+        "thread_subject": thread_subject(clean),
         "auth": auth_summary(headers.raw_all("authentication-results"), config.trusted_authserv_ids,
                              who.author, sender),
     }
