@@ -18,7 +18,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, select, update
 from bot.categorize import Categorizer
 from bot.commands import CitizenCommand, parse_citizen_command
 from bot.config import AppConfig, CategoryConfig
-from bot.intake_email import opens_ticket_without_reply, stop_verified, window_may_thread
+from bot.intake_email import opens_ticket_without_reply, stop_verified, window_ticket
 from bot.lifecycle import OPEN_STATUSES, Status, TransitionError
 from bot.models import InboundMessage
 from bot.outbox import OutboxPolicy, notify_reporter
@@ -197,9 +197,7 @@ def _report(
         ticket = repo.ticket_by_id(conn, tid) if tid else None
     if ticket is None and not msg.standalone:
         window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)
-        ticket = repo.latest_open_ticket(conn, reporter["id"], OPEN_STATUSES, window)
-        if ticket is not None and (ticket["channel"] != msg.channel or not window_may_thread(conn, msg, ticket)):
-            ticket = None
+        ticket = window_ticket(conn, msg, reporter["id"], window, OPEN_STATUSES)
     if ticket is not None:
         return _append(conn, item, rules, now, reporter, message_id, ticket, text)
     if not msg.auto_reply and not opens_ticket_without_reply(msg):

@@ -9,9 +9,10 @@ SPF/DKIM/DMARC verdict of a trusted relay).
 """
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Iterable
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, RowMapping, or_, select
 
 from bot.models import InboundMessage
 from store import repo
@@ -19,18 +20,28 @@ from store import repo
 EMAIL = "email"
 
 
-def window_may_thread(conn: Connection, msg: InboundMessage, ticket: Any) -> bool:
-    """Whether a mail may join ``ticket`` only because it came from the same reporter within the window.
+def window_ticket(
+    conn: Connection, msg: InboundMessage, reporter_id: int, since: datetime, statuses: Iterable[str]
+) -> RowMapping | None:
+    """The open ticket a message joins only because its reporter wrote within the thread window.
 
-    A mail that replies to nothing and has a NEW subject is a new complaint: it
-    starts its own ticket. A resend with the same subject (or no subject worth
-    the name) still threads, like a second chat message would.
+    Other channels (and mail without a subject key): the reporter's latest open
+    ticket on the same channel. Email that replies to nothing: a ticket whose
+    mails have the same subject (a resend), or the latest one when the subject
+    is empty or generic; a NEW subject is a new complaint and joins nothing.
     """
     ctx = msg.reply_context or {}
     if msg.channel != EMAIL or "thread_subject" not in ctx or ctx.get("is_reply"):
-        return True
+        latest = repo.latest_open_ticket(conn, reporter_id, statuses, since)
+        return latest if latest is not None and latest["channel"] == msg.channel else None
+    T = repo.T_TICKET
+    tickets = conn.execute(select(T).where(T.c.reporter_id == reporter_id, T.c.status.in_(sorted(statuses)),
+                                           T.c.channel == EMAIL, T.c.last_inbound_at >= since)
+                           .order_by(T.c.last_inbound_at.desc(), T.c.id.desc()).limit(20)).mappings().all()
     subject = str(ctx.get("thread_subject") or "")
-    return not subject or subject in _ticket_subjects(conn, ticket["id"])
+    if not subject:
+        return tickets[0] if tickets else None
+    return next((t for t in tickets if subject in _ticket_subjects(conn, t["id"])), None)
 
 
 def _ticket_subjects(conn: Connection, ticket_id: int) -> set[str]:
