@@ -126,13 +126,7 @@ def _build_message(
     is_forward = bool(FORWARD_PREFIX.match(subject))
     is_reply = bool(in_reply_to or references or REPLY_PREFIX.match(subject))
 
-    parts = Parts(config)
-    parts.collect(msg, depth=0, want_text=True)
-    body = parts.body_text()
-    if len(body) > config.max_text_chars:
-        body = body[: config.max_text_chars]
-        parts.notes.append(f"body text longer than {config.max_text_chars} characters: the rest was cut")
-    body = trim_reply(body, is_forward=is_forward, is_reply=is_reply)
+    parts, body = _body(msg, config, is_forward=is_forward, is_reply=is_reply)
     text = compose_text(clean, body, tag_id)
 
     reasons = auto_reasons(headers, subject, sender, message_id, null_sender, config, author=who.author)
@@ -154,10 +148,7 @@ def _build_message(
         context["opens_ticket"] = True
     if who.author and who.author != sender:
         context["from"] = who.author
-    if envelope_from and not null_sender and strip_brackets(envelope_from).lower() != sender:
-        context["envelope_from"] = strip_brackets(envelope_from).lower()
-    if envelope_to:
-        context["to"] = [a.lower() for a in envelope_to]
+    context.update(_envelope(sender, null_sender, envelope_from, envelope_to))
     date = date_of(headers)
     if date:
         context["date"] = date
@@ -168,17 +159,32 @@ def _build_message(
 
     external_id = message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
     return InboundMessage(
-        channel=CHANNEL,
-        external_id=external_id,
-        sender=sender,
-        sender_name=who.name if sender == who.reporter else None,
-        text=text,
-        attachments=parts.photos,
-        thread_refs=thread_refs,
-        reply_context=context,
-        raw=_raw_text(raw, config.raw_keep_bytes),
+        channel=CHANNEL, external_id=external_id, sender=sender, text=text,
+        sender_name=who.name if sender == who.reporter else None, attachments=parts.photos,
+        thread_refs=thread_refs, reply_context=context, raw=_raw_text(raw, config.raw_keep_bytes),
         auto_reply=not reasons,
     )
+
+
+def _body(msg: Message, config: ParserConfig, *, is_forward: bool, is_reply: bool) -> tuple[Parts, str]:
+    """The walked MIME tree and the body text, cut at ``max_text_chars`` (noted), quotes trimmed."""
+    parts = Parts(config)
+    parts.collect(msg, depth=0, want_text=True)
+    body = parts.body_text()
+    if len(body) > config.max_text_chars:
+        body = body[: config.max_text_chars]
+        parts.notes.append(f"body text longer than {config.max_text_chars} characters: the rest was cut")
+    return parts, trim_reply(body, is_forward=is_forward, is_reply=is_reply)
+
+
+def _envelope(sender: str, null_sender: bool, envelope_from: str | None, envelope_to: list[str] | None) -> dict[str, Any]:
+    """MAIL FROM (when it differs from the reporter) and the RCPTs, for inspection."""
+    extra: dict[str, Any] = {}
+    if envelope_from and not null_sender and strip_brackets(envelope_from).lower() != sender:
+        extra["envelope_from"] = strip_brackets(envelope_from).lower()
+    if envelope_to:
+        extra["to"] = [a.lower() for a in envelope_to]
+    return extra
 
 
 def _raw_text(raw: bytes, keep: int) -> str:
