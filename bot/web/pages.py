@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.intake import reopen_refusal
 from bot.lifecycle import Status, TransitionError
-from bot.public import public_ticket, redact
+from bot.public import public_ticket
 from bot.tickets import transition
 from bot.tracking import ALPHABET, normalize
 from bot.web import charts, queries
@@ -297,12 +297,7 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
         request, "dashboard.html", lang, title=title, area=area, chain=got["chain"], d=data, name_key=name_key,
         sla_svg=sla_svg, cat_svg=cat_svg, week_labels=week_labels, perf=got["perf"], csv_url=csv_url,
         listing=got["listing"], area_names=got["area_names"], pickers=got["pickers"], staff=staff,
-        status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now,
-        redact=_redact)
-
-
-def _redact(text: str) -> str:
-    return redact(text)
+        status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now)
 
 
 _CSV_DANGER = re.compile(r"^[=+\-@\t\r]")
