@@ -31,6 +31,7 @@ CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 _PAGE_ERRORS = {400: {"description": "Bad request (HTML page with the reason)", **HTML},
                 403: {"description": "Forged or expired form token (HTML page)", **HTML},
                 404: {"description": "Not found (HTML page)", **HTML}}
+_TOO_MANY = {"description": "Too many tracking lookups from this client (Retry-After says when to retry)", **HTML}
 MAX_REOPEN_REASON = 1000
 _AMBIGUOUS = set("01OIL")
 
@@ -49,13 +50,24 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/t", response_class=HTMLResponse, summary="Look up a tracking ID typed into a form",
-            responses={303: {"description": "To the report's page"}, 404: _PAGE_ERRORS[404]})
+            responses={303: {"description": "To the report's page"}, 404: _PAGE_ERRORS[404], 429: _TOO_MANY})
 async def lookup(request: Request, id: str = "") -> Response:
     web = get_state(request)
+    wait = web.lookup_wait(request)
+    if wait:
+        return _too_many(request, web, wait)
     canonical = normalize(id[:40], web.prefix) if id else None
     if canonical:
         return _redirect(f"/t/{canonical}")
     return _not_found(request, web, id[:40])
+
+
+def _too_many(request: Request, web: WebState, wait: int) -> Response:
+    lang = web.lang(request)
+    t = web.t(lang)
+    return web.render(request, "message.html", lang, status=429, title=t("nf_title"), heading=t("nf_title"),
+                      message=t("lookup_too_many", seconds=wait), tracking_id=None, kind="error",
+                      headers={"retry-after": str(wait)})
 
 
 def _not_found(request: Request, web: WebState, given: str) -> Response:
@@ -68,9 +80,12 @@ def _not_found(request: Request, web: WebState, given: str) -> Response:
 # --- tracking page -------------------------------------------------------------------------
 
 @router.get("/t/{tracking_id}", response_class=HTMLResponse, summary="Public tracking page of a report",
-            responses={404: _PAGE_ERRORS[404]})
+            responses={404: _PAGE_ERRORS[404], 429: _TOO_MANY})
 async def ticket_page(tracking_id: str, request: Request) -> Response:
     web = get_state(request)
+    wait = web.lookup_wait(request)
+    if wait:
+        return _too_many(request, web, wait)
     lang = web.lang(request)
     canonical = normalize(tracking_id[:40], web.prefix)
     if canonical is None:
