@@ -1,0 +1,42 @@
+"""The one redactor, as a table of realistic texts (tests/data/redaction.yaml): what is removed,
+what is kept (issue 10, problem 7)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.redact import MARK, Identity, redact, round_coordinate
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "redaction.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_table_is_large_enough():
+    assert len(CASES) >= 60
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
+def test_redaction_table(case):
+    who = Identity(tuple(case.get("names", [])), (case["address"],) if case.get("address") else ())
+    out = redact(case["text"], who)
+    for secret in case["removed"]:
+        assert secret not in out, f"{secret!r} survived in {out!r}"
+    for part in case["kept"]:
+        assert part in out, f"{part!r} lost from {out!r}"
+    if not case["removed"]:
+        assert MARK not in out  # nothing identifying: nothing masked
+
+
+def test_redaction_is_stable_and_total():
+    text = CASES[-1]["text"]
+    once = redact(text, Identity(("Michael Hartono",)))
+    assert redact(once, Identity(("Michael Hartono",))) == once
+    for odd in ("", "\x00", "\ud83d lone surrogate", "0" * 5000, "@" * 300, "Saya " * 200, "Terima kasih,\n" * 50):
+        assert isinstance(redact(odd), str)
+
+
+def test_public_coordinates_are_rounded_to_about_100_m():
+    assert round_coordinate(-6.2615123) == -6.262
+    assert round_coordinate(106.8106344) == 106.811
+    assert round_coordinate(None) is None
