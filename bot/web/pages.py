@@ -50,12 +50,11 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/t", response_class=HTMLResponse, summary="Look up a tracking ID typed into a form",
-            responses={303: {"description": "To the report's page"}, 404: _PAGE_ERRORS[404], 429: _TOO_MANY})
+            responses={303: {"description": "To the report's page"}, 404: _PAGE_ERRORS[404]})
 async def lookup(request: Request, id: str = "") -> Response:
+    # Not counted against the lookup budget: this only checks the check symbol, never the
+    # database; the page it redirects to is counted.
     web = get_state(request)
-    wait = web.lookup_wait(request)
-    if wait:
-        return _too_many(request, web, wait)
     canonical = normalize(id[:40], web.prefix) if id else None
     if canonical:
         return _redirect(f"/t/{canonical}")
