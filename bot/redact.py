@@ -27,8 +27,11 @@ MARK = "[disamarkan]"
 # Digit runs of at least this many digits are identifying (phone, NIK, KK, NPWP, account numbers).
 MIN_ID_DIGITS = 9
 COORDINATE_DECIMALS = 3  # about 110 m of latitude
+# Public text is cut here: redaction is linear but not free, and a 1 MB mail would make a page slow.
+MAX_PUBLIC_CHARS = 20_000
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Starts only at a token start: without the look-behind a long run of word characters is quadratic.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HANDLE = re.compile(r"(?<![\w@/])@\w{2,30}")
 # A run of digits with at most two separators between digits: "(0812) 3456-7890", "0 8 1 2 ...", "12.345.678.9-012.345".
 _DIGIT_RUN = re.compile(r"(?<!\w)\+?\(?\d(?:[ \t\-./()]{0,2}\d)*\)?")
@@ -94,7 +97,8 @@ def redact(text: str | None, identity: Identity = NOBODY) -> str:
     """``text`` without the reporter's identity; never raises on any string."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
+    cut = len(text) > MAX_PUBLIC_CHARS
+    text = unicodedata.normalize("NFKC", text[:MAX_PUBLIC_CHARS])
     text = _drop_sign_off(text)
     text = _EMAIL.sub(MARK, text)
     text = _redact_intros(text)  # before display names: "Saya Rina Marlina" goes whole
@@ -102,7 +106,7 @@ def redact(text: str | None, identity: Identity = NOBODY) -> str:
     text = _COORD_PAIR.sub(_round_pair, text)
     text = _redact_phones(text)
     text = _redact_digit_runs(text)
-    return _HANDLE.sub(MARK, text)
+    return _HANDLE.sub(MARK, text) + (" …" if cut else "")
 
 
 def _drop_sign_off(text: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.redact import MARK, Identity, redact, round_coordinate
+from bot.redact import MARK, MAX_PUBLIC_CHARS, Identity, redact, round_coordinate
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "redaction.yaml").read_text(encoding="utf-8"))
 
@@ -34,6 +34,19 @@ def test_redaction_is_stable_and_total():
     assert redact(once, Identity(("Michael Hartono",))) == once
     for odd in ("", "\x00", "\ud83d lone surrogate", "0" * 5000, "@" * 300, "Saya " * 200, "Terima kasih,\n" * 50):
         assert isinstance(redact(odd), str)
+
+
+def test_hostile_lengths_stay_fast():
+    """Every pattern is linear (a long run of word characters was quadratic in the email pattern),
+    and public text is cut at MAX_PUBLIC_CHARS. Measured in regex steps, not time: the same inputs
+    took 55 s before; here each must finish within a generous budget of process time."""
+    import time
+
+    for hostile in ("a" * 1_000_000, "a." * 500_000, "1 " * 500_000, "a@" * 500_000, "Saya Budi " * 100_000):
+        started = time.process_time()
+        out = redact(hostile, Identity(("Budi",)))
+        assert time.process_time() - started < 5
+        assert len(out) <= 2 * MAX_PUBLIC_CHARS  # masks may be longer than what they hide
 
 
 def test_public_coordinates_are_rounded_to_about_100_m():
