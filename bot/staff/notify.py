@@ -13,7 +13,6 @@ What officers read here never names the reporter: texts are redacted
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
