@@ -46,6 +46,7 @@ _SIGN_OFF = re.compile(
     re.IGNORECASE,
 )
 _SIGN_OFF_MAX_LINES = 7
+_LOWER_WORD = re.compile(r"^[a-z]{3,}[.,!?]?$")
 _SIGN_OFF_MAX_LINE = 80
 
 # Words that follow "Saya" but are not a name; a name is up to four capitalised words.
@@ -56,6 +57,10 @@ _NOT_NAMES = {
     "jl", "jalan", "kel", "kelurahan", "kec", "kecamatan", "gang", "gg", "no", "blok", "the",
     "admin", "user", "pelapor", "kami", "saya", "sendiri", "lihat", "pernah", "selalu", "tiap", "setiap", "dengan",
     "salah", "seorang", "orang", "pengguna", "pengendara", "pejalan", "ojol", "driver", "lagi", "masih", "punya",
+    # places that follow "rumah saya ...": the problem's location, not a name
+    "masjid", "musala", "mushola", "gereja", "sekolah", "pasar", "kantor", "komplek", "kompleks", "perumahan", "taman",
+    "halte", "stasiun", "terminal", "rumah", "toko", "warung", "depan", "belakang", "samping", "dekat", "sebelah",
+    "apartemen", "rusun", "puskesmas", "kali", "sungai", "jembatan", "perempatan", "pertigaan", "lampu", "got",
 }
 _HONORIFICS = {"pak", "bu", "ibu", "bapak", "mas", "mbak", "kak", "bang", "dik", "sdr", "sdri", "mr", "mrs", "ms"}
 _NAME_WORD = r"[A-Z][\w'.-]*"
@@ -118,9 +123,15 @@ def _drop_sign_off(text: str) -> str:
             continue
         before = "\n".join(lines[:i]).strip()
         tail = [ln for ln in lines[i + 1:] if ln.strip()]
-        if before and all(len(ln) <= _SIGN_OFF_MAX_LINE for ln in tail):
+        if before and all(len(ln) <= _SIGN_OFF_MAX_LINE and not _is_prose(ln) for ln in tail):
             return before
     return text
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence ("Tapi pipa masih bocor."), not a name, title or address line under a closing."""
+    words = line.split()
+    return line.rstrip()[-1:] in ".?!" and len(words) >= 3 and any(_LOWER_WORD.match(w) for w in words)
 
 
 def _redact_identity(text: str, identity: Identity) -> str:
