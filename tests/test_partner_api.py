@@ -343,7 +343,7 @@ async def test_public_view_hides_the_reporter(client, gateway, clock):
     assert f"jaki:{reporter_id}" not in serialized
     assert phone not in serialized and "1234567890" not in serialized
     assert "budi@example.com" not in serialized
-    assert "[nomor disembunyikan]" in view["description"]
+    assert "[disamarkan]" in view["description"]
     assert "Sampah menumpuk" in view["description"]
     assert not [k for k in _keys(view) if "reporter" in k.lower() or "phone" in k.lower() or "sender" in k.lower()]
 

@@ -34,6 +34,7 @@ from adapters.twitter.settings import TwitterSettings
 from adapters.twitter.signing import SIGNATURE_HEADER, crc_response_token, signature_valid
 from adapters.twitter.upload import DM_IMAGE, MAX_IMAGE_BYTES, TWEET_IMAGE, MediaUploader
 from bot.models import InboundMessage, OutboundMessage, RawRequest, WebhookResult
+from bot.redact import redact
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -55,8 +56,8 @@ def fit_dm(text: str, tracking_url: str | None) -> str:
 
 
 def public_text(message: OutboundMessage) -> str:
-    """The only text allowed in public: set by the core, else ID + link."""
-    text = str((message.payload or {}).get("public_text") or "").strip()
+    """The only text allowed in public: set by the core, else ID + link; redacted once more here."""
+    text = redact(str((message.payload or {}).get("public_text") or "")).strip()
     if not text and message.tracking_id and message.tracking_url:
         text = f"{message.tracking_id} {message.tracking_url}"
     if not text:

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.http import admin, partner_api, webhooks
 from bot.http.limits import BodyLimitMiddleware
@@ -102,4 +103,9 @@ def create_app(gateway: Any) -> Any:
 
     install_web(app, gateway)
     http = gateway.config.http
-    return BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)
+    outer: Any = BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)
+    if http.trusted_proxies:
+        # The one client-address rule: X-Forwarded-For counts only from these peers (the server
+        # itself runs with proxy_headers off, so uvicorn's default trust of 127.0.0.1 never applies).
+        outer = ProxyHeadersMiddleware(outer, trusted_hosts=list(http.trusted_proxies))
+    return outer
