@@ -169,6 +169,15 @@ class Dispatcher:
         self._paused_until: dict[str, datetime] = {}
         self._inflight: list[int] = []
         self.sent_count = 0
+        self._failure_streaks: dict[str, int] = {}
+
+    def failure_streaks(self) -> dict[str, int]:
+        """Consecutive failed send attempts per channel, reset by a success (for /healthz)."""
+        return dict(self._failure_streaks)
+
+    def _count(self, channel: str, outcome: SendOutcome) -> SendOutcome:
+        self._failure_streaks[channel] = 0 if outcome.status == "sent" else self._failure_streaks.get(channel, 0) + 1
+        return outcome
 
     def wake(self) -> None:
         self._wake.set()
@@ -196,7 +205,7 @@ class Dispatcher:
 
         async def send_group(items: list[dict[str, Any]]) -> list[SendOutcome]:
             # One recipient's messages go in order; recipients go in parallel.
-            return [await self._deliver(r) for r in items]
+            return [self._count(r["channel"], await self._deliver(r)) for r in items]
 
         results = await asyncio.gather(*(send_group(g) for g in groups.values()))
         outcomes = [o for group in results for o in group]

@@ -123,6 +123,8 @@ class Message(SQLModel, table=True):
         UniqueConstraint("channel", "direction", "external_id", name="uq_message_channel_dir_external"),
         Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
         Index("ix_message_recipient", "channel", "recipient", "created_at"),
+        # /healthz: the oldest queued reply per channel is one index probe.
+        Index("ix_message_lane_age", "direction", "status", "channel", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=30)
