@@ -60,6 +60,7 @@ class ChannelStartup:
         results = await asyncio.gather(*(self._attempt(a) for a in adapters))
         for adapter, ok in zip(adapters, results):
             if not ok:
+                self._states[adapter.name].next_retry_seconds = self._settings.retry_initial_seconds
                 self._retries.append(asyncio.create_task(self._retry(adapter), name=f"start-{adapter.name}"))
 
     async def _attempt(self, adapter: ChannelAdapter) -> bool:
