@@ -65,6 +65,18 @@ def normalize_email(raw: str) -> str | None:
     return f"{local}@{domain.lower()}"
 
 
+CONTACT_CHANNELS = ("email", "sms")
+
+
+def offered_contacts(registry: Any) -> tuple[str, ...]:
+    """The update channels /lapor may offer: only those with an adapter that can send.
+
+    Offering "Lewat SMS" without Twilio queued replies nobody could ever send (issue 9).
+    """
+    served = set(registry.channels())
+    return tuple(c for c in CONTACT_CHANNELS if c in served)
+
+
 class _Errors(dict):  # type: ignore[type-arg]
     """Field errors; a field without one reads as "" in templates."""
 
@@ -94,7 +106,8 @@ async def _form_page(request: Request, web: WebState, lang: str, *, status: int 
     return web.render(request, "lapor.html", lang, status=status, title=t("form_title"),
                       csrf=web.csrf_token(request, "lapor", nonce=nonce), errors=_Errors(errors or {}), values=values,
                       pickers=pickers, max_text=MAX_TEXT, max_address=MAX_ADDRESS,
-                      max_photo_mb=round(web.config.media.max_bytes / 1_048_576), headers=headers)
+                      max_photo_mb=round(web.config.media.max_bytes / 1_048_576), headers=headers,
+                      offered=offered_contacts(web.gateway.registry))
 
 
 @router.get("/lapor", response_class=HTMLResponse, summary="Citizen report form (Balai Warga)")
@@ -161,7 +174,9 @@ async def report_submit(request: Request) -> Response:
         else:
             kelurahan = area
     channel, sender = "web", f"web:{secrets.token_hex(12)}"
-    if values["contact"] == "email":
+    if values["contact"] != "none" and values["contact"] not in offered_contacts(web.gateway.registry):
+        errors["contact"] = t("form_err_contact")  # a stale or forged form: never queue an unsendable reply
+    elif values["contact"] == "email":
         email = normalize_email(values["email"])
         if email is None:
             errors["email"] = t("form_err_email")
