@@ -26,7 +26,7 @@ from adapters.twitter import TwitterAdapter
 from bot.gateway import Gateway
 from store import repo
 from tests.adapters.telegram import payloads as tg
-from tests.adapters.twilio.payloads import ACCOUNT_SID, AUTH_TOKEN, SHORT_CODE, sign, sms_form
+from tests.adapters.twilio.payloads import ACCOUNT_SID, AUTH_TOKEN, SHORT_CODE, message_created, sign, sms_form
 from tests.adapters.twitter.support import case_bytes, make_settings
 from tests.adapters.twitter.test_webhook import x_signature
 from tests.conftest import ADMIN_TOKEN, PARTNER_KEY, make_config
@@ -65,15 +65,8 @@ def _tg_sent(req: Any) -> dict[str, Any]:
                   "date": tg.DATE, "text": "ok"})
 
 
-def _twilio_created(req: Any) -> dict[str, Any]:
-    form = req.form
-    sid = f"SM{next(_ids):032d}"
-    return {"sid": sid, "status": "queued", "to": form["To"], "from": form["From"], "body": form.get("Body", ""),
-            "account_sid": ACCOUNT_SID, "num_media": "0", "num_segments": "1", "direction": "outbound-api",
-            "api_version": "2010-04-01", "date_created": "Thu, 28 Nov 2024 08:30:00 +0000",
-            "date_updated": "Thu, 28 Nov 2024 08:30:00 +0000", "date_sent": None, "error_code": None,
-            "error_message": None, "price": None, "price_unit": "USD", "messaging_service_sid": None,
-            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json", "subresource_uris": {}}
+def _twilio_created(req: Any) -> dict[str, object]:
+    return message_created(req.form)
 
 
 def _tweet(req: Any) -> dict[str, Any]:

@@ -77,6 +77,24 @@ def offered_contacts(registry: Any) -> tuple[str, ...]:
     return tuple(c for c in CONTACT_CHANNELS if c in served)
 
 
+def _contact(values: dict[str, str], registry: Any, t: Any, errors: dict[str, str]) -> tuple[str, str]:
+    """(channel, sender) for the chosen update channel; a bad choice adds to ``errors``."""
+    contact = values["contact"]
+    if contact != "none" and contact not in offered_contacts(registry):
+        errors["contact"] = t("form_err_contact")  # a stale or forged form: never queue an unsendable reply
+    elif contact == "email":
+        email = normalize_email(values["email"])
+        if email is not None:
+            return "email", email
+        errors["email"] = t("form_err_email")
+    elif contact == "sms":
+        phone = normalize_phone(values["phone"])
+        if phone is not None:
+            return "sms", phone
+        errors["phone"] = t("form_err_phone")
+    return "web", f"web:{secrets.token_hex(12)}"
+
+
 class _Errors(dict):  # type: ignore[type-arg]
     """Field errors; a field without one reads as "" in templates."""
 
@@ -173,21 +191,7 @@ async def report_submit(request: Request) -> Response:
             errors["kelurahan"] = t("form_err_kelurahan")
         else:
             kelurahan = area
-    channel, sender = "web", f"web:{secrets.token_hex(12)}"
-    if values["contact"] != "none" and values["contact"] not in offered_contacts(web.gateway.registry):
-        errors["contact"] = t("form_err_contact")  # a stale or forged form: never queue an unsendable reply
-    elif values["contact"] == "email":
-        email = normalize_email(values["email"])
-        if email is None:
-            errors["email"] = t("form_err_email")
-        else:
-            channel, sender = "email", email
-    elif values["contact"] == "sms":
-        phone = normalize_phone(values["phone"])
-        if phone is None:
-            errors["phone"] = t("form_err_phone")
-        else:
-            channel, sender = "sms", phone
+    channel, sender = _contact(values, web.gateway.registry, t, errors)
 
     photo = form.get("photo")
     attachment = None
