@@ -129,7 +129,11 @@ class HealthChecks:
             report.details["database"].update(writable=False, error=describe_error(exc))
             report.problems.append(f"database: cannot write ({describe_error(exc)})")
         channels = gw.registry.channels()
-        counts, oldest = await gw.db.read(lambda c: (outbox_counts(c), oldest_queued(c, channels)))
+        try:
+            counts, oldest = await gw.db.read(lambda c: (outbox_counts(c), oldest_queued(c, channels)))
+        except Exception as exc:  # noqa: BLE001 - /healthz reports, never answers 500
+            report.problems.append(f"database: cannot read the outbox ({describe_error(exc)})")
+            return {}
         report.details.update(counts)
         dead = counts["outbox"].get("dead", 0)
         if dead:

@@ -158,3 +158,17 @@ async def test_readyz_and_healthz_without_a_database(client, gateway, monkeypatc
     r = await client.get("/healthz")
     assert (r.status_code, r.json()) == (503, {"status": "degraded"})
     assert (await client.get("/livez")).status_code == 200
+
+
+async def test_a_failing_outbox_read_is_reported_not_a_500(client, gateway, monkeypatch):
+    async def up() -> bool:
+        return True
+
+    async def broken_read(fn, *args):
+        raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(gateway.db, "ping", up)
+    monkeypatch.setattr(gateway.db, "read", broken_read)
+    body = await _health(client)
+    assert body["status"] == "degraded"
+    assert "database: cannot read the outbox (OperationalError)" in body["problems"]
