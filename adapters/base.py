@@ -9,7 +9,7 @@ splitting, photo fallbacks, retries and rate limiting live once in the core.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Any, Callable, ClassVar, Mapping, Protocol
 
 from bot.models import DeliveryUpdate, InboundMessage, OutboundMessage, RawRequest, WebhookResult
 
@@ -30,6 +30,21 @@ class Capabilities:
     # True: a long text becomes several messages (Telegram). False: it is
     # shortened and ends with the tracking-page link (SMS, X).
     split_long_text: bool = True
+    # False where a ~190-character link does not fit a message (SMS, X): such
+    # channels are told "reply BUKA <id>" instead of a one-time reopen link.
+    links_fit: bool = True
+
+
+@dataclass(frozen=True)
+class TextPolicy:
+    """Everything the core's renderer needs to know about a channel's text, in one place."""
+
+    prepare: Callable[[str], str]  # e.g. GSM-7 friendly quotes on SMS
+    fits: Callable[[str], bool]  # whether a text fits one message, as the channel counts length
+    split_long_text: bool  # True: split into several messages; False: shorten and end with the link
+    links_fit: bool
+    photos: bool  # False: the photo becomes a link to the tracking page
+    photo_caption_max: int
 
 
 class IntakeSink(Protocol):
@@ -82,6 +97,18 @@ class ChannelAdapter:
     def text_fits(self, text: str, channel: str) -> bool:
         """Whether ``text`` fits in one message as the channel counts length."""
         return len(text) <= self.capabilities_for(channel).max_text_length
+
+    def text_policy(self, channel: str, reply_context: Mapping[str, Any] | None = None) -> TextPolicy:
+        """The text policy for one message; ``reply_context`` lets a channel vary it per sender."""
+        caps = self.capabilities_for(channel)
+        return TextPolicy(
+            prepare=lambda text: self.prepare_text(text, channel),
+            fits=lambda text: self.text_fits(text, channel),
+            split_long_text=caps.split_long_text,
+            links_fit=caps.links_fit,
+            photos=caps.supports_photo,
+            photo_caption_max=caps.photo_caption_max,
+        )
 
     def channels(self) -> tuple[str, ...]:
         """Channel names this adapter serves (one adapter may serve SMS and WhatsApp)."""

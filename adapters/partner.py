@@ -172,6 +172,7 @@ class PartnerAdapter(ChannelAdapter):
             raise PermanentError(f"partner {partner_name!r} has no callback URL")
         body = json.dumps({
             "delivery_id": message.id,
+            "event_id": event_id(message.id),
             "event": message.payload.get("event", message.kind),
             "tracking_id": message.tracking_id,
             "status": message.payload.get("status"),
@@ -183,7 +184,9 @@ class PartnerAdapter(ChannelAdapter):
         ts = str(int(self.clock()))
         secret = partner.callback_secret.get_secret_value() if partner.callback_secret else partner.api_key.get_secret_value()
         headers = {"content-type": "application/json", "x-aduan-timestamp": ts,
-                   "x-aduan-signature": sign_callback(secret, ts, body), "x-aduan-delivery": str(message.id)}
+                   "x-aduan-signature": sign_callback(secret, ts, body), "x-aduan-delivery": str(message.id),
+                   # The same on every retry of this notification: a receiver drops a repeat it has seen.
+                   "x-aduan-event-id": event_id(message.id)}
         try:
             resp = await self._client.post(partner.callback_url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -199,6 +202,11 @@ class PartnerAdapter(ChannelAdapter):
     def health(self) -> dict[str, object]:
         # Only partners that can call us (a partner with an empty key is switched off).
         return {"state": "ok", "partners": sorted(p.name for p in self._by_key.values())}
+
+
+def event_id(message_id: int) -> str:
+    """The stable id of one callback notification, sent in X-Aduan-Event-Id on every attempt."""
+    return f"evt-{message_id}"
 
 
 def _retry_after(value: str | None) -> float:

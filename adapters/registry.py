@@ -43,6 +43,11 @@ class Registry:
     def adapters(self) -> list[ChannelAdapter]:
         return list(self._adapters)
 
+    def links_fit(self, channel: str) -> bool:
+        """Whether a long link fits the channel's messages (True for a channel not served here)."""
+        adapter = self._by_channel.get(channel)
+        return adapter is None or adapter.capabilities_for(channel).links_fit
+
     def reachable(self, channel: str, recipient: str) -> bool:
         """Whether a message to ``recipient`` on ``channel`` can ever be delivered."""
         adapter = self._by_channel.get(channel)

@@ -101,14 +101,34 @@ class WebConfig(Strict):
     open311_key_service: str = "API keys are issued to partner apps: channels.partner.partners[].api_key"
 
 
+class LaneConfig(Strict):
+    """Overrides for one outbox lane (a channel, or "<channel>:staff")."""
+
+    concurrency: int | None = Field(default=None, ge=1)
+    send_timeout_seconds: float | None = Field(default=None, gt=0)
+
+
 class OutboxConfig(Strict):
-    max_attempts: int = Field(default=8, ge=1)
+    # Transient failures are retried with capped exponential backoff and jitter
+    # until a message is this old; only then is it dead-lettered.
+    retry_horizon_hours: float = Field(default=24, gt=0)
     backoff_base_seconds: float = Field(default=2, gt=0)
-    backoff_max_seconds: float = Field(default=3600, gt=0)
-    lease_seconds: float = Field(default=60, gt=0)
-    batch_size: int = Field(default=50, ge=1)
+    backoff_max_seconds: float = Field(default=600, gt=0)
+    lease_seconds: float = Field(default=120, gt=0)
+    # Each lane sends up to this many messages at once, each bounded by the timeout.
+    lane_concurrency: int = Field(default=8, ge=1)
+    staff_lane_concurrency: int = Field(default=2, ge=1)
+    send_timeout_seconds: float = Field(default=30, gt=0)
+    lanes: dict[str, LaneConfig] = Field(default_factory=dict)
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     sweep_interval_seconds: float = Field(default=15, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_send(self) -> "OutboxConfig":
+        longest = max([self.send_timeout_seconds] + [lane.send_timeout_seconds or 0 for lane in self.lanes.values()])
+        if self.lease_seconds < 2 * longest:
+            raise ValueError("lease_seconds must be at least twice the longest send_timeout_seconds")
+        return self
 
 
 class StartupConfig(Strict):

@@ -59,7 +59,8 @@ class Gateway:
 
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
                                    config.intake.auto_replies_per_hour, self.registry.reachable,
-                                   reopen_link=ReopenLinks(config).link, sla=SlaRules.from_config(config))
+                                   reopen_link=ReopenLinks(config).link, links_fit=self.registry.links_fit,
+                                   sla=SlaRules.from_config(config))
         # Start-up retries sleep through this (tests inject a fake).
         self.startup = ChannelStartup(self.registry.adapters, config.startup, sleep=sleep or asyncio.sleep)
         self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes)

@@ -44,7 +44,7 @@ def oldest_queued(conn: Connection, channels: list[str]) -> dict[str, datetime]:
     """min(created_at) of queued/sending replies per channel.
 
     One MIN per (channel, status) with equality on every other column: each
-    is a single index probe on ix_message_lane_age, whatever the backlog.
+    is a single index probe on ix_message_channel_age, whatever the backlog.
     """
     M = repo.T_MESSAGE
     found: dict[str, datetime] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, RowMapping
 from bot.sla import SlaRules
 from bot.templates import Templates
 from store import repo
+from store.outbox import lane_name
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,9 @@ class OutboxPolicy:
     reachable: Callable[[str, str], bool]
     # A one-time reopen link for a SELESAI ticket (the web tracking page), if available.
     reopen_link: Callable[[Mapping[str, Any]], str | None] | None = None
-    # Channels whose messages are too short for a ~190-character link: they say "reply BUKA <id>".
-    no_link_channels: frozenset[str] = frozenset({"sms", "twitter"})
+    # Whether a ~190-character link fits a channel's messages (a capability); where it
+    # does not, a SELESAI message says "reply BUKA <id>" instead of a reopen link.
+    links_fit: Callable[[str], bool] = lambda channel: True
     # The SLA clock every deadline and transition is computed on (calendar time by default).
     sla: SlaRules = field(default_factory=SlaRules.default)
 
@@ -52,7 +54,7 @@ def enqueue(
         repo.T_MESSAGE,
         dict(
             channel=channel, direction="out", recipient=recipient, reporter_id=reporter_id, ticket_id=ticket_id,
-            kind=kind, text=text, status="queued", attempts=0, next_attempt_at=now, parts_sent=0,
+            kind=kind, lane=lane_name(channel, kind), text=text, status="queued", attempts=0, next_attempt_at=now, parts_sent=0,
             attachment_id=attachment_id, reply_context=repo.dumps(dict(reply_context or {})),
             payload=repo.dumps(dict(payload or {})), created_at=now, updated_at=now,
         ),

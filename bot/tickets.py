@@ -64,7 +64,7 @@ def transition(
     reason_text = f" ({reason})" if reason else ""
     if dst == Status.SELESAI:
         reopen_url = policy.reopen_link(updated) if policy.reopen_link else None
-        if reopen_url and updated["channel"] not in policy.no_link_channels:
+        if reopen_url and policy.links_fit(updated["channel"]):
             notify_reporter(conn, policy, now, updated, "proof_done_web", kind="status", attachment_id=attachment_id,
                             reason=reason_text, reopen_url=reopen_url)
         else:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.dispatcher import reclaim_expired
+from store.outbox import reclaim_expired
 
 if TYPE_CHECKING:
     from bot.gateway import Gateway

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -123,8 +123,16 @@ class Message(SQLModel, table=True):
         UniqueConstraint("channel", "direction", "external_id", name="uq_message_channel_dir_external"),
         Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
         Index("ix_message_recipient", "channel", "recipient", "created_at"),
+        # Outbox lanes (migration 0004): due rows of one lane, and the pending rows
+        # of one conversation that keep later ones waiting (per-conversation order).
+        Index("ix_message_lane_due", "lane", "next_attempt_at",
+              sqlite_where=text("direction = 'out' AND status = 'queued'"),
+              postgresql_where=text("direction = 'out' AND status = 'queued'")),
+        Index("ix_message_conversation_pending", "channel", "recipient", "id",
+              sqlite_where=text("direction = 'out' AND status IN ('queued', 'sending')"),
+              postgresql_where=text("direction = 'out' AND status IN ('queued', 'sending')")),
         # /healthz: the oldest queued reply per channel is one index probe.
-        Index("ix_message_lane_age", "direction", "status", "channel", "created_at"),
+        Index("ix_message_channel_age", "direction", "status", "channel", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=30)
@@ -143,6 +151,8 @@ class Message(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = None
     parts_sent: int = 0
+    # The outbox lane: the channel, or "<channel>:staff" for posts to officers.
+    lane: str | None = Field(default=None, max_length=40)
     attachment_id: int | None = None  # the photo an outbound message carries
     reply_context: str | None = Field(default=None, sa_column=Column(Text))  # JSON
     payload: str | None = Field(default=None, sa_column=Column(Text))  # JSON

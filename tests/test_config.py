@@ -114,8 +114,8 @@ def test_wrong_type_names_the_key():
 
 def test_out_of_range_names_the_key():
     data = _raw()
-    data["outbox"]["max_attempts"] = 0
-    assert "outbox.max_attempts" in _error(data)
+    data["outbox"]["retry_horizon_hours"] = 0
+    assert "outbox.retry_horizon_hours" in _error(data)
 
 
 def test_unknown_nested_key_is_refused():

@@ -69,18 +69,28 @@ async def test_permanent_error_fails_without_retry(gateway, memory, clock):
     assert await gateway.dispatcher.run_once() == 0
 
 
-async def test_max_attempts_dead_letters_and_requeue(gateway, memory, clock):
+async def test_retry_horizon_dead_letters_and_requeue(gateway, memory, clock):
+    """Transient failures are retried until the message is retry_horizon_hours old, then dead-lettered."""
     await _report(gateway)
-    attempts = gateway.config.outbox.max_attempts
-    memory.fail_with(*[TransientError("down")] * attempts)
-    for _ in range(attempts):
+    memory.fail_with(*[TransientError("down")] * 1000)
+    horizon = timedelta(hours=gateway.config.outbox.retry_horizon_hours)
+    start = clock.now()
+    attempts = 0
+    while True:
         assert await gateway.dispatcher.run_once() == 1
+        attempts += 1
+        (row,) = await _out(gateway)
+        if row["status"] == "dead":
+            break
+        assert row["status"] == "queued"
         clock.advance(seconds=gateway.config.outbox.backoff_max_seconds + 1)
-    (row,) = await _out(gateway)
-    assert row["status"] == "dead" and row["attempts"] == attempts
+    assert clock.now() - start >= horizon  # never before the horizon
+    assert clock.now() - start < horizon + timedelta(seconds=gateway.config.outbox.backoff_max_seconds + 1)
+    assert "dead letter" in row["error"] and row["attempts"] == attempts
     assert await gateway.dispatcher.run_once() == 0
-    from bot.dispatcher import requeue
+    from store.outbox import requeue
 
+    memory._script.clear()  # the provider is back
     assert await gateway.db.write(requeue, row["id"], clock.now())
     assert await gateway.dispatcher.run_once() == 1
     assert len(memory.sent) == 1
@@ -152,16 +162,20 @@ async def test_photo_falls_back_to_link_without_photo_support(gateway, memory, t
         await gateway.dispatcher.run_once()
     done = memory.sent[-1]
     assert done.media_path is None  # memory channel declares no photo support
-    assert f"http://aduan.test/t/{tid}" in done.text and "Foto bukti" in done.text
+    # The SELESAI text links the tracking page already: the fallback does not add it a second time.
+    whole = " ".join(m.text for m in memory.sent if m.id == done.id)
+    import re
+
+    assert len(re.findall(re.escape(f"http://aduan.test/t/{tid}") + r"(?![/?\w])", whole)) == 1
 
 
 async def test_expired_lease_is_retried_by_another_dispatcher(gateway, memory, clock):
-    from bot.dispatcher import _lease
+    from store.outbox import lease
 
     await _report(gateway)
     now = clock.now()
     # A process leases the message and dies without recording anything.
-    leased = await gateway.db.write(_lease, "dead-process", now, now + timedelta(seconds=60), 10, ["memory"], [])
+    leased = await gateway.db.write(lease, "memory", "dead-process", now, now + timedelta(seconds=60), 10)
     assert len(leased) == 1
     assert await gateway.dispatcher.run_once() == 0  # still leased
     clock.advance(seconds=61)

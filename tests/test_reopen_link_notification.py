@@ -37,7 +37,7 @@ async def test_done_message_has_working_reopen_link(gateway, memory, clock, clie
 async def test_short_channels_say_reply_buka_instead(gateway, memory, clock):
     from dataclasses import replace
 
-    gateway.policy = replace(gateway.policy, no_link_channels=frozenset({"memory"}))
+    gateway.policy = replace(gateway.policy, links_fit=lambda channel: channel != "memory")
     gateway.intake.rules.policy = gateway.policy
     (o,) = await gateway.intake.submit([InboundMessage(channel="memory", external_id="r2", sender="+62812",
                                                        text="Pohon tumbang di Kel. Cikini")])

@@ -27,12 +27,12 @@ async def test_prune_dedup_keys_forgets_old_ids(gateway, clock):
 
 
 async def test_outbox_sweep_reclaims_expired_leases(gateway, memory, clock):
-    from bot.dispatcher import _lease
+    from store.outbox import lease
 
     await gateway.intake.submit([InboundMessage(channel="memory", external_id="s1", sender="+62811",
                                                 text="Sampah di Kel. Bangka")])
     now = clock.now()
-    await gateway.db.write(_lease, "died", now, now + timedelta(seconds=5), 10, ["memory"], [])
+    await gateway.db.write(lease, "memory", "died", now, now + timedelta(seconds=5), 10)
     assert await outbox_sweep(gateway) == 0
     clock.advance(seconds=6)
     assert await outbox_sweep(gateway) == 1

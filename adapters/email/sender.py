@@ -11,6 +11,7 @@ Error mapping for the relay (the dispatcher retries on the type alone):
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import mailbox
 import re
@@ -18,7 +19,7 @@ import ssl
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -57,7 +58,7 @@ def build_email(
     mail["To"] = recipient
     mail["Subject"] = build_subject(message, settings.tracking_prefix)
     mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = make_msgid(idstring="aduan", domain=settings.msgid_domain)
+    mail["Message-ID"] = outbound_message_id(message, recipient, settings.msgid_domain)
     if in_reply_to:
         mail["In-Reply-To"] = f"<{in_reply_to}>"
     if references:
@@ -91,6 +92,16 @@ def build_subject(message: OutboundMessage, prefix: str = "JKT") -> str:
     if tracking_id and f"[{tracking_id}]" not in subject:
         subject = f"[{tracking_id}] {subject}"
     return re.sub(r"[\r\n]+", " ", subject)
+
+
+def outbound_message_id(message: OutboundMessage, recipient: str, domain: str) -> str:
+    """A Message-ID that a retry of the same outbox message repeats, so mail systems that
+    drop duplicate Message-IDs (Gmail does) drop a resend after an ambiguous relay timeout.
+
+    The digest keeps it unique if outbox ids ever restart (a new database).
+    """
+    digest = hashlib.sha256(f"{message.id}\0{recipient}\0{message.text}".encode()).hexdigest()[:16]
+    return f"<{message.id}.{digest}.aduan@{domain}>"
 
 
 def message_id_of(mail: EmailMessage) -> str:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Callable, ClassVar
+from dataclasses import replace
+from typing import Any, Callable, ClassVar, Mapping
 
 import httpx
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
-from adapters.base import Capabilities, ChannelAdapter
+from adapters.base import Capabilities, ChannelAdapter, TextPolicy
 from adapters.errors import PermanentError, SendError, TransientError, WebhookRejected
 from adapters.textlimits import fits_sms, gsm_friendly
 from adapters.twilio import parse
@@ -91,6 +92,16 @@ class TwilioAdapter(ChannelAdapter):
         if channel == "sms":
             return fits_sms(text, self.settings.max_segments)
         return len(text) <= self.capabilities_for(channel).max_text_length
+
+    def text_policy(self, channel: str, reply_context: Mapping[str, Any] | None = None) -> TextPolicy:
+        """SMS photos go as MMS only from a sender that can carry them; the core sends the link otherwise."""
+        policy = super().text_policy(channel, reply_context)
+        if channel == "sms" and policy.photos:
+            wanted = str((reply_context or {}).get("to") or "")
+            number = (self.settings.find_number(wanted) if wanted else None) or self.settings.default_number("sms")
+            if number is None or not number.mms:
+                policy = replace(policy, photos=False)
+        return policy
 
     def health(self) -> dict[str, object]:
         state = "not_started" if self._client is None else ("auth_failed" if self.auth_failed else "ok")
@@ -188,15 +199,14 @@ class TwilioAdapter(ChannelAdapter):
         if channel not in self._caps:
             raise PermanentError(f"TwilioAdapter does not serve channel {channel!r}")
         number = self._sender(message)
-        body, media_url = self._content(message, number)
         whatsapp = channel == "whatsapp"
         try:
             sid = await create_message(
                 self._client,
                 to=_address(message.recipient, whatsapp),
                 from_=_address(number.number, whatsapp),
-                body=body,
-                media_url=media_url,
+                body=message.text,
+                media_url=message.media_url,
                 status_callback=self.public_base_url + self.STATUS_PATH,
                 default_retry_after=self.settings.default_retry_after,
             )
@@ -218,19 +228,6 @@ class TwilioAdapter(ChannelAdapter):
         if number is None:
             raise PermanentError(f"no Twilio number configured for {message.channel}")
         return number
-
-    def _content(self, message: OutboundMessage, number: TwilioNumber) -> tuple[str, str | None]:
-        """Body and optional media URL; media only where the sender can carry it."""
-        if not message.media_url:
-            return message.text, None
-        if message.channel == "whatsapp" or (self.settings.sms_mms and number.mms):
-            return message.text, message.media_url
-        # SMS with MMS on, but this sender cannot: send the link instead of losing the photo.
-        log.warning("number %s cannot send MMS; sending the photo link", number.label)
-        with_link = f"{message.text}\n{message.media_url}" if message.text else message.media_url
-        if message.media_url not in message.text and self.text_fits(with_link, "sms"):
-            return with_link, None
-        return message.text, None
 
 
 def _address(number: str, whatsapp: bool) -> str:

@@ -32,6 +32,7 @@ def sms_capabilities(settings: TwilioSettings) -> Capabilities:
         per_recipient_per_second=settings.per_recipient_per_second,
         per_recipient_burst=2,
         split_long_text=False,
+        links_fit=False,  # a ~190-character link would cost a segment of its own
     )
 
 

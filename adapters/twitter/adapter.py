@@ -110,6 +110,7 @@ class TwitterAdapter(ChannelAdapter):
             per_recipient_per_second=per_second,
             per_recipient_burst=3,
             split_long_text=False,
+            links_fit=False,  # 280 weighted characters: no room for a one-time reopen link
         )
         self._redactor = SecretRedactor(settings.secrets())
         self._redactor.install()

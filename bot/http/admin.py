@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from bot.dispatcher import requeue
+from store.outbox import requeue
 from store import repo
 
 log = logging.getLogger(__name__)

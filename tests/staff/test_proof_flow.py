@@ -56,7 +56,9 @@ async def test_slack_thread_proof_validated_and_delivered_to_the_citizen(desk, p
         assert done.media_url == f"http://aduan.test/media/{sha(original)}"
     else:
         assert done.media_path is None and done.media_url is None
-        assert f"Foto bukti: http://aduan.test/t/{tid}" in done.text
+        # The SELESAI text already links the page with the photo: the link is not added a second time.
+        assert f"foto bukti di http://aduan.test/t/{tid} " in done.text
+        assert f"Foto bukti: http://aduan.test/t/{tid}" not in done.text
     public = await desk.client.get(f"/media/{sha(original)}")
     assert public.status_code == 200 and not has_exif(public.content)
     view = (await desk.client.get(f"/api/v1/tickets/{tid}")).json()

@@ -169,16 +169,6 @@ CASES: list[tuple[OutboundCase, dict[str, Any]]] = [
         {"sms_mms": True, "numbers": MMS_NUMBERS},
     ),
     (
-        OutboundCase(
-            "sms photo from a number without MMS: link instead",
-            msg(text="Selesai.", media_url=PHOTO_URL, reply_context={"to": SHORT_CODE}),
-            [created()],
-            [req({"From": SHORT_CODE, "Body": "Selesai.\n" + PHOTO_URL}, no_media)],
-            NEW_SID,
-        ),
-        {"sms_mms": True},
-    ),
-    (
         OutboundCase("429 -> Throttled", msg(), [failing(429, 20429, "Too Many Requests", {"Retry-After": "7"})], [req()], Throttled),
         {},
     ),
@@ -296,6 +286,15 @@ async def test_connection_refused_is_transient(started_adapter, unused_tcp_port:
             await adapter.send(msg())
     finally:
         await adapter.stop()
+
+
+def test_sms_photo_policy_follows_the_sender_number(make_adapter) -> None:
+    """A number without MMS gets no photo: the core's renderer then sends the tracking link instead."""
+    adapter = make_adapter(sms_mms=True, numbers=MMS_NUMBERS + [TwilioNumber(number=SHORT_CODE, label="short")])
+    assert adapter.text_policy("sms", {"to": SHORT_CODE}).photos is False
+    assert adapter.text_policy("sms", {"to": MMS_NUMBERS[0].number}).photos is True
+    assert make_adapter(sms_mms=False).text_policy("sms", {}).photos is False
+    assert adapter.text_policy("sms", {}).links_fit is False and adapter.text_policy("whatsapp", {}).links_fit
 
 
 async def test_not_started_is_transient(make_adapter) -> None:

@@ -1,0 +1,212 @@
+"""The outbox's SQL: lease conversation heads per lane, record outcomes, requeue.
+
+Outbound rows of the ``message`` table are the outbox. Two rules live here:
+
+* **Lanes.** Every outbound row carries a ``lane`` (its channel, or
+  ``<channel>:staff`` for posts to officers), so each lane is leased on its
+  own and a hanging provider only holds its own rows.
+* **Order per conversation.** Only the head of a conversation (channel,
+  recipient) is leased: a row waits while an earlier row to the same
+  recipient is still queued or being sent, whatever process holds it.
+
+The lease and head queries spell their status values as literals so that they
+match the partial indexes of migration 0004 (SQLite only uses a partial index
+when the query repeats its WHERE terms literally, not as bound parameters).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, func, literal_column, select, update
+from sqlalchemy.exc import IntegrityError
+
+from store import repo
+
+M = repo.T_MESSAGE
+# Posts to officers (Slack threads, the Telegram staff group): their own lane,
+# so that officers' traffic never delays a citizen's message on the same bot.
+STAFF_KINDS = frozenset({
+    "staff_ticket", "staff_event", "staff_escalation", "staff_notice", "staff_handoff", "staff_answer",
+    "sla_warning", "sla_breach",
+})
+
+
+def lane_name(channel: str, kind: str) -> str:
+    """The lane of an outbound row: citizens' and officers' traffic never share one."""
+    return f"{channel}:staff" if kind in STAFF_KINDS else channel
+
+
+def lane_channel(lane: str) -> str:
+    return lane.split(":", 1)[0]
+
+
+@dataclass
+class Outcome:
+    """What one send attempt ended in; written by ``record``."""
+
+    message_id: int
+    status: str  # sent | retry | throttled | failed
+    external_ids: list[str] = field(default_factory=list)
+    parts_sent: int = 0
+    error: str | None = None
+    retry_at: datetime | None = None
+    count_attempt: bool = True
+    reporter_flags: dict[str, Any] = field(default_factory=dict)
+
+
+QUEUED = literal_column("'queued'")
+PENDING_LITERAL = (literal_column("'queued'"), literal_column("'sending'"))
+OUT = literal_column("'out'")
+
+
+def due_lanes(conn: Connection, now: datetime) -> list[str]:
+    """Lanes that have at least one queued row due now."""
+    q = select(M.c.lane).distinct().where(M.c.direction == OUT, M.c.status == QUEUED, M.c.next_attempt_at <= now)
+    return [r for r in conn.execute(q).scalars() if r]
+
+
+def _heads(lane: str, now: datetime, limit: int):  # type: ignore[no-untyped-def]
+    """Queued rows of ``lane`` due now with no earlier pending row to the same recipient."""
+    P = M.alias("p")
+    earlier_pending = (
+        select(literal_column("1")).select_from(P)
+        .where(P.c.direction == OUT, P.c.status.in_(PENDING_LITERAL), P.c.channel == M.c.channel,
+               P.c.recipient == M.c.recipient, P.c.id < M.c.id)
+    )
+    return (
+        select(M.c.id)
+        .where(M.c.direction == OUT, M.c.status == QUEUED, M.c.lane == lane, M.c.next_attempt_at <= now,
+               ~earlier_pending.exists())
+        .order_by(M.c.id)
+        .limit(limit)
+    )
+
+
+def lease(conn: Connection, lane: str, owner: str, now: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
+    """Lease up to ``limit`` conversation heads of ``lane``, oldest first, with what sending needs."""
+    q = _heads(lane, now, limit)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True, of=M)
+    ids = list(conn.execute(q).scalars())
+    if not ids:
+        return []
+    conn.execute(update(M).where(M.c.id.in_(ids), M.c.status == "queued")
+                 .values(status="sending", lease_owner=owner, lease_until=until))
+    T, A, R = repo.T_TICKET, repo.T_ATTACHMENT, repo.T_REPORTER
+    rows = conn.execute(
+        select(M, T.c.tracking_id, A.c.sha256.label("att_sha"), A.c.content_type.label("att_type"),
+               R.c.opted_out, R.c.unreachable)
+        .select_from(M.outerjoin(T, T.c.id == M.c.ticket_id).outerjoin(A, A.c.id == M.c.attachment_id)
+                     .outerjoin(R, R.c.id == M.c.reporter_id))
+        .where(M.c.id.in_(ids), M.c.lease_owner == owner)
+        .order_by(M.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def record(conn: Connection, outcomes: Iterable[Outcome], owner: str, now: datetime,
+           horizon: timedelta) -> list[str]:
+    """Write outcomes of our own leases; returns the status each row ended in ("" if not ours).
+
+    A retry whose message is older than ``horizon`` becomes a dead letter.
+    """
+    final: list[str] = []
+    for o in outcomes:
+        row = conn.execute(select(M.c.attempts, M.c.reporter_id, M.c.payload, M.c.lease_owner, M.c.created_at)
+                           .where(M.c.id == o.message_id)).mappings().first()
+        if row is None or row["lease_owner"] != owner:
+            final.append("")  # our lease expired and another process took the row over
+            continue
+        values = _outcome_values(o, row, now, horizon)
+        try:
+            with conn.begin_nested():
+                conn.execute(update(M).where(M.c.id == o.message_id).values(**values))
+        except IntegrityError:
+            # A provider id that is not unique channel-wide must not lose the
+            # outcome (the message was sent): keep it without the external id.
+            values["external_id"] = None
+            conn.execute(update(M).where(M.c.id == o.message_id).values(**values))
+        if o.reporter_flags and row["reporter_id"]:
+            repo.update_reporter(conn, row["reporter_id"], now, **o.reporter_flags)
+        final.append(values["status"])
+    return final
+
+
+def _outcome_values(o: Outcome, row: Any, now: datetime, horizon: timedelta) -> dict[str, Any]:
+    attempts = row["attempts"] + (1 if o.count_attempt else 0)
+    values: dict[str, Any] = dict(attempts=attempts, lease_owner=None, lease_until=None, updated_at=now,
+                                  parts_sent=o.parts_sent, error=o.error)
+    payload = repo.loads(row["payload"]) or {}
+    if o.external_ids:
+        payload["part_ids"] = o.external_ids  # parts already sent are not sent again on a retry
+    values["payload"] = repo.dumps(payload)
+    if o.status == "sent":
+        values.update(status="sent", sent_at=now, external_id=o.external_ids[0] if o.external_ids else None)
+    elif o.status in ("retry", "throttled"):
+        if o.status == "retry" and now - row["created_at"] >= horizon:
+            values.update(status="dead", error=f"{o.error} (still failing after {_hours(horizon)} h: dead letter)")
+        else:
+            values.update(status="queued", next_attempt_at=o.retry_at or now)
+    else:
+        values.update(status=o.status)
+    return values
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:g}"
+
+
+def release(conn: Connection, owner: str, ids: list[int]) -> None:
+    """Give back leases we hold without an outcome (graceful shutdown)."""
+    if ids:
+        conn.execute(update(M).where(M.c.id.in_(ids), M.c.lease_owner == owner, M.c.status == "sending")
+                     .values(status="queued", lease_owner=None, lease_until=None))
+
+
+def requeue(conn: Connection, message_id: int, now: datetime) -> bool:
+    """Put a dead or failed outbound message back in the queue (staff action).
+
+    Its retry horizon starts again from now.
+    """
+    res = conn.execute(
+        update(M).where(M.c.id == message_id, M.c.direction == "out", M.c.status.in_(["dead", "failed"]))
+        .values(status="queued", attempts=0, next_attempt_at=now, lease_owner=None, lease_until=None,
+                updated_at=now, created_at=now)
+    )
+    return res.rowcount == 1
+
+
+def reclaim_expired(conn: Connection, now: datetime) -> int:
+    """Requeue messages whose sender died holding the lease."""
+    res = conn.execute(
+        update(M).where(M.c.direction == "out", M.c.status == "sending", M.c.lease_until < now)
+        .values(status="queued", lease_owner=None, lease_until=None, next_attempt_at=now)
+    )
+    return res.rowcount
+
+
+def dead_letter_unserved(conn: Connection, lanes: Iterable[str], served_channels: Iterable[str],
+                         now: datetime) -> int:
+    """Dead-letter queued rows of ``lanes`` whose channel has no adapter, with the reason."""
+    served = set(served_channels)
+    count = 0
+    for lane in lanes:
+        channel = lane_channel(lane)
+        if channel in served:
+            continue
+        res = conn.execute(
+            update(M).where(M.c.direction == "out", M.c.status == "queued", M.c.lane == lane)
+            .values(status="dead", updated_at=now,
+                    error=f"channel {channel!r} is not configured on this gateway: nothing can send it")
+        )
+        count += res.rowcount
+    return count
+
+
+def oldest_queued(conn: Connection) -> dict[str, datetime]:
+    """Per lane, the creation time of its oldest pending row (for health)."""
+    rows = conn.execute(select(M.c.lane, func.min(M.c.created_at))
+                        .where(M.c.direction == OUT, M.c.status.in_(PENDING_LITERAL)).group_by(M.c.lane))
+    return {lane: ts for lane, ts in rows if lane and ts is not None}
