@@ -18,8 +18,8 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SENDER = "+6281200000009"
 
 
-async def _report(gateway, n: int = 1) -> None:
-    for i in range(n):
+async def _report(gateway, n: int = 1, first: int = 0) -> None:
+    for i in range(first, first + n):
         (outcome,) = await gateway.intake.submit([InboundMessage(
             channel="memory", external_id=f"health-{i}", sender=f"{SENDER[:-1]}{i}",
             text="Lampu jalan mati di Jl. Kemang Raya Kel. Bangka")])
@@ -64,13 +64,16 @@ async def test_last_n_failed_sends_degrade_the_channel_until_one_succeeds(client
     assert body["channels"]["partner"]["state"] == "ok"
 
 
-async def test_fewer_failures_than_the_threshold_stay_ok(client, gateway, memory):
+async def test_fewer_failures_than_the_threshold_stay_ok_and_a_success_resets(client, gateway, memory):
     n = gateway.config.health.failed_sends
-    await _report(gateway, n)
-    memory.fail_with(*[TransientError("x")] * (n - 1))  # the last one goes through
+    await _report(gateway, n - 1)
+    memory.fail_with(*[TransientError("x")] * (n - 1))
+    await gateway.dispatcher.run_once()
+    assert gateway.dispatcher.failure_streaks()["memory"] == n - 1
+    assert (await _health(client))["status"] == "ok"
+    await _report(gateway, 1, first=n)  # the failed ones back off; this one is sent
     await gateway.dispatcher.run_once()
     assert gateway.dispatcher.failure_streaks()["memory"] == 0
-    assert (await _health(client))["status"] == "ok"
 
 
 async def test_old_queued_reply_degrades_its_channel(client, gateway, clock):
