@@ -155,6 +155,21 @@ class OutboxConfig(Strict):
         return self
 
 
+class StartupConfig(Strict):
+    """A channel whose provider is down at start-up starts degraded and is retried in the background."""
+
+    adapter_timeout_seconds: float = Field(default=10, gt=0)
+    retry_initial_seconds: float = Field(default=2, gt=0)
+    retry_max_seconds: float = Field(default=300, gt=0)
+
+
+class HealthConfig(Strict):
+    """When /healthz turns degraded."""
+
+    failed_sends: int = Field(default=5, ge=1)  # a channel's last N send attempts all failed
+    oldest_queued_minutes: float = Field(default=10, gt=0)  # a channel's oldest queued reply is older
+
+
 class RoutingConfig(Strict):
     areas_csv: str = "data/jakarta_areas.csv"
     boundaries_geojson: str | None = None
@@ -234,6 +249,8 @@ class AppConfig(Strict):
     intake: IntakeConfig = IntakeConfig()
     sla: SlaConfig = SlaConfig()
     outbox: OutboxConfig = OutboxConfig()
+    startup: StartupConfig = StartupConfig()
+    health: HealthConfig = HealthConfig()
     routing: RoutingConfig = RoutingConfig()
     agencies: list[AgencyConfig] = []
     categories: list[CategoryConfig] = []

@@ -131,6 +131,8 @@ class Message(SQLModel, table=True):
         Index("ix_message_conversation_pending", "channel", "recipient", "id",
               sqlite_where=text("direction = 'out' AND status IN ('queued', 'sending')"),
               postgresql_where=text("direction = 'out' AND status IN ('queued', 'sending')")),
+        # /healthz: the oldest queued reply per channel is one index probe.
+        Index("ix_message_channel_age", "direction", "status", "channel", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=30)
