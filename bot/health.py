@@ -118,6 +118,11 @@ class HealthChecks:
         await self._media_check(report)
         self._channel_checks(report, oldest)
         report.details["intake"] = {"commits": gw.intake.batches, "messages": gw.intake.messages}
+        report.details["lanes"] = {name: {"concurrency": lane.concurrency, "in_flight": len(lane.inflight),
+                                          "sent": lane.sent, "failed": lane.failed}
+                                   for name, lane in gw.dispatcher.lanes().items()}
+        # Sends that timed out and were retried: the provider may have delivered them twice.
+        report.details["ambiguous_retries"] = gw.dispatcher.ambiguous
         return report
 
     async def _database_checks(self, report: HealthReport) -> dict[str, datetime]:
