@@ -77,13 +77,13 @@ async def serve(config_path: str | None) -> int:
 
     from bot.gateway import Gateway
     from bot.http.app import create_app
+    from bot.http.server import server_config
 
     config = load_config(config_path)
     gateway = Gateway(config)
     await gateway.start()
     app = create_app(gateway)
-    server = uvicorn.Server(uvicorn.Config(app, host=config.http.host, port=config.http.port, log_config=None,
-                                           access_log=False, lifespan="off", timeout_graceful_shutdown=10))
+    server = uvicorn.Server(server_config(app, config.http))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

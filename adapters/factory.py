@@ -26,8 +26,11 @@ def _twilio(settings: Any, config: AppConfig, deps: dict[str, Any]) -> tuple[Cha
 
 def _twitter(settings: Any, config: AppConfig, deps: dict[str, Any]) -> tuple[ChannelAdapter, list[str]]:
     from adapters.twitter import TwitterAdapter
+    from bot.templates import Templates
 
-    return TwitterAdapter(settings), ["/webhooks/twitter"]
+    # A refused DM falls back to "<ID> <status word> <link>" in public: the word as citizens read it.
+    labels = Templates(config.templates, config.status_labels, config.instance.default_language)
+    return TwitterAdapter(settings, status_label=labels.status_label), ["/webhooks/twitter"]
 
 
 def _telegram(settings: Any, config: AppConfig, deps: dict[str, Any]) -> tuple[ChannelAdapter, list[str]]:

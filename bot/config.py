@@ -41,6 +41,28 @@ class HttpConfig(Strict):
     max_upload_bytes: int = Field(default=12 * 1_048_576, gt=0)
     # Paths that take uploads get max_upload_bytes; everything else max_body_bytes.
     upload_paths: list[str] = ["/api/v1/reports", "/lapor", "/webhooks/twilio"]
+    # Reverse proxies (IPs or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    # Empty: nobody's, so a client cannot pick the address rate limits count against.
+    trusted_proxies: list[str] = []
+    # Slow or huge requests: the request line and headers must fit in max_header_bytes and arrive
+    # within header_timeout_seconds; idle keep-alive connections close after keep_alive_seconds.
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    keep_alive_seconds: float = Field(default=5, gt=0, le=300)
+    # Open connections plus running requests beyond this get 503 (None: no limit).
+    max_concurrency: int | None = Field(default=1000, ge=1)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return [e.strip() for e in v]
 
 
 class DatabaseConfig(Strict):
@@ -97,6 +119,8 @@ class WebConfig(Strict):
     form_reports_per_hour_per_ip: int = Field(default=10, ge=1)
     session_hours: float = Field(default=12, gt=0)
     login_failures_per_hour_per_ip: int = Field(default=10, ge=1)
+    # Tracking-ID lookups (/t/{id}, /api/v1/tickets/{id}, Open311 single request/token) per client per minute.
+    tracking_lookups_per_minute_per_ip: int = Field(default=60, ge=1)
     # Open311 GeoReport v2 (/open311/v2): the jurisdiction served and the discovery document's texts.
     open311_jurisdiction_id: str = "jakarta.go.id"
     open311_contact: str = "Aduan Jakarta: lihat README / see README"
@@ -131,6 +155,21 @@ class OutboxConfig(Strict):
         if self.lease_seconds < 2 * longest:
             raise ValueError("lease_seconds must be at least twice the longest send_timeout_seconds")
         return self
+
+
+class StartupConfig(Strict):
+    """A channel whose provider is down at start-up starts degraded and is retried in the background."""
+
+    adapter_timeout_seconds: float = Field(default=10, gt=0)
+    retry_initial_seconds: float = Field(default=2, gt=0)
+    retry_max_seconds: float = Field(default=300, gt=0)
+
+
+class HealthConfig(Strict):
+    """When /healthz turns degraded."""
+
+    failed_sends: int = Field(default=5, ge=1)  # a channel's last N send attempts all failed
+    oldest_queued_minutes: float = Field(default=10, gt=0)  # a channel's oldest queued reply is older
 
 
 class RoutingConfig(Strict):
@@ -212,6 +251,8 @@ class AppConfig(Strict):
     intake: IntakeConfig = IntakeConfig()
     sla: SlaConfig = SlaConfig()
     outbox: OutboxConfig = OutboxConfig()
+    startup: StartupConfig = StartupConfig()
+    health: HealthConfig = HealthConfig()
     routing: RoutingConfig = RoutingConfig()
     agencies: list[AgencyConfig] = []
     categories: list[CategoryConfig] = []

@@ -5,9 +5,10 @@
   hangs or throttles holds only its own lane.
 * **Order per conversation**: only the head of a conversation is leased; the
   next message to that recipient waits until the head is sent, failed or dead.
-* **Outcomes** are recorded as soon as each send ends, in its own short
-  transaction: a crash re-sends only what was truly in flight (at most the
-  sum of the lanes' concurrency), never a whole batch.
+* **Outcomes** are recorded as soon as each send ends: in a short
+  transaction of their own, or together with the few others that ended while
+  the previous write was on its way to disk. A crash re-sends only what was
+  truly in flight (at most the sum of the lanes' concurrency), never a batch.
 * **Retries** use capped exponential backoff with jitter until the message
   is ``retry_horizon_hours`` old; then it is a dead letter.
 
@@ -24,7 +25,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from adapters.registry import Registry
 from bot.config import OutboxConfig
@@ -43,6 +44,44 @@ _UNBLOCKING = {"sent", "failed", "dead"}
 # How long an outcome write is retried while the database is away, before the
 # lease runs out and another pass re-sends the message.
 _RECORD_RETRY_SECONDS = (0.2, 0.5, 1, 2, 4, 8)
+
+
+class OutcomeRecorder:
+    """Writes outcomes as they arrive; those that arrive while a write is running share the next one.
+
+    Under load this turns one fsync per message into one per handful, while a
+    lone outcome is still written at once, never held back for a batch.
+    """
+
+    MAX_GROUP = 64
+
+    def __init__(self, write: Callable[[list[Outcome]], Awaitable[list[str]]]) -> None:
+        self._write = write
+        self._pending: list[tuple[Outcome, asyncio.Future[str]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    async def record(self, outcome: Outcome) -> str:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, future))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending[: self.MAX_GROUP], self._pending[self.MAX_GROUP:]
+            try:
+                statuses = await self._write([o for o, _ in group])
+                self.writes += 1
+            except Exception as exc:  # noqa: BLE001 - each caller decides how to retry
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), status in zip(group, statuses):
+                if not future.done():
+                    future.set_result(status)
 
 
 @dataclass
@@ -92,6 +131,7 @@ class Dispatcher:
         self._streaks: dict[str, int] = defaultdict(int)
         self.sent_count = 0
         self._last_sweep: datetime | None = None
+        self.recorder = OutcomeRecorder(self._write_outcomes)
 
     # -- the pieces tests and health read ------------------------------------
 
@@ -160,12 +200,13 @@ class Dispatcher:
             lane.failed += 1
         return status
 
+    async def _write_outcomes(self, outcomes: list[Outcome]) -> list[str]:
+        return await self.db.write(store_outbox.record, outcomes, self.owner, self.clock.now(), self.horizon)
+
     async def _record(self, outcome: Outcome) -> str:
         for delay in (*_RECORD_RETRY_SECONDS, None):
             try:
-                (status,) = await self.db.write(store_outbox.record, [outcome], self.owner, self.clock.now(),
-                                                self.horizon)
-                return status
+                return await self.recorder.record(outcome)
             except Exception:  # noqa: BLE001 - database away: retry; the lease expiring is the last resort
                 if delay is None or self._stopping:
                     log.exception("outbox #%s: outcome %s not recorded", outcome.message_id, outcome.status)

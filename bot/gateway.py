@@ -19,6 +19,7 @@ from bot.outbox import OutboxPolicy
 from bot.refdata import sync_reference_data
 from bot.routing import AreaResolver, load_areas_csv
 from bot.sla import SlaRules
+from bot.startup import ChannelStartup, Sleep
 from bot.templates import Templates
 from scheduler.jobs import SlaHook, build_scheduler
 from scheduler.sla import sla_hook
@@ -37,6 +38,7 @@ class Gateway:
         database_url: str | None = None,
         adapters: list[tuple[ChannelAdapter, list[str]]] | None = None,
         adapter_deps: dict[str, Any] | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
@@ -59,6 +61,8 @@ class Gateway:
                                    config.intake.auto_replies_per_hour, self.registry.reachable,
                                    reopen_link=ReopenLinks(config).link, links_fit=self.registry.links_fit,
                                    sla=SlaRules.from_config(config))
+        # Start-up retries sleep through this (tests inject a fake).
+        self.startup = ChannelStartup(self.registry.adapters, config.startup, sleep=sleep or asyncio.sleep)
         self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes, config.media.max_pixels)
         rules = IntakeRules(config, self.policy, self.categorizer, self.resolver,
                             {c.code: c for c in config.categories})
@@ -83,8 +87,8 @@ class Gateway:
 
     async def start(self, *, dispatcher: bool = True, receivers: bool = True, scheduler: bool = True) -> None:
         await self.db.write(sync_reference_data, self.config, self.areas)
-        for adapter in self.registry.adapters():
-            await adapter.start()
+        # A provider that is down never stops the process: its channel starts degraded.
+        await self.startup.start_all()
         await self.intake.start()
         if dispatcher:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
@@ -98,6 +102,7 @@ class Gateway:
 
     async def _run_receiver(self, adapter: ChannelAdapter) -> None:
         try:
+            await self.startup.wait_started(adapter.name)  # e.g. polling needs the initialized bot
             await adapter.run_receiver(self.intake)
             self._receiver_crashed.pop(adapter.name, None)  # returned: this channel has no receiver
         except asyncio.CancelledError:
@@ -111,6 +116,7 @@ class Gateway:
         for task in self._receivers:
             task.cancel()
         await asyncio.gather(*self._receivers, return_exceptions=True)
+        await self.startup.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         await self.staff.stop()

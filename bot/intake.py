@@ -18,6 +18,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, select, update
 from bot.categorize import Categorizer
 from bot.commands import CitizenCommand, parse_citizen_command
 from bot.config import AppConfig, CategoryConfig
+from bot.intake_email import opens_ticket_without_reply, stop_verified, window_ticket
 from bot.lifecycle import OPEN_STATUSES, Status, TransitionError
 from bot.models import InboundMessage
 from bot.outbox import OutboxPolicy, notify_reporter
@@ -203,14 +204,12 @@ def _report(
         ticket = repo.ticket_by_id(conn, tid) if tid else None
     if ticket is None and not msg.standalone:
         window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)
-        ticket = repo.latest_open_ticket(conn, reporter["id"], OPEN_STATUSES, window)
-        if ticket is not None and ticket["channel"] != msg.channel:
-            ticket = None
+        ticket = window_ticket(conn, msg, reporter["id"], window, OPEN_STATUSES)
     if ticket is not None:
         return _append(conn, item, rules, now, reporter, message_id, ticket, text)
-    if not msg.auto_reply:
-        # Machine-sent mail (out-of-office, lists, bounces' cousins) never opens
-        # a ticket; it is kept as a message for inspection.
+    if not msg.auto_reply and not opens_ticket_without_reply(msg):
+        # Machine-sent mail (out-of-office, newsletters, bounces' cousins) never
+        # opens a ticket; it is kept as a message for inspection.
         return IntakeOutcome("automatic", message_id)
     if not text and not item.media:
         if msg.auto_reply:
@@ -276,8 +275,9 @@ def _append(
             _set_location(conn, rules, now, ticket, msg.latitude, msg.longitude)  # type: ignore[arg-type]
     if msg.auto_reply:
         if is_reporter:
+            # The acknowledgement answers THIS message (email In-Reply-To), not the ticket's first one.
             notify_reporter(conn, rules.policy, now, ticket, "ack_appended", kind="ack", reporter=reporter,
-                            automatic=True)
+                            automatic=True, reply_context=msg.reply_context)
         else:
             _reply_direct(conn, rules, now, reporter, msg, "note_received", automatic=True,
                           tracking_id=ticket["tracking_id"])
@@ -358,6 +358,10 @@ def _command(
         reporter = repo.get_reporter(conn, reporter["id"])  # type: ignore[assignment]
     reply = msg.auto_reply
     if command.kind == "stop":
+        if not stop_verified(msg):
+            if reply:
+                _reply_direct(conn, rules, now, reporter, msg, "stop_unverified", automatic=True)
+            return IntakeOutcome("command", message_id)
         repo.update_reporter(conn, reporter["id"], now, opted_out=True)
         return IntakeOutcome("command", message_id)
     if command.kind == "start":

@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, RowMapping
 
+from bot.redact import Identity, redact
 from bot.sla import SlaRules
 from bot.templates import Templates
 from store import repo
@@ -107,7 +108,8 @@ def notify_reporter(
     values = dict(tracking_id=ticket["tracking_id"], url=url, status=status_label, **fields)
     text = t.render(template, lang, **values)
     payload = {
-        "public_text": t.render("public_short", lang, **values),
+        # Shown in public on X: through the one redactor, whatever an operator puts in the template.
+        "public_text": redact(t.render("public_short", lang, **values), Identity.of(reporter)),
         "event": kind,
         "tracking_id": ticket["tracking_id"],
         "status": ticket["status"],

@@ -1,11 +1,12 @@
-"""The public view of a ticket: what anyone may see, never who reported it."""
+"""The public view of a ticket: what anyone may see, never who reported it (see bot.redact)."""
 from __future__ import annotations
 
-import re
-from typing import Any
+import json
+from typing import Any, Mapping
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
+from bot.redact import Identity, redact, round_coordinate
 from bot.templates import Templates
 from store import repo
 
@@ -20,16 +21,32 @@ COLOURS = {
     "DITOLAK": "grey",
 }
 
-_PHONE = re.compile(r"(?:\+?62|0)[\s\-.]?8[\d\s\-.]{7,14}\d")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_HANDLE = re.compile(r"(?<![\w@])@\w{2,30}")
+def identities(conn: Connection, tickets: list[Mapping[str, Any]]) -> dict[int, Identity]:
+    """Each ticket's reporter identity: the reporter row plus every display name their messages carried."""
+    if not tickets:
+        return {}
+    ids = [t["id"] for t in tickets]
+    R, M = repo.T_REPORTER, repo.T_MESSAGE
+    reporters = {r["id"]: r for r in conn.execute(
+        select(R.c.id, R.c.address, R.c.display_name)
+        .where(R.c.id.in_(bindparam("rids", expanding=True))), {"rids": sorted({t["reporter_id"] for t in tickets})})
+        .mappings()}
+    names: dict[int, list[str]] = {}
+    for tid, payload in conn.execute(
+            select(M.c.ticket_id, M.c.payload)
+            .where(M.c.ticket_id.in_(bindparam("ids", expanding=True)), M.c.direction == "in"), {"ids": ids}):
+        data = _json(payload)
+        if isinstance(data.get("sender_name"), str):
+            names.setdefault(tid, []).append(data["sender_name"])
+    return {t["id"]: Identity.of(reporters.get(t["reporter_id"]), names.get(t["id"], [])) for t in tickets}
 
 
-def redact(text: str) -> str:
-    """Remove phone numbers, email addresses and @handles citizens type into reports."""
-    text = _EMAIL.sub("[email disembunyikan]", text)
-    text = _PHONE.sub("[nomor disembunyikan]", text)
-    return _HANDLE.sub("@[disembunyikan]", text)
+def _json(payload: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(payload) if payload else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _iso(value: Any) -> str | None:
@@ -54,6 +71,7 @@ def public_ticket(conn: Connection, tracking_id: str, templates: Templates, lang
             break
         area_chain.append({"code": area["code"], "name": area["name"], "level": area["level"]})
         code = area["parent_code"]
+    who = identities(conn, [ticket])[ticket["id"]]
     timeline = []
     for e in repo.events_for(conn, ticket["id"], public_only=True):
         timeline.append({
@@ -61,7 +79,7 @@ def public_ticket(conn: Connection, tracking_id: str, templates: Templates, lang
             "kind": e["kind"],
             "status": e["to_status"],
             "status_label": templates.status_label(e["to_status"], lang) if e["to_status"] else None,
-            "note": redact(e["reason"]) if e["reason"] else None,
+            "note": redact(e["reason"], who) if e["reason"] else None,
         })
     proof = conn.execute(
         select(repo.T_ATTACHMENT.c.sha256).where(repo.T_ATTACHMENT.c.ticket_id == ticket["id"],
@@ -78,9 +96,9 @@ def public_ticket(conn: Connection, tracking_id: str, templates: Templates, lang
                      "name": (cat["name_en"] if lang == "en" else cat["name_id"]) if cat else ticket["category_code"]},
         "agency": {"code": agency["code"], "name": agency["name"]} if agency else None,
         "area": area_chain,
-        "description": redact(ticket["description"]),
-        "latitude": ticket["latitude"],
-        "longitude": ticket["longitude"],
+        "description": redact(ticket["description"], who),
+        "latitude": round_coordinate(ticket["latitude"]),
+        "longitude": round_coordinate(ticket["longitude"]),
         "created_at": _iso(ticket["created_at"]),
         "updated_at": _iso(ticket["updated_at"]),
         "coordinate_due": _iso(ticket["coordinate_due"]),

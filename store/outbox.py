@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, func, literal_column, select, update
+from sqlalchemy import Connection, bindparam, func, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from store import repo
@@ -84,26 +84,55 @@ def _heads(lane: str, now: datetime, limit: int):  # type: ignore[no-untyped-def
     )
 
 
+# The same on SQLite, told to walk the lane in id order and stop at ``limit``:
+# without statistics its planner would sort every due row of the outbox first
+# (SQLAlchemy renders no index hints for SQLite, hence the text).
+_HEADS_SQLITE = text(
+    "SELECT m.id FROM message AS m INDEXED BY ix_message_lane_queued "
+    "WHERE m.direction = 'out' AND m.status = 'queued' AND m.lane = :lane AND m.next_attempt_at <= :now "
+    "AND NOT EXISTS (SELECT 1 FROM message AS p WHERE p.direction = 'out' AND p.status IN ('queued', 'sending') "
+    "AND p.channel = m.channel AND p.recipient = m.recipient AND p.id < m.id) "
+    "ORDER BY m.id LIMIT :limit"
+).bindparams(bindparam("now", type_=M.c.next_attempt_at.type)).columns(id=M.c.id.type)
+
+
+def _leased_columns() -> list[Any]:
+    """The row and what sending it needs: tracking ID, photo, whether the reporter can be reached."""
+    T, A, R = repo.T_TICKET, repo.T_ATTACHMENT, repo.T_REPORTER
+    return [M, T.c.tracking_id, A.c.sha256.label("att_sha"), A.c.content_type.label("att_type"),
+            R.c.opted_out, R.c.unreachable]
+
+
 def lease(conn: Connection, lane: str, owner: str, now: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
-    """Lease up to ``limit`` conversation heads of ``lane``, oldest first, with what sending needs."""
-    q = _heads(lane, now, limit)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True, of=M)
-    ids = list(conn.execute(q).scalars())
+    """Lease up to ``limit`` conversation heads of ``lane``, oldest first, with what sending needs.
+
+    Three short statements: the heads (index-walked, stopping at ``limit``), what
+    sending them needs, and the lease itself.
+    """
+    if conn.dialect.name == "sqlite":
+        ids = list(conn.execute(_HEADS_SQLITE, {"lane": lane, "now": now, "limit": limit}).scalars())
+    else:
+        ids = list(conn.execute(_heads(lane, now, limit).with_for_update(skip_locked=True, of=M)).scalars())
     if not ids:
         return []
-    conn.execute(update(M).where(M.c.id.in_(ids), M.c.status == "queued")
-                 .values(status="sending", lease_owner=owner, lease_until=until))
     T, A, R = repo.T_TICKET, repo.T_ATTACHMENT, repo.T_REPORTER
-    rows = conn.execute(
-        select(M, T.c.tracking_id, A.c.sha256.label("att_sha"), A.c.content_type.label("att_type"),
-               R.c.opted_out, R.c.unreachable)
+    rows = [dict(r) for r in conn.execute(
+        select(*_leased_columns())
         .select_from(M.outerjoin(T, T.c.id == M.c.ticket_id).outerjoin(A, A.c.id == M.c.attachment_id)
                      .outerjoin(R, R.c.id == M.c.reporter_id))
-        .where(M.c.id.in_(ids), M.c.lease_owner == owner)
-        .order_by(M.c.id)
-    ).mappings()
-    return [dict(r) for r in rows]
+        .where(M.c.id.in_(ids)).order_by(M.c.id)).mappings()]
+    conn.execute(update(M).where(M.c.id.in_([r["id"] for r in rows]), M.c.status == "queued")
+                 .values(status="sending", lease_owner=owner, lease_until=until))
+    for r in rows:
+        r.update(status="sending", lease_owner=owner, lease_until=until)
+    return rows
+
+
+_OUTCOME_FIELDS = ("status", "attempts", "lease_owner", "lease_until", "updated_at", "parts_sent", "error",
+                   "payload", "sent_at", "external_id", "next_attempt_at")
+# One statement for a whole group of outcomes (executemany): every row sets every field.
+_UPDATE_OUTCOME = update(M).where(M.c.id == bindparam("b_id")).values(
+    **{f: bindparam(f"b_{f}") for f in _OUTCOME_FIELDS})
 
 
 def record(conn: Connection, outcomes: Iterable[Outcome], owner: str, now: datetime,
@@ -112,36 +141,50 @@ def record(conn: Connection, outcomes: Iterable[Outcome], owner: str, now: datet
 
     A retry whose message is older than ``horizon`` becomes a dead letter.
     """
+    outcomes = list(outcomes)
+    current = {r["id"]: r for r in conn.execute(
+        select(M.c.id, M.c.attempts, M.c.reporter_id, M.c.payload, M.c.lease_owner, M.c.created_at)
+        .where(M.c.id.in_([o.message_id for o in outcomes]))).mappings()}
     final: list[str] = []
+    updates: list[dict[str, Any]] = []
     for o in outcomes:
-        row = conn.execute(select(M.c.attempts, M.c.reporter_id, M.c.payload, M.c.lease_owner, M.c.created_at)
-                           .where(M.c.id == o.message_id)).mappings().first()
+        row = current.get(o.message_id)
         if row is None or row["lease_owner"] != owner:
             final.append("")  # our lease expired and another process took the row over
             continue
         values = _outcome_values(o, row, now, horizon)
-        try:
-            with conn.begin_nested():
-                conn.execute(update(M).where(M.c.id == o.message_id).values(**values))
-        except IntegrityError:
-            # A provider id that is not unique channel-wide must not lose the
-            # outcome (the message was sent): keep it without the external id.
-            values["external_id"] = None
-            conn.execute(update(M).where(M.c.id == o.message_id).values(**values))
+        updates.append({"b_id": o.message_id, **{f"b_{f}": values[f] for f in _OUTCOME_FIELDS}})
+        final.append(values["status"])
         if o.reporter_flags and row["reporter_id"]:
             repo.update_reporter(conn, row["reporter_id"], now, **o.reporter_flags)
-        final.append(values["status"])
+    if updates:
+        try:
+            with conn.begin_nested():
+                conn.execute(_UPDATE_OUTCOME, updates)
+        except IntegrityError:
+            _record_one_by_one(conn, updates)
     return final
+
+
+def _record_one_by_one(conn: Connection, updates: list[dict[str, Any]]) -> None:
+    """A provider id that is not unique channel-wide must not lose an outcome (the message
+    was sent): such a row is kept without its external id."""
+    for values in updates:
+        try:
+            with conn.begin_nested():
+                conn.execute(_UPDATE_OUTCOME, [values])
+        except IntegrityError:
+            conn.execute(_UPDATE_OUTCOME, [{**values, "b_external_id": None}])
 
 
 def _outcome_values(o: Outcome, row: Any, now: datetime, horizon: timedelta) -> dict[str, Any]:
     attempts = row["attempts"] + (1 if o.count_attempt else 0)
-    values: dict[str, Any] = dict(attempts=attempts, lease_owner=None, lease_until=None, updated_at=now,
-                                  parts_sent=o.parts_sent, error=o.error)
     payload = repo.loads(row["payload"]) or {}
     if o.external_ids:
         payload["part_ids"] = o.external_ids  # parts already sent are not sent again on a retry
-    values["payload"] = repo.dumps(payload)
+    values: dict[str, Any] = dict(attempts=attempts, lease_owner=None, lease_until=None, updated_at=now,
+                                  parts_sent=o.parts_sent, error=o.error, payload=repo.dumps(payload),
+                                  sent_at=None, external_id=None, next_attempt_at=now)
     if o.status == "sent":
         values.update(status="sent", sent_at=now, external_id=o.external_ids[0] if o.external_ids else None)
     elif o.status in ("retry", "throttled"):

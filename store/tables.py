@@ -123,14 +123,16 @@ class Message(SQLModel, table=True):
         UniqueConstraint("channel", "direction", "external_id", name="uq_message_channel_dir_external"),
         Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
         Index("ix_message_recipient", "channel", "recipient", "created_at"),
-        # Outbox lanes (migration 0004): due rows of one lane, and the pending rows
+        # Outbox lanes (migration 0004): queued rows of one lane in id order, and the pending rows
         # of one conversation that keep later ones waiting (per-conversation order).
-        Index("ix_message_lane_due", "lane", "next_attempt_at",
+        Index("ix_message_lane_queued", "lane", "id",
               sqlite_where=text("direction = 'out' AND status = 'queued'"),
               postgresql_where=text("direction = 'out' AND status = 'queued'")),
         Index("ix_message_conversation_pending", "channel", "recipient", "id",
               sqlite_where=text("direction = 'out' AND status IN ('queued', 'sending')"),
               postgresql_where=text("direction = 'out' AND status IN ('queued', 'sending')")),
+        # /healthz: the oldest queued reply per channel is one index probe.
+        Index("ix_message_channel_age", "direction", "status", "channel", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=30)

@@ -53,7 +53,7 @@ async def _kill_one_message(gateway, clock, memory) -> dict[str, Any]:
 
 
 async def test_healthz_reports_database_and_channels(client):
-    r = await client.get("/healthz")
+    r = await client.get("/healthz", headers=ADMIN)
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok"
@@ -69,7 +69,7 @@ async def test_healthz_reports_database_and_channels(client):
 
 async def test_healthz_counts_the_outbox(client, gateway):
     await _report(gateway)
-    body = (await client.get("/healthz")).json()
+    body = (await client.get("/healthz", headers=ADMIN)).json()
     assert body["outbox"] == {"queued": 1}
 
 
@@ -97,7 +97,7 @@ async def test_dead_letter_listed_and_requeued(client, gateway, clock, memory):
     assert row["attempts"] == dead["attempts"] > 1
     assert row["channel"] == "memory"
     assert "x" in row["error"]
-    assert (await client.get("/healthz")).json()["outbox"] == {"dead": 1}
+    assert (await client.get("/healthz", headers=ADMIN)).json()["outbox"] == {"dead": 1}
     # Filtering by another status does not list it.
     assert (await client.get("/admin/outbox", headers=ADMIN, params={"status": "sent"})).json() == []
 
@@ -174,7 +174,7 @@ async def test_healthz_reports_a_crashed_receiver(config, database_url, clock):
         await asyncio.sleep(0)  # let the receiver task run and fail
         await asyncio.sleep(0)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(gw)), base_url="http://t") as c:
-            body = (await c.get("/healthz")).json()
+            body = (await c.get("/healthz", headers=ADMIN)).json()
         assert body["channels"]["crashy"]["receiver"] == "crashed: ConnectionError"
         assert body["channels"]["crashy"]["state"] == "degraded" and body["status"] == "degraded"
         assert "receiver" not in body["channels"]["partner"]  # no receiver, nothing to report

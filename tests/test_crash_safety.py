@@ -15,7 +15,7 @@ import httpx
 import yaml
 from aiohttp import web
 
-from tests.conftest import PARTNER_KEY, ROOT
+from tests.conftest import ADMIN_TOKEN, PARTNER_KEY, ROOT
 from tests.harness.fake_api import FakeAPI
 
 
@@ -36,6 +36,7 @@ def _write_config(tmp: Path, port: int, callback: str) -> Path:
     data["http"].update(host="127.0.0.1", port=port)
     data["database"]["url"] = f"sqlite:///{tmp / 'aduan.db'}"
     data["media"]["dir"] = str(tmp / "media")
+    data["admin"] = {"api_token": ADMIN_TOKEN}  # /healthz details are for admins only
     data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
     data["outbox"].update(lease_seconds=2, send_timeout_seconds=1, poll_interval_seconds=0.1,
                           sweep_interval_seconds=0.5, lane_concurrency=LANE_CONCURRENCY)
@@ -111,7 +112,8 @@ async def test_sigkill_mid_stream_loses_nothing_acknowledged(tmp_path: Path) -> 
         try:
             async with httpx.AsyncClient() as client:
                 for _ in range(400):
-                    health = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
+                    health = (await client.get(f"http://127.0.0.1:{port}/healthz",
+                                               headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})).json()
                     pending = {k: v for k, v in health["outbox"].items() if k in ("queued", "sending")}
                     if not pending:
                         break

@@ -202,7 +202,8 @@ async def test_a_two_hour_outage_delivers_everything_after_recovery_in_order_onc
     assert {r["status"] for r in await _rows(gw)} == {"sent"}
 
 
-async def test_a_send_that_never_answers_times_out_and_is_counted_as_ambiguous(tmp_path, database_url, clock):
+async def test_a_send_that_never_answers_times_out_and_is_counted_as_ambiguous(tmp_path, database_url, clock,
+                                                                              client_for):
     config = make_config(tmp_path, database_url, outbox={"lanes": {"slow": {"send_timeout_seconds": 0.05}},
                                                          "lease_seconds": 120})
     slow = ScriptedProvider("slow", clock)
@@ -215,6 +216,10 @@ async def test_a_send_that_never_answers_times_out_and_is_counted_as_ambiguous(t
         (row,) = await _rows(gw)
         assert row["status"] == "queued" and "may have accepted" in row["error"]
         assert gw.dispatcher.ambiguous == {"slow": 1}
+        async with client_for(gw) as client:
+            details = (await client.get("/healthz", headers={"authorization": "Bearer test-admin-token-abcdef"})).json()
+        assert details["ambiguous_retries"] == {"slow": 1}
+        assert details["lanes"]["slow"]["concurrency"] == 8
         slow.hang_for.clear()
         clock.advance(seconds=config.outbox.backoff_max_seconds + 1)
         assert await gw.dispatcher.run_once() == 1

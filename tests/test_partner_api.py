@@ -343,7 +343,7 @@ async def test_public_view_hides_the_reporter(client, gateway, clock):
     assert f"jaki:{reporter_id}" not in serialized
     assert phone not in serialized and "1234567890" not in serialized
     assert "budi@example.com" not in serialized
-    assert "[nomor disembunyikan]" in view["description"]
+    assert "[disamarkan]" in view["description"]
     assert "Sampah menumpuk" in view["description"]
     assert not [k for k in _keys(view) if "reporter" in k.lower() or "phone" in k.lower() or "sender" in k.lower()]
 
@@ -473,4 +473,7 @@ async def test_callback_503_is_retried(cb_gateway, cb_client, api, clock):
     for call in calls:
         _verify_signature(call, "s3cret")
     assert calls[0].json["delivery_id"] == calls[1].json["delivery_id"] == msg["id"]
+    # A retry repeats the event id, so a receiver that got the first attempt drops the second.
+    assert calls[0].headers["x-aduan-event-id"] == calls[1].headers["x-aduan-event-id"] == f"evt-{msg['id']}"
+    assert calls[0].json["event_id"] == f"evt-{msg['id']}"
     api.verify()

@@ -10,8 +10,11 @@ What the core relies on:
 * ``auto_reply=False`` with ``reply_context["auto_reason"]`` marks automatic
   mail; "out-of-office" should not open a ticket. The per-sender hourly cap on
   our automatic replies is the core's job.
-* ``sender`` is the From address as written; a reply from another address is
-  the core's "note" case.
+* ``sender`` is the Reply-To address when there is one, else From, taken only
+  from the address part (``reply_context["from"]`` keeps a different From);
+  a reply from another address is the core's "note" case.
+* ``reply_context["auth"]`` is the SPF/DKIM/DMARC verdict of a trusted relay;
+  an email STOP counts only when it says ``verified``.
 """
 from __future__ import annotations
 

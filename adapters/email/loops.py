@@ -20,12 +20,14 @@ _OOO_SUBJECT = re.compile(
 
 
 def auto_reasons(
-    headers: Headers, subject: str, sender: str, message_id: str | None, null_sender: bool, config: ParserConfig
+    headers: Headers, subject: str, sender: str, message_id: str | None, null_sender: bool, config: ParserConfig,
+    *, author: str | None = None,
 ) -> list[str]:
     """Why this mail must get no automatic reply (RFC 3834 and our own loops).
 
     "out-of-office" (vacation and other automatic replies) comes first, so the
-    core can keep such mail from opening tickets.
+    core can keep such mail from opening tickets. ``sender`` is where an answer
+    would go (Reply-To or From), ``author`` the From address.
     """
     reasons: list[str] = []
     auto = (headers.get("auto-submitted") or "").strip().lower().split(";")[0].strip()
@@ -35,8 +37,10 @@ def auto_reasons(
         reasons.append("out-of-office")
     if auto and auto != "no" and not auto.startswith("auto-replied"):
         reasons.append("auto-generated")
-    if headers.has("list-id") or headers.has("list-unsubscribe"):
+    if headers.has("list-id"):
         reasons.append("mailing-list")
+    elif headers.has("list-unsubscribe"):
+        reasons.append("bulk-mail")  # newsletters and notifications, not a discussion list
     precedence = (headers.get("precedence") or "").strip().lower()
     if precedence in ("bulk", "list", "junk"):
         reasons.append(f"precedence-{precedence}")
@@ -45,17 +49,26 @@ def auto_reasons(
         reasons.append("x-auto-response-suppress")
     if null_sender:
         reasons.append("null-sender")
-    if _BOUNCE_FROM.match(sender):
+    if _BOUNCE_FROM.match(sender) or _BOUNCE_FROM.match(author or ""):
         reasons.append("mailer-daemon")
     if _NO_REPLY.match(sender):
         reasons.append("no-reply-sender")  # an answer would bounce or be ignored
-    if sender in config.addresses:
+    if sender in config.addresses or author in config.addresses:
         reasons.append("own-address")
     if message_id and message_id.rpartition("@")[2].lower() == config.msgid_domain and ".aduan@" in message_id:
         reasons.append("own-message-id")
     if headers.has("x-aduan-loop"):
         reasons.append("aduan-loop")  # another Aduan instance: a machine, not a person
     return unique(reasons)
+
+
+# A post to a discussion list is a person's report: it opens a ticket, but the
+# list gets no automatic reply. Any other reason (out-of-office, bulk, loops) does not.
+_TICKET_REASONS = {"mailing-list", "precedence-list"}
+
+
+def opens_ticket(reasons: list[str]) -> bool:
+    return bool(reasons) and set(reasons) <= _TICKET_REASONS
 
 
 # ------------------------------------------------------------------- bounces
@@ -75,7 +88,8 @@ def delivery_report(msg: Message, headers: Headers, config: ParserConfig) -> Par
         if msg.get_content_type() != "multipart/report":
             return None
         report_type = str(msg.get_param("report-type", "") or "").lower()
-        parts = list(msg.iter_parts())
+        payload = msg.get_payload()
+        parts = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
     except Exception:  # noqa: BLE001 - a broken report is parsed as ordinary mail
         return None
     if report_type == "delivery-status":
@@ -175,7 +189,7 @@ def _our_reference(headers: Headers, config: ParserConfig) -> str | None:
 
 
 def looks_like_bounce(headers: Headers) -> bool:
-    sender = first_address(headers.get("from")) or ""
+    sender = first_address(headers.raw("from")) or ""
     return bool(_BOUNCE_FROM.match(sender) or _BOUNCE_SUBJECT.search(headers.get("subject") or ""))
 
 

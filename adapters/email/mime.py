@@ -8,7 +8,7 @@ from email.message import Message
 from typing import Any
 
 from adapters.email.charset import decode_bytes
-from adapters.email.headers import Headers, clean_str
+from adapters.email.headers import Headers, decode_value
 from adapters.email.html_text import html_to_text
 from adapters.email.model import ParserConfig
 from bot.media import sniff_image_type
@@ -120,7 +120,8 @@ class Parts:
     def _text(self, part: Message, ctype: str) -> None:
         text = _part_text(part)
         if ctype == "text/html":
-            text = html_to_text(text)
+            # Markup is several times its text; the text is cut at max_text_chars later anyway.
+            text = html_to_text(text[: self.config.max_text_chars * 5])
         elif ctype != "text/plain":
             return  # text/enriched, text/x-vcard...: not a body
         elif str(part.get_param("format", "") or "").lower() == "flowed":
@@ -182,8 +183,8 @@ def _filename(part: Message) -> str | None:
         name = None
     if not name:
         return None
-    # Keep only a base name: the filename is sender-controlled.
-    return clean_str(str(name)).replace("\\", "/").rsplit("/", 1)[-1][:200] or None
+    # Keep only a base name: the filename is sender-controlled (and may be an RFC 2047 word).
+    return decode_value(str(name)).replace("\\", "/").rsplit("/", 1)[-1][:200] or None
 
 
 def _payload_bytes(part: Message) -> bytes | None:

@@ -18,6 +18,9 @@ class ParserConfig:
     loop_value: str = "jakarta.go.id"
     tracking_prefix: str = "JKT"
     max_header_bytes: int = 1024 * 1024
+    max_header_field_bytes: int = 64 * 1024
+    max_encoded_words: int = 100
+    trusted_authserv_ids: tuple[str, ...] = ()
     max_mime_containers: int = 50
     max_mime_depth: int = 20
     max_mime_parts: int = 200
@@ -25,6 +28,7 @@ class ParserConfig:
     max_photo_bytes: int = 10 * 1024 * 1024
     min_photo_bytes: int = 1024
     raw_keep_bytes: int = 1024 * 1024
+    max_text_chars: int = 200_000
 
     @classmethod
     def from_settings(cls, settings: Any) -> ParserConfig:
@@ -35,6 +39,9 @@ class ParserConfig:
             loop_value=settings.loop_value,
             tracking_prefix=settings.tracking_prefix,
             max_header_bytes=settings.max_header_bytes,
+            max_header_field_bytes=settings.max_header_field_bytes,
+            max_encoded_words=settings.max_encoded_words,
+            trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
             max_mime_containers=settings.max_mime_containers,
             max_mime_depth=settings.max_mime_depth,
             max_mime_parts=settings.max_mime_parts,
@@ -42,6 +49,7 @@ class ParserConfig:
             max_photo_bytes=settings.max_photo_bytes,
             min_photo_bytes=settings.min_photo_bytes,
             raw_keep_bytes=settings.raw_keep_bytes,
+            max_text_chars=settings.max_text_chars,
         )
 
 

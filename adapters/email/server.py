@@ -25,6 +25,7 @@ from adapters.email.settings import EmailSettings, SmtpUser, hash_password
 log = logging.getLogger(__name__)
 
 TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
+OVER_BUDGET = "554 5.3.4 Message too complex to process (parsing exceeded its time budget)"
 
 
 @dataclass
@@ -57,6 +58,10 @@ class IntakeHandler:
         self._config = ParserConfig.from_settings(settings)
         self._parse = parse
         self.stats = stats or SmtpStats()
+        self._budget = settings.parse_timeout_seconds
+        # Parsing runs in worker threads; at most this many at once bounds the memory
+        # they take (a thread cannot be killed, so a slot is freed only when it ends).
+        self._slots = asyncio.Semaphore(settings.max_parallel_parses)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -71,10 +76,11 @@ class IntakeHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         try:
-            # Parsing a 25 MB mail takes a while: keep the loop responsive.
-            outcome = await asyncio.to_thread(
-                self._parse, raw, self._config, envelope_from=envelope.mail_from, envelope_to=list(envelope.rcpt_tos)
-            )
+            outcome = await self._parse_bounded(raw, envelope)
+        except asyncio.TimeoutError as exc:
+            self.stats.refused += 1
+            log.warning("email: %s", "no parser slot free" if exc.args == ("slots",) else "parse over its time budget")
+            return TEMPFAIL if exc.args == ("slots",) else OVER_BUDGET
         except Exception:
             log.exception("email: parsing failed unexpectedly; answering 451 so the sender retries")
             self.stats.temp_failed += 1
@@ -102,6 +108,27 @@ class IntakeHandler:
         else:
             self.stats.accepted += 1
         return "250 2.0.0 OK: message accepted"
+
+    async def _parse_bounded(self, raw: bytes, envelope: Envelope) -> ParseOutcome:
+        """Parse in a worker thread (the loop stays free for /healthz and other sessions), within the budget.
+
+        Raises ``TimeoutError("slots")`` when no parser slot frees up in time and
+        a plain ``TimeoutError`` when this parse overran the budget.
+        """
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self._budget)
+        except asyncio.TimeoutError:
+            raise asyncio.TimeoutError("slots") from None
+        work = asyncio.ensure_future(asyncio.to_thread(
+            self._parse, raw, self._config, envelope_from=envelope.mail_from, envelope_to=list(envelope.rcpt_tos)))
+        work.add_done_callback(self._parse_ended)
+        # shield: on timeout the thread runs on (it cannot be stopped) and keeps its slot until it ends.
+        return await asyncio.wait_for(asyncio.shield(work), self._budget)
+
+    def _parse_ended(self, work: asyncio.Future[ParseOutcome]) -> None:
+        self._slots.release()
+        if not work.cancelled():
+            work.exception()  # retrieved, so an overrun parse that failed logs no "never retrieved" warning
 
     async def handle_exception(self, error: Exception) -> str:
         # aiosmtpd's default answer is "500 Error: (Type) text": a permanent

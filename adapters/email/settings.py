@@ -100,6 +100,17 @@ class EmailSettings(BaseModel):
     addresses: list[str] = Field(default_factory=lambda: ["dki@jakarta.go.id"], min_length=1)
     max_message_bytes: int = 25 * 1024 * 1024  # announced as SIZE; more gets 552
     max_header_bytes: int = 1024 * 1024  # a larger header section is refused (552 5.3.4)
+    # One header field (with its folded lines) longer than this, or with more RFC 2047
+    # encoded words, is refused with 554 as a header bomb before any parsing.
+    max_header_field_bytes: int = 64 * 1024
+    max_encoded_words: int = 100
+    # Time budget for parsing one mail (in a worker thread) and how many mails are
+    # parsed at once: the memory budget is about this many times the message size limit.
+    parse_timeout_seconds: float = 60.0
+    max_parallel_parses: int = 2
+    # authserv-ids of the relays whose Authentication-Results header we believe
+    # (SPF/DKIM/DMARC); empty = trust none, and STOP by email is then never verified.
+    trusted_authserv_ids: list[str] = Field(default_factory=list)
     max_mime_containers: int = 50  # multipart/message parts; more is refused as a MIME bomb
     max_mime_depth: int = 20  # deeper parts are ignored (noted)
     max_mime_parts: int = 200  # parts past this are ignored (noted)
@@ -107,6 +118,7 @@ class EmailSettings(BaseModel):
     max_photo_bytes: int = 10 * 1024 * 1024
     min_photo_bytes: int = 1024  # smaller images are tracking pixels / signature logos
     raw_keep_bytes: int = 1024 * 1024  # larger raw mail keeps only its header in InboundMessage.raw
+    max_text_chars: int = 200_000  # body text past this is cut (noted for staff): intake stays fast
     session_timeout_seconds: float = 300.0
     tls_cert_file: Path | None = None  # STARTTLS is offered when cert and key are set
     tls_key_file: Path | None = None

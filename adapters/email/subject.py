@@ -27,6 +27,12 @@ def clean_subject(subject: str, prefix: str = "JKT") -> tuple[str, str | None]:
     return re.sub(r"\s{2,}", " ", text).strip(), tracking_id
 
 
+def thread_subject(clean: str) -> str:
+    """The key a same-sender mail must share to join a ticket without reply headers; "" if generic."""
+    key = re.sub(r"\s+", " ", clean).strip().casefold()
+    return "" if key in _GENERIC_SUBJECTS else key[:300]
+
+
 def compose_text(subject: str, body: str, tag_id: str | None) -> str:
     """Subject and body as one text; a subject tag leads so ``find_tracking_id`` sees it first."""
     meaningful = subject.strip()
@@ -42,4 +48,5 @@ def compose_text(subject: str, body: str, tag_id: str | None) -> str:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\W+", "", text.lower())[:200]
+    # Only the start matters: a regex over a 10 MB body holds the GIL for seconds.
+    return re.sub(r"\W+", "", text[:2000].lower())[:200]

@@ -57,29 +57,24 @@ class TelegramAdapter(ChannelAdapter):
         self._receiver_task: asyncio.Task[None] | None = None
         self._log_filter: logsafe.RedactSecrets | None = None
         self._recent_staff = RecentIds(settings.webhook_dedup_window)
+        self._started = False  # getMe (and setWebhook) succeeded
 
     # -- lifecycle -------------------------------------------------------
 
-    async def start(self) -> None:
-        """Build the Bot and call getMe (and setWebhook when a webhook URL is set)."""
+    def _prepare(self) -> AduanBot:
+        """Build the Bot and the update processor: no network, so webhooks parse before start() succeeds.
+
+        PTB decodes updates (``Update.de_json``) and downloads files without
+        ``initialize()``; only ``bot.username`` needs getMe.
+        """
+        if self._bot is not None:
+            return self._bot
         secrets = [self.settings.bot_token.get_secret_value()]
         if self.settings.webhook_secret is not None:
             secrets.append(self.settings.webhook_secret.get_secret_value())
         # Before the Bot exists: its constructor already logs URLs with the token.
         self._log_filter = logsafe.install(secrets)
-        bot = build_bot(self.settings)
-        try:
-            await bot.initialize()
-            if self.settings.mode == "webhook" and self.settings.webhook_url:
-                await bot.set_webhook(
-                    url=self.settings.webhook_url,
-                    secret_token=self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None,
-                    allowed_updates=list(self.settings.allowed_updates),
-                )
-        except BaseException:
-            await bot.shutdown()
-            raise
-        self._bot = bot
+        bot = self._bot = build_bot(self.settings)
         photos = PhotoFetcher(
             bot,
             max_bytes=self.settings.max_photo_bytes,
@@ -88,6 +83,19 @@ class TelegramAdapter(ChannelAdapter):
             backoff=Backoff(self.settings.poll_retry_initial, self.settings.poll_retry_max),
         )
         self._processor = UpdateProcessor(bot, photos, self.settings.staff_chat_id)
+        return bot
+
+    async def start(self) -> None:
+        """getMe (and setWebhook when a webhook URL is set); may be retried after a failure."""
+        bot = self._prepare()
+        await bot.initialize()
+        if self.settings.mode == "webhook" and self.settings.webhook_url:
+            await bot.set_webhook(
+                url=self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None,
+                allowed_updates=list(self.settings.allowed_updates),
+            )
+        self._started = True
         log.info("telegram: started as @%s (%s mode)", bot.username, self.settings.mode)
 
     async def stop(self) -> None:
@@ -100,8 +108,11 @@ class TelegramAdapter(ChannelAdapter):
             except asyncio.CancelledError:
                 pass
         if self._bot is not None:
-            bot, self._bot = self._bot, None
+            bot, self._bot, self._processor, self._started = self._bot, None, None, False
             await bot.shutdown()
+            # A Bot never initialized still holds the HTTP clients it built.
+            # (PTB's shutdown skips them then); closing twice is a no-op.
+            await asyncio.gather(*(r.shutdown() for r in bot._request), return_exceptions=True)
         if self._log_filter is not None:
             logsafe.uninstall(self._log_filter)
             self._log_filter = None
@@ -182,8 +193,8 @@ class TelegramAdapter(ChannelAdapter):
         return utf16_len(text) <= self.capabilities_for(channel).max_text_length
 
     def health(self) -> dict[str, object]:
-        if self._bot is None:
-            return {"state": "stopped", "mode": self.settings.mode}
+        if not self._started:
+            return {"state": "degraded", "mode": self.settings.mode, "reason": "Bot API not reached yet"}
         info: dict[str, object] = {"state": "ok", "mode": self.settings.mode}
         if self._poller is not None:
             info["offset"] = self._poller.offset

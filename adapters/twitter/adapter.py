@@ -2,8 +2,10 @@
 
 Privacy on a public channel: a public reply in a mention's thread carries
 only ``payload["public_text"]`` (tracking ID + tracking-page link). Anything
-with details goes by DM; a DM the user does not accept (403) falls back to
-that same short public reply. ``message.text`` is never posted publicly.
+with details goes by DM; a DM the user does not accept (``dm_refused``) falls
+back to a public reply in the mention's thread: for a status update only the
+tracking ID, the status word and the link, else the public text.
+``message.text`` is never posted publicly.
 
 Rate limits: a 429 raises ``Throttled(retry_after = reset - clock())`` and
 the endpoint (``tweets``, ``dms`` or ``media``) stays blocked in
@@ -19,14 +21,13 @@ import logging
 import time
 from typing import Any, Awaitable, Callable
 
-import tweepy
 from tweepy.asynchronous import AsyncClient
 
 from adapters.base import Capabilities, ChannelAdapter, IntakeSink
 from adapters.errors import PermanentError, RecipientBlocked, SendError, Throttled, WebhookRejected
 from adapters.jsonbody import parse_json_object
 from adapters.textlimits import fits_tweet
-from adapters.twitter.failures import describe, to_send_error
+from adapters.twitter.failures import describe, dm_refused, to_send_error
 from adapters.twitter.parsing import DM_PREFIX, dm_from_v11, tweet_from_v11
 from adapters.twitter.poller import Poller
 from adapters.twitter.redact import LOGGER_NAME, SecretRedactor
@@ -35,6 +36,7 @@ from adapters.twitter.settings import TwitterSettings
 from adapters.twitter.signing import SIGNATURE_HEADER, crc_response_token, signature_valid
 from adapters.twitter.upload import DM_IMAGE, MAX_IMAGE_BYTES, TWEET_IMAGE, MediaUploader
 from bot.models import InboundMessage, OutboundMessage, RawRequest, WebhookResult
+from bot.redact import redact
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -44,7 +46,14 @@ TWEET_MAX_WEIGHTED = 280
 
 
 class _DmRefused(Exception):
-    """X answered 403 to a DM: the user does not accept DMs from us."""
+    """X refused a DM because the user does not accept DMs from us."""
+
+
+StatusLabel = Callable[[str, "str | None"], str]
+
+
+def _plain_label(status: str, language: str | None) -> str:
+    return status.replace("_", " ").title()
 
 
 def fit_dm(text: str, tracking_url: str | None) -> str:
@@ -55,9 +64,19 @@ def fit_dm(text: str, tracking_url: str | None) -> str:
     return text[: DM_MAX_CHARS - len(tail)].rstrip() + tail
 
 
+def refused_dm_text(message: OutboundMessage, status_label: StatusLabel) -> str:
+    """The public stand-in for a refused DM: "<ID> <status word> <link>" for a
+    status update, nothing else; other messages fall back to ``public_text``."""
+    payload = message.payload or {}
+    status = str(payload.get("status") or "")
+    if status and message.tracking_id and message.tracking_url:
+        return f"{message.tracking_id} {status_label(status, payload.get('language'))} {message.tracking_url}"
+    return public_text(message)
+
+
 def public_text(message: OutboundMessage) -> str:
-    """The only text allowed in public: set by the core, else ID + link."""
-    text = str((message.payload or {}).get("public_text") or "").strip()
+    """The only text allowed in public: set by the core, else ID + link; redacted once more here."""
+    text = redact(str((message.payload or {}).get("public_text") or "")).strip()
     if not text and message.tracking_id and message.tracking_url:
         text = f"{message.tracking_id} {message.tracking_url}"
     if not text:
@@ -76,8 +95,10 @@ class TwitterAdapter(ChannelAdapter):
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        status_label: StatusLabel = _plain_label,
     ) -> None:
         self.settings = settings
+        self._status_label = status_label  # the templates' status words (config status_labels)
         self._clock = clock
         self._sleep = sleep
         per_second = settings.posts_per_15_minutes / (15 * 60)
@@ -207,7 +228,7 @@ class TwitterAdapter(ChannelAdapter):
             if not tweet_id:
                 raise RecipientBlocked("twitter: DM refused (403) and no public thread to answer in") from None
             log.info("twitter DM refused for message %s; short public reply instead", message.id)
-            return await self._public_reply(message, tweet_id)
+            return await self._public_reply(message, tweet_id, refused_dm_text(message, self._status_label))
 
     def _check_throttle(self, endpoint: str) -> None:
         until = self._throttled_until.get(endpoint, 0.0)
@@ -243,10 +264,10 @@ class TwitterAdapter(ChannelAdapter):
             response = await self._client.create_direct_message(
                 participant_id=message.recipient, text=text or None, media_id=media_id
             )
-        except tweepy.Forbidden as exc:
-            log.info("twitter DM refused: %s", describe(exc))
-            raise _DmRefused() from exc
         except Exception as exc:
+            if dm_refused(exc):
+                log.info("twitter DM refused: %s", describe(exc))
+                raise _DmRefused() from exc
             raise self._failure(exc, "dms") from exc
         try:
             return DM_PREFIX + str(response["data"]["dm_event_id"])
@@ -254,8 +275,8 @@ class TwitterAdapter(ChannelAdapter):
             # Sent, but no id to show for it: retrying would send it twice.
             raise PermanentError("twitter: DM sent without an event id in the answer") from None
 
-    async def _public_reply(self, message: OutboundMessage, tweet_id: str) -> str:
-        text = public_text(message)
+    async def _public_reply(self, message: OutboundMessage, tweet_id: str, text: str | None = None) -> str:
+        text = text if text is not None else public_text(message)
         if not fits_tweet(text, TWEET_MAX_WEIGHTED):
             raise PermanentError("twitter: public_text longer than a tweet")
         self._check_throttle("tweets")

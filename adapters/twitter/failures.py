@@ -71,6 +71,27 @@ def describe(exc: BaseException) -> str:
     return " ".join(parts)
 
 
+# The recipient does not accept our DMs (their setting, not our fault): v1.1
+# codes 150 "You cannot send messages to users who are not following you",
+# 349 "You cannot send messages to this user", 476 "Sender is not verified to
+# send message requests"; v2 answers 403 with a problem ``detail`` in words.
+# A bare 403 "Forbidden" (e.g. a token without dm.write) is not one of these:
+# that is our configuration, and must not turn into public replies.
+DM_REFUSED_CODES = frozenset({150, 349, 476})
+DM_REFUSED_PHRASES = ("not permitted to send direct messages", "cannot send messages to",
+                      "not following you", "send message requests")
+
+
+def dm_refused(exc: BaseException) -> bool:
+    """Whether X refused a DM because the recipient does not accept it from us."""
+    if not isinstance(exc, tweepy.HTTPException):
+        return False
+    if DM_REFUSED_CODES.intersection(c for c in exc.api_codes if isinstance(c, int)):
+        return True
+    words = " ".join(str(m) for m in exc.api_messages).lower()
+    return status_of(exc) == 403 and any(p in words for p in DM_REFUSED_PHRASES)
+
+
 def to_send_error(exc: BaseException, *, now: float, what: str) -> SendError:
     """The typed error for a failed provider call (``what`` names the call)."""
     if isinstance(exc, SendError):

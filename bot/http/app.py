@@ -7,22 +7,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from bot.http import admin, partner_api, webhooks
+from bot.http import admin, health, partner_api, webhooks
 from bot.http.limits import BodyLimitMiddleware
 from bot.reports import PerformanceReport
 from store import repo
 
 log = logging.getLogger(__name__)
-
-
-def _counts(conn: Any) -> dict[str, Any]:
-    M = repo.T_MESSAGE
-    out = dict(conn.execute(select(M.c.status, func.count()).where(M.c.direction == "out").group_by(M.c.status)).all())
-    failed_in = conn.execute(select(func.count()).select_from(M).where(M.c.direction == "in", M.c.status == "failed")).scalar_one()
-    return {"outbox": out, "inbound_failed": failed_in}
 
 
 def create_app(gateway: Any) -> Any:
@@ -42,27 +36,6 @@ def create_app(gateway: Any) -> Any:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    @app.get("/healthz", tags=["ops"])
-    async def healthz(request: Request) -> Any:
-        gw = request.app.state.gateway
-        db_ok = await gw.db.ping()
-        counts = await gw.db.read(_counts) if db_ok else {}
-        channels = {}
-        receivers = gw.receiver_states()
-        for adapter in gw.registry.adapters():
-            state = dict(adapter.health())
-            if adapter.name in receivers:
-                state["receiver"] = receivers[adapter.name]
-                if receivers[adapter.name].startswith("crashed"):
-                    state["state"] = "degraded"
-            for ch in adapter.channels():
-                channels[ch] = state
-        ok = db_ok and all(c.get("state") == "ok" for c in channels.values())
-        body = {"status": "ok" if ok else "degraded", "database": {"ok": db_ok, "dialect": gw.db.dialect},
-                "channels": channels, "intake": {"commits": gw.intake.batches, "messages": gw.intake.messages},
-                **counts}
-        return JSONResponse(body, status_code=200 if db_ok else 503)
 
     @app.get("/media/{sha256}", include_in_schema=False)
     async def media(sha256: str, request: Request) -> Any:
@@ -102,8 +75,14 @@ def create_app(gateway: Any) -> Any:
     app.include_router(partner_api.router)
     app.include_router(webhooks.router)
     app.include_router(admin.router)
+    app.include_router(health.router)
     from bot.web import install as install_web  # public pages, dashboards, /lapor, Open311
 
     install_web(app, gateway)
     http = gateway.config.http
-    return BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)
+    outer: Any = BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)
+    if http.trusted_proxies:
+        # The one client-address rule: X-Forwarded-For counts only from these peers (the server
+        # itself runs with proxy_headers off, so uvicorn's default trust of 127.0.0.1 never applies).
+        outer = ProxyHeadersMiddleware(outer, trusted_hosts=list(http.trusted_proxies))
+    return outer

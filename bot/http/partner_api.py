@@ -80,10 +80,14 @@ def _status_of(conn: Any, tracking_id: str) -> str:
     return row["status"] if row else "UNKNOWN"
 
 
-@router.get("/tickets/{tracking_id}", responses={404: {"model": Problem}})
+@router.get("/tickets/{tracking_id}", responses={404: {"model": Problem}, 429: {"model": Problem}})
 async def get_ticket(tracking_id: str, request: Request, lang: str | None = None) -> Any:
     """The public view of a ticket: status, timeline, agency, deadlines; never the reporter."""
     gw = request.app.state.gateway
+    web = request.app.state.web
+    wait = web.lookup_wait(request)
+    if wait:
+        return JSONResponse({"detail": web.lookup_refusal(wait)}, status_code=429, headers={"retry-after": str(wait)})
     canonical = normalize(tracking_id, gw.config.instance.tracking_prefix)
     if canonical is None:
         return JSONResponse({"detail": "not a valid tracking ID; check it and try again"}, status_code=404)

@@ -14,6 +14,7 @@ from bot.refdata import slugify
 from bot.staff import notify
 from bot.staff.commands import StaffCommand
 from bot.staff.directory import Refusal, StaffMember
+from bot.staff.email_auth import email_auth_line
 from bot.staff.proof import PROOF, ProofPhoto, find_reuse, latest_attachment
 from bot.staff.scope import NoScope, ticket_scope
 from store import repo
@@ -67,6 +68,7 @@ class ViewHandlers:
         )
         if flags:
             text += "\n" + self.render(lang, "staff_reuse_warning", matches=self._matches(flags, lang))
+        text += email_auth_line(conn, t, lambda key, **f: self.render(lang, key, **f))
         # Officers must know when updates cannot reach the citizen (STOP, blocked bot, bounces).
         if reporter is not None and reporter["opted_out"]:
             text += "\n" + self.render(lang, "staff_reporter_opted_out")

@@ -9,11 +9,10 @@ retried like any other message. The Slack adapter looks the thread up when it
 sends (``resolve_thread``) and records it after the first post (``record_root``).
 
 What officers read here never names the reporter: texts are redacted
-(``bot.public.redact`` plus the reporter's own name and address).
+(``bot.redact``: phones, IDs, emails, the reporter's names and address).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
@@ -23,7 +22,7 @@ from sqlalchemy import Connection, RowMapping, select, update
 
 from bot.config import AppConfig
 from bot.outbox import enqueue
-from bot.public import redact
+from bot.redact import Identity, redact
 from bot.templates import Templates
 from store import repo
 from store.tables import StaffAssignment, StaffDedup, StaffThread
@@ -126,19 +125,8 @@ def _build_routing(config: AppConfig) -> StaffRouting | None:
 # --- texts officers read ------------------------------------------------------
 
 def identity_redact(text: str, reporter: Mapping[str, Any] | None) -> str:
-    """``bot.public.redact`` plus the reporter's own name and address, wherever typed."""
-    text = redact(text or "")
-    if reporter is None:
-        return text
-    address = str(reporter.get("address") or "")
-    if len(address) >= 4:
-        text = re.sub(re.escape(address), "[disembunyikan]", text, flags=re.I)
-    name = str(reporter.get("display_name") or "").strip()
-    if name:
-        parts = [name] + [p for p in re.split(r"\s+", name) if len(p) >= 3]
-        for part in parts:
-            text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "[nama disembunyikan]", text, flags=re.I)
-    return text
+    """``bot.redact.redact`` with the reporter's own names and address: officers never see who reported."""
+    return redact(text or "", Identity.of(reporter))
 
 
 def fmt_time(value: datetime | None, timezone: str = "Asia/Jakarta") -> str:

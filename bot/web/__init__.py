@@ -13,7 +13,7 @@ def install(app: Any, gateway: Any) -> None:
     """Add the public routers and /static to the FastAPI ``app``."""
     from fastapi.staticfiles import StaticFiles
 
-    from bot.web import open311, pages, report_form
+    from bot.web import open311, pages, report_form, signin
     from bot.web.state import HERE, WebState
 
     from bot.web.channel import register
@@ -22,5 +22,6 @@ def install(app: Any, gateway: Any) -> None:
     app.state.web = WebState(gateway)
     app.include_router(pages.router)
     app.include_router(report_form.router)
+    app.include_router(signin.router)
     app.include_router(open311.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

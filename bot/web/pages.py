@@ -1,9 +1,8 @@
-"""Public pages: home, tracking (/t/{id}), reopen (/t/{id}/buka), dashboards, staff sign-in."""
+"""Public pages: home, tracking (/t/{id}), reopen (/t/{id}/buka), dashboards (staff sign-in: bot.web.signin)."""
 from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,16 +13,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.intake import reopen_refusal
 from bot.lifecycle import Status, TransitionError
-from bot.public import public_ticket, redact
+from bot.public import public_ticket
 from bot.tickets import transition
 from bot.tracking import ALPHABET, normalize
 from bot.web import charts, queries
 from bot.web.reopen import ReopenLinks
-from bot.web.security import DUMMY_HASH, BadToken, clean_text, verify_password
-from bot.web.state import SESSION_COOKIE, WebState, get_state
+from bot.web.security import BadToken, clean_text
+from bot.web.state import WebState, get_state
 from store import repo
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["public pages"])
 
 HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
@@ -31,6 +29,7 @@ CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 _PAGE_ERRORS = {400: {"description": "Bad request (HTML page with the reason)", **HTML},
                 403: {"description": "Forged or expired form token (HTML page)", **HTML},
                 404: {"description": "Not found (HTML page)", **HTML}}
+_TOO_MANY = {"description": "Too many tracking lookups from this client (Retry-After says when to retry)", **HTML}
 MAX_REOPEN_REASON = 1000
 _AMBIGUOUS = set("01OIL")
 
@@ -51,11 +50,21 @@ async def home(request: Request) -> Response:
 @router.get("/t", response_class=HTMLResponse, summary="Look up a tracking ID typed into a form",
             responses={303: {"description": "To the report's page"}, 404: _PAGE_ERRORS[404]})
 async def lookup(request: Request, id: str = "") -> Response:
+    # Not counted against the lookup budget: this only checks the check symbol, never the
+    # database; the page it redirects to is counted.
     web = get_state(request)
     canonical = normalize(id[:40], web.prefix) if id else None
     if canonical:
         return _redirect(f"/t/{canonical}")
     return _not_found(request, web, id[:40])
+
+
+def _too_many(request: Request, web: WebState, wait: int) -> Response:
+    lang = web.lang(request)
+    t = web.t(lang)
+    return web.render(request, "message.html", lang, status=429, title=t("nf_title"), heading=t("nf_title"),
+                      message=t("lookup_too_many", seconds=wait), tracking_id=None, kind="error",
+                      headers={"retry-after": str(wait)})
 
 
 def _not_found(request: Request, web: WebState, given: str) -> Response:
@@ -68,9 +77,12 @@ def _not_found(request: Request, web: WebState, given: str) -> Response:
 # --- tracking page -------------------------------------------------------------------------
 
 @router.get("/t/{tracking_id}", response_class=HTMLResponse, summary="Public tracking page of a report",
-            responses={404: _PAGE_ERRORS[404]})
+            responses={404: _PAGE_ERRORS[404], 429: _TOO_MANY})
 async def ticket_page(tracking_id: str, request: Request) -> Response:
     web = get_state(request)
+    wait = web.lookup_wait(request)
+    if wait:
+        return _too_many(request, web, wait)
     lang = web.lang(request)
     canonical = normalize(tracking_id[:40], web.prefix)
     if canonical is None:
@@ -297,12 +309,7 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
         request, "dashboard.html", lang, title=title, area=area, chain=got["chain"], d=data, name_key=name_key,
         sla_svg=sla_svg, cat_svg=cat_svg, week_labels=week_labels, perf=got["perf"], csv_url=csv_url,
         listing=got["listing"], area_names=got["area_names"], pickers=got["pickers"], staff=staff,
-        status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now,
-        redact=_redact)
-
-
-def _redact(text: str) -> str:
-    return redact(text)
+        status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now)
 
 
 _CSV_DANGER = re.compile(r"^[=+\-@\t\r]")
@@ -342,85 +349,3 @@ async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response
     headers = {"content-disposition": f'attachment; filename="{filename}"', "x-content-type-options": "nosniff",
                "cache-control": "no-store"}
     return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-# --- staff sign-in ------------------------------------------------------------------------------
-
-def _safe_next(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value \
-            and len(value) < 300 and all(32 < ord(ch) < 127 for ch in value):
-        return value
-    return None
-
-
-@router.get("/masuk", response_class=HTMLResponse, summary="Staff sign-in form")
-async def login_form(request: Request, next: str = "") -> Response:
-    web = get_state(request)
-    lang = web.lang(request)
-    return web.render(request, "login.html", lang, title=web.t(lang)("login_title"), csrf=web.csrf_token(request, "login"),
-                      next=_safe_next(next) or "", error=None, login="", staff=await web.current_staff(request))
-
-
-@router.post("/masuk", response_class=HTMLResponse, summary="Staff sign-in",
-             responses={303: {"description": "Signed in"}, 400: _PAGE_ERRORS[400],
-                        401: {"description": "Wrong login or password", **HTML},
-                        403: _PAGE_ERRORS[403], 429: {"description": "Too many failed attempts", **HTML}},
-             openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
-                 "schema": {"type": "object", "required": ["login", "password", "csrf"], "properties": {
-                     "login": {"type": "string"}, "password": {"type": "string", "format": "password"},
-                     "csrf": {"type": "string"}, "next": {"type": "string"}}}}}}})
-async def login_submit(request: Request) -> Response:
-    web = get_state(request)
-    lang = web.lang(request)
-    t = web.t(lang)
-    form = await _form(request, max_files=0, max_fields=10)
-    login = form.get("login") if form is not None else None
-    password = form.get("password") if form is not None else None
-    nxt = _safe_next(form.get("next")) if form is not None else None
-
-    def again(status: int, error: str, headers: dict[str, str] | None = None) -> Response:
-        return web.render(request, "login.html", lang, status=status, title=t("login_title"),
-                          csrf=web.csrf_token(request, "login"), next=nxt or "", error=error,
-                          login=login[:200] if isinstance(login, str) else "", headers=headers)
-
-    if form is None:
-        return again(400, t("form_malformed"))
-    try:
-        web.check_csrf(request, form.get("csrf"), "login")
-    except BadToken:
-        return again(403, t("form_expired"))
-    ip = web.client_ip(request)
-    if not web.login_limiter.allowed(ip):
-        return again(429, t("login_too_many"), {"retry-after": str(web.login_limiter.retry_after(ip))})
-    staff = None
-    if isinstance(login, str) and isinstance(password, str):
-        staff = await web.gateway.db.read(queries.staff_by_login, login)
-    ok = verify_password(password if isinstance(password, str) else "", staff["password_hash"] if staff else DUMMY_HASH)
-    if staff is None or not staff["password_hash"] or not ok:
-        web.login_limiter.hit(ip)
-        log.info("staff sign-in failed from %s", ip)
-        return again(401, t("login_failed"))
-    target = nxt or (f"/dashboard/{staff['area_code']}" if staff["area_code"] else "/dashboard")
-    response = _redirect(target)
-    web.set_session(response, staff)
-    log.info("staff %s signed in", staff["code"])
-    return response
-
-
-@router.post("/keluar", response_class=HTMLResponse, summary="Staff sign-out",
-             responses={303: {"description": "Signed out"}, 400: _PAGE_ERRORS[400], 403: _PAGE_ERRORS[403]},
-             openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
-                 "schema": {"type": "object", "required": ["csrf"], "properties": {"csrf": {"type": "string"}}}}}}})
-async def logout(request: Request) -> Response:
-    web = get_state(request)
-    lang = web.lang(request)
-    form = await _form(request, max_files=0, max_fields=5)
-    try:
-        web.check_csrf(request, form.get("csrf") if form is not None else None, "logout")
-    except BadToken:
-        t = web.t(lang)
-        return web.render(request, "message.html", lang, status=403, title=t("form_expired_title"),
-                          heading=t("form_expired_title"), message=t("form_expired"), tracking_id=None, kind="error")
-    response = _redirect("/")
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=web.secure_cookies)
-    return response

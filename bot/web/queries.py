@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, RowMapping, and_, func, or_, select, true
 
 from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
+from bot.public import identities
+from bot.redact import redact
 from store import repo
 
 log = logging.getLogger(__name__)
@@ -252,10 +254,14 @@ def staff_tickets(conn: Connection, scope: Any | None, areas: list[str] | None, 
     conds: list[Any] = [_scope(areas)]
     if scope is not None:
         conds.append(scope)
-    q = (select(T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.unit, T.c.area_code,
-                T.c.description, T.c.created_at, T.c.updated_at, T.c.resolve_due, T.c.channel)
+    q = (select(T.c.id, T.c.reporter_id, T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.unit,
+                T.c.area_code, T.c.description, T.c.created_at, T.c.updated_at, T.c.resolve_due, T.c.channel)
          .where(*conds).order_by(T.c.created_at.desc(), T.c.id.desc()).limit(limit))
-    return [dict(r) for r in conn.execute(q).mappings()]
+    rows = [dict(r) for r in conn.execute(q).mappings()]
+    who = identities(conn, rows)
+    for r in rows:  # officers see the problem, never who reported it
+        r["description"] = redact(r["description"], who[r["id"]])
+    return rows
 
 
 def staff_scope_label(staff: RowMapping) -> str:

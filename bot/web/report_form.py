@@ -65,6 +65,36 @@ def normalize_email(raw: str) -> str | None:
     return f"{local}@{domain.lower()}"
 
 
+CONTACT_CHANNELS = ("email", "sms")
+
+
+def offered_contacts(registry: Any) -> tuple[str, ...]:
+    """The update channels /lapor may offer: only those with an adapter that can send.
+
+    Offering "Lewat SMS" without Twilio queued replies nobody could ever send (issue 9).
+    """
+    served = set(registry.channels())
+    return tuple(c for c in CONTACT_CHANNELS if c in served)
+
+
+def _contact(values: dict[str, str], registry: Any, t: Any, errors: dict[str, str]) -> tuple[str, str]:
+    """(channel, sender) for the chosen update channel; a bad choice adds to ``errors``."""
+    contact = values["contact"]
+    if contact != "none" and contact not in offered_contacts(registry):
+        errors["contact"] = t("form_err_contact")  # a stale or forged form: never queue an unsendable reply
+    elif contact == "email":
+        email = normalize_email(values["email"])
+        if email is not None:
+            return "email", email
+        errors["email"] = t("form_err_email")
+    elif contact == "sms":
+        phone = normalize_phone(values["phone"])
+        if phone is not None:
+            return "sms", phone
+        errors["phone"] = t("form_err_phone")
+    return "web", f"web:{secrets.token_hex(12)}"
+
+
 class _Errors(dict):  # type: ignore[type-arg]
     """Field errors; a field without one reads as "" in templates."""
 
@@ -94,7 +124,8 @@ async def _form_page(request: Request, web: WebState, lang: str, *, status: int 
     return web.render(request, "lapor.html", lang, status=status, title=t("form_title"),
                       csrf=web.csrf_token(request, "lapor", nonce=nonce), errors=_Errors(errors or {}), values=values,
                       pickers=pickers, max_text=MAX_TEXT, max_address=MAX_ADDRESS,
-                      max_photo_mb=round(web.config.media.max_bytes / 1_048_576), headers=headers)
+                      max_photo_mb=round(web.config.media.max_bytes / 1_048_576), headers=headers,
+                      offered=offered_contacts(web.gateway.registry))
 
 
 @router.get("/lapor", response_class=HTMLResponse, summary="Citizen report form (Balai Warga)")
@@ -160,19 +191,7 @@ async def report_submit(request: Request) -> Response:
             errors["kelurahan"] = t("form_err_kelurahan")
         else:
             kelurahan = area
-    channel, sender = "web", f"web:{secrets.token_hex(12)}"
-    if values["contact"] == "email":
-        email = normalize_email(values["email"])
-        if email is None:
-            errors["email"] = t("form_err_email")
-        else:
-            channel, sender = "email", email
-    elif values["contact"] == "sms":
-        phone = normalize_phone(values["phone"])
-        if phone is None:
-            errors["phone"] = t("form_err_phone")
-        else:
-            channel, sender = "sms", phone
+    channel, sender = _contact(values, web.gateway.registry, t, errors)
 
     photo = form.get("photo")
     attachment = None

@@ -48,6 +48,7 @@ class WebState:
         clock = gateway.clock.now
         self.form_limiter = WindowLimiter(cfg.web.form_reports_per_hour_per_ip, timedelta(hours=1), clock)
         self.login_limiter = WindowLimiter(cfg.web.login_failures_per_hour_per_ip, timedelta(hours=1), clock)
+        self.lookup_limiter = WindowLimiter(cfg.web.tracking_lookups_per_minute_per_ip, timedelta(minutes=1), clock)
         self.started = clock()
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
@@ -196,7 +197,23 @@ class WebState:
 
     @staticmethod
     def client_ip(request: Request) -> str:
+        """The peer address; X-Forwarded-For was already applied only for ``http.trusted_proxies``
+        (``bot.http.app`` wraps the app in uvicorn's ProxyHeadersMiddleware with that list)."""
         return request.client.host if request.client else "unknown"
+
+    def lookup_wait(self, request: Request) -> int:
+        """0 and counted if this client may look up a tracking ID now, else the seconds to wait.
+
+        Tracking IDs are unguessable, but only if nobody can try millions of them."""
+        ip = self.client_ip(request)
+        if not self.lookup_limiter.allowed(ip):
+            return self.lookup_limiter.retry_after(ip)
+        self.lookup_limiter.hit(ip)
+        return 0
+
+    def lookup_refusal(self, seconds: int) -> str:
+        """The 429 reason for APIs, in both languages (API clients send no language)."""
+        return " / ".join(self.t(lang)("lookup_too_many", seconds=seconds) for lang in LANGUAGES)
 
     @staticmethod
     def local_path(url: str | None) -> str | None:

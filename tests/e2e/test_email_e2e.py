@@ -90,10 +90,10 @@ async def test_email_citizen_flow(tmp_path, database_url, clock, caplog):
 
 
 @contextlib.asynccontextmanager
-async def maildir_gateway(tmp_path, database_url, clock, **overrides):
+async def maildir_gateway(tmp_path, database_url, clock, email=None, **overrides):
     """A gateway whose email channel listens on a free port and writes replies to a Maildir."""
     settings = EmailSettings(listen_host="127.0.0.1", listen_port=0, addresses=[OUR_ADDRESS],
-                             maildir_path=tmp_path / "mail")
+                             maildir_path=tmp_path / "mail", **(email or {}))
     adapter = EmailAdapter(settings)
     gw = await start_gateway(tmp_path, database_url, clock, adapter, [], **overrides)
     receiver = asyncio.create_task(adapter.run_receiver(gw.intake))

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from adapters.twilio import TwilioAdapter, TwilioNumber, TwilioSettings
-from tests.adapters.twilio.payloads import ACCOUNT_SID, AUTH_TOKEN, CITIZEN, LONG_NUMBER, SHORT_CODE, sign, sms_form, whatsapp_form
+from tests.adapters.twilio.payloads import ACCOUNT_SID, message_created, AUTH_TOKEN, CITIZEN, LONG_NUMBER, SHORT_CODE, sign, sms_form, whatsapp_form
 from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, staff_moves, start_gateway, ticket_count
 from tests.harness.fake_api import FakeAPI
 
@@ -24,14 +24,7 @@ def _no_twilio_env(monkeypatch):
 
 
 def _created(req):
-    form = req.form
-    sid = "SM" + format(abs(hash((form.get("Body"), form.get("MediaUrl")))), "032x")[:32]
-    return {"sid": sid, "status": "queued", "to": form["To"], "from": form["From"], "body": form.get("Body", ""),
-            "account_sid": ACCOUNT_SID, "num_media": "0", "num_segments": "1", "direction": "outbound-api",
-            "api_version": "2010-04-01", "date_created": "Thu, 28 Nov 2024 08:30:00 +0000",
-            "date_updated": "Thu, 28 Nov 2024 08:30:00 +0000", "date_sent": None, "error_code": None,
-            "error_message": None, "price": None, "price_unit": "USD", "messaging_service_sid": None,
-            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json", "subresource_uris": {}}
+    return message_created(req.form)
 
 
 async def _sms_gateway(tmp_path, database_url, clock, twilio):

@@ -8,6 +8,7 @@ import itertools
 from adapters.twitter import TwitterAdapter
 from tests.adapters.twitter.support import case_bytes, make_settings
 from tests.adapters.twitter.test_webhook import x_signature
+from tests.conftest import make_config
 from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, staff_moves, start_gateway, ticket_count
 from tests.harness.fake_api import FakeAPI
 
@@ -75,5 +76,37 @@ async def test_x_mention_flow(tmp_path, database_url, clock):
             last = api.matching("POST", DM)[-1].json
             assert last["attachments"] == [{"media_id": "1455952740635586573"}]
             assert len(api.matching("POST", TWEETS)) == 1  # updates went privately, not in public
+        finally:
+            await gw.stop()
+
+
+async def test_status_update_to_a_citizen_who_refuses_dms(tmp_path, database_url, clock):
+    """Issue 9: the DM is refused, so the update goes public with only ID, status word and link."""
+    from bot.templates import Templates
+
+    async with FakeAPI() as api:
+        api.expect("POST", TWEETS, status=201, times=None, handler=_tweet)
+        api.expect("POST", DM, status=403, times=None, body={
+            "detail": "You are not permitted to send Direct Messages to this user.", "type": "about:blank",
+            "title": "Forbidden", "status": 403})
+        settings = make_settings(api.base_url, poll_mentions=False, poll_dms=False)
+        config = make_config(tmp_path, database_url)
+        labels = Templates(config.templates, config.status_labels, config.instance.default_language)
+        adapter = TwitterAdapter(settings, status_label=labels.status_label)
+        gw = await start_gateway(tmp_path, database_url, clock, adapter, ["/webhooks/twitter"])
+        try:
+            body = case_bytes("aaa_tweet_mention.json")
+            async with asgi_client(gw) as client:
+                r = await client.post("/webhooks/twitter", content=body, headers={
+                    "content-type": "application/json", "x-twitter-webhooks-signature": x_signature(body)})
+                assert r.status_code == 200
+            tid = (await only_ticket(gw))["tracking_id"]
+            await drain(gw)
+            await staff_moves(gw, tid, "PROSES")
+            await drain(gw)
+            ack, update = api.matching("POST", TWEETS)
+            assert update.json["text"] == f"{tid} Proses http://aduan.test/t/{tid}"
+            assert update.json["reply"]["in_reply_to_tweet_id"] == "1790000000000000301"
+            assert len(api.matching("POST", DM)) == 1
         finally:
             await gw.stop()

@@ -4,6 +4,9 @@ what the real SDK sent.
 Each test queues the responses it expects (``expect``); a request nobody
 expected is answered 500 and recorded, and ``verify()`` fails the test on
 unexpected requests or on expectations left unused.
+
+Fault injection (``fault``): the provider answers every request with one
+HTTP status, hangs without answering, or refuses connections, until healed.
 """
 from __future__ import annotations
 
@@ -56,6 +59,42 @@ class FakeAPI:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.received = asyncio.Event()
+        self._site: web.TCPSite | None = None
+        self._fault: int | str | None = None
+        self._healed = asyncio.Event()
+        self.faulted: list[RecordedRequest] = []  # requests answered by an injected fault
+
+    async def fault(self, mode: int | str | None) -> None:
+        """An int: answer every request with that status. "hang": hold every
+        request open (the client's timeout fires). "refuse": close the port
+        (connection refused). None: heal, answering from expectations again."""
+        if mode not in (None, "hang", "refuse") and not isinstance(mode, int):
+            raise ValueError(f"unknown fault {mode!r}")
+        was, self._fault = self._fault, mode
+        if mode == "hang":
+            self._healed.clear()
+        else:
+            self._healed.set()
+        if mode == "refuse" and was != "refuse" and self._site is not None:
+            await self._site.stop()
+        if was == "refuse" and mode != "refuse":
+            await self._listen(self.port)
+
+    async def _faulty(self, rec: RecordedRequest) -> web.StreamResponse | None:
+        if self._fault is None:
+            return None
+        self.faulted.append(rec)
+        if self._fault == "hang":
+            await self._healed.wait()  # released on heal or shutdown; the client gave up long before
+            return web.json_response({"error": "hung"}, status=504)
+        status = int(self._fault)
+        return web.json_response({"error": "injected fault", "status": status}, status=status)
+
+    async def _listen(self, port: int) -> None:
+        assert self._runner is not None
+        self._site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await self._site.start()
+        self.port = self._site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     @property
     def base_url(self) -> str:
@@ -89,6 +128,8 @@ class FakeAPI:
             {k.lower(): v for k, v in request.headers.items()},
             await request.read(),
         )
+        if (faulty := await self._faulty(rec)) is not None:
+            return faulty
         self.requests.append(rec)
         self.received.set()
         for exp in self._expectations:
@@ -122,12 +163,11 @@ class FakeAPI:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await self._listen(0)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._healed.set()  # let hanging handlers finish before the server goes
         if self._runner:
             await self._runner.cleanup()
 

@@ -127,9 +127,9 @@ def test_identity_redaction():
     out = identity_redact(text, reporter)
     for secret in ("SITI", "rahmawati", "9876", "siti@mail.id", "@siti_rhm", "Siti"):
         assert secret not in out
-    assert "Jl. [nama disembunyikan] Nurbaya rusak" in out  # over-redacting beats leaking
+    assert "Jl. [disamarkan] Nurbaya rusak" in out  # over-redacting beats leaking
     assert identity_redact("Chat 5550001 di Telegram", {"address": "5550001", "display_name": None}) == \
-        "Chat [disembunyikan] di Telegram"
+        "Chat [disamarkan] di Telegram"
 
 
 async def _slack_rows(desk):

@@ -17,6 +17,7 @@ from bot.tickets import transition
 from bot.web.security import hash_password
 from store import repo
 from tests.conftest import make_config
+from tests.memory_adapter import MemoryAdapter
 
 WEB_SECRET = "test-web-secret-0123456789abcdef"
 STAFF_PASSWORD = "kata-sandi-rahasia-123"
@@ -43,6 +44,26 @@ def web_config(tmp_path: Path, database_url: str, **overrides: Any) -> AppConfig
 @pytest.fixture
 def config(tmp_path: Path, database_url: str) -> AppConfig:
     return web_config(tmp_path, database_url)
+
+
+def contact_adapters() -> list[tuple[Any, list[str]]]:
+    """Email and SMS as in a deployment with both configured: /lapor offers only channels that can send."""
+    return [(MemoryAdapter(name="email"), []), (MemoryAdapter(name="sms"), [])]
+
+
+@pytest.fixture
+async def gateway(config: AppConfig, database_url: str, clock: Any, memory: MemoryAdapter) -> Any:
+    from adapters.partner import PartnerAdapter
+    from bot.gateway import Gateway
+
+    gw = Gateway(config, clock=clock, database_url=database_url,
+                 adapters=[(PartnerAdapter(config.channels.partner, allow_private_hosts=True), []),
+                           (memory, ["/webhooks/memory"]), *contact_adapters()])
+    await gw.start(dispatcher=False, receivers=False, scheduler=False)
+    try:
+        yield gw
+    finally:
+        await gw.stop()
 
 
 def jpeg(size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (30, 120, 60)) -> bytes:

@@ -24,7 +24,7 @@ from bot.gateway import Gateway
 from bot.http.app import create_app
 from store import repo
 from tests.conftest import ROOT, TABLES, TEST_PG, _pg_exec
-from tests.web.conftest import BANGKA, GatewayLifespan, finish, jpeg, report, web_config
+from tests.web.conftest import BANGKA, GatewayLifespan, contact_adapters, finish, jpeg, report, web_config
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -83,7 +83,8 @@ def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> It
     base = f"http://127.0.0.1:{port}"
     config = web_config(tmp, url, instance={"public_base_url": base})
     gateway = Gateway(config, clock=FakeClock(), database_url=url,
-                      adapters=[(PartnerAdapter(config.channels.partner, allow_private_hosts=True), [])])
+                      adapters=[(PartnerAdapter(config.channels.partner, allow_private_hosts=True), []),
+                                *contact_adapters()])
     lifespan = GatewayLifespan(create_app(gateway), gateway)
     server = uvicorn.Server(uvicorn.Config(lifespan, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
                                            access_log=False))

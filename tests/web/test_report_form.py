@@ -211,3 +211,27 @@ def test_contact_normalisation():
     assert normalize_phone("0812") is None
     assert normalize_email(" Someone@Example.ORG ") == "Someone@example.org"
     assert normalize_email("a@b") is None and normalize_email("a b@c.d") is None
+
+
+async def test_only_channels_that_can_send_are_offered(client, gateway, monkeypatch):
+    """Without Twilio there is no "Lewat SMS"; a forged sms choice is refused with a reason, nothing queued."""
+    html = (await client.get("/lapor")).text
+    assert 'value="sms"' in html and 'value="email"' in html  # both configured here
+    served = [c for c in gateway.registry.channels() if c != "sms"]
+    monkeypatch.setattr(gateway.registry, "channels", lambda: served)
+    html = (await client.get("/lapor")).text
+    assert 'value="sms"' not in html and "Lewat SMS" not in html and 'id="phone"' not in html
+    assert 'value="email"' in html
+    before = await _count(gateway, repo.T_MESSAGE)
+    r = await _submit(client, await csrf_of(client, "/lapor"), contact="sms", phone="0812-3456-7890")
+    assert r.status_code == 400
+    assert "Pilihan kabar ini tidak tersedia" in r.text
+    assert await _count(gateway, repo.T_MESSAGE) == before
+
+
+async def test_no_contact_choice_without_any_sending_channel(client, gateway, monkeypatch):
+    monkeypatch.setattr(gateway.registry, "channels", lambda: ["partner", "web"])
+    html = (await client.get("/lapor")).text
+    assert 'name="contact"' not in html and "Pantau perkembangan laporan Anda lewat tautan" in html
+    tid = _tid(await _submit(client, await csrf_of(client, "/lapor")))
+    assert (await _ticket(gateway, tid))["channel"] == "web"

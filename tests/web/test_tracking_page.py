@@ -52,7 +52,7 @@ async def test_colours_for_every_stage(client, gateway):
     r = await client.get(f"/t/{other}")
     assert 'class="status status-grey"' in r.text and "Ditolak" in r.text
     assert "Bukan kewenangan Pemprov" in r.text
-    assert "0812-9999-8888" not in r.text and "[nomor disembunyikan]" in r.text
+    assert "0812-9999-8888" not in r.text and "[disamarkan]" in r.text
 
 
 async def test_done_shows_proof_photo_served_without_exif(client, gateway):

@@ -16,11 +16,12 @@ class XMLResponse(Response):
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str, code: int | None = None) -> None:
+    def __init__(self, status: int, description: str, code: int | None = None, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.code = code or status
+        self.retry_after = retry_after
 
 
 def _xml_text(value: Any) -> str | None:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from bot.lifecycle import CLOSED_STATUSES
-from bot.public import redact
+from bot.public import identities
+from bot.redact import redact, round_coordinate
 from bot.web.state import WebState
 from store import repo
 
@@ -42,7 +43,7 @@ def service_records(web: WebState) -> list[dict[str, Any]]:
 
 
 def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str, Any]]:
-    """Open311 records for ticket rows, with four batched queries (no N+1)."""
+    """Open311 records for ticket rows, with six batched queries (no N+1); texts through bot.redact."""
     if not rows:
         return []
     ids = [r["id"] for r in rows]
@@ -62,6 +63,7 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
     areas = {r["code"]: r for r in conn.execute(select(repo.T_AREA.c.code, repo.T_AREA.c.name, repo.T_AREA.c.level,
                                                        repo.T_AREA.c.parent_code, repo.T_AREA.c.postal_code)).mappings()}
     templates = web.gateway.templates
+    who = identities(conn, rows)
     out = []
     for r in rows:
         chain, code = [], r["area_code"]
@@ -75,7 +77,7 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
         label = templates.status_label(r["status"], "id")
         notes = label
         if ev is not None and ev["reason"]:
-            notes = f"{label}: {redact(ev['reason'])}"
+            notes = f"{label}: {redact(ev['reason'], who[r['id']])}"
         cat = cats.get(r["category_code"])
         closed = r["status"] in CLOSED
         sha = proofs.get(r["id"])
@@ -85,7 +87,7 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
             "status_notes": notes,
             "service_name": cat["name_id"] if cat else None,
             "service_code": r["category_code"],
-            "description": redact(r["description"]) or None,
+            "description": redact(r["description"], who[r["id"]]) or None,
             "agency_responsible": agencies.get(r["agency_code"]) if r["agency_code"] else None,
             "service_notice": None,
             "requested_datetime": w3(r["created_at"], web),
@@ -94,8 +96,8 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
             "address": address,
             "address_id": r["area_code"],
             "zipcode": zipcode,
-            "lat": r["latitude"],
-            "long": r["longitude"],
+            "lat": round_coordinate(r["latitude"]),
+            "long": round_coordinate(r["longitude"]),
             "media_url": f"{web.base_url}/media/{sha}" if sha and r["status"] == "SELESAI" else None,
         })
     return out
@@ -104,7 +106,7 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
 _T = repo.T_TICKET
 _COLUMNS = [_T.c.id, _T.c.tracking_id, _T.c.status, _T.c.category_code, _T.c.agency_code, _T.c.area_code,
             _T.c.description, _T.c.created_at, _T.c.updated_at, _T.c.closed_at, _T.c.resolve_due, _T.c.latitude,
-            _T.c.longitude]
+            _T.c.longitude, _T.c.reporter_id]
 
 
 def query_requests(conn: Connection, web: WebState, *, ids: list[str] | None, codes: list[str], statuses: list[str],

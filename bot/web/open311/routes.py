@@ -70,8 +70,15 @@ async def get_requests(request: Request, fmt: str) -> Response:
     return answer(fmt, "service_requests", "request", rows)
 
 
+def _check_lookup_budget(web: Any, request: Request) -> None:
+    wait = web.lookup_wait(request)
+    if wait:
+        raise Open311Error(429, web.lookup_refusal(wait), retry_after=wait)
+
+
 async def get_request(request: Request, fmt: str) -> Response:
     web = get_state(request)
+    _check_lookup_budget(web, request)
     check_jurisdiction(web, request.query_params)
     raw = request.path_params.get("service_request_id", "")
     canonical = normalize(raw[:40], web.prefix)
@@ -84,6 +91,7 @@ async def get_request(request: Request, fmt: str) -> Response:
 async def get_token(request: Request, fmt: str) -> Response:
     """Requests are realtime here: a token is the service_request_id itself."""
     web = get_state(request)
+    _check_lookup_budget(web, request)
     check_jurisdiction(web, request.query_params)
     raw = request.path_params.get("token", "")
     canonical = normalize(raw[:40], web.prefix)
@@ -101,7 +109,8 @@ def _param(name: str, where: str, desc: str, required: bool = False, **schema: A
 
 
 _JURISDICTION = _param("jurisdiction_id", "query", "Optional: this endpoint serves one jurisdiction")
-_ERRORS = {"400": "Invalid request", "403": "Missing or invalid api_key", "404": "Not found"}
+_ERRORS = {"400": "Invalid request", "403": "Missing or invalid api_key", "404": "Not found",
+           "429": "Too many lookups from this client; Retry-After says when to retry"}
 _XML_CONTENT = {"text/xml": {"schema": {"type": "string"}}}
 
 
@@ -110,7 +119,10 @@ def _endpoint(handler: Callable[..., Any], fmt: str) -> Callable[..., Any]:
         try:
             return await handler(request, fmt)
         except Open311Error as exc:
-            return error_answer(fmt, exc.status, (exc.code, exc.description))
+            reply = error_answer(fmt, exc.status, (exc.code, exc.description))
+            if exc.retry_after:
+                reply.headers["retry-after"] = str(exc.retry_after)
+            return reply
 
     return endpoint
 
@@ -170,6 +182,6 @@ _add("/requests", "GET", get_requests, list[O311Request], "Open311 service reque
        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS}},
       _JURISDICTION], (400, 404))
 _add("/requests/{service_request_id}", "GET", get_request, list[O311Request], "Open311 one service request",
-     [_param("service_request_id", "path", "The tracking ID, e.g. JKT-7K3M-QXP2", True), _JURISDICTION], (404,))
+     [_param("service_request_id", "path", "The tracking ID, e.g. JKT-7K3M-QXP2", True), _JURISDICTION], (404, 429))
 _add("/tokens/{token}", "GET", get_token, list[O311Token], "Open311 service_request_id from a token",
-     [_param("token", "path", "A token (here: the tracking ID; requests are realtime)", True), _JURISDICTION], (404,))
+     [_param("token", "path", "A token (here: the tracking ID; requests are realtime)", True), _JURISDICTION], (404, 429))

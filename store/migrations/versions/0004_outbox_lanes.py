@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.execute(sa.text(f"UPDATE message SET lane = channel || :suffix WHERE direction = 'out' AND kind IN ({kinds})")
                .bindparams(suffix=":staff"))
     op.execute("UPDATE message SET lane = channel WHERE direction = 'out' AND lane IS NULL")
-    op.create_index("ix_message_lane_due", "message", ["lane", "next_attempt_at"],
+    op.create_index("ix_message_lane_queued", "message", ["lane", "id"],
                     sqlite_where=QUEUED, postgresql_where=QUEUED)
     op.create_index("ix_message_conversation_pending", "message", ["channel", "recipient", "id"],
                     sqlite_where=PENDING, postgresql_where=PENDING)
@@ -34,6 +34,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_message_conversation_pending", table_name="message")
-    op.drop_index("ix_message_lane_due", table_name="message")
+    op.drop_index("ix_message_lane_queued", table_name="message")
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.drop_column("lane")

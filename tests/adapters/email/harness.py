@@ -27,6 +27,7 @@ from bot.tracking import find_tracking_id
 
 CORPUS = Path(__file__).parent / "corpus"
 OUR_ADDRESS = "dki@jakarta.go.id"
+TRUSTED_RELAY = "mx1.jakarta.go.id"  # the authserv-id of the corpus' Authentication-Results
 
 
 # ------------------------------------------------------------------ corpus
@@ -94,6 +95,12 @@ def check_outcome(
         "photos": len(message.attachments),
         "photo_types": [a.content_type for a in message.attachments],
         "dropped": [d["reason"] for d in ctx.get("attachments_dropped", [])],
+        "from": ctx.get("from"),
+        "opens_ticket": bool(ctx.get("opens_ticket")),
+        "is_reply": ctx.get("is_reply"),
+        "auth_verified": ctx.get("auth", {}).get("verified"),
+        "auth_aligned": ctx.get("auth", {}).get("aligned"),
+        "dmarc": ctx.get("auth", {}).get("dmarc"),
     }
     for key, actual in simple.items():
         if key in expect:
@@ -162,7 +169,8 @@ class RecordingSink:
 
 def gateway_settings(**overrides: Any) -> EmailSettings:
     """Settings for a gateway on 127.0.0.1 with a free port."""
-    values: dict[str, Any] = {"listen_host": "127.0.0.1", "listen_port": 0, "addresses": [OUR_ADDRESS]}
+    values: dict[str, Any] = {"listen_host": "127.0.0.1", "listen_port": 0, "addresses": [OUR_ADDRESS],
+                              "trusted_authserv_ids": [TRUSTED_RELAY]}
     values.update(overrides)
     return EmailSettings(**values)
 

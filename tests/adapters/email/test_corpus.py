@@ -28,7 +28,8 @@ def test_corpus_covers_the_required_shapes() -> None:
     names = " ".join(c.name for c in CASES)
     for shape in ("gmail", "outlook", "apple", "inline", "forward", "out-of-office", "vacation", "bounce",
                   "mailing-list", "iso-8859-1", "windows-1252", "encoded-word", "long-thread", "broken-in-reply-to",
-                  "quoting-our-message"):
+                  "quoting-our-message", "contact-form-reply-to", "cc-and-reply-to", "new-subject-within-window",
+                  "follow-up", "display-name-address"):
         assert shape in names, f"no corpus mail for {shape}"
 
 

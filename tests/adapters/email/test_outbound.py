@@ -287,3 +287,16 @@ async def test_odd_thread_context_is_sanitised(tmp_path: Path) -> None:
     assert mail["In-Reply-To"] is None
     assert mail["References"] == "<a@b.example> <c@d.example>"
     assert mail["Bcc"] is None
+
+
+def test_a_retry_of_the_same_outbox_message_repeats_its_message_id() -> None:
+    """After an ambiguous relay timeout the resend carries the same Message-ID: mail systems drop the copy."""
+    from adapters.email.sender import build_email
+
+    settings = gateway_settings()
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+    first = build_email(reply(), settings, now=now)
+    again = build_email(reply(), settings, now=now)
+    other = build_email(reply(id=8), settings, now=now)
+    assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+    assert first["Message-ID"].endswith(".aduan@jakarta.go.id>")

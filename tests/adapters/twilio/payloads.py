@@ -171,3 +171,14 @@ def post(
     if not unsigned:
         all_headers["X-Twilio-Signature"] = signature or sign(url, form, token)
     return raw_request("POST", path, urlencode(form).encode(), all_headers, query)
+
+
+def message_created(form: dict[str, str]) -> dict[str, object]:
+    """The Messages.json answer to a created message, as Twilio sends it."""
+    sid = "SM" + format(abs(hash((form.get("Body"), form.get("MediaUrl")))), "032x")[:32]
+    return {"sid": sid, "status": "queued", "to": form["To"], "from": form["From"], "body": form.get("Body", ""),
+            "account_sid": ACCOUNT_SID, "num_media": "0", "num_segments": "1", "direction": "outbound-api",
+            "api_version": "2010-04-01", "date_created": "Thu, 28 Nov 2024 08:30:00 +0000",
+            "date_updated": "Thu, 28 Nov 2024 08:30:00 +0000", "date_sent": None, "error_code": None,
+            "error_message": None, "price": None, "price_unit": "USD", "messaging_service_sid": None,
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json", "subresource_uris": {}}

@@ -1,0 +1,58 @@
+"""End to end through the real SDKs: Twilio hangs, and Telegram, email and partner callbacks
+are still delivered while every SMS request is held open by the fake."""
+from __future__ import annotations
+
+import asyncio
+
+from bot.gateway import Gateway
+from bot.outbox import enqueue
+from tests.adapters.email.harness import RelayRecorder
+from tests.conftest import make_config
+from tests.e2e.flow import virtual_budget
+from tests.harness.provider_fakes import ProviderFakes, channels_config
+
+RECIPIENTS = {"partner": "bench:u{}", "telegram": "{}", "sms": "+62812000{:04d}", "email": "warga{}@example.com"}
+
+
+async def _wait(predicate, what: str) -> None:
+    for _ in range(3000):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_twilio_hanging_holds_only_the_sms_lane(tmp_path, database_url, clock):
+    fakes = ProviderFakes()
+    fakes.hang_twilio = True
+    base = await fakes.start()
+    try:
+        async with RelayRecorder() as relay:
+            config = make_config(tmp_path, database_url, channels=channels_config(base, relay.port),
+                                 outbox={"lanes": {"sms": {"concurrency": 2}}})
+            gw = Gateway(config, clock=clock, database_url=database_url)
+            await gw.start(dispatcher=False, receivers=False, scheduler=False)
+            gw.dispatcher.budget = virtual_budget()
+            try:
+                def fill(conn):
+                    for i in range(10):
+                        for channel, fmt in RECIPIENTS.items():
+                            enqueue(conn, clock.now(), channel=channel, recipient=fmt.format(1000 + i),
+                                    text=f"Laporan JKT-7K3M-QXP4 berstatus Proses ({i}).", kind="status")
+
+                await gw.db.write(fill)
+                runner = asyncio.create_task(gw.dispatcher.run())
+                try:
+                    await _wait(lambda: fakes.counts["telegram"] == 10 and fakes.counts["partner"] == 10
+                                and len(relay.envelopes) == 10, "telegram, partner and email delivered")
+                    # Meanwhile every SMS request is still held open: the SMS lane waits alone.
+                    assert fakes.counts["sms"] == 0 and fakes.twilio_waiting == 2
+                    fakes.release()
+                    await _wait(lambda: fakes.counts["sms"] == 10, "SMS delivered once Twilio answers")
+                finally:
+                    await gw.dispatcher.stop()
+                    await runner
+            finally:
+                await gw.stop()
+    finally:
+        await fakes.stop()
