@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from adapters.errors import WebhookRejected
+from adapters.contract.errors import WebhookRejected
 
 MAX_DEPTH = 64
 # A JSON string (skipped whole: brackets inside it do not nest) or one bracket.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from adapters.base import ChannelAdapter
+from adapters.contract.channel import ChannelAdapter
 
 
 class UnknownChannel(KeyError):

@@ -2,16 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
 
+from adapters.contract.clock import Clock, SystemClock
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+__all__ = ["Clock", "FakeClock", "SystemClock"]
 
 
 class FakeClock:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+
+from adapters.contract.validation import format_validation
 
 DEFAULT_CONFIG = "config.yaml"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -213,30 +215,45 @@ class StaffConfig(Strict):
     language: Literal["id", "en"] | None = None
 
 
-class PartnerConfig(Strict):
-    name: str = Field(pattern=r"^[a-z0-9_-]{2,30}$")
-    api_key: SecretStr
-    callback_url: str | None = None
-    callback_secret: SecretStr | None = None
-
-    @field_validator("callback_url", mode="before")
-    @classmethod
-    def _empty_is_none(cls, v: object) -> object:
-        return None if v == "" else v
-
-
-class PartnerChannelConfig(Strict):
-    enabled: bool = True
-    partners: list[PartnerConfig] = []
-    max_photo_bytes: int = 10 * 1_048_576
-    photo_fetch_timeout_seconds: float = 10
-
-
 class ChannelsConfig(BaseModel):
-    # Channel sections are validated by each adapter's own settings model at
-    # wiring time (adapters/registry.py); unknown channel names are an error there.
+    """The ``channels:`` sections, each validated once by its channel's own settings model.
+
+    The catalog (adapters/catalog.py) knows the channels; unknown names are an error.
+    ``parse_config`` validates at load, so a bad section stops the process at start.
+    """
+
     model_config = ConfigDict(extra="allow")
-    partner: PartnerChannelConfig = PartnerChannelConfig()
+    _validated: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def validated(self) -> dict[str, Any]:
+        """Every configured or on-by-default channel's settings, enabled or not (name -> (enabled, settings))."""
+        if self._validated is None:
+            from adapters.catalog import ChannelConfigError, validate_sections
+
+            try:
+                self._validated = validate_sections(dict(self.model_extra or {}))
+            except ChannelConfigError as err:
+                raise ConfigError(str(err)) from None
+            # Keep the typed settings, not the raw text: secrets then print as SecretStr('**********').
+            extra = self.__pydantic_extra__ if self.__pydantic_extra__ is not None else {}
+            for name, (_, settings) in self._validated.items():
+                if name in extra:
+                    extra[name] = settings
+        return self._validated
+
+    def settings(self, name: str) -> Any | None:
+        """The validated settings of an enabled channel, or None when it is off or not configured."""
+        enabled, settings = self.validated().get(name, (False, None))
+        return settings if enabled else None
+
+    def enabled(self) -> dict[str, Any]:
+        """Enabled channels' validated settings, in catalog order."""
+        return {name: settings for name, (on, settings) in self.validated().items() if on}
+
+    @property
+    def partner(self) -> Any:
+        """The partner section's settings (partner API keys also serve Open311), even when switched off."""
+        return self.validated()["partner"][1]
 
 
 class AdminConfig(Strict):
@@ -288,6 +305,10 @@ class AppConfig(Strict):
                 raise ValueError(f"templates.{lang}: missing language")
         return self
 
+    def channel_settings(self, name: str) -> Any | None:
+        """A channel's settings, validated once at load (None when the channel is off)."""
+        return self.channels.settings(name)
+
     def path(self, relative: str) -> Path:
         p = Path(relative)
         return p if p.is_absolute() else Path(self.base_dir) / p
@@ -312,23 +333,19 @@ def _substitute_env(node: Any, where: str) -> Any:
     return node
 
 
-def _format_validation(err: ValidationError, prefix: str = "") -> str:
-    lines = []
-    for e in err.errors():
-        loc = prefix
-        for part in e["loc"]:
-            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
-        lines.append(f"{loc or '(root)'}: {e['msg']}")
-    return "; ".join(lines)
+# Kept under its old name for callers on other branches.
+_format_validation = format_validation
 
 
 def parse_config(data: dict[str, Any], base_dir: str = ".") -> AppConfig:
     data = _substitute_env(data or {}, "")
     data.setdefault("base_dir", base_dir)
     try:
-        return AppConfig.model_validate(data)
+        cfg = AppConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_validation(err)) from None
+        raise ConfigError(format_validation(err)) from None
+    cfg.channels.validated()  # channel sections, once, now: a bad one stops the start
+    return cfg
 
 
 def load_config(path: str | None = None) -> AppConfig:

@@ -6,10 +6,10 @@ import asyncio
 import logging
 from typing import Any
 
-from adapters.base import ChannelAdapter
-from adapters.factory import build_adapters
+from adapters.contract import ChannelAdapter
 from adapters.registry import Registry
 from bot.categorize import Categorizer, CategoryRule
+from bot.channels import always_on_specs, build_adapters, build_deps
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, resolved_database_url
 from bot.dispatcher import Dispatcher
@@ -55,6 +55,9 @@ class Gateway:
         self.registry = Registry()
         for adapter, paths in (adapters if adapters is not None else build_adapters(config, **(adapter_deps or {}))):
             self.registry.register(adapter, paths)
+        for spec in always_on_specs():  # the web form: served by every gateway, also one given a list
+            if spec.name not in self.registry.channels():
+                self.registry.register(*spec.build(spec.settings_model(), build_deps(config)))
         from bot.web.reopen import ReopenLinks
 
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from adapters.base import TextPolicy
-from adapters.textlimits import shorten_to_fit, split_to_fit
+from bot.textsplit import shorten_to_fit, split_to_fit
 
 
 @dataclass(frozen=True)

@@ -188,9 +188,7 @@ class SlaSweep:
 def _telegram_staff_group(config: Any) -> int | None:
     """The configured Telegram staff group chat, if the Telegram channel is on."""
     try:
-        from adapters.factory import channel_settings
-
-        telegram = channel_settings(config).get("telegram")
+        telegram = config.channel_settings("telegram")  # validated once, when the config was loaded
     except Exception:  # noqa: BLE001 - a channel config problem is reported by check-config, not here
         return None
     return getattr(telegram, "staff_chat_id", None)

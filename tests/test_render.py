@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from adapters.base import TextPolicy
-from adapters.textlimits import fits_sms, gsm_friendly
+from adapters.twilio.gsm import fits_sms, gsm_friendly
 from bot.render import Part, render
 
 URL = "https://aduan.jakarta.go.id/t/JKT-7K3M-QXP4"

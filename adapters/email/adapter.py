@@ -24,12 +24,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, ClassVar
 
-from adapters.base import Capabilities, ChannelAdapter, IntakeSink
+from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
 from adapters.email.sender import Transport, build_email, make_transport, message_id_of
 from adapters.email.server import SmtpServer, SmtpStats
 from adapters.email.settings import EmailSettings
-from adapters.errors import PermanentError, TransientError
-from bot.models import OutboundMessage
+from adapters.contract.errors import PermanentError, TransientError
+from adapters.contract.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

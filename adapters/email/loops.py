@@ -8,7 +8,7 @@ from email.parser import HeaderParser
 from adapters.email.charset import decode_bytes
 from adapters.email.headers import Headers, first_address, msgids, unique
 from adapters.email.model import CHANNEL, ParseOutcome, ParserConfig
-from bot.models import DeliveryUpdate
+from adapters.contract.messages import DeliveryUpdate
 
 _SUPPRESS_TOKENS = {"dr", "autoreply", "all"}
 _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|donotreply|noreply-[^@]*)@", re.I)

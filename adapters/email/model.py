@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import DeliveryUpdate, InboundMessage
+from adapters.contract.messages import DeliveryUpdate, InboundMessage
 
 CHANNEL = "email"
 

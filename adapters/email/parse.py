@@ -45,8 +45,8 @@ from adapters.email.mime import Parts
 from adapters.email.model import CHANNEL, ParseOutcome, ParserConfig
 from adapters.email.quotes import trim_reply
 from adapters.email.subject import FORWARD_PREFIX, REPLY_PREFIX, clean_subject, compose_text, thread_subject
-from bot.models import InboundMessage
-from bot.tracking import find_tracking_id
+from adapters.contract.messages import InboundMessage
+from adapters.contract.tracking import find_tracking_id
 
 
 def parse_email(

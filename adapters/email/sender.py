@@ -27,9 +27,9 @@ import aiosmtplib
 
 from adapters.email.subject import clean_subject
 from adapters.email.settings import EmailSettings, RelaySettings
-from adapters.errors import PermanentError, RecipientBlocked, SendError, TransientError
-from bot.media import EXTENSIONS, sniff_image_type
-from bot.models import OutboundMessage
+from adapters.contract.errors import PermanentError, RecipientBlocked, SendError, TransientError
+from adapters.contract.media import EXTENSIONS, sniff_image_type
+from adapters.contract.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

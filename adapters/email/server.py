@@ -18,7 +18,7 @@ from typing import Any, Callable
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pydantic import SecretStr
 
-from adapters.base import IntakeSink
+from adapters.contract.channel import IntakeSink
 from adapters.email.parse import ParseOutcome, ParserConfig, parse_email
 from adapters.email.settings import EmailSettings, SmtpUser, hash_password
 

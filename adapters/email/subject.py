@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bot.tracking import normalize
+from adapters.contract.tracking import normalize
 
 _PREFIXES = r"(?:re|fw|fwd|aw|wg|tr|sv|vs|rv|antw|balas|bls|trs|terusan|automatic reply|balasan otomatis)"
 _PREFIX_RE = re.compile(rf"^\s*(?:{_PREFIXES}\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I)

@@ -21,8 +21,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.base import Capabilities, ChannelAdapter
-from adapters.errors import PermanentError, SendError, Throttled, TransientError, WebhookRejected
+from adapters.contract.channel import Capabilities, ChannelAdapter
+from adapters.contract.errors import PermanentError, SendError, Throttled, TransientError, WebhookRejected
 from adapters.slack.payloads import (
     SlackEvent,
     SlashCommand,
@@ -34,8 +34,8 @@ from adapters.slack.payloads import (
 )
 from adapters.slack.settings import SlackSettings
 from adapters.slack.signature import RequestVerifier
-from bot.clock import Clock, SystemClock
-from bot.models import OutboundMessage, RawRequest, WebhookResult
+from adapters.contract.clock import Clock, SystemClock
+from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 
 log = logging.getLogger("adapters.slack")
 
@@ -145,6 +145,12 @@ class SlackAdapter(ChannelAdapter):
         self._web: AsyncWebClient | None = None
         self.auth_failed = False
         self.use_clock(clock or SystemClock())
+
+    def attach_staff_desk(self, desk: Any, clock: Clock) -> None:
+        """The staff desk answers commands and events and keeps the ticket threads (``StaffDeskHost``)."""
+        self.handler = desk
+        self.threads = desk
+        self.use_clock(clock)
 
     def use_clock(self, clock: Clock) -> None:
         """The clock the signature window is measured with (the gateway's)."""

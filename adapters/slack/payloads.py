@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from adapters.errors import WebhookRejected
+from adapters.contract.errors import WebhookRejected
 from adapters.jsonbody import parse_json_object
 
 MAX_COMMAND_TEXT = 4000

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.errors import WebhookRejected
-from bot.clock import Clock
-from bot.models import RawRequest
+from adapters.contract.errors import WebhookRejected
+from adapters.contract.clock import Clock
+from adapters.contract.messages import RawRequest
 
 # slack_sdk rejects a timestamp more than this far from now (replay window).
 MAX_AGE_SECONDS = 300

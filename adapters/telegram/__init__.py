@@ -3,5 +3,6 @@ from __future__ import annotations
 
 from adapters.telegram.adapter import TELEGRAM_CAPABILITIES, WEBHOOK_PATH, TelegramAdapter
 from adapters.telegram.settings import TelegramSettings
+from adapters.telegram.spec import SPEC
 
-__all__ = ["TELEGRAM_CAPABILITIES", "WEBHOOK_PATH", "TelegramAdapter", "TelegramSettings"]
+__all__ = ["SPEC", "TELEGRAM_CAPABILITIES", "WEBHOOK_PATH", "TelegramAdapter", "TelegramSettings"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 
-from adapters.base import Capabilities, ChannelAdapter, IntakeSink
-from adapters.errors import WebhookRejected
+from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
+from adapters.contract.errors import WebhookRejected
 from adapters.telegram import logsafe
 from adapters.telegram.backoff import Backoff
 from adapters.telegram.client import AduanBot, build_bot
@@ -18,7 +19,8 @@ from adapters.telegram.processor import Processed, UpdateProcessor
 from adapters.telegram.send import send_one, utf16_len
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.webhook import RecentIds, decode_body, verify_secret
-from bot.models import OutboundMessage, RawRequest, WebhookResult
+from adapters.contract.clock import Clock
+from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 
 log = logging.getLogger("adapters.telegram")
 
@@ -58,6 +60,10 @@ class TelegramAdapter(ChannelAdapter):
         self._log_filter: logsafe.RedactSecrets | None = None
         self._recent_staff = RecentIds(settings.webhook_dedup_window)
         self._started = False  # getMe (and setWebhook) succeeded
+
+    def attach_staff_desk(self, desk: Any, clock: Clock) -> None:
+        """Staff-group updates go to the desk (``StaffDeskHost``); the adapter keeps its own clock."""
+        self.staff_handler = desk.handle_update
 
     # -- lifecycle -------------------------------------------------------
 

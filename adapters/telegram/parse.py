@@ -13,7 +13,7 @@ from typing import Any, Literal
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageAttachmentType
 
-from bot.models import InboundAttachment, InboundMessage
+from adapters.contract.messages import InboundAttachment, InboundMessage
 
 CHANNEL = "telegram"
 

@@ -8,8 +8,8 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.backoff import Backoff, retry_after_seconds
-from bot.media import EXTENSIONS, sniff_image_type
-from bot.models import InboundAttachment
+from adapters.contract.media import EXTENSIONS, sniff_image_type
+from adapters.contract.messages import InboundAttachment
 
 log = logging.getLogger("adapters.telegram")
 

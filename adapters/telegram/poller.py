@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 
-from adapters.base import IntakeSink
+from adapters.contract.channel import IntakeSink
 from adapters.telegram.backoff import Backoff, retry_after_seconds
 from adapters.telegram.client import AduanBot
 from adapters.telegram.parse import update_id_of

@@ -17,7 +17,7 @@ from adapters.telegram.parse import (
     route,
 )
 from adapters.telegram.photos import PHOTO_DOWNLOAD_FAILED, PhotoFetcher, PhotoRejected
-from bot.models import InboundAttachment, InboundMessage
+from adapters.contract.messages import InboundAttachment, InboundMessage
 
 log = logging.getLogger("adapters.telegram")
 

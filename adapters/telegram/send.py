@@ -15,7 +15,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from adapters.errors import (
+from adapters.contract.errors import (
     PermanentError,
     RecipientBlocked,
     SendError,
@@ -23,7 +23,7 @@ from adapters.errors import (
     TransientError,
 )
 from adapters.telegram.backoff import retry_after_seconds
-from bot.models import OutboundMessage
+from adapters.contract.messages import OutboundMessage
 
 _CHAT_ID = re.compile(r"-?[0-9]{1,20}")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from adapters.errors import WebhookRejected
+from adapters.contract.errors import WebhookRejected
 from adapters.jsonbody import parse_json_object
-from bot.models import RawRequest
+from adapters.contract.messages import RawRequest
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 

@@ -3,5 +3,6 @@ from __future__ import annotations
 
 from adapters.twilio.adapter import TwilioAdapter
 from adapters.twilio.settings import TwilioNumber, TwilioSettings
+from adapters.twilio.spec import SPEC
 
-__all__ = ["TwilioAdapter", "TwilioNumber", "TwilioSettings"]
+__all__ = ["SPEC", "TwilioAdapter", "TwilioNumber", "TwilioSettings"]

@@ -10,9 +10,9 @@ import httpx
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
-from adapters.base import Capabilities, ChannelAdapter, TextPolicy
-from adapters.errors import PermanentError, SendError, TransientError, WebhookRejected
-from adapters.textlimits import fits_sms, gsm_friendly
+from adapters.contract.channel import Capabilities, ChannelAdapter, TextPolicy
+from adapters.contract.errors import PermanentError, SendError, TransientError, WebhookRejected
+from adapters.twilio.gsm import fits_sms, gsm_friendly
 from adapters.twilio import parse
 from adapters.twilio.capabilities import sms_capabilities, whatsapp_capabilities
 from adapters.twilio.media import MediaFetcher
@@ -25,7 +25,7 @@ from adapters.twilio.signature import (
     candidate_urls,
     check_signature,
 )
-from bot.models import OutboundMessage, RawRequest, WebhookResult
+from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ https://www.twilio.com/docs/whatsapp/key-concepts#sending-messages
 """
 from __future__ import annotations
 
-from adapters.base import Capabilities
+from adapters.contract.channel import Capabilities
 from adapters.twilio.settings import TwilioSettings
 
 # Twilio refuses a Body over 1,600 characters on any channel.

@@ -15,8 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from adapters.twilio.parse import MediaRef
-from bot.media import EXTENSIONS, sniff_image_type
-from bot.models import InboundAttachment
+from adapters.contract.media import EXTENSIONS, sniff_image_type
+from adapters.contract.messages import InboundAttachment
 
 log = logging.getLogger(__name__)
 _REDIRECTS = {301, 302, 303, 307, 308}

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl
 
-from adapters.errors import WebhookRejected
+from adapters.contract.errors import WebhookRejected
 from adapters.twilio.settings import WHATSAPP_PREFIX, TwilioNumber, TwilioSettings
 from adapters.twilio.signature import FormParams
-from bot.models import DeliveryUpdate, InboundMessage
+from adapters.contract.messages import DeliveryUpdate, InboundMessage
 
 # Twilio accepts at most 10 media items per message.
 MAX_MEDIA = 10

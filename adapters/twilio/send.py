@@ -15,7 +15,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from adapters.errors import (
+from adapters.contract.errors import (
     PermanentError,
     RecipientBlocked,
     RecipientOptedOut,

@@ -23,10 +23,10 @@ from typing import Any, Awaitable, Callable
 
 from tweepy.asynchronous import AsyncClient
 
-from adapters.base import Capabilities, ChannelAdapter, IntakeSink
-from adapters.errors import PermanentError, RecipientBlocked, SendError, Throttled, WebhookRejected
+from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
+from adapters.contract.errors import PermanentError, RecipientBlocked, SendError, Throttled, WebhookRejected
 from adapters.jsonbody import parse_json_object
-from adapters.textlimits import fits_tweet
+from adapters.twitter.weighted import fits_tweet
 from adapters.twitter.failures import describe, dm_refused, to_send_error
 from adapters.twitter.parsing import DM_PREFIX, dm_from_v11, tweet_from_v11
 from adapters.twitter.poller import Poller
@@ -35,8 +35,8 @@ from adapters.twitter.session import API_HOST, RewritingClientSession
 from adapters.twitter.settings import TwitterSettings
 from adapters.twitter.signing import SIGNATURE_HEADER, crc_response_token, signature_valid
 from adapters.twitter.upload import DM_IMAGE, MAX_IMAGE_BYTES, TWEET_IMAGE, MediaUploader
-from bot.models import InboundMessage, OutboundMessage, RawRequest, WebhookResult
-from bot.redact import redact
+from adapters.contract.messages import InboundMessage, OutboundMessage, RawRequest, WebhookResult
+from adapters.contract.redact import redact
 
 log = logging.getLogger(LOGGER_NAME)
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from adapters.twitter.geo import v11_location, v2_location
-from bot.models import InboundMessage
+from adapters.contract.messages import InboundMessage
 
 CHANNEL = "twitter"
 DM_PREFIX = "dm:"

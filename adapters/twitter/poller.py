@@ -16,12 +16,12 @@ from typing import Any, Callable
 
 import tweepy
 
-from adapters.base import IntakeSink
+from adapters.contract.channel import IntakeSink
 from adapters.twitter.failures import describe, retry_after
 from adapters.twitter.parsing import dm_from_v2, index_by_id, mention_from_v2
 from adapters.twitter.redact import LOGGER_NAME
 from adapters.twitter.settings import TwitterSettings
-from bot.models import InboundMessage
+from adapters.contract.messages import InboundMessage
 
 log = logging.getLogger(LOGGER_NAME)
 

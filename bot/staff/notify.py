@@ -97,17 +97,9 @@ def staff_routing(config: AppConfig) -> StaffRouting | None:
 
 
 def _build_routing(config: AppConfig) -> StaffRouting | None:
-    section = (config.channels.model_extra or {}).get("slack")
-    if not isinstance(section, dict) or not section.get("enabled", True):
+    settings = config.channel_settings("slack")  # validated once, when the config was loaded
+    if settings is None:
         return None
-    from pydantic import ValidationError
-
-    from adapters.slack.settings import SlackSettings
-
-    try:
-        settings = SlackSettings.model_validate({k: v for k, v in section.items() if k != "enabled"})
-    except ValidationError:
-        return None  # the gateway refuses to start with it anyway
     return StaffRouting(
         default_channel=settings.default_channel,
         supervisor_channel=settings.supervisor_channel,

@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from pkgutil import resolve_name
+from typing import TYPE_CHECKING, Any
 
+from adapters.contract import StaffDeskHost
+from bot.channels import spec_for
 from bot.staff.directory import StaffDirectory
 from bot.staff.engine import StaffEngine
 from bot.staff.proof import ProofStore
 
 if TYPE_CHECKING:
     from bot.gateway import Gateway
-    from bot.staff.slack import SlackDesk
-    from bot.staff.telegram import TelegramDesk
 
 log = logging.getLogger(__name__)
 
 
 class StaffService:
-    """The staff directory, the command engine and the Slack/Telegram desks."""
+    """The staff directory, the command engine and the channels' staff desks (from their specs)."""
 
     def __init__(self, gw: "Gateway", *, allow_private_hosts: bool = False) -> None:
         self.directory = StaffDirectory(gw.config, gw.areas)
@@ -26,29 +27,25 @@ class StaffService:
         self.engine = StaffEngine(db=gw.db, clock=gw.clock, config=gw.config, templates=gw.templates,
                                   policy=gw.policy, directory=self.directory, proofs=self.proofs, intake=gw.intake,
                                   wake=gw.dispatcher.wake)
-        self.slack: SlackDesk | None = None
-        self.telegram: TelegramDesk | None = None
+        # channel name -> desk, for every adapter whose spec declares a staff desk and that can host one.
+        self.desks: dict[str, Any] = {}
         for adapter in gw.registry.adapters():
-            if adapter.name == "slack":
-                from bot.staff.slack import SlackDesk
-
-                self.slack = SlackDesk(adapter=adapter, engine=self.engine, directory=self.directory, db=gw.db,  # type: ignore[arg-type]
-                                       clock=gw.clock, wake=gw.dispatcher.wake)
-                adapter.handler = self.slack  # type: ignore[attr-defined]
-                adapter.threads = self.slack  # type: ignore[attr-defined]
-                adapter.use_clock(gw.clock)  # type: ignore[attr-defined]
-            elif adapter.name == "telegram" and hasattr(adapter, "staff_handler"):
-                from bot.staff.telegram import TelegramDesk
-
-                self.telegram = TelegramDesk(adapter=adapter, engine=self.engine, directory=self.directory,
-                                             db=gw.db, clock=gw.clock, wake=gw.dispatcher.wake)
-                adapter.staff_handler = self.telegram.handle_update  # type: ignore[attr-defined]
+            spec = spec_for(adapter)
+            if spec is None or spec.staff_desk is None or not isinstance(adapter, StaffDeskHost):
+                continue
+            factory = resolve_name(spec.staff_desk)  # a reference, so the channel package imports no bot code
+            desk = factory(adapter=adapter, engine=self.engine, directory=self.directory, db=gw.db,
+                           clock=gw.clock, wake=gw.dispatcher.wake)
+            adapter.attach_staff_desk(desk, gw.clock)
+            self.desks[adapter.name] = desk
 
     async def drain(self) -> None:
-        """Wait until background staff work (Slack commands and events) is done."""
-        if self.slack is not None:
-            await self.slack.drain()
+        """Wait until background staff work (e.g. Slack commands and events) is done."""
+        for desk in self.desks.values():
+            if hasattr(desk, "drain"):
+                await desk.drain()
 
     async def stop(self) -> None:
-        if self.slack is not None:
-            await self.slack.stop()
+        for desk in self.desks.values():
+            if hasattr(desk, "stop"):
+                await desk.stop()

@@ -16,9 +16,6 @@ def install(app: Any, gateway: Any) -> None:
     from bot.web import open311, pages, report_form, signin
     from bot.web.state import HERE, WebState
 
-    from bot.web.channel import register
-
-    register(gateway.registry)
     app.state.web = WebState(gateway)
     app.include_router(pages.router)
     app.include_router(report_form.router)

@@ -151,7 +151,7 @@ async def test_stop_status_callback_marks_opted_out(tmp_path, database_url, cloc
 
 
 async def test_long_sms_is_cut_to_three_segments_with_tracking_link(tmp_path, database_url, clock):
-    from adapters.textlimits import sms_segments
+    from adapters.twilio.gsm import sms_segments
     from bot.outbox import notify_reporter
     from store import repo
 

@@ -324,7 +324,7 @@ def citizen_adapter(photo: bool) -> MemoryAdapter:
 
 async def build_desk(config: Any, database_url: str, clock: FakeClock, api: FakeAPI, citizen: MemoryAdapter,
                      extra: list[Any] | None = None) -> tuple[Gateway, Desk]:
-    from adapters.factory import channel_settings
+    from bot.channels import channel_settings
 
     settings = channel_settings(config)["slack"]
     assert isinstance(settings, SlackSettings)

@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from adapters.errors import WebhookRejected
-from bot.config import PartnerConfig
 from bot.models import InboundMessage
 from bot.sla import deadlines
 from bot.web.open311.filters import check_jurisdiction
@@ -32,7 +31,7 @@ _ATTR_CODES = {a["code"] for a in ATTRIBUTES}
 _ATTR_KEY = re.compile(r"^attribute\[([A-Za-z0-9_\-]{1,50})\](\[\])?$")
 
 
-def _partner_for_key(web: WebState, key: Any) -> PartnerConfig | None:
+def _partner_for_key(web: WebState, key: Any) -> Any:  # the partner channel's PartnerConfig, or None
     if not isinstance(key, str) or not key:
         return None
     found = None

@@ -49,7 +49,7 @@ def test_prepare_text(adapter: TwilioAdapter, channel: str, text: str, expected:
 
 def test_prepared_template_stays_gsm7(adapter: TwilioAdapter) -> None:
     """A 150-char template with curly quotes is 3 UCS-2 parts raw, 1 GSM-7 part prepared."""
-    from adapters.textlimits import sms_segments
+    from adapters.twilio.gsm import sms_segments
 
     text = "“" + "a" * 148 + "”"
 

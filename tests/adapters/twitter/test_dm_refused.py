@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.errors import PermanentError
-from adapters.factory import build_adapters
+from bot.channels import build_adapters
 from adapters.twitter import TwitterAdapter
 from adapters.twitter.failures import dm_refused
 from bot.models import OutboundMessage

@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.base import Capabilities, ChannelAdapter
-from adapters.errors import PermanentError, Throttled, TransientError, WebhookRejected
+from adapters.contract.channel import Capabilities, ChannelAdapter
+from adapters.contract.errors import PermanentError, Throttled, TransientError, WebhookRejected
 from adapters.fetch import FetchRefused, FetchTooLarge, SafeFetcher
 from adapters.jsonbody import parse_json_object
-from bot.config import PartnerChannelConfig, PartnerConfig
-from bot.models import InboundAttachment, InboundMessage, OutboundMessage, RawRequest
+from adapters.partner.settings import PartnerChannelConfig, PartnerConfig
+from adapters.contract.messages import InboundAttachment, InboundMessage, OutboundMessage, RawRequest
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000

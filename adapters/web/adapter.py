@@ -3,9 +3,7 @@ messaged there, so the outbox never queues anything for it (``can_reach`` is
 False); the citizen follows the report on its tracking page."""
 from __future__ import annotations
 
-from adapters.base import ChannelAdapter
-from adapters.errors import PermanentError
-from bot.models import OutboundMessage
+from adapters.contract import ChannelAdapter, OutboundMessage, PermanentError
 
 
 class WebFormChannel(ChannelAdapter):
@@ -20,10 +18,3 @@ class WebFormChannel(ChannelAdapter):
     def health(self) -> dict[str, object]:
         return {"state": "ok", "outbound": "none (tracking page only)"}
 
-
-def register(registry: object) -> None:
-    """Register the channel once (create_app may run more than once per gateway in tests)."""
-    try:
-        registry.adapter_for("web")  # type: ignore[attr-defined]
-    except KeyError:
-        registry.register(WebFormChannel(), [])  # type: ignore[attr-defined]
