@@ -16,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, load_config, resolved_database_url
-from bot.logging_setup import setup_logging
+from bot.logging_setup import setup_logging, use_channel_secrets
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -104,13 +104,14 @@ async def serve(config_path: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging()
+    handler = setup_logging()
     command = args.command or "serve"
     try:
         config = load_config(args.config)
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
         return 2
+    use_channel_secrets(handler, config)  # before any adapter exists: SDK constructors already log URLs
     if command == "check-config":
         from bot.gateway import Gateway
 

@@ -52,6 +52,11 @@ def log_secrets(config: AppConfig) -> list[str | re.Pattern[str]]:
     return found
 
 
+def secret_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """Secret shapes every channel knows without settings (any bot token in a URL), with their mask."""
+    return [pair for s in catalog.specs() for pair in s.log_patterns]
+
+
 def sensitive_loggers() -> tuple[Iterable[str], Iterable[str]]:
     """(loggers kept at WARNING, loggers whose records the redaction filter must see at creation)."""
     quiet = [name for s in catalog.specs() for name in s.quiet_loggers]

@@ -4,11 +4,12 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.logging_setup import setup_logging
+from bot.logging_setup import setup_logging, unwatch
 
 
 def test_secrets_and_identities_are_masked():
     out = io.StringIO()
+    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
     handler = setup_logging(out, "DEBUG")
     try:
         log = logging.getLogger("aduan.test")
@@ -24,6 +25,9 @@ def test_secrets_and_identities_are_masked():
             log.exception("boom")
     finally:
         logging.getLogger().removeHandler(handler)
+        unwatch(handler.redaction)  # the filter also sits on SDK loggers; leave them as found
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     text = out.getvalue()
     for leaked in ("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "s3cr3t-token-value", "hunter2", "+6281234567890",
                    "siti.rahma@example.com", "0812-3456-7890", "abc123secret", "081299998888"):

@@ -67,6 +67,8 @@ class ChannelSpec:
     build: Build
     # Secret strings or regexes (tokens, API keys) the one log filter masks, from validated settings.
     log_secrets: Callable[[Any], Iterable[str | re.Pattern[str]]] = secret_values
+    # Secret shapes known without settings (e.g. any bot token in an API URL) and their replacement.
+    log_patterns: tuple[tuple[re.Pattern[str], str], ...] = ()
     # SDK loggers that log request URLs or addresses at INFO: kept at WARNING.
     quiet_loggers: tuple[str, ...] = ()
     # Loggers whose records carry secrets: the one redaction filter sits on each (a logger's filter

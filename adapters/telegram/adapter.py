@@ -10,7 +10,6 @@ from telegram import Update
 
 from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
 from adapters.contract.errors import WebhookRejected
-from adapters.telegram import logsafe
 from adapters.telegram.backoff import Backoff
 from adapters.telegram.client import AduanBot, build_bot
 from adapters.telegram.photos import PhotoFetcher
@@ -57,7 +56,6 @@ class TelegramAdapter(ChannelAdapter):
         self._processor: UpdateProcessor | None = None
         self._poller: PollingReceiver | None = None
         self._receiver_task: asyncio.Task[None] | None = None
-        self._log_filter: logsafe.RedactSecrets | None = None
         self._recent_staff = RecentIds(settings.webhook_dedup_window)
         self._started = False  # getMe (and setWebhook) succeeded
 
@@ -75,11 +73,6 @@ class TelegramAdapter(ChannelAdapter):
         """
         if self._bot is not None:
             return self._bot
-        secrets = [self.settings.bot_token.get_secret_value()]
-        if self.settings.webhook_secret is not None:
-            secrets.append(self.settings.webhook_secret.get_secret_value())
-        # Before the Bot exists: its constructor already logs URLs with the token.
-        self._log_filter = logsafe.install(secrets)
         bot = self._bot = build_bot(self.settings)
         photos = PhotoFetcher(
             bot,
@@ -105,7 +98,7 @@ class TelegramAdapter(ChannelAdapter):
         log.info("telegram: started as @%s (%s mode)", bot.username, self.settings.mode)
 
     async def stop(self) -> None:
-        """Stop the poller if it runs, close the HTTP clients, drop the log filter."""
+        """Stop the poller if it runs, close the HTTP clients."""
         task, self._receiver_task = self._receiver_task, None
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
@@ -119,9 +112,6 @@ class TelegramAdapter(ChannelAdapter):
             # A Bot never initialized still holds the HTTP clients it built.
             # (PTB's shutdown skips them then); closing twice is a no-op.
             await asyncio.gather(*(r.shutdown() for r in bot._request), return_exceptions=True)
-        if self._log_filter is not None:
-            logsafe.uninstall(self._log_filter)
-            self._log_filter = None
 
     @property
     def bot(self) -> AduanBot:

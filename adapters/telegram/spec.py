@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from adapters.contract import BuildDeps, ChannelAdapter, ChannelSpec
 from adapters.telegram.settings import TelegramSettings
 
 # python-telegram-bot puts the token in every request URL and httpx logs each URL at INFO; PTB also
-# logs its base URLs at DEBUG. Each logger that writes such a record carries the redaction filter.
+# logs its base URLs at DEBUG. Each logger that writes such a record carries the redaction filter
+# (the settings' secrets, token and webhook secret, are masked by the default ``log_secrets``).
 WATCHED_LOGGERS = ("httpx", "telegram", "telegram.Bot", "telegram.ext.ExtBot", "telegram.request.BaseRequest",
                    "telegram.request.HTTPXRequest", "adapters.telegram")
-# Any bot token in an API URL (also percent-encoded), even one not in this config.
-TOKEN_PATTERN = re.compile(r"(?<=bot)\d{5,}(?::|%3A)[A-Za-z0-9_-]{20,}")
-
-
-def log_secrets(settings: TelegramSettings) -> list[str | re.Pattern[str]]:
-    values = [settings.bot_token.get_secret_value()]
-    if settings.webhook_secret is not None:
-        values.append(settings.webhook_secret.get_secret_value())
-    # The URL-quoted forms too: file URLs carry the token percent-encoded.
-    quoted = {q for v in values if v for q in (quote(v, safe=""), quote(v, safe=":"))}
-    return [TOKEN_PATTERN, *values, *sorted(quoted - set(values))]
+# Any bot token in an API URL, also percent-encoded (%3A), even one not in this config.
+TOKEN_PATTERN = (re.compile(r"bot\d{5,}(?::|%3A)[A-Za-z0-9_-]{20,}"), "bot***")
 
 
 def build(settings: TelegramSettings, deps: BuildDeps) -> tuple[ChannelAdapter, list[str]]:
@@ -30,6 +21,6 @@ def build(settings: TelegramSettings, deps: BuildDeps) -> tuple[ChannelAdapter, 
     return TelegramAdapter(settings), [WEBHOOK_PATH]
 
 
-SPEC = ChannelSpec(name="telegram", settings_model=TelegramSettings, build=build, log_secrets=log_secrets,
+SPEC = ChannelSpec(name="telegram", settings_model=TelegramSettings, build=build, log_patterns=(TOKEN_PATTERN,),
                    quiet_loggers=("telegram",), watched_loggers=WATCHED_LOGGERS,
                    staff_desk="bot.staff.telegram:TelegramDesk")

@@ -30,7 +30,6 @@ from adapters.twitter.weighted import fits_tweet
 from adapters.twitter.failures import describe, dm_refused, to_send_error
 from adapters.twitter.parsing import DM_PREFIX, dm_from_v11, tweet_from_v11
 from adapters.twitter.poller import Poller
-from adapters.twitter.redact import LOGGER_NAME, SecretRedactor
 from adapters.twitter.session import API_HOST, RewritingClientSession
 from adapters.twitter.settings import TwitterSettings
 from adapters.twitter.signing import SIGNATURE_HEADER, crc_response_token, signature_valid
@@ -38,7 +37,7 @@ from adapters.twitter.upload import DM_IMAGE, MAX_IMAGE_BYTES, TWEET_IMAGE, Medi
 from adapters.contract.messages import InboundMessage, OutboundMessage, RawRequest, WebhookResult
 from adapters.contract.redact import redact
 
-log = logging.getLogger(LOGGER_NAME)
+log = logging.getLogger("adapters.twitter")  # watched by the log-redaction filter (spec.py)
 
 WEBHOOK_PATH = "/webhooks/twitter"
 DM_MAX_CHARS = 10_000
@@ -114,8 +113,6 @@ class TwitterAdapter(ChannelAdapter):
             split_long_text=False,
             links_fit=False,  # 280 weighted characters: no room for a one-time reopen link
         )
-        self._redactor = SecretRedactor(settings.secrets())
-        self._redactor.install()
         self._client = AsyncClient(
             bearer_token=settings.bearer_token.get_secret_value() if settings.bearer_token else None,
             consumer_key=settings.consumer_key,
@@ -136,7 +133,6 @@ class TwitterAdapter(ChannelAdapter):
 
     async def stop(self) -> None:
         await self._session.close()
-        self._redactor.uninstall()
 
     def text_fits(self, text: str, channel: str) -> bool:
         return fits_tweet(text, TWEET_MAX_WEIGHTED)

@@ -17,5 +17,5 @@ def build(settings: TwitterSettings, deps: BuildDeps) -> tuple[ChannelAdapter, l
 
 
 SPEC = ChannelSpec(name="twitter", settings_model=TwitterSettings, build=build,
-                   log_secrets=lambda settings: settings.secrets(), quiet_loggers=("tweepy",),
+                   quiet_loggers=("tweepy",),
                    watched_loggers=WATCHED_LOGGERS)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram import TelegramAdapter, TelegramSettings
+from adapters.telegram import SPEC, TelegramAdapter, TelegramSettings
 from bot.models import DeliveryUpdate, InboundMessage
 from tests.adapters.telegram.payloads import (
     BOT_USER,
@@ -18,6 +18,7 @@ from tests.adapters.telegram.payloads import (
     ok,
 )
 from tests.harness.fake_api import FakeAPI
+from tests.harness.logsafe import production_log_redaction
 
 
 def make_settings(base_url: str, **overrides: Any) -> TelegramSettings:
@@ -31,6 +32,13 @@ def make_settings(base_url: str, **overrides: Any) -> TelegramSettings:
     )
     values.update(overrides)
     return TelegramSettings(**values)
+
+
+@pytest.fixture(autouse=True)
+def _log_redaction() -> Any:
+    """The production log filter with this channel's secrets, as main.py installs it."""
+    with production_log_redaction(SPEC, make_settings("http://127.0.0.1:9")):
+        yield
 
 
 class SleepRecorder:

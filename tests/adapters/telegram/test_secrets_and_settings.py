@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from adapters.errors import TransientError, WebhookRejected
 from adapters.telegram import TelegramAdapter, TelegramSettings
-from adapters.telegram.logsafe import MASK
+from bot.logging_setup import MASK
 from adapters.telegram.poller import OFFSET_KEY
 from bot.models import OutboundMessage
 from tests.adapters.telegram import payloads as p
