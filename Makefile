@@ -25,6 +25,7 @@ run: setup
 	$(PY) main.py serve --no-migrate
 
 test: setup
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest -q -p no:cacheprovider
 	@if [ -n "$$ADUAN_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$ADUAN_TEST_DATABASE_URL)"; \
@@ -32,9 +33,11 @@ test: setup
 	fi
 
 test-sqlite: setup
+	$(VENV)/bin/lint-imports --no-logo
 	ADUAN_TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
 
 test-pg: setup
+	$(VENV)/bin/lint-imports --no-logo
 	ADUAN_TEST_DATABASE_URL=$${ADUAN_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/aduan_test} \
 		$(PY) -m pytest -q -p no:cacheprovider
 
