@@ -2,5 +2,11 @@
 from __future__ import annotations
 
 from adapters.contract.errors import (  # noqa: F401
-    PermanentError, RecipientBlocked, RecipientOptedOut, SendError, Throttled, TransientError, WebhookRejected,
+    PermanentError,
+    RecipientBlocked,
+    RecipientOptedOut,
+    SendError,
+    Throttled,
+    TransientError,
+    WebhookRejected,
 )

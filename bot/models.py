@@ -5,5 +5,10 @@ New code imports ``adapters.contract`` directly.
 from __future__ import annotations
 
 from adapters.contract.messages import (  # noqa: F401
-    DeliveryUpdate, InboundAttachment, InboundMessage, OutboundMessage, RawRequest, WebhookResult,
+    DeliveryUpdate,
+    InboundAttachment,
+    InboundMessage,
+    OutboundMessage,
+    RawRequest,
+    WebhookResult,
 )

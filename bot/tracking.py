@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 from adapters.contract.tracking import (  # noqa: F401
-    ALPHABET, BODY_LENGTH, MODULUS, find_tracking_id, find_tracking_ids, format_id, is_valid_code,
-    new_tracking_id, normalize,
+    ALPHABET,
+    BODY_LENGTH,
+    MODULUS,
+    find_tracking_id,
+    find_tracking_ids,
+    format_id,
+    is_valid_code,
+    new_tracking_id,
+    normalize,
 )

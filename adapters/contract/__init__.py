@@ -5,13 +5,29 @@ A leaf: nothing here imports ``bot``, ``store``, ``scheduler`` or a channel pack
 """
 from __future__ import annotations
 
-from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink, TextPolicy
+from adapters.contract.channel import (
+    Capabilities,
+    ChannelAdapter,
+    IntakeSink,
+    TextPolicy,
+)
 from adapters.contract.clock import Clock, SystemClock
 from adapters.contract.errors import (
-    PermanentError, RecipientBlocked, RecipientOptedOut, SendError, Throttled, TransientError, WebhookRejected,
+    PermanentError,
+    RecipientBlocked,
+    RecipientOptedOut,
+    SendError,
+    Throttled,
+    TransientError,
+    WebhookRejected,
 )
 from adapters.contract.messages import (
-    DeliveryUpdate, InboundAttachment, InboundMessage, OutboundMessage, RawRequest, WebhookResult,
+    DeliveryUpdate,
+    InboundAttachment,
+    InboundMessage,
+    OutboundMessage,
+    RawRequest,
+    WebhookResult,
 )
 from adapters.contract.spec import BuildDeps, ChannelSpec, StaffDeskHost, secret_values
 

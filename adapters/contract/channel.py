@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Protocol
 
-from adapters.contract.messages import DeliveryUpdate, InboundMessage, OutboundMessage, RawRequest, WebhookResult
+from adapters.contract.messages import (
+    DeliveryUpdate,
+    InboundMessage,
+    OutboundMessage,
+    RawRequest,
+    WebhookResult,
+)
 
 
 @dataclass(frozen=True)

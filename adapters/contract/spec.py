@@ -16,7 +16,6 @@ from adapters.contract.channel import ChannelAdapter
 from adapters.contract.clock import Clock
 
 
-
 def _plain_label(status: str, language: str | None = None) -> str:
     return status
 

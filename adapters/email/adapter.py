@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Callable, ClassVar
 
 from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
+from adapters.contract.errors import PermanentError, TransientError
+from adapters.contract.messages import OutboundMessage
 from adapters.email.sender import Transport, build_email, make_transport, message_id_of
 from adapters.email.server import SmtpServer, SmtpStats
 from adapters.email.settings import EmailSettings
-from adapters.contract.errors import PermanentError, TransientError
-from adapters.contract.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ import re
 from email.message import Message
 from email.parser import HeaderParser
 
+from adapters.contract.messages import DeliveryUpdate
 from adapters.email.charset import decode_bytes
 from adapters.email.headers import Headers, first_address, msgids, unique
 from adapters.email.model import CHANNEL, ParseOutcome, ParserConfig
-from adapters.contract.messages import DeliveryUpdate
 
 _SUPPRESS_TOKENS = {"dr", "autoreply", "all"}
 _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|donotreply|noreply-[^@]*)@", re.I)

@@ -7,12 +7,12 @@ import re
 from email.message import Message
 from typing import Any
 
+from adapters.contract.media import sniff_image_type
+from adapters.contract.messages import InboundAttachment
 from adapters.email.charset import decode_bytes
 from adapters.email.headers import Headers, decode_value
 from adapters.email.html_text import html_to_text
 from adapters.email.model import ParserConfig
-from adapters.contract.media import sniff_image_type
-from adapters.contract.messages import InboundAttachment
 
 _SKIP_TYPES = {
     "application/pgp-signature",

@@ -25,11 +25,16 @@ from typing import Protocol
 
 import aiosmtplib
 
-from adapters.email.subject import clean_subject
-from adapters.email.settings import EmailSettings, RelaySettings
-from adapters.contract.errors import PermanentError, RecipientBlocked, SendError, TransientError
+from adapters.contract.errors import (
+    PermanentError,
+    RecipientBlocked,
+    SendError,
+    TransientError,
+)
 from adapters.contract.media import EXTENSIONS, sniff_image_type
 from adapters.contract.messages import OutboundMessage
+from adapters.email.settings import EmailSettings, RelaySettings
+from adapters.email.subject import clean_subject
 
 log = logging.getLogger(__name__)
 

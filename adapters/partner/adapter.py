@@ -21,11 +21,21 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.contract.channel import Capabilities, ChannelAdapter
-from adapters.contract.errors import PermanentError, Throttled, TransientError, WebhookRejected
+from adapters.contract.errors import (
+    PermanentError,
+    Throttled,
+    TransientError,
+    WebhookRejected,
+)
+from adapters.contract.messages import (
+    InboundAttachment,
+    InboundMessage,
+    OutboundMessage,
+    RawRequest,
+)
 from adapters.fetch import FetchRefused, FetchTooLarge, SafeFetcher
 from adapters.jsonbody import parse_json_object
 from adapters.partner.settings import PartnerChannelConfig, PartnerConfig
-from adapters.contract.messages import InboundAttachment, InboundMessage, OutboundMessage, RawRequest
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000

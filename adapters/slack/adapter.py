@@ -22,7 +22,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.contract.channel import Capabilities, ChannelAdapter
-from adapters.contract.errors import PermanentError, SendError, Throttled, TransientError, WebhookRejected
+from adapters.contract.clock import Clock, SystemClock
+from adapters.contract.errors import (
+    PermanentError,
+    SendError,
+    Throttled,
+    TransientError,
+    WebhookRejected,
+)
+from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 from adapters.slack.payloads import (
     SlackEvent,
     SlashCommand,
@@ -34,8 +42,6 @@ from adapters.slack.payloads import (
 )
 from adapters.slack.settings import SlackSettings
 from adapters.slack.signature import RequestVerifier
-from adapters.contract.clock import Clock, SystemClock
-from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 
 log = logging.getLogger("adapters.slack")
 

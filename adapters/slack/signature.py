@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.contract.errors import WebhookRejected
 from adapters.contract.clock import Clock
+from adapters.contract.errors import WebhookRejected
 from adapters.contract.messages import RawRequest
 
 # slack_sdk rejects a timestamp more than this far from now (replay window).

@@ -9,7 +9,9 @@ from typing import Any
 from telegram import Update
 
 from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
+from adapters.contract.clock import Clock
 from adapters.contract.errors import WebhookRejected
+from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 from adapters.telegram.backoff import Backoff
 from adapters.telegram.client import AduanBot, build_bot
 from adapters.telegram.photos import PhotoFetcher
@@ -18,8 +20,6 @@ from adapters.telegram.processor import Processed, UpdateProcessor
 from adapters.telegram.send import send_one, utf16_len
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.webhook import RecentIds, decode_body, verify_secret
-from adapters.contract.clock import Clock
-from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 
 log = logging.getLogger("adapters.telegram")
 

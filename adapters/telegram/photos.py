@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from adapters.telegram.backoff import Backoff, retry_after_seconds
 from adapters.contract.media import EXTENSIONS, sniff_image_type
 from adapters.contract.messages import InboundAttachment
+from adapters.telegram.backoff import Backoff, retry_after_seconds
 
 log = logging.getLogger("adapters.telegram")
 

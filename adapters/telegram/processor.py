@@ -8,6 +8,7 @@ from typing import Any
 
 from telegram import Bot, Update
 
+from adapters.contract.messages import InboundAttachment, InboundMessage
 from adapters.telegram.parse import (
     MalformedUpdate,
     citizen_message,
@@ -17,7 +18,6 @@ from adapters.telegram.parse import (
     route,
 )
 from adapters.telegram.photos import PHOTO_DOWNLOAD_FAILED, PhotoFetcher, PhotoRejected
-from adapters.contract.messages import InboundAttachment, InboundMessage
 
 log = logging.getLogger("adapters.telegram")
 

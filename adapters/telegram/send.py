@@ -22,8 +22,8 @@ from adapters.contract.errors import (
     Throttled,
     TransientError,
 )
-from adapters.telegram.backoff import retry_after_seconds
 from adapters.contract.messages import OutboundMessage
+from adapters.telegram.backoff import retry_after_seconds
 
 _CHAT_ID = re.compile(r"-?[0-9]{1,20}")
 

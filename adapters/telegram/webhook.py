@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from adapters.contract.errors import WebhookRejected
-from adapters.jsonbody import parse_json_object
 from adapters.contract.messages import RawRequest
+from adapters.jsonbody import parse_json_object
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 

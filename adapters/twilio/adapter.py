@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Mapping
 
 import httpx
@@ -11,10 +11,16 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
 from adapters.contract.channel import Capabilities, ChannelAdapter, TextPolicy
-from adapters.contract.errors import PermanentError, SendError, TransientError, WebhookRejected
-from adapters.twilio.gsm import fits_sms, gsm_friendly
+from adapters.contract.errors import (
+    PermanentError,
+    SendError,
+    TransientError,
+    WebhookRejected,
+)
+from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 from adapters.twilio import parse
 from adapters.twilio.capabilities import sms_capabilities, whatsapp_capabilities
+from adapters.twilio.gsm import fits_sms, gsm_friendly
 from adapters.twilio.media import MediaFetcher
 from adapters.twilio.send import create_message, make_client
 from adapters.twilio.settings import WHATSAPP_PREFIX, TwilioNumber, TwilioSettings
@@ -25,7 +31,6 @@ from adapters.twilio.signature import (
     candidate_urls,
     check_signature,
 )
-from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from adapters.twilio.parse import MediaRef
 from adapters.contract.media import EXTENSIONS, sniff_image_type
 from adapters.contract.messages import InboundAttachment
+from adapters.twilio.parse import MediaRef
 
 log = logging.getLogger(__name__)
 _REDIRECTS = {301, 302, 303, 307, 308}

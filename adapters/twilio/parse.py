@@ -11,9 +11,9 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from adapters.contract.errors import WebhookRejected
+from adapters.contract.messages import DeliveryUpdate, InboundMessage
 from adapters.twilio.settings import WHATSAPP_PREFIX, TwilioNumber, TwilioSettings
 from adapters.twilio.signature import FormParams
-from adapters.contract.messages import DeliveryUpdate, InboundMessage
 
 # Twilio accepts at most 10 media items per message.
 MAX_MEDIA = 10

@@ -11,8 +11,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from adapters.twitter.geo import v11_location, v2_location
 from adapters.contract.messages import InboundMessage
+from adapters.twitter.geo import v2_location, v11_location
 
 CHANNEL = "twitter"
 DM_PREFIX = "dm:"

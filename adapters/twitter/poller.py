@@ -17,10 +17,10 @@ from typing import Any, Callable
 import tweepy
 
 from adapters.contract.channel import IntakeSink
+from adapters.contract.messages import InboundMessage
 from adapters.twitter.failures import describe, retry_after
 from adapters.twitter.parsing import dm_from_v2, index_by_id, mention_from_v2
 from adapters.twitter.settings import TwitterSettings
-from adapters.contract.messages import InboundMessage
 
 log = logging.getLogger("adapters.twitter")  # watched by the log-redaction filter (spec.py)
 

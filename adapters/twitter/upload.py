@@ -13,9 +13,9 @@ import os
 import tweepy
 
 from adapters.contract.errors import PermanentError
+from adapters.contract.media import EXTENSIONS, sniff_image_type
 from adapters.twitter.session import API_HOST, UPLOAD_HOST, RewritingRequestsSession
 from adapters.twitter.settings import TwitterSettings
-from adapters.contract.media import EXTENSIONS, sniff_image_type
 
 # X accepts images up to 5 MB through the simple upload.
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
