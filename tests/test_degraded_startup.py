@@ -132,7 +132,8 @@ def _adapters(config: Any, fakes: Providers, telegram_mode: str) -> list[tuple[A
 async def _start(tmp_path: Path, database_url: str, clock: Any, fakes: Providers, telegram_mode: str,
                  sleep: ManualSleep) -> Gateway:
     config = make_config(tmp_path, database_url, startup={"adapter_timeout_seconds": 2 * TIMEOUT},
-                         channels={"slack": _slack_section(fakes), "partner": {"partners": [
+                         # Slack on: the shipped section says enabled: ${ADUAN_SLACK_ENABLED:-false}.
+                         channels={"slack": {**_slack_section(fakes), "enabled": True}, "partner": {"partners": [
                              {"name": "jaki", "api_key": PARTNER_KEY, "callback_url": f"{fakes.partner.base_url}/callback",
                               "callback_secret": "cb-secret"}]}})
     gw = Gateway(config, clock=clock, database_url=database_url, adapters=_adapters(config, fakes, telegram_mode),

@@ -14,7 +14,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.tracking import ALPHABET, _check_symbol, find_tracking_id, is_valid_code, new_tracking_id, normalize
+from adapters.contract.tracking import (
+    ALPHABET,
+    _check_symbol,
+    find_tracking_id,
+    is_valid_code,
+    new_tracking_id,
+    normalize,
+)
 
 ID_RE = re.compile(r"^JKT-([%s]{4})-([%s]{4})$" % (ALPHABET, ALPHABET))
 bodies = st.text(alphabet=ALPHABET, min_size=7, max_size=7)
