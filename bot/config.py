@@ -336,7 +336,7 @@ def load_config(path: str | None = None) -> AppConfig:
     path = path or os.environ.get("ADUAN_CONFIG") or DEFAULT_CONFIG
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError(f"{path}: config file not found (write a starting one with `aduan init DIR`)")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
