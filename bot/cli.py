@@ -15,7 +15,7 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, load_config, resolved_database_url
 from bot.logging_setup import setup_logging
@@ -81,6 +81,22 @@ def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
     return 0
 
 
+def _metrics_server(gateway: Any, config: "AppConfig") -> tuple[Any, asyncio.Task[None]] | None:
+    """/metrics on a listener of its own when ``metrics.port`` is set (kept off the public port)."""
+    import uvicorn
+
+    from bot.http.metrics_route import metrics_app
+    from bot.http.server import server_config
+
+    cfg = config.metrics
+    if not cfg.enabled or cfg.port is None:
+        return None
+    server = uvicorn.Server(server_config(metrics_app(gateway), config.http, host=cfg.host, port=cfg.port))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    log.info("metrics on http://%s:%s/metrics", cfg.host, cfg.port)
+    return server, asyncio.create_task(server.serve(), name="metrics-http")
+
+
 async def serve(config_path: str | None) -> int:
     import uvicorn
 
@@ -101,10 +117,14 @@ async def serve(config_path: str | None) -> int:
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     server_task = asyncio.create_task(server.serve(), name="http")
     log.info("Aduan listening on http://%s:%s", config.http.host, config.http.port)
+    metrics_server = _metrics_server(gateway, config)
     stop_task = asyncio.create_task(stop.wait())
     await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down: stopping intake, finishing transactions, releasing leases")
     server.should_exit = True  # stop taking requests; in-flight ones finish
+    if metrics_server is not None:
+        metrics_server[0].should_exit = True
+        await asyncio.gather(metrics_server[1], return_exceptions=True)
     await asyncio.gather(server_task, return_exceptions=True)
     await gateway.stop()
     log.info("stopped")

@@ -51,6 +51,8 @@ class HttpConfig(Strict):
     keep_alive_seconds: float = Field(default=5, gt=0, le=300)
     # Open connections plus running requests beyond this get 503 (None: no limit).
     max_concurrency: int | None = Field(default=1000, ge=1)
+    # One line per request (method, path without query string, status, duration) on logger aduan.access.
+    access_log: bool = True
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -239,6 +241,22 @@ class ChannelsConfig(BaseModel):
     partner: PartnerChannelConfig = PartnerChannelConfig()
 
 
+class MetricsConfig(Strict):
+    """Prometheus /metrics (bot/http/metrics_route.py)."""
+
+    enabled: bool = True
+    # Scrapers must send "Authorization: Bearer <token>"; empty: no token asked.
+    token: SecretStr | None = None
+    # A listener of its own for /metrics (then not on the public port); None: the public port.
+    port: int | None = Field(default=None, ge=1, le=65535)
+    host: str = "127.0.0.1"
+
+    @field_validator("token", "port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: Any) -> Any:
+        return None if v == "" else v  # ${ADUAN_METRICS_PORT:-} left empty in config.yaml
+
+
 class AdminConfig(Strict):
     api_token: SecretStr | None = None
 
@@ -259,6 +277,7 @@ class AppConfig(Strict):
     staff: list[StaffConfig] = []
     channels: ChannelsConfig = ChannelsConfig()
     admin: AdminConfig = AdminConfig()
+    metrics: MetricsConfig = MetricsConfig()
     web: WebConfig = WebConfig()
     templates: dict[str, dict[str, str]] = {}
     status_labels: dict[str, dict[str, str]] = {}

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from bot.http import admin, health, partner_api, webhooks
+from bot.http import admin, docs, health, metrics_route, partner_api, webhooks
+from bot.http.observe import ObserveMiddleware
 from bot.http.limits import BodyLimitMiddleware
 from bot.reports import PerformanceReport
+from bot.version import __version__
 from store import repo
 
 log = logging.getLogger(__name__)
@@ -22,8 +24,9 @@ log = logging.getLogger(__name__)
 def create_app(gateway: Any) -> Any:
     app = FastAPI(
         title="Aduan",
-        version="0.1.0",
+        version=__version__,
         description="Citizen-complaint gateway: partner intake API and public ticket views.",
+        docs_url=None, redoc_url=None,  # /docs is served offline by bot.http.docs
     )
     app.state.gateway = gateway
 
@@ -76,11 +79,14 @@ def create_app(gateway: Any) -> Any:
     app.include_router(webhooks.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    metrics_route.install(app, gateway)
+    docs.install(app)
     from bot.web import install as install_web  # public pages, dashboards, /lapor, Open311
 
     install_web(app, gateway)
     http = gateway.config.http
     outer: Any = BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)
+    outer = ObserveMiddleware(outer, access_log=http.access_log)  # request ID, access log, HTTP metrics
     if http.trusted_proxies:
         # The one client-address rule: X-Forwarded-For counts only from these peers (the server
         # itself runs with proxy_headers off, so uvicorn's default trust of 127.0.0.1 never applies).
