@@ -111,7 +111,12 @@ class SlaConfig(Strict):
     # working hours, skipping weekends and public holidays.
     clock: Literal["calendar", "working_hours"] = "calendar"
     working_hours: WorkingHoursConfig = WorkingHoursConfig()
-    holidays: list[str] = []  # ISO dates, e.g. 2026-12-25
+    # Public holidays from the `holidays` package (bot/holiday_calendar.py) for this ISO country code;
+    # null: only the dates in `holidays`.
+    holiday_country: str | None = "ID"
+    cuti_bersama: bool = False  # also skip the government's cuti bersama (collective leave) days
+    holidays: list[str] = []  # extra closed days, ISO dates, e.g. 2026-12-24
+    holidays_removed: list[str] = []  # listed holidays the offices work anyway
 
 
 class WebConfig(Strict):

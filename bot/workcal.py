@@ -170,12 +170,15 @@ class WorkingHoursClock:
 
 def clock_from_config(sla: object, tz: str) -> SlaClock:
     """Build the clock ``sla.clock`` names (an ``SlaConfig``); raises ValueError on bad settings."""
+    from bot.holiday_calendar import holiday_dates
+
     if getattr(sla, "clock") == "working_hours":
         wh = getattr(sla, "working_hours")
-        return WorkingHoursClock(tz, wh.start, wh.end, wh.days, getattr(sla, "holidays"))
-    for h in getattr(sla, "holidays"):  # validate even when unused
-        try:
-            date.fromisoformat(str(h))
-        except ValueError:
-            raise ValueError(f"sla.holidays: {h!r} is not an ISO date (YYYY-MM-DD)") from None
+        return WorkingHoursClock(tz, wh.start, wh.end, wh.days, holiday_dates(sla))
+    for key in ("holidays", "holidays_removed"):  # validate even when unused (cheap: no calendar built)
+        for h in getattr(sla, key, []):
+            try:
+                date.fromisoformat(str(h))
+            except ValueError:
+                raise ValueError(f"sla.{key}: {h!r} is not an ISO date (YYYY-MM-DD)") from None
     return CalendarClock()
