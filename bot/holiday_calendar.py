@@ -20,7 +20,8 @@ import holidays
 YEARS = range(2015, 2051)
 
 
-def _dates(values: Iterable[str | date], key: str) -> set[date]:
+def parse_dates(values: Iterable[str | date], key: str) -> set[date]:
+    """ISO dates (or dates) as a set; ValueError naming ``sla.<key>`` for the first bad one."""
     out = set()
     for v in values:
         try:
@@ -42,8 +43,8 @@ def _public(country: str, cuti_bersama: bool) -> frozenset[date]:
 
 def holiday_dates(sla: object) -> list[date]:
     """The sorted closed days for an ``SlaConfig``; raises ValueError naming the bad setting."""
-    added = _dates(getattr(sla, "holidays", []), "holidays")
-    removed = _dates(getattr(sla, "holidays_removed", []), "holidays_removed")
+    added = parse_dates(getattr(sla, "holidays", []), "holidays")
+    removed = parse_dates(getattr(sla, "holidays_removed", []), "holidays_removed")
     country = getattr(sla, "holiday_country", None)
     public = _public(country, bool(getattr(sla, "cuti_bersama", False))) if country else frozenset()
     return sorted((public | added) - removed)
