@@ -85,8 +85,8 @@ def create_app(gateway: Any) -> Any:
 
     install_web(app, gateway)
     http = gateway.config.http
+    app.add_middleware(ObserveMiddleware, access_log=http.access_log)  # request ID, access log, HTTP metrics
     outer: Any = BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)
-    outer = ObserveMiddleware(outer, access_log=http.access_log)  # request ID, access log, HTTP metrics
     if http.trusted_proxies:
         # The one client-address rule: X-Forwarded-For counts only from these peers (the server
         # itself runs with proxy_headers off, so uvicorn's default trust of 127.0.0.1 never applies).

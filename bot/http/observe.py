@@ -1,6 +1,7 @@
 """Per-request observability: a request ID, the access log, and HTTP metrics by route template.
 
-A pure ASGI middleware (no response buffering, so streaming and uploads are untouched).
+A pure ASGI middleware (no response buffering, so streaming and uploads are untouched), added
+inside the FastAPI app; a 413 from the body limit in front of the app is not counted here.
 The access log line has the path without its query string: queries carry reopen tokens,
 OAuth codes and sometimes API keys. Metrics use the matched route's template
 (``/t/{tracking_id}``), never the raw path, so a scanner cannot create unbounded series.
