@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import Connection
 
+from bot import metrics
 from bot.clock import Clock
 from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from bot.intake import IntakeOutcome, IntakeRules, PreparedInbound, mark_processed, normalized_json, process_inbound
@@ -179,13 +181,17 @@ class IntakeService:
         if not self._accepting:
             raise RuntimeError("intake is shutting down")
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         futures = []
         for msg in messages:
             item = await self.prepare(msg)
             fut: asyncio.Future[IntakeOutcome] = loop.create_future()
             await self._queue.put((item, fut))
             futures.append(fut)
-        return list(await asyncio.gather(*futures))
+        outcomes = list(await asyncio.gather(*futures))
+        for msg, outcome in zip(messages, outcomes):
+            metrics.intake_committed(msg.channel, outcome.action, time.perf_counter() - started)
+        return outcomes
 
     async def _run(self) -> None:
         while True:
@@ -217,6 +223,7 @@ class IntakeService:
             return
         self.batches += 1
         self.messages += len(batch)
+        metrics.group_committed(len(batch))
         for (_, fut), outcome in zip(batch, outcomes):
             if not fut.done():
                 fut.set_result(outcome)

@@ -11,10 +11,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from bot.http import admin, health, partner_api, webhooks
+from bot.http import admin, docs, health, metrics_route, partner_api, webhooks
+from bot.http.observe import ObserveMiddleware
 from bot.http.limits import BodyLimitMiddleware
 from bot.ports import HttpGateway, http_gateway
 from bot.reports import PerformanceReport
+from bot.version import __version__
 from store import public as store_public
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,9 @@ async def performance_figures(request: Request, since: str | None = None, until:
 def create_app(gateway: HttpGateway) -> ASGIApp:
     app = FastAPI(
         title="Aduan",
-        version="0.1.0",
+        version=__version__,
         description="Citizen-complaint gateway: partner intake API and public ticket views.",
+        docs_url=None, redoc_url=None,  # /docs is served offline by bot.http.docs
     )
     app.state.gateway = gateway
 
@@ -81,10 +84,13 @@ def create_app(gateway: HttpGateway) -> ASGIApp:
     app.include_router(webhooks.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    metrics_route.install(app, gateway)
+    docs.install(app)
     from bot.web import install as install_web  # public pages, dashboards, /lapor, Open311
 
     install_web(app, gateway)
     http = gateway.config.http
+    app.add_middleware(ObserveMiddleware, access_log=http.access_log)  # request ID, access log, HTTP metrics
     outer: ASGIApp = BodyLimitMiddleware(app, http.max_body_bytes, http.max_upload_bytes, http.upload_paths)
     if http.trusted_proxies:
         # The one client-address rule: X-Forwarded-For counts only from these peers (the server

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.media import sniff_image_type
 from bot.models import InboundAttachment, InboundMessage
+from bot.phones import sms_e164
 from bot.tracking import normalize
 from bot.web import queries
 from bot.web.pages import HTML, _form, _redirect
@@ -36,26 +37,11 @@ MAX_TEXT = 4000
 MAX_ADDRESS = 300
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-_PHONE_CHARS = re.compile(r"^[0-9+()\s.\-]{6,24}$")
 
 
 def normalize_phone(raw: str) -> str | None:
-    """E.164 for a mobile number (0812..., 62812..., +62 812..., +other), or None."""
-    if not _PHONE_CHARS.match(raw.strip()):
-        return None
-    plus = raw.strip().startswith("+")
-    digits = re.sub(r"\D", "", raw)
-    if plus:
-        e164 = "+" + digits
-    elif digits.startswith("0"):
-        e164 = "+62" + digits[1:]
-    elif digits.startswith("62"):
-        e164 = "+" + digits
-    else:
-        return None
-    if e164.startswith("+62") and not e164.startswith("+628"):
-        return None  # an Indonesian landline cannot receive SMS
-    return e164 if re.fullmatch(r"\+[1-9]\d{7,14}", e164) else None
+    """E.164 for a number that can get SMS (0812..., 62812..., +62 812..., +other mobiles), or None."""
+    return sms_e164(raw)
 
 
 def normalize_email(raw: str) -> str | None:
