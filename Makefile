@@ -53,6 +53,7 @@ test-pg: setup-test
 
 bench: setup-test
 	$(PY) bench/ingest.py
+	$(PY) bench/outbound.py
 
 check-config: setup
 	$(PY) main.py check-config
