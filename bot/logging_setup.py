@@ -91,10 +91,14 @@ def unwatch(flt: RedactingFilter) -> None:
 
 def setup_logging(stream: TextIO | None = None, level: str | None = None, config: Any = None) -> logging.Handler:
     """The production handler with the one filter; ``config`` adds the enabled channels' secrets."""
+    from bot.logctx import ContextFilter
+    from bot.logformat import make_formatter
+
     flt = redaction_filter(log_secrets(config) if config is not None else ())
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(make_formatter())  # ADUAN_LOG_FORMAT=json for one JSON object per line
     handler.addFilter(flt)
+    handler.addFilter(ContextFilter())
     handler.redaction = flt  # type: ignore[attr-defined]  # so the composition root can add secrets later
     root = logging.getLogger()
     for old in root.handlers:
@@ -104,7 +108,8 @@ def setup_logging(stream: TextIO | None = None, level: str | None = None, config
     root.setLevel((level or os.environ.get("ADUAN_LOG_LEVEL", "INFO")).upper())
     watch(flt)
     # Client libraries log full request URLs at INFO/DEBUG; some contain tokens.
-    for noisy in ("httpx", "httpcore", "aiosqlite", "apscheduler", *sensitive_loggers()[0]):
+    for noisy in ("httpx", "httpcore", "aiosqlite", "apscheduler", *sensitive_loggers()[0],
+                  "alembic.runtime.plugins"):  # alembic: 7 "setup plugin" lines per start
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
 

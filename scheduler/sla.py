@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, exists, or_, select
 
+from bot import metrics
 from bot.lifecycle import Status
 from bot.outbox import enqueue
 from bot.sla import (
@@ -144,6 +145,7 @@ class SlaSweep:
                     message_id=None, superseded=superseded), ("ticket_id", "kind", "deadline"))
                 if alert_id is None or superseded:
                     continue  # another sweep recorded it first, or the breach speaks for it
+                metrics.sla_alert(alert.kind)
                 message_id = self.queue(conn, now, row, alert)
                 if message_id is not None:
                     queued += 1

@@ -59,7 +59,7 @@ async def test_healthz_reports_database_and_channels(client):
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
     assert body["database"]["dialect"] in ("sqlite", "postgresql")
-    assert set(body["channels"]) == {"partner", "memory", "web"}  # web: /lapor without contact (bot/web/channel.py)
+    assert set(body["channels"]) == {"partner", "memory", "web"}  # web: /lapor without contact (adapters/web/)
     for name, state in body["channels"].items():
         assert state["state"] == "ok", name
     assert body["channels"]["partner"]["partners"] == ["jaki"]

@@ -1,6 +1,6 @@
 """The production log-redaction filter for channel tests that build adapters without a gateway.
 
-In production ``main.py`` installs the one filter (bot/logging_setup.py) with the
+In production ``bot/cli.py`` installs the one filter (bot/logging_setup.py) with the
 enabled channels' secrets before any adapter exists; these fixtures do the same.
 """
 from __future__ import annotations

@@ -36,7 +36,7 @@ def make_settings(base_url: str, **overrides: Any) -> TelegramSettings:
 
 @pytest.fixture(autouse=True)
 def _log_redaction() -> Any:
-    """The production log filter with this channel's secrets, as main.py installs it."""
+    """The production log filter with this channel's secrets, as bot/cli.py installs it."""
     with production_log_redaction(SPEC, make_settings("http://127.0.0.1:9")):
         yield
 

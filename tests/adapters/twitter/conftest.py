@@ -1,4 +1,4 @@
-"""The production log filter with the X channel's secrets, as main.py installs it."""
+"""The production log filter with the X channel's secrets, as bot/cli.py installs it."""
 from __future__ import annotations
 
 from typing import Any
