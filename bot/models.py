@@ -4,11 +4,4 @@ New code imports ``adapters.contract`` directly.
 """
 from __future__ import annotations
 
-from adapters.contract.messages import (  # noqa: F401
-    DeliveryUpdate,
-    InboundAttachment,
-    InboundMessage,
-    OutboundMessage,
-    RawRequest,
-    WebhookResult,
-)
+from adapters.contract.messages import *  # noqa: F401,F403

@@ -5,12 +5,7 @@ A leaf: nothing here imports ``bot``, ``store``, ``scheduler`` or a channel pack
 """
 from __future__ import annotations
 
-from adapters.contract.channel import (
-    Capabilities,
-    ChannelAdapter,
-    IntakeSink,
-    TextPolicy,
-)
+from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink, TextPolicy
 from adapters.contract.clock import Clock, SystemClock
 from adapters.contract.errors import (
     PermanentError,

@@ -11,13 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Protocol
 
-from adapters.contract.messages import (
-    DeliveryUpdate,
-    InboundMessage,
-    OutboundMessage,
-    RawRequest,
-    WebhookResult,
-)
+from adapters.contract.messages import DeliveryUpdate, InboundMessage, OutboundMessage, RawRequest, WebhookResult
 
 
 @dataclass(frozen=True)

@@ -40,32 +40,13 @@ from adapters.contract.messages import InboundMessage
 from adapters.contract.tracking import find_tracking_id
 from adapters.email.authresults import auth_summary
 from adapters.email.bounds import header_end, prescan
-from adapters.email.headers import (
-    HeaderLimits,
-    Headers,
-    date_of,
-    msgids,
-    strip_brackets,
-    unique,
-)
+from adapters.email.headers import HeaderLimits, Headers, date_of, msgids, strip_brackets, unique
 from adapters.email.identity import Identity, identify
-from adapters.email.loops import (
-    auto_reasons,
-    delivery_report,
-    looks_like_bounce,
-    opens_ticket,
-    plain_bounce,
-)
+from adapters.email.loops import auto_reasons, delivery_report, looks_like_bounce, opens_ticket, plain_bounce
 from adapters.email.mime import Parts
 from adapters.email.model import CHANNEL, ParseOutcome, ParserConfig
 from adapters.email.quotes import trim_reply
-from adapters.email.subject import (
-    FORWARD_PREFIX,
-    REPLY_PREFIX,
-    clean_subject,
-    compose_text,
-    thread_subject,
-)
+from adapters.email.subject import FORWARD_PREFIX, REPLY_PREFIX, clean_subject, compose_text, thread_subject
 
 
 def parse_email(

@@ -25,12 +25,7 @@ from typing import Protocol
 
 import aiosmtplib
 
-from adapters.contract.errors import (
-    PermanentError,
-    RecipientBlocked,
-    SendError,
-    TransientError,
-)
+from adapters.contract.errors import PermanentError, RecipientBlocked, SendError, TransientError
 from adapters.contract.media import EXTENSIONS, sniff_image_type
 from adapters.contract.messages import OutboundMessage
 from adapters.email.settings import EmailSettings, RelaySettings

@@ -9,14 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 # scrypt cost for stored SMTP AUTH passwords (RFC 7914 parameters: 2**14, 8, 1).
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1

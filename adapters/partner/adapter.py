@@ -21,18 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.contract.channel import Capabilities, ChannelAdapter
-from adapters.contract.errors import (
-    PermanentError,
-    Throttled,
-    TransientError,
-    WebhookRejected,
-)
-from adapters.contract.messages import (
-    InboundAttachment,
-    InboundMessage,
-    OutboundMessage,
-    RawRequest,
-)
+from adapters.contract.errors import PermanentError, Throttled, TransientError, WebhookRejected
+from adapters.contract.messages import InboundAttachment, InboundMessage, OutboundMessage, RawRequest
 from adapters.fetch import FetchRefused, FetchTooLarge, SafeFetcher
 from adapters.jsonbody import parse_json_object
 from adapters.partner.settings import PartnerChannelConfig, PartnerConfig

@@ -1,11 +1,5 @@
 """Slack: the officers' desk (slash commands, ticket threads, proof photos)."""
-from adapters.slack.adapter import (
-    COMMANDS_PATH,
-    EVENTS_PATH,
-    PENDING,
-    SlackAdapter,
-    SlackFileError,
-)
+from adapters.slack.adapter import COMMANDS_PATH, EVENTS_PATH, PENDING, SlackAdapter, SlackFileError
 from adapters.slack.settings import SlackSettings
 from adapters.slack.spec import SPEC
 

@@ -23,13 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.contract.channel import Capabilities, ChannelAdapter
 from adapters.contract.clock import Clock, SystemClock
-from adapters.contract.errors import (
-    PermanentError,
-    SendError,
-    Throttled,
-    TransientError,
-    WebhookRejected,
-)
+from adapters.contract.errors import PermanentError, SendError, Throttled, TransientError, WebhookRejected
 from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 from adapters.slack.payloads import (
     SlackEvent,

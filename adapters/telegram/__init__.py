@@ -1,11 +1,7 @@
 """The Telegram channel (python-telegram-bot 22)."""
 from __future__ import annotations
 
-from adapters.telegram.adapter import (
-    TELEGRAM_CAPABILITIES,
-    WEBHOOK_PATH,
-    TelegramAdapter,
-)
+from adapters.telegram.adapter import TELEGRAM_CAPABILITIES, WEBHOOK_PATH, TelegramAdapter
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.spec import SPEC
 

@@ -6,22 +6,9 @@ import re
 from pathlib import Path
 
 from telegram import Bot
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from adapters.contract.errors import (
-    PermanentError,
-    RecipientBlocked,
-    SendError,
-    Throttled,
-    TransientError,
-)
+from adapters.contract.errors import PermanentError, RecipientBlocked, SendError, Throttled, TransientError
 from adapters.contract.messages import OutboundMessage
 from adapters.telegram.backoff import retry_after_seconds
 

@@ -11,12 +11,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
 from adapters.contract.channel import Capabilities, ChannelAdapter, TextPolicy
-from adapters.contract.errors import (
-    PermanentError,
-    SendError,
-    TransientError,
-    WebhookRejected,
-)
+from adapters.contract.errors import PermanentError, SendError, TransientError, WebhookRejected
 from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 from adapters.twilio import parse
 from adapters.twilio.capabilities import sms_capabilities, whatsapp_capabilities

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from twilio.request_validator import (
-    HMAC_SHA1,
-    RequestValidator,
-    get_signature_algorithm,
-)
+from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_algorithm
 
 from adapters.twilio.settings import TwilioSettings
 

@@ -24,19 +24,8 @@ from typing import Any, Awaitable, Callable
 from tweepy.asynchronous import AsyncClient
 
 from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
-from adapters.contract.errors import (
-    PermanentError,
-    RecipientBlocked,
-    SendError,
-    Throttled,
-    WebhookRejected,
-)
-from adapters.contract.messages import (
-    InboundMessage,
-    OutboundMessage,
-    RawRequest,
-    WebhookResult,
-)
+from adapters.contract.errors import PermanentError, RecipientBlocked, SendError, Throttled, WebhookRejected
+from adapters.contract.messages import InboundMessage, OutboundMessage, RawRequest, WebhookResult
 from adapters.contract.redact import redact
 from adapters.jsonbody import parse_json_object
 from adapters.twitter.failures import describe, dm_refused, to_send_error
@@ -44,17 +33,8 @@ from adapters.twitter.parsing import DM_PREFIX, dm_from_v11, tweet_from_v11
 from adapters.twitter.poller import Poller
 from adapters.twitter.session import API_HOST, RewritingClientSession
 from adapters.twitter.settings import TwitterSettings
-from adapters.twitter.signing import (
-    SIGNATURE_HEADER,
-    crc_response_token,
-    signature_valid,
-)
-from adapters.twitter.upload import (
-    DM_IMAGE,
-    MAX_IMAGE_BYTES,
-    TWEET_IMAGE,
-    MediaUploader,
-)
+from adapters.twitter.signing import SIGNATURE_HEADER, crc_response_token, signature_valid
+from adapters.twitter.upload import DM_IMAGE, MAX_IMAGE_BYTES, TWEET_IMAGE, MediaUploader
 from adapters.twitter.weighted import fits_tweet
 
 log = logging.getLogger("adapters.twitter")  # watched by the log-redaction filter (spec.py)

@@ -7,12 +7,7 @@ from typing import Any
 import aiohttp
 import tweepy
 
-from adapters.contract.errors import (
-    PermanentError,
-    SendError,
-    Throttled,
-    TransientError,
-)
+from adapters.contract.errors import PermanentError, SendError, Throttled, TransientError
 
 # Used when a 429 carries no reset header: X's windows are 15 minutes, but a
 # minute is enough to probe again without hammering.

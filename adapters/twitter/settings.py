@@ -1,14 +1,7 @@
 """Configuration of the X (Twitter) channel."""
 from __future__ import annotations
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 # The mentions timeline allows about 450 requests per 15 minutes per app,
 # i.e. one request every 2 s; polling faster only earns 429s.

@@ -9,14 +9,7 @@ import pytest
 
 from adapters.telegram import SPEC, TelegramAdapter, TelegramSettings
 from bot.models import DeliveryUpdate, InboundMessage
-from tests.adapters.telegram.payloads import (
-    BOT_USER,
-    SECRET,
-    STAFF_CHAT_ID,
-    TOKEN,
-    api_path,
-    ok,
-)
+from tests.adapters.telegram.payloads import BOT_USER, SECRET, STAFF_CHAT_ID, TOKEN, api_path, ok
 from tests.harness.fake_api import FakeAPI
 from tests.harness.logsafe import production_log_redaction
 
