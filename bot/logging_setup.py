@@ -79,9 +79,13 @@ def redaction_filter(secrets: Iterable[Any] = ()) -> RedactingFilter:
 
 
 def watch(flt: RedactingFilter) -> None:
-    """Put ``flt`` on every SDK logger a channel spec says may carry secrets."""
+    """Put ``flt`` on every SDK logger a channel spec says may carry secrets, replacing an earlier one
+    (one filter: an older one without this config's secrets would mask a token by its shape first)."""
     for name in sensitive_loggers()[1]:
-        logging.getLogger(name).addFilter(flt)
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, RedactingFilter)]:
+            logger.removeFilter(old)
+        logger.addFilter(flt)
 
 
 def unwatch(flt: RedactingFilter) -> None:

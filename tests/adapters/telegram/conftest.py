@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,9 +30,21 @@ def make_settings(base_url: str, **overrides: Any) -> TelegramSettings:
 
 @pytest.fixture(autouse=True)
 def _log_redaction() -> Any:
-    """The production log filter with this channel's secrets, as bot/cli.py installs it."""
-    with production_log_redaction(SPEC, make_settings("http://127.0.0.1:9")):
-        yield
+    """The production log filter with this channel's secrets, as bot/cli.py installs it.
+
+    The SDK loggers' levels are reset for the test: an earlier setup_logging() (tests/test_access_log.py)
+    leaves them at WARNING, and the tests here check what httpx logs at INFO.
+    """
+    loggers = [logging.getLogger(name) for name in SPEC.watched_loggers]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.NOTSET)
+    try:
+        with production_log_redaction(SPEC, make_settings("http://127.0.0.1:9")):
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 class SleepRecorder:
