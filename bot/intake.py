@@ -18,12 +18,12 @@ from sqlalchemy import Connection, RowMapping, bindparam, select, update
 from bot.categorize import Categorizer
 from bot.commands import CitizenCommand, parse_citizen_command
 from bot.config import AppConfig, CategoryConfig
+from bot.events import CitizenWrote, TicketCreated
 from bot.intake_email import opens_ticket_without_reply, stop_verified, window_ticket
 from bot.lifecycle import OPEN_STATUSES, Status, TransitionError
 from bot.models import InboundMessage
 from bot.outbox import OutboxPolicy, notify_reporter
 from bot.routing import AreaResolver
-from bot.staff import notify as staff_notify
 from bot.tickets import transition
 from bot.tracking import find_tracking_ids, new_tracking_id
 from store import repo
@@ -246,8 +246,8 @@ def _new_ticket(
                    data={"channel": msg.channel, "category": category, "area": area.code if area else None})
     _attach_media(conn, item, ticket_id, message_id, now)
     ticket = dict(values, id=ticket_id, tracking_id=tracking_id)  # no re-read on the hot path
-    # Officers: the new ticket is posted to its agency's/area's Slack channel (if Slack is on).
-    staff_notify.on_new_ticket(conn, rules.config, rules.policy.templates, now, ticket, photos=len(item.media))
+    # Officers hear of it through the subscribers (e.g. its agency's Slack channel).
+    rules.policy.events.publish(conn, now, TicketCreated(ticket, photos=len(item.media)))
     if msg.auto_reply:
         notify_reporter(conn, rules.policy, now, ticket, "ack_new", kind="ack", reporter=reporter, automatic=True,
                         reply_context=msg.reply_context, category=rules.category_name(category, lang))
@@ -266,9 +266,9 @@ def _append(
     repo.add_event(conn, ticket["id"], kind, actor, now,
                    reason=text or None, data={"message_id": message_id})
     _attach_media(conn, item, ticket["id"], message_id, now)
-    if msg.auto_reply:  # officers see follow-ups in the ticket's Slack thread, not auto-replies
-        staff_notify.on_citizen_message(conn, rules.config, rules.policy.templates, now, ticket, text,
-                                        from_reporter=is_reporter, photos=len(item.media))
+    if msg.auto_reply:  # officers see follow-ups (e.g. in the ticket's Slack thread), not auto-replies
+        rules.policy.events.publish(conn, now, CitizenWrote(ticket, text, from_reporter=is_reporter,
+                                                            photos=len(item.media)))
     if is_reporter:
         repo.update_ticket(conn, ticket["id"], last_inbound_at=now, updated_at=now)
         if msg.latitude is not None and ticket["latitude"] is None:

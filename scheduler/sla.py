@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from sqlalchemy import Connection, Table, bindparam, exists, or_, select
 
 from bot.lifecycle import Status
-from bot.outbox import enqueue
+from bot.events import SlaAlertRaised
 from bot.sla import (
     ALERT_KINDS,
     COORDINATE_BREACH,
@@ -43,7 +43,7 @@ from store import repo
 from store.tables import SlaAlert
 
 if TYPE_CHECKING:
-    from bot.gateway import Gateway
+    from scheduler.jobs import SweepHost
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def find_due(conn: Connection, rules: SlaRules, now: datetime) -> list[int]:
 class SlaSweep:
     """The SLA hook of one gateway (``Gateway.sla_hooks``)."""
 
-    def __init__(self, gw: "Gateway") -> None:
+    def __init__(self, gw: "SweepHost") -> None:
         self.rules = gw.policy.sla  # the same clock transitions pause and reopen on
         self.templates = gw.templates
         self.policy = gw.policy
@@ -112,12 +112,11 @@ class SlaSweep:
         self.agencies = {a.code: a for a in gw.config.agencies}
         self.resolver = gw.resolver
         self.categories = {c.code: c for c in gw.config.categories}
-        self.staff_group = _telegram_staff_group(gw.config)
 
-    async def __call__(self, gw: "Gateway") -> int:
+    async def __call__(self, gw: "SweepHost") -> int:
         return await self.sweep(gw, gw.clock.now())
 
-    async def sweep(self, gw: "Gateway", now: datetime) -> int:
+    async def sweep(self, gw: "SweepHost", now: datetime) -> int:
         """One pass; returns how many officer messages were queued."""
         due = await gw.db.read(find_due, self.rules, now)
         queued = 0
@@ -172,58 +171,13 @@ class SlaSweep:
             return _FALLBACK_TEXT[alert.kind].format(**fields)
 
     def queue(self, conn: Connection, now: datetime, row: Mapping[str, Any], alert: Alert) -> int | None:
+        """Publish the alert; the officer desks subscribed at the composition root queue it (first one wins)."""
         escalate = alert.kind in (COORDINATE_BREACH, RESOLVE_BREACH)
-        agency = self.agencies.get(row["agency_code"]) if row["agency_code"] else None
-        # Looked up at call time (module global), so the transport can be swapped in one place.
-        text = self.text(row, alert)
-        message_id = queue_officer_message(conn, now, row["id"], text, escalate=escalate,
-                                           agency_channel=getattr(agency, "slack_channel", None))
-        if message_id is None and self.staff_group is not None:
-            # No Slack thread (Slack off or the post failed): officers still hear it in the Telegram staff group.
-            message_id = enqueue(conn, now, channel="telegram", recipient=str(self.staff_group), text=text,
-                                 kind="sla_breach" if escalate else "sla_warning", ticket_id=row["id"])
-        return message_id
+        event = SlaAlertRaised(row["id"], "sla_breach" if escalate else "sla_warning", self.text(row, alert), escalate)
+        queued = self.policy.events.publish(conn, now, event)
+        return queued[0] if queued else None
 
 
-def _telegram_staff_group(config: Any) -> int | None:
-    """The configured Telegram staff group chat, if the Telegram channel is on."""
-    try:
-        from adapters.factory import channel_settings
-
-        telegram = channel_settings(config).get("telegram")
-    except Exception:  # noqa: BLE001 - a channel config problem is reported by check-config, not here
-        return None
-    return getattr(telegram, "staff_chat_id", None)
-
-
-def queue_officer_message(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,
-                          agency_channel: str | None = None) -> int | None:
-    """Queue an SLA message to the officers, in the caller's transaction; the outbox id or None.
-
-    The one place that knows how officer messages travel: through the staff
-    side's ``bot.staff.notify.queue_staff_message`` (the ticket's Slack thread,
-    or the supervisors' channel when ``escalate``); without it, straight into
-    the outbox on the ``slack`` channel (``queue_to_outbox``).
-    """
-    kind = "sla_breach" if escalate else "sla_warning"
-    try:
-        from bot.staff.notify import queue_staff_message
-    except ImportError:
-        return queue_to_outbox(conn, now, ticket_id, text, escalate=escalate, agency_channel=agency_channel)
-    message_id = queue_staff_message(conn, now, ticket_id, text, escalate=escalate, kind=kind)
-    if message_id is None:
-        log.warning("SLA %s for ticket %s not queued: the ticket has no Slack thread", kind, ticket_id)
-    return message_id
-
-
-def queue_to_outbox(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,
-                    agency_channel: str | None = None) -> int:
-    """The fallback: an outbox message on ``slack`` to the agency's channel, or "staff" for escalations."""
-    recipient = "staff" if escalate or not agency_channel else agency_channel
-    return enqueue(conn, now, channel="slack", recipient=recipient, text=text,
-                   kind="sla_breach" if escalate else "sla_warning", ticket_id=ticket_id)
-
-
-def sla_hook(gw: "Gateway") -> SlaSweep:
+def sla_hook(gw: "SweepHost") -> SlaSweep:
     """The hook ``Gateway`` appends to ``sla_hooks``."""
     return SlaSweep(gw)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from bot.events import ProofSubmitted
 from bot.lifecycle import CLOSED_STATUSES, Status, check_transition
 from bot.outbox import enqueue
 from bot.staff import notify
@@ -117,9 +118,9 @@ class WorkflowHandlers:
         if flags:
             repo.add_event(conn, t["id"], "proof_reuse", "system", now,
                            data={"attachment_id": aid, "submitted_by": member.code, "matches": flags})
-            tl = self._thread_lang(conn, t["id"])
-            self._post(conn, now, t["id"], "staff_post_proof_reuse", tracking_id=t["tracking_id"],
-                       matches=self._matches(flags, tl))
+        # Officers' desks flag a reused proof in the ticket's thread.
+        self.policy.events.publish(conn, now, ProofSubmitted(t, aid, member.actor, tuple(flags)))
+        if flags:
             answer += "\n" + self.render(lang, "staff_reuse_warning", matches=self._matches(flags, lang))
         return answer
 
