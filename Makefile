@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 
-.PHONY: setup run test test-sqlite test-pg bench check-config clean
+.PHONY: setup run test test-sqlite test-pg bench check-config staff-docs clean
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: setup
 
 check-config: setup
 	$(PY) main.py check-config
+
+staff-docs: setup  # regenerate the staff command table (bot/staff/README.md) and staff_help (config.yaml)
+	$(PY) -m bot.staff.commands.docs
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -5,10 +5,13 @@ Public functions over the staff tables (``staff_thread``, ``staff_assignment``,
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, select, update
+from sqlalchemy import Connection, RowMapping, Table, and_, or_, select, update
+
+from bot.lifecycle import OPEN_STATUSES
 
 from store import repo
 from store.tables import StaffAssignment, StaffDedup, StaffThread
@@ -95,3 +98,65 @@ def staff_name(conn: Connection, code: str) -> str | None:
 def area_names(conn: Connection, codes: list[str]) -> dict[str, str]:
     return dict(conn.execute(select(repo.T_AREA.c.code, repo.T_AREA.c.name)
                              .where(repo.T_AREA.c.code.in_(codes))).all())
+
+
+# --- assignment ----------------------------------------------------------------
+
+def assignee(conn: Connection, ticket_id: int) -> str | None:
+    return conn.execute(select(T_ASSIGN.c.staff_code).where(T_ASSIGN.c.ticket_id == ticket_id)).scalar()
+
+
+def assign(conn: Connection, ticket_id: int, staff_code: str, now: datetime) -> str | None:
+    """Assign a ticket to ``staff_code``; returns the previous assignee."""
+    previous = assignee(conn, ticket_id)
+    if previous is None:
+        conn.execute(T_ASSIGN.insert().values(ticket_id=ticket_id, staff_code=staff_code, assigned_at=now))
+    else:
+        conn.execute(update(T_ASSIGN).where(T_ASSIGN.c.ticket_id == ticket_id)
+                     .values(staff_code=staff_code, assigned_at=now))
+    return previous
+
+
+def last_actor_into(conn: Connection, ticket_id: int, status: str) -> str | None:
+    """Who last moved the ticket into ``status`` (e.g. who submitted the proof)."""
+    E = repo.T_EVENT
+    return conn.execute(select(E.c.actor).where(E.c.ticket_id == ticket_id, E.c.to_status == status)
+                        .order_by(E.c.id.desc()).limit(1)).scalar()
+
+
+# --- officers' lists -------------------------------------------------------------
+
+@dataclass
+class TicketQuery:
+    """The filters of an officer's list (``daftar``); None/empty means "any"."""
+
+    status: str | None = None  # else: every open status
+    overdue: bool = False
+    areas: set[str] = field(default_factory=set)
+    category: str | None = None
+    agencies: set[str] = field(default_factory=set)  # the agency or sub-unit is one of these
+    assignee: str | None = None
+
+
+def list_tickets(conn: Connection, scope: Any, query: TicketQuery, now: datetime, limit: int) -> list[RowMapping]:
+    """Tickets matching ``query`` within ``scope`` (a SQL condition, None = everything), soonest deadline first."""
+    T = repo.T_TICKET
+    q = select(T.c.tracking_id, T.c.status, T.c.category_code, T.c.area_code, T.c.resolve_due,
+               T.c.coordinate_due, T.c.coordinated_at)
+    if scope is not None:
+        q = q.where(scope)
+    open_values = sorted(s.value for s in OPEN_STATUSES)
+    q = q.where(T.c.status == query.status) if query.status else q.where(T.c.status.in_(open_values))
+    if query.overdue:
+        q = q.where(T.c.status.in_(open_values), or_(
+            T.c.resolve_due < now, and_(T.c.coordinated_at.is_(None), T.c.coordinate_due < now)))
+    if query.areas:
+        q = q.where(T.c.area_code.in_(sorted(query.areas)))
+    if query.category:
+        q = q.where(T.c.category_code == query.category)
+    if query.agencies:
+        family = sorted(query.agencies)
+        q = q.where(or_(T.c.agency_code.in_(family), T.c.unit.in_(family)))
+    if query.assignee:
+        q = q.where(T.c.id.in_(select(T_ASSIGN.c.ticket_id).where(T_ASSIGN.c.staff_code == query.assignee)))
+    return list(conn.execute(q.order_by(T.c.resolve_due, T.c.id).limit(limit)).mappings())
