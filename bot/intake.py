@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, select, update
+from sqlalchemy import Connection, RowMapping
 
 from bot.categorize import Categorizer
 from bot.commands import CitizenCommand, parse_citizen_command
@@ -26,6 +26,7 @@ from bot.outbox import OutboxPolicy, notify_reporter
 from bot.routing import AreaResolver
 from bot.tickets import transition
 from bot.tracking import find_tracking_ids, new_tracking_id
+from store import inbound as inbound_store
 from store import repo
 from store.media import StoredMedia
 
@@ -151,9 +152,7 @@ def mark_processed(conn: Connection, outcomes: list[IntakeOutcome]) -> None:
     rows = [{"_id": o.message_id, "status": "processed", "reporter_id": o.reporter_id, "ticket_id": o.ticket_id,
              "kind": o.kind} for o in outcomes if o.kind is not None and o.message_id is not None]
     if rows:
-        M = repo.T_MESSAGE
-        stmt = repo._cached(("mark_processed",), lambda: update(M).where(M.c.id == bindparam("_id")))
-        conn.execute(stmt, rows)
+        inbound_store.mark_processed(conn, rows)
 
 
 def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeOutcome:
@@ -161,16 +160,11 @@ def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeO
     pending = conn.info.get("intake_batch", {}).get((msg.channel, msg.external_id))
     if pending is not None and not msg.is_edit:
         return IntakeOutcome("duplicate", pending.message_id, pending.ticket_id, pending.tracking_id, duplicate=True)
-    row = conn.execute(
-        select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.ticket_id, repo.T_MESSAGE.c.text)
-        .where(repo.T_MESSAGE.c.channel == msg.channel, repo.T_MESSAGE.c.direction == "in",
-               repo.T_MESSAGE.c.external_id == msg.external_id)
-    ).mappings().one()
+    row = inbound_store.by_external_id(conn, msg.channel, msg.external_id)
     ticket = repo.ticket_by_id(conn, row["ticket_id"]) if row["ticket_id"] else None
     tracking_id = ticket["tracking_id"] if ticket else None
     if msg.is_edit and (msg.text or "") != row["text"]:
-        conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == row["id"])
-                     .values(text=msg.text or "", updated_at=now))
+        inbound_store.set_text(conn, row["id"], msg.text or "", now)
         if ticket is not None:
             repo.add_event(conn, ticket["id"], "edited", "citizen", now, data={"message_id": row["id"]})
             if ticket["description"] == row["text"]:
@@ -287,11 +281,7 @@ def _append(
 def _recent_location(conn: Connection, rules: IntakeRules, now: datetime, reporter_id: int) -> tuple[float | None, float | None]:
     """A location the reporter shared just before describing the problem."""
     since = now - timedelta(minutes=rules.config.intake.location_window_minutes)
-    M = repo.T_MESSAGE
-    stmt = repo._cached(("recent_location",), lambda: select(M.c.payload).where(
-        M.c.reporter_id == bindparam("r"), M.c.direction == "in", M.c.kind == "location", M.c.ticket_id.is_(None),
-        M.c.created_at >= bindparam("since", type_=M.c.created_at.type)).order_by(M.c.id.desc()).limit(1))
-    raw = conn.execute(stmt, {"r": reporter_id, "since": since}).scalar()
+    raw = inbound_store.recent_location_payload(conn, reporter_id, since)
     data = repo.loads(raw) or {}
     return data.get("latitude"), data.get("longitude")
 
