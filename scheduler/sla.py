@@ -2,6 +2,8 @@
 
 Run by ``scheduler.jobs.sla_sweep`` every ``sla.sweep_interval_seconds``.
 
+The queries are ``store.sla``'s.
+
 1. A read transaction finds the open tickets with an alert due at ``now``
    that is not yet recorded (four EXISTS probes on the UNIQUE
    (ticket_id, kind, deadline) index of ``sla_alert``; tickets whose current
@@ -25,9 +27,8 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from sqlalchemy import Connection, Table, bindparam, exists, or_, select
+from sqlalchemy import Connection
 
-from bot.lifecycle import Status
 from bot.events import SlaAlertRaised
 from bot.sla import (
     ALERT_KINDS,
@@ -39,21 +40,16 @@ from bot.sla import (
     SlaRules,
 )
 from bot.templates import TemplateError
-from store import repo
-from store.tables import SlaAlert
+from store import sla as sla_store
+from store.sla import T_ALERT  # noqa: F401 - re-exported (tests read the recorded alerts)
 
 if TYPE_CHECKING:
     from scheduler.jobs import SweepHost
 
 log = logging.getLogger(__name__)
 
-T_ALERT: Table = SlaAlert.__table__  # type: ignore[assignment]
 BATCH = 500  # tickets per write transaction
 
-# Statuses whose clocks run (MENUNGGU_VALIDASI is paused; closed tickets are done).
-_SWEPT = sorted({Status.MENUNGGU, Status.KOORDINASI, Status.DISPOSISI, Status.PROSES, Status.TL_DITOLAK})
-_DEADLINE_COLUMN = {COORDINATE_WARNING: "coordinate_due", COORDINATE_BREACH: "coordinate_due",
-                    RESOLVE_WARNING: "resolve_due", RESOLVE_BREACH: "resolve_due"}
 _TEMPLATE = {COORDINATE_WARNING: "sla_coordinate_warning", COORDINATE_BREACH: "sla_coordinate_breach",
              RESOLVE_WARNING: "sla_resolve_warning", RESOLVE_BREACH: "sla_resolve_breach"}
 # Used only if a deployment's config lacks the templates (config.yaml ships them).
@@ -69,27 +65,6 @@ _FALLBACK_TEXT = {
 }
 
 
-def _candidates(ids: bool) -> Any:
-    """Open, unpaused tickets with some alert not yet recorded, and which alerts are recorded."""
-    T, A = repo.T_TICKET, T_ALERT
-
-    def recorded(kind: str) -> Any:
-        col = T.c[_DEADLINE_COLUMN[kind]]
-        return exists().where(A.c.ticket_id == T.c.id, A.c.kind == kind, A.c.deadline == col)
-
-    stmt = select(
-        T.c.id, T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.area_code, T.c.created_at,
-        T.c.coordinate_due, T.c.resolve_due, T.c.resolve_started_at, T.c.paused_hours,
-        *(recorded(k).label(k) for k in ALERT_KINDS),
-    ).where(
-        T.c.status.in_([str(s) for s in _SWEPT]),
-        or_((T.c.status == Status.MENUNGGU.value) & ~recorded(COORDINATE_BREACH), ~recorded(RESOLVE_BREACH)),
-    )
-    if ids:
-        stmt = stmt.where(T.c.id.in_(bindparam("ids", expanding=True)))
-    return stmt.order_by(T.c.id)
-
-
 def _due(rules: SlaRules, row: Mapping[str, Any], now: datetime) -> list[Alert]:
     sent = {k for k in ALERT_KINDS if row[k]}
     return rules.due_alerts(row, now, sent)
@@ -97,8 +72,7 @@ def _due(rules: SlaRules, row: Mapping[str, Any], now: datetime) -> list[Alert]:
 
 def find_due(conn: Connection, rules: SlaRules, now: datetime) -> list[int]:
     """Ids of tickets with an alert due and not recorded, in id order."""
-    stmt = repo._cached(("sla_candidates", False), lambda: _candidates(False))
-    return [row["id"] for row in conn.execute(stmt).mappings() if _due(rules, row, now)]
+    return [row["id"] for row in sla_store.candidates(conn) if _due(rules, row, now)]
 
 
 class SlaSweep:
@@ -130,23 +104,20 @@ class SlaSweep:
     # --- in the write transaction ----------------------------------------------
 
     def record(self, conn: Connection, now: datetime, ticket_ids: Sequence[int]) -> int:
-        stmt = repo._cached(("sla_candidates", True), lambda: _candidates(True))
         queued = 0
-        for row in conn.execute(stmt, {"ids": list(ticket_ids)}).mappings().all():
+        for row in sla_store.candidates(conn, ticket_ids):
             alerts = _due(self.rules, row, now)
             breaches = {a.kind for a in alerts if a.kind in (COORDINATE_BREACH, RESOLVE_BREACH)}
             for alert in alerts:
                 superseded = (alert.kind == COORDINATE_WARNING and COORDINATE_BREACH in breaches) or \
                     (alert.kind == RESOLVE_WARNING and RESOLVE_BREACH in breaches)
-                alert_id = repo.insert_ignore(conn, T_ALERT, dict(
-                    ticket_id=row["id"], kind=alert.kind, deadline=alert.deadline, created_at=now,
-                    message_id=None, superseded=superseded), ("ticket_id", "kind", "deadline"))
+                alert_id = sla_store.record_alert(conn, row["id"], alert.kind, alert.deadline, now, superseded)
                 if alert_id is None or superseded:
                     continue  # another sweep recorded it first, or the breach speaks for it
                 message_id = self.queue(conn, now, row, alert)
                 if message_id is not None:
                     queued += 1
-                    repo.update_by_id(conn, T_ALERT, alert_id, {"message_id": message_id})
+                    sla_store.set_alert_message(conn, alert_id, message_id)
         return queued
 
     def text(self, row: Mapping[str, Any], alert: Alert) -> str:
