@@ -1,22 +1,32 @@
 # Aduan: two commands on a fresh machine.
-#   make run    set up .venv, apply migrations, run the gateway on SQLite (var/aduan.db)
-#   make test   set up .venv and run the whole test suite (again on PostgreSQL
+#   make run    set up .venv with the runtime only, apply migrations, run the gateway on SQLite (var/aduan.db)
+#   make test   add the test tools to .venv, lint, and run the whole test suite (again on PostgreSQL
 #               when ADUAN_TEST_DATABASE_URL is set)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock | sha1sum | cut -c1-12)
+TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.lock requirements-test.lock | sha1sum | cut -c1-12)
 
-.PHONY: setup run test test-sqlite test-pg bench check-config staff-docs clean
+.PHONY: setup setup-test run test test-sqlite test-pg lint bench check-config staff-docs clean
 
+# Runtime only (requirements.lock): what `make run` and a production host need.
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.installed-[0-9a-f]*
 	touch $(STAMP)
 
+# Test tools on top (requirements-test.lock): pytest, hypothesis, schemathesis, playwright, ruff.
+$(TEST_STAMP): $(STAMP) requirements-test.lock
+	$(PY) -m pip install --quiet -r requirements.lock -r requirements-test.lock
+	rm -f $(VENV)/.installed-test-*
+	touch $(TEST_STAMP)
+
 setup: $(STAMP)
+
+setup-test: $(TEST_STAMP)
 
 run: setup
 	mkdir -p var
@@ -24,22 +34,26 @@ run: setup
 	$(PY) main.py db upgrade
 	$(PY) main.py serve --no-migrate
 
-test: setup
+lint: setup-test
+	$(PY) -m ruff check .
+
+test: setup-test lint
 	$(PY) -m pytest -q -p no:cacheprovider
 	@if [ -n "$$ADUAN_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$ADUAN_TEST_DATABASE_URL)"; \
 		$(PY) -m pytest -q -p no:cacheprovider; \
 	fi
 
-test-sqlite: setup
+test-sqlite: setup-test
 	ADUAN_TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
 
-test-pg: setup
+test-pg: setup-test
 	ADUAN_TEST_DATABASE_URL=$${ADUAN_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/aduan_test} \
 		$(PY) -m pytest -q -p no:cacheprovider
 
-bench: setup
+bench: setup-test
 	$(PY) bench/ingest.py
+	$(PY) bench/outbound.py
 
 check-config: setup
 	$(PY) main.py check-config

@@ -51,6 +51,8 @@ class HttpConfig(Strict):
     keep_alive_seconds: float = Field(default=5, gt=0, le=300)
     # Open connections plus running requests beyond this get 503 (None: no limit).
     max_concurrency: int | None = Field(default=1000, ge=1)
+    # One line per request (method, path without query string, status, duration) on logger aduan.access.
+    access_log: bool = True
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -109,7 +111,12 @@ class SlaConfig(Strict):
     # working hours, skipping weekends and public holidays.
     clock: Literal["calendar", "working_hours"] = "calendar"
     working_hours: WorkingHoursConfig = WorkingHoursConfig()
-    holidays: list[str] = []  # ISO dates, e.g. 2026-12-25
+    # Public holidays from the `holidays` package (bot/holiday_calendar.py) for this ISO country code;
+    # null: only the dates in `holidays`.
+    holiday_country: str | None = "ID"
+    cuti_bersama: bool = False  # also skip the government's cuti bersama (collective leave) days
+    holidays: list[str] = []  # extra closed days, ISO dates, e.g. 2026-12-24
+    holidays_removed: list[str] = []  # listed holidays the offices work anyway
 
 
 class WebConfig(Strict):
@@ -239,6 +246,22 @@ class ChannelsConfig(BaseModel):
     partner: PartnerChannelConfig = PartnerChannelConfig()
 
 
+class MetricsConfig(Strict):
+    """Prometheus /metrics (bot/http/metrics_route.py)."""
+
+    enabled: bool = True
+    # Scrapers must send "Authorization: Bearer <token>"; empty: no token asked.
+    token: SecretStr | None = None
+    # A listener of its own for /metrics (then not on the public port); None: the public port.
+    port: int | None = Field(default=None, ge=1, le=65535)
+    host: str = "127.0.0.1"
+
+    @field_validator("token", "port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: Any) -> Any:
+        return None if v == "" else v  # ${ADUAN_METRICS_PORT:-} left empty in config.yaml
+
+
 class AdminConfig(Strict):
     api_token: SecretStr | None = None
 
@@ -259,6 +282,7 @@ class AppConfig(Strict):
     staff: list[StaffConfig] = []
     channels: ChannelsConfig = ChannelsConfig()
     admin: AdminConfig = AdminConfig()
+    metrics: MetricsConfig = MetricsConfig()
     web: WebConfig = WebConfig()
     templates: dict[str, dict[str, str]] = {}
     status_labels: dict[str, dict[str, str]] = {}
@@ -336,7 +360,7 @@ def load_config(path: str | None = None) -> AppConfig:
     path = path or os.environ.get("ADUAN_CONFIG") or DEFAULT_CONFIG
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError(f"{path}: config file not found (write a starting one with `aduan init DIR`)")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:

@@ -17,7 +17,9 @@ from typing import Any, Callable
 from adapters.base import ChannelAdapter, TextPolicy
 from adapters.errors import PermanentError, RecipientBlocked, RecipientOptedOut, SendError, Throttled, TransientError
 from adapters.registry import Registry
+from bot import metrics
 from bot.clock import Clock
+from bot.logctx import for_ticket_row
 from bot.models import OutboundMessage
 from bot.ratelimit import SendBudget
 from bot.render import Part, render
@@ -53,6 +55,7 @@ class Delivery:
         until = self._paused_until.get(channel)
         return until is not None and until > self.clock.now()
 
+    @for_ticket_row  # lines logged while sending name the ticket
     async def deliver(self, row: dict[str, Any], timeout: float) -> Outcome:
         mid, channel = row["id"], row["channel"]
         if row.get("opted_out") or row.get("unreachable"):
@@ -69,6 +72,7 @@ class Delivery:
             for i in range(done, len(parts)):
                 ids.append(await self._send_part(adapter, base, parts[i], timeout))
                 done = i + 1
+            metrics.sent(channel)
             return Outcome(mid, "sent", ids, done)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome; an adapter bug too
             return self._failed(row, exc, ids, len(ids))
@@ -114,6 +118,7 @@ class Delivery:
     def _failed(self, row: dict[str, Any], exc: Exception, ids: list[str], done: int) -> Outcome:
         """The one place where a send error becomes an outcome."""
         mid, channel = row["id"], row["channel"]
+        metrics.send_failed(channel, exc)
         if isinstance(exc, Throttled):
             wait = max(MIN_THROTTLE_SECONDS, exc.retry_after)
             retry_at = self.clock.now() + timedelta(seconds=wait)

@@ -294,7 +294,10 @@ class Dispatcher:
     async def _fill(self, lane: Lane) -> None:
         """Lease heads until the lane is full or has nothing due; each send runs on its own."""
         while not self._stopping:
-            rows = await self._lease(lane, lane.concurrency - len(lane.inflight))
+            free = lane.concurrency - len(lane.inflight)
+            if lane.inflight and free < max(1, lane.concurrency // 2):
+                return  # lease in handfuls under load: one transaction for several sends, not one each
+            rows = await self._lease(lane, free)
             if not rows:
                 return
             for row in rows:

@@ -14,11 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection
 
-from store import repo
-
-PROBE_KEY = "health:write-probe"
+from bot.ports import HttpGateway
+from store import health as store_health
+# Re-exported: the health checks below and their tests use these names.
+from store.health import PROBE_KEY, oldest_queued, outbox_counts, write_probe  # noqa: F401
 
 
 @dataclass
@@ -31,35 +32,6 @@ class HealthReport:
     @property
     def status(self) -> str:
         return "degraded" if self.problems else "ok"
-
-
-def outbox_counts(conn: Connection) -> dict[str, Any]:
-    M = repo.T_MESSAGE
-    out = dict(conn.execute(select(M.c.status, func.count()).where(M.c.direction == "out").group_by(M.c.status)).all())
-    failed_in = conn.execute(select(func.count()).select_from(M).where(M.c.direction == "in", M.c.status == "failed")).scalar_one()
-    return {"outbox": out, "inbound_failed": failed_in}
-
-
-def oldest_queued(conn: Connection, channels: list[str]) -> dict[str, datetime]:
-    """min(created_at) of queued/sending replies per channel.
-
-    One MIN per (channel, status) with equality on every other column: each
-    is a single index probe on ix_message_channel_age, whatever the backlog.
-    """
-    M = repo.T_MESSAGE
-    found: dict[str, datetime] = {}
-    for channel in channels:
-        for status in ("queued", "sending"):
-            oldest = conn.execute(select(func.min(M.c.created_at)).where(
-                M.c.direction == "out", M.c.status == status, M.c.channel == channel)).scalar()
-            if oldest is not None and (channel not in found or oldest < found[channel]):
-                found[channel] = oldest
-    return found
-
-
-def write_probe(conn: Connection, now: datetime) -> None:
-    """A real small write (an upsert committed by the caller): a rolled-back savepoint proves nothing on SQLite."""
-    repo.set_state(conn, PROBE_KEY, now.isoformat(), now)
 
 
 def probe_directory(directory: Path) -> None:
@@ -85,11 +57,7 @@ def script_head() -> str:
 
 def migration_state(conn: Connection, head: str) -> tuple[str | None, str]:
     """(revision the database is at, head of the migration scripts)."""
-    try:
-        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except Exception:  # noqa: BLE001 - no alembic_version table: never migrated
-        current = None
-    return current, head
+    return store_health.current_revision(conn), head
 
 
 def describe_error(exc: BaseException) -> str:
@@ -102,7 +70,7 @@ def describe_error(exc: BaseException) -> str:
 class HealthChecks:
     """Runs every check against one gateway; probes are injectable for fault tests."""
 
-    def __init__(self, gateway: Any, *, media_probe: Callable[[Path], None] = probe_directory) -> None:
+    def __init__(self, gateway: HttpGateway, *, media_probe: Callable[[Path], None] = probe_directory) -> None:
         self.gw = gateway
         self.media_probe = media_probe
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
+from bot import metrics
 from bot.clock import Clock
 from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from bot.intake import IntakeOutcome, IntakeRules, PreparedInbound, mark_processed, normalized_json, process_inbound
 from bot.models import DeliveryUpdate, InboundAttachment, InboundMessage
-from store import repo
+from store import inbound, repo
 from store.db import Database
 from store.media import MediaRejected, MediaStore, StoredMedia
 
@@ -31,20 +33,18 @@ log = logging.getLogger(__name__)
 UNPARSED_PREFIX = "unparsed:"  # external id of a body no adapter could parse
 
 
-def _record_failure(conn: Connection, item: PreparedInbound, error: str, now: datetime,
-                    kind: str = "report", payload: dict[str, Any] | None = None) -> int | None:
+def record_failure(conn: Connection, item: PreparedInbound, error: str, now: datetime,
+                   kind: str = "report", payload: dict[str, Any] | None = None) -> int | None:
     """Keep a message that could not be processed; every value is made storable first,
     and the raw body goes in as base64, so this write cannot fail on the message's text."""
     msg = item.msg
-    return repo.insert_ignore(
+    return inbound.insert_failed(
         conn,
-        repo.T_MESSAGE,
         dict(channel=msg.channel, direction="in", external_id=valid_text(msg.external_id), kind=kind,
              text=valid_text(msg.text or ""), status="failed", error=valid_text(error)[:4000],
              raw=storable_raw(item.raw_body if item.raw_body is not None else msg.raw),
              payload=repo.dumps(valid_value(normalized_json(item) if payload is None else payload)),
              reply_context=repo.dumps(valid_value(msg.reply_context)), created_at=now, updated_at=now),
-        ("channel", "direction", "external_id"),
     )
 
 
@@ -87,7 +87,7 @@ def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeR
             digest = hashlib.sha256(item.msg.external_id.encode()).hexdigest()[:12]
             log.exception("inbound %s message %s failed; kept for retry", item.msg.channel, digest)
             with conn.begin_nested():
-                mid = _record_failure(conn, item, f"{type(exc).__name__}: {exc}", now)
+                mid = record_failure(conn, item, f"{type(exc).__name__}: {exc}", now)
             outcomes.append(IntakeOutcome("failed", mid, error=f"{type(exc).__name__}: {exc}"))
     return outcomes
 
@@ -96,11 +96,7 @@ def _apply_delivery(conn: Connection, updates: list[DeliveryUpdate], now: dateti
     changed = 0
     order = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
     for u in updates:
-        row = conn.execute(
-            select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.status, repo.T_MESSAGE.c.reporter_id, repo.T_MESSAGE.c.recipient)
-            .where(repo.T_MESSAGE.c.channel == u.channel, repo.T_MESSAGE.c.direction == "out",
-                   repo.T_MESSAGE.c.external_id == u.external_id)
-        ).mappings().first()
+        row = inbound.outbound_by_external_id(conn, u.channel, u.external_id)
         if row is None:
             continue
         status = "failed" if u.status in ("failed", "undelivered") else u.status
@@ -110,7 +106,7 @@ def _apply_delivery(conn: Connection, updates: list[DeliveryUpdate], now: dateti
         values: dict[str, Any] = dict(status=status, updated_at=now)
         if u.error_code:
             values["error"] = f"provider error {u.error_code}"
-        conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == row["id"]).values(**values))
+        inbound.update_message(conn, row["id"], **values)
         changed += 1
         if row["reporter_id"] and (u.recipient_opted_out or u.recipient_unreachable):
             flags: dict[str, Any] = {}
@@ -185,13 +181,17 @@ class IntakeService:
         if not self._accepting:
             raise RuntimeError("intake is shutting down")
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         futures = []
         for msg in messages:
             item = await self.prepare(msg)
             fut: asyncio.Future[IntakeOutcome] = loop.create_future()
             await self._queue.put((item, fut))
             futures.append(fut)
-        return list(await asyncio.gather(*futures))
+        outcomes = list(await asyncio.gather(*futures))
+        for msg, outcome in zip(messages, outcomes):
+            metrics.intake_committed(msg.channel, outcome.action, time.perf_counter() - started)
+        return outcomes
 
     async def _run(self) -> None:
         while True:
@@ -223,6 +223,7 @@ class IntakeService:
             return
         self.batches += 1
         self.messages += len(batch)
+        metrics.group_committed(len(batch))
         for (_, fut), outcome in zip(batch, outcomes):
             if not fut.done():
                 fut.set_result(outcome)
@@ -233,7 +234,7 @@ class IntakeService:
         the error (e.g. 503, so the provider retries) when even that cannot be written."""
         error = f"{type(exc).__name__}: {exc}"
         try:
-            mid = await self.db.write(_record_failure, item, error, self.clock.now())
+            mid = await self.db.write(record_failure, item, error, self.clock.now())
         except Exception:  # noqa: BLE001 - the database is down: not durable, the caller must retry
             log.exception("inbound %s message could not be kept", item.msg.channel)
             if not fut.done():
@@ -254,14 +255,7 @@ class IntakeService:
 
     async def retry_failed(self, limit: int = 100) -> int:
         """Re-run failed inbound messages (kept raw with their error)."""
-        rows = await self.db.read(
-            lambda c: list(c.execute(
-                select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.external_id, repo.T_MESSAGE.c.payload,
-                       repo.T_MESSAGE.c.raw)
-                .where(repo.T_MESSAGE.c.direction == "in", repo.T_MESSAGE.c.status == "failed")
-                .order_by(repo.T_MESSAGE.c.id).limit(limit)
-            ).mappings())
-        )
+        rows = await self.db.read(inbound.failed_inbound, limit)
         done = 0
         for row in rows:
             if row["external_id"].startswith(UNPARSED_PREFIX):
@@ -275,13 +269,13 @@ class IntakeService:
             def retry(conn: Connection, item: PreparedInbound = item, mid: int = row["id"]) -> IntakeOutcome | None:
                 try:
                     with conn.begin_nested():
-                        conn.execute(repo.T_MESSAGE.delete().where(repo.T_MESSAGE.c.id == mid))
+                        inbound.delete_message(conn, mid)
                         outcome = process_inbound(conn, item, self.rules, self.clock.now())
                         mark_processed(conn, [outcome])
                         return outcome
                 except Exception as exc:  # noqa: BLE001
-                    conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == mid)
-                                 .values(error=f"{type(exc).__name__}: {exc}"[:4000], updated_at=self.clock.now()))
+                    inbound.update_message(conn, mid, error=f"{type(exc).__name__}: {exc}"[:4000],
+                                           updated_at=self.clock.now())
                     return None
 
             if await self.db.write(retry) is not None:

@@ -45,15 +45,19 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(stream: TextIO | None = None, level: str | None = None) -> logging.Handler:
+    from bot.logctx import ContextFilter
+    from bot.logformat import make_formatter
+
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(make_formatter())  # ADUAN_LOG_FORMAT=json for one JSON object per line
     handler.addFilter(RedactingFilter())
+    handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or os.environ.get("ADUAN_LOG_LEVEL", "INFO")).upper())
     # Client libraries log full request URLs at INFO/DEBUG; some contain tokens.
     # aiosmtpd's "mail.log" logs envelope addresses at INFO and bodies at DEBUG.
     for noisy in ("httpx", "httpcore", "telegram", "twilio", "tweepy", "slack_sdk", "aiosqlite", "apscheduler",
-                  "mail.log"):
+                  "mail.log", "alembic.runtime.plugins"):  # alembic: 7 "setup plugin" lines per start
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler

@@ -1,13 +1,13 @@
 """The public view of a ticket: what anyone may see, never who reported it (see bot.redact)."""
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from bot.redact import Identity, redact, round_coordinate
 from bot.templates import Templates
+from store import public as store_public
 from store import repo
 
 COLOURS = {
@@ -25,28 +25,8 @@ def identities(conn: Connection, tickets: list[Mapping[str, Any]]) -> dict[int, 
     """Each ticket's reporter identity: the reporter row plus every display name their messages carried."""
     if not tickets:
         return {}
-    ids = [t["id"] for t in tickets]
-    R, M = repo.T_REPORTER, repo.T_MESSAGE
-    reporters = {r["id"]: r for r in conn.execute(
-        select(R.c.id, R.c.address, R.c.display_name)
-        .where(R.c.id.in_(bindparam("rids", expanding=True))), {"rids": sorted({t["reporter_id"] for t in tickets})})
-        .mappings()}
-    names: dict[int, list[str]] = {}
-    for tid, payload in conn.execute(
-            select(M.c.ticket_id, M.c.payload)
-            .where(M.c.ticket_id.in_(bindparam("ids", expanding=True)), M.c.direction == "in"), {"ids": ids}):
-        data = _json(payload)
-        if isinstance(data.get("sender_name"), str):
-            names.setdefault(tid, []).append(data["sender_name"])
+    reporters, names = store_public.reporters_and_names(conn, tickets)
     return {t["id"]: Identity.of(reporters.get(t["reporter_id"]), names.get(t["id"], [])) for t in tickets}
-
-
-def _json(payload: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(payload) if payload else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _iso(value: Any) -> str | None:
@@ -59,14 +39,12 @@ def public_ticket(conn: Connection, tracking_id: str, templates: Templates, lang
     if ticket is None:
         return None
     lang = templates.language(lang)
-    cat = conn.execute(select(repo.T_CATEGORY).where(repo.T_CATEGORY.c.code == ticket["category_code"])).mappings().first()
-    agency = None
-    if ticket["agency_code"]:
-        agency = conn.execute(select(repo.T_AGENCY).where(repo.T_AGENCY.c.code == ticket["agency_code"])).mappings().first()
+    cat = store_public.category(conn, ticket["category_code"])
+    agency = store_public.agency(conn, ticket["agency_code"]) if ticket["agency_code"] else None
     area_chain = []
     code = ticket["area_code"]
     while code:
-        area = conn.execute(select(repo.T_AREA).where(repo.T_AREA.c.code == code)).mappings().first()
+        area = store_public.area(conn, code)
         if area is None:
             break
         area_chain.append({"code": area["code"], "name": area["name"], "level": area["level"]})
@@ -81,11 +59,7 @@ def public_ticket(conn: Connection, tracking_id: str, templates: Templates, lang
             "status_label": templates.status_label(e["to_status"], lang) if e["to_status"] else None,
             "note": redact(e["reason"], who) if e["reason"] else None,
         })
-    proof = conn.execute(
-        select(repo.T_ATTACHMENT.c.sha256).where(repo.T_ATTACHMENT.c.ticket_id == ticket["id"],
-                                                 repo.T_ATTACHMENT.c.kind == "proof")
-        .order_by(repo.T_ATTACHMENT.c.id.desc()).limit(1)
-    ).scalar()
+    proof = store_public.latest_proof(conn, ticket["id"])
     base = public_base_url.rstrip("/")
     return {
         "tracking_id": ticket["tracking_id"],

@@ -18,7 +18,6 @@ postal code, kota), else the shared kecamatan, else nothing.
 """
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -26,84 +25,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.areas import AREA_MARKERS as _MARKERS
+# Re-exported: callers and tests import the area records and the name lists from here.
+from bot.areas import (  # noqa: F401
+    GENERIC_NAMES,
+    KECAMATAN,
+    KECAMATAN_MARKERS,
+    KELURAHAN,
+    KELURAHAN_MARKERS,
+    KOTA,
+    NAME_ALIASES,
+    NAME_VARIANTS,
+    STREET_MARKERS,
+    Area,
+    AreaMatch,
+    load_areas_csv,
+)
 from bot.textnorm import FuzzyVocabulary, tokenize
 
 log = logging.getLogger(__name__)
 
-KOTA = "kota"
-KECAMATAN = "kecamatan"
-KELURAHAN = "kelurahan"
-
-# Token-level spelling variants, applied to official names and to text alike.
-NAME_VARIANTS: dict[str, str] = {
-    "kebun": "kebon", "pulau": "pulo", "pd": "pondok", "pdk": "pondok", "tj": "tanjung", "tg": "tanjung",
-    "tjg": "tanjung", "ps": "pasar", "sel": "selatan", "slt": "selatan", "utr": "utara",
-    "tmr": "timur", "brt": "barat", "2": "dua", "3": "tiga", "ii": "dua", "iii": "tiga",
-}
-# Names citizens use instead of the official one: alias -> official name.
-NAME_ALIASES: dict[str, str] = {
-    "priok": "Tanjung Priok",
-    "halim": "Halim Perdana Kusuma",
-    "benhil": "Bendungan Hilir",
-    "pasming": "Pasar Minggu",
-}
-# Names (or name prefixes) that are ordinary words: "baru" (new), "tengah"
-# (middle), "karet" (rubber)... They count only after a kel/kec marker or when
-# another mention (kecamatan, postal code) confirms them.
-GENERIC_NAMES: frozenset[str] = frozenset(
-    """baru tengah gunung pulo jati dukuh setu gedong karet kramat kenari tangki kamal
-    kapuk gelora guntur selong galur bungur kartini joglo rambutan keagungan kebon pondok
-    pasar rawa tanjung kota utan kali duri tugu cempaka jembatan kampung sungai harapan
-    bambu kayu karang tanah taman duren kelapa mangga sumur batu pal bukit gandaria lubang
-    bali bendungan bidara lebak pela setia sukabumi tegal ujung wijaya""".split()
-)
-KELURAHAN_MARKERS = frozenset({"kelurahan", "desa"})
-KECAMATAN_MARKERS = frozenset({"kecamatan"})
-_MARKERS = KELURAHAN_MARKERS | KECAMATAN_MARKERS
-# A name right after one of these, or followed by "raya", is probably a street.
-STREET_MARKERS = frozenset({"jalan", "gang", "komplek", "perumahan", "tol", "flyover", "underpass"})
 _BOUNDARY_CODE_KEYS = ("code", "kode", "village_code", "kode_kelurahan")
 _MAX_FUZZY_TOKENS = 3
-
-
-@dataclass(frozen=True)
-class Area:
-    """One administrative area of DKI Jakarta."""
-
-    code: str  # Kemendagri code: "31.71" (kota), "31.71.01" (kecamatan), "31.71.01.1001" (kelurahan)
-    name: str  # official name, e.g. "Gambir"
-    level: str  # "kota" | "kecamatan" | "kelurahan"
-    parent_code: str | None
-    postal_code: str | None = None  # kelurahan only
-
-
-@dataclass(frozen=True)
-class AreaMatch:
-    """Where a complaint was placed and on what evidence."""
-
-    code: str
-    level: str
-    method: str  # "coordinates" | "name" | "postal_code"
-
-
-def load_areas_csv(path: str | Path) -> list[Area]:
-    """Read ``jakarta_areas.csv`` (one row per kelurahan) into kota, kecamatan and kelurahan records."""
-    kota: dict[str, Area] = {}
-    kecamatan: dict[str, Area] = {}
-    kelurahan: dict[str, Area] = {}
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        for row in csv.DictReader(fh):
-            kota.setdefault(row["regency_code"], Area(row["regency_code"], row["regency"], KOTA, None))
-            kecamatan.setdefault(
-                row["district_code"],
-                Area(row["district_code"], row["district"], KECAMATAN, row["regency_code"]),
-            )
-            kelurahan.setdefault(
-                row["village_code"],
-                Area(row["village_code"], row["village"], KELURAHAN, row["district_code"],
-                     (row.get("postal_code") or "").strip() or None),
-            )
-    return [*kota.values(), *kecamatan.values(), *kelurahan.values()]
 
 
 def _name_tokens(text: str) -> list[str]:

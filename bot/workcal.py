@@ -26,6 +26,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.holiday_calendar import holiday_dates, parse_dates
+
 _US_PER_HOUR = 3_600_000_000
 _ORIGIN = date(2000, 1, 3)  # a Monday; any fixed date works, positions are relative
 _ONE_US = timedelta(microseconds=1)
@@ -80,12 +82,7 @@ class WorkingHoursClock:
         if end_s <= start_s or end_s > 24 * 3600:
             raise ValueError("sla.working_hours: end must be later than start on the same day")
         self._day_us = (end_s - start_s) * 1_000_000
-        parsed = set()
-        for h in holidays:
-            try:
-                parsed.add(h if isinstance(h, date) else date.fromisoformat(str(h)))
-            except ValueError:
-                raise ValueError(f"sla.holidays: {h!r} is not an ISO date (YYYY-MM-DD)") from None
+        parsed = parse_dates(holidays, "holidays")
         self.holidays = frozenset(parsed)
         # Only holidays on working weekdays remove working time.
         self._holidays = sorted(d for d in parsed if d.weekday() in self.days)
@@ -172,10 +169,7 @@ def clock_from_config(sla: object, tz: str) -> SlaClock:
     """Build the clock ``sla.clock`` names (an ``SlaConfig``); raises ValueError on bad settings."""
     if getattr(sla, "clock") == "working_hours":
         wh = getattr(sla, "working_hours")
-        return WorkingHoursClock(tz, wh.start, wh.end, wh.days, getattr(sla, "holidays"))
-    for h in getattr(sla, "holidays"):  # validate even when unused
-        try:
-            date.fromisoformat(str(h))
-        except ValueError:
-            raise ValueError(f"sla.holidays: {h!r} is not an ISO date (YYYY-MM-DD)") from None
+        return WorkingHoursClock(tz, wh.start, wh.end, wh.days, holiday_dates(sla))
+    for key in ("holidays", "holidays_removed"):  # validate even when unused (cheap: no calendar built)
+        parse_dates(getattr(sla, key, []), key)
     return CalendarClock()

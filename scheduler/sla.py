@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from sqlalchemy import Connection
 
+from bot import metrics
 from bot.events import SlaAlertRaised
 from bot.sla import (
     ALERT_KINDS,
@@ -114,6 +115,7 @@ class SlaSweep:
                 alert_id = sla_store.record_alert(conn, row["id"], alert.kind, alert.deadline, now, superseded)
                 if alert_id is None or superseded:
                     continue  # another sweep recorded it first, or the breach speaks for it
+                metrics.sla_alert(alert.kind)
                 message_id = self.queue(conn, now, row, alert)
                 if message_id is not None:
                     queued += 1

@@ -253,3 +253,10 @@ def oldest_queued(conn: Connection) -> dict[str, datetime]:
     rows = conn.execute(select(M.c.lane, func.min(M.c.created_at))
                         .where(M.c.direction == OUT, M.c.status.in_(PENDING_LITERAL)).group_by(M.c.lane))
     return {lane: ts for lane, ts in rows if lane and ts is not None}
+
+
+def lane_backlog(conn: Connection) -> dict[str, tuple[int, datetime]]:
+    """Per lane, how many rows are pending and the creation time of the oldest (for /metrics)."""
+    rows = conn.execute(select(M.c.lane, func.count(), func.min(M.c.created_at))
+                        .where(M.c.direction == OUT, M.c.status.in_(PENDING_LITERAL)).group_by(M.c.lane))
+    return {lane: (int(count), oldest) for lane, count, oldest in rows if lane and oldest is not None}

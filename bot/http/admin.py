@@ -10,19 +10,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from bot.edge_text import readable_raw
 from bot.http.unparsed import reparse_unparsed
-from store import repo
+from bot.ports import http_gateway
+from store import inbound, repo
 from store.outbox import requeue
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 
-def _authorised(request: Request) -> JSONResponse | None:
-    token = request.app.state.gateway.config.admin.api_token
+def authorised(request: Request) -> JSONResponse | None:
+    token = http_gateway(request).config.admin.api_token
     if token is None or not token.get_secret_value():
         return JSONResponse({"detail": "the admin API is disabled (set admin.api_token)"}, status_code=403)
     auth = request.headers.get("authorization", "")
@@ -33,12 +34,7 @@ def _authorised(request: Request) -> JSONResponse | None:
 
 
 def list_outbound(conn: Connection, statuses: list[str], limit: int) -> list[dict[str, Any]]:
-    M = repo.T_MESSAGE
-    rows = conn.execute(
-        select(M.c.id, M.c.channel, M.c.kind, M.c.status, M.c.attempts, M.c.error, M.c.ticket_id,
-               M.c.created_at, M.c.updated_at)
-        .where(M.c.direction == "out", M.c.status.in_(statuses)).order_by(M.c.id.desc()).limit(limit)
-    ).mappings()
+    rows = inbound.outbound_newest(conn, statuses, limit)
     return [{**r, "created_at": r["created_at"].isoformat(), "updated_at": r["updated_at"].isoformat()} for r in rows]
 
 
@@ -46,26 +42,17 @@ RAW_SHOWN = 4000  # characters of a failed message's raw body shown to the opera
 
 
 def list_failed_inbound(conn: Connection, limit: int) -> list[dict[str, Any]]:
-    M = repo.T_MESSAGE
-    rows = conn.execute(
-        select(M.c.id, M.c.channel, M.c.external_id, M.c.kind, M.c.error, M.c.raw, M.c.created_at)
-        .where(M.c.direction == "in", M.c.status == "failed").order_by(M.c.id.desc()).limit(limit)
-    ).mappings()
+    rows = inbound.failed_inbound_newest(conn, limit)
     return [{**r, "raw": readable_raw(r["raw"])[:RAW_SHOWN], "created_at": r["created_at"].isoformat()} for r in rows]
 
 
-def discard_failed_inbound(conn: Connection, message_id: int, now: Any) -> bool:
-    """Mark a failed inbound message discarded: kept for the record, out of the failed list and retries."""
-    M = repo.T_MESSAGE
-    changed = conn.execute(update(M).where(M.c.id == message_id, M.c.direction == "in", M.c.status == "failed")
-                           .values(status="discarded", updated_at=now)).rowcount
-    return bool(changed)
+discard_failed_inbound = inbound.discard_failed_inbound  # moved to store.inbound; kept for callers
 
 
 def _requeue_audited(conn: Connection, message_id: int, now: Any) -> bool:
     ok = requeue(conn, message_id, now)
     if ok:
-        ticket_id = conn.execute(select(repo.T_MESSAGE.c.ticket_id).where(repo.T_MESSAGE.c.id == message_id)).scalar()
+        ticket_id = inbound.ticket_of_message(conn, message_id)
         if ticket_id:
             repo.add_event(conn, ticket_id, "requeue", "admin", now, data={"message_id": message_id})
     return ok
@@ -73,18 +60,18 @@ def _requeue_audited(conn: Connection, message_id: int, now: Any) -> bool:
 
 @router.get("/outbox")
 async def outbox(request: Request, status: str = "dead,failed", limit: int = 100) -> Any:
-    if (denied := _authorised(request)) is not None:
+    if (denied := authorised(request)) is not None:
         return denied
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     statuses = [s for s in status.split(",") if s in ("queued", "sending", "sent", "delivered", "failed", "dead")]
     return await gw.db.read(list_outbound, statuses, max(1, min(limit, 1000)))
 
 
 @router.post("/outbox/{message_id}/requeue")
 async def requeue_message(message_id: int, request: Request) -> Any:
-    if (denied := _authorised(request)) is not None:
+    if (denied := authorised(request)) is not None:
         return denied
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     if not await gw.db.write(_requeue_audited, message_id, gw.clock.now()):
         return JSONResponse({"detail": "no dead or failed outbound message with that id"}, status_code=404)
     gw.dispatcher.wake()
@@ -93,16 +80,16 @@ async def requeue_message(message_id: int, request: Request) -> Any:
 
 @router.get("/inbound/failed")
 async def failed_inbound(request: Request, limit: int = 100) -> Any:
-    if (denied := _authorised(request)) is not None:
+    if (denied := authorised(request)) is not None:
         return denied
-    return await request.app.state.gateway.db.read(list_failed_inbound, max(1, min(limit, 1000)))
+    return await http_gateway(request).db.read(list_failed_inbound, max(1, min(limit, 1000)))
 
 
 @router.post("/inbound/retry")
 async def retry_inbound(request: Request) -> Any:
-    if (denied := _authorised(request)) is not None:
+    if (denied := authorised(request)) is not None:
         return denied
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     # Failed messages are re-run; kept unparseable bodies are handed to their adapters again.
     return {"retried": await gw.intake.retry_failed() + await reparse_unparsed(gw)}
 
@@ -110,9 +97,9 @@ async def retry_inbound(request: Request) -> Any:
 @router.post("/inbound/{message_id}/discard")
 async def discard_inbound(message_id: int, request: Request) -> Any:
     """An operator has inspected a failed inbound message and drops it (audited in the log)."""
-    if (denied := _authorised(request)) is not None:
+    if (denied := authorised(request)) is not None:
         return denied
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     if not await gw.db.write(discard_failed_inbound, message_id, gw.clock.now()):
         return JSONResponse({"detail": "no failed inbound message with that id"}, status_code=404)
     # The audit line names only the message id: its content may identify the reporter.

@@ -15,14 +15,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.health import HealthChecks, migration_state, script_head
-from bot.http.admin import _authorised
+from bot.http.admin import authorised
+from bot.ports import http_gateway
 
 router = APIRouter(tags=["ops"])
 
 
 async def _is_admin(request: Request) -> bool:
     """The admin API token, or a staff web session with the admin role."""
-    if _authorised(request) is None:
+    if authorised(request) is None:
         return True
     web = getattr(request.app.state, "web", None)
     if web is None:
@@ -55,7 +56,7 @@ async def livez() -> Any:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> Any:
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     if not await gw.db.ping():
         return JSONResponse({"status": "not ready", "reason": "database unreachable"}, status_code=503)
     if getattr(request.app.state, "migration_head", None) is None:

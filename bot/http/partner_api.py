@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from adapters.errors import WebhookRejected
 from adapters.partner import PartnerAdapter
 from bot.http.raw import raw_request
+from bot.ports import http_gateway
 from bot.public import public_ticket
 from bot.tracking import normalize
 
@@ -47,7 +48,7 @@ class Problem(BaseModel):
 )
 async def create_report(request: Request) -> Any:
     """Create a report for a partner app's user. Needs the partner's API key (Bearer or X-API-Key)."""
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     adapter: PartnerAdapter = gw.adapter("partner")
     raw = await raw_request(request)
     try:
@@ -83,7 +84,7 @@ def _status_of(conn: Any, tracking_id: str) -> str:
 @router.get("/tickets/{tracking_id}", responses={404: {"model": Problem}, 429: {"model": Problem}})
 async def get_ticket(tracking_id: str, request: Request, lang: str | None = None) -> Any:
     """The public view of a ticket: status, timeline, agency, deadlines; never the reporter."""
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     web = request.app.state.web
     wait = web.lookup_wait(request)
     if wait:

@@ -16,13 +16,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from bot.edge_text import stored_raw_bytes
 from bot.intake import PreparedInbound
-from bot.intake_service import UNPARSED_PREFIX, _record_failure
+from bot.intake_service import UNPARSED_PREFIX, record_failure
 from bot.models import InboundMessage, RawRequest
-from store import repo
+from bot.ports import ReparsePorts, StoreAndClock
+from store import inbound, repo
 
 log = logging.getLogger(__name__)
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key",
@@ -34,30 +35,22 @@ def _kept_request(raw: RawRequest) -> dict[str, Any]:
     return {"unparsed_request": {"method": raw.method, "path": raw.path, "query": raw.query, "headers": headers}}
 
 
-async def keep_unparsed(gw: Any, channel: str, raw: RawRequest, error: str) -> None:
+async def keep_unparsed(gw: StoreAndClock, channel: str, raw: RawRequest, error: str) -> None:
     """Keep a body its adapter could not parse (202 to the provider; nothing is answered)."""
     digest = hashlib.sha256(raw.body).hexdigest()
     kept = InboundMessage(channel=channel, external_id=f"{UNPARSED_PREFIX}{digest}", sender="unknown")
-    await gw.db.write(_record_failure, PreparedInbound(kept, raw_body=raw.body), error, gw.clock.now(),
+    await gw.db.write(record_failure, PreparedInbound(kept, raw_body=raw.body), error, gw.clock.now(),
                       "unparsed", _kept_request(raw))
 
 
-def _unparsed_rows(conn: Connection, limit: int) -> list[dict[str, Any]]:
-    M = repo.T_MESSAGE
-    return [dict(r) for r in conn.execute(
-        select(M.c.id, M.c.payload, M.c.raw).where(M.c.direction == "in", M.c.status == "failed",
-                                                   M.c.external_id.startswith(UNPARSED_PREFIX))
-        .order_by(M.c.id).limit(limit)).mappings()]
-
-
 def _set(conn: Connection, message_id: int, now: datetime, values: dict[str, Any]) -> None:
-    conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == message_id).values(updated_at=now, **values))
+    inbound.update_message(conn, message_id, updated_at=now, **values)
 
 
-async def reparse_unparsed(gw: Any, limit: int = 100) -> int:
+async def reparse_unparsed(gw: ReparsePorts, limit: int = 100) -> int:
     """Hand kept bodies to their adapters again; those still unreadable stay failed with the new error."""
     done = 0
-    for row in await gw.db.read(_unparsed_rows, limit):
+    for row in await gw.db.read(inbound.failed_inbound, limit, UNPARSED_PREFIX):
         request = (repo.loads(row["payload"]) or {}).get("unparsed_request")
         adapter = gw.registry.webhook_adapter(request["path"]) if request else None
         if adapter is None:

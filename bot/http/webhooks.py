@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from adapters.errors import WebhookRejected
 from bot.http.raw import raw_request
 from bot.http.unparsed import keep_unparsed
+from bot.ports import http_gateway
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -16,7 +17,7 @@ router = APIRouter()
 
 @router.api_route("/webhooks/{path:path}", methods=["GET", "POST"], include_in_schema=False)
 async def webhook(path: str, request: Request) -> Response:
-    gw = request.app.state.gateway
+    gw = http_gateway(request)
     raw = await raw_request(request)
     adapter = gw.registry.webhook_adapter(raw.path)
     if adapter is None:

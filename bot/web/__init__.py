@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.ports import WebGateway
 from bot.web.reopen import ReopenLinks, reopen_link
 
 __all__ = ["install", "reopen_link", "ReopenLinks"]
 
 
-def install(app: Any, gateway: Any) -> None:
+def install(app: Any, gateway: WebGateway) -> None:
     """Add the public routers and /static to the FastAPI ``app``."""
     from fastapi.staticfiles import StaticFiles
 

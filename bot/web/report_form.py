@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.media import sniff_image_type
 from bot.models import InboundAttachment, InboundMessage
+from bot.phones import sms_e164
 from bot.tracking import normalize
 from bot.web import queries
 from bot.web.pages import HTML, _form, _redirect
@@ -35,26 +37,11 @@ MAX_TEXT = 4000
 MAX_ADDRESS = 300
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-_PHONE_CHARS = re.compile(r"^[0-9+()\s.\-]{6,24}$")
 
 
 def normalize_phone(raw: str) -> str | None:
-    """E.164 for a mobile number (0812..., 62812..., +62 812..., +other), or None."""
-    if not _PHONE_CHARS.match(raw.strip()):
-        return None
-    plus = raw.strip().startswith("+")
-    digits = re.sub(r"\D", "", raw)
-    if plus:
-        e164 = "+" + digits
-    elif digits.startswith("0"):
-        e164 = "+62" + digits[1:]
-    elif digits.startswith("62"):
-        e164 = "+" + digits
-    else:
-        return None
-    if e164.startswith("+62") and not e164.startswith("+628"):
-        return None  # an Indonesian landline cannot receive SMS
-    return e164 if re.fullmatch(r"\+[1-9]\d{7,14}", e164) else None
+    """E.164 for a number that can get SMS (0812..., 62812..., +62 812..., +other mobiles), or None."""
+    return sms_e164(raw)
 
 
 def normalize_email(raw: str) -> str | None:
@@ -158,13 +145,7 @@ async def report_submit(request: Request) -> Response:
     form = await _form(request, max_files=1, max_fields=20, max_part_size=64 * 1024)
     if form is None:
         return await _form_page(request, web, lang, status=400, errors={"form": t("form_malformed")})
-
-    def text(name: str) -> str:
-        v = form.get(name)
-        return clean_text(v) if isinstance(v, str) else ""
-
-    values = {k: text(k) for k in ("description", "address", "kelurahan", "contact", "email", "phone", "lat", "lon")}
-    values["contact"] = values["contact"] if values["contact"] in ("none", "email", "sms") else "none"
+    values = _values(form)
     try:
         body = web.check_csrf(request, form.get("csrf"), "lapor")
     except BadToken:
@@ -173,6 +154,64 @@ async def report_submit(request: Request) -> Response:
     nonce = body["n"]
 
     errors: dict[str, str] = {}
+    report = await _checked(web, values, t, errors)
+    attachment, status = await _photo(form.get("photo"), web.config.media.max_bytes, t, errors)
+    if errors:
+        if any(k != "photo" for k in errors):
+            status = 400
+        return await _form_page(request, web, lang, status=status, errors=errors, values=values, nonce=nonce)
+
+    ip = web.client_ip(request)
+    if not web.form_limiter.allowed(ip):
+        retry = web.form_limiter.retry_after(ip)
+        return await _form_page(request, web, lang, status=429, errors={"form": t("form_rate_limited")},
+                                values=values, nonce=nonce, headers={"retry-after": str(retry)})
+    msg = InboundMessage(
+        channel=report.channel, external_id=f"web-form:{nonce}", sender=report.sender,
+        text=await _report_text(web, report, t), latitude=report.lat, longitude=report.lon,
+        attachments=[attachment] if attachment else [], language=lang, standalone=True,
+        reply_context={"via": "web"},
+        raw="web form",
+    )
+    try:
+        (outcome,) = await web.gateway.intake.submit([msg])
+    except Exception:  # noqa: BLE001
+        log.exception("web form report could not be stored")
+        outcome = None
+    if outcome is None or outcome.tracking_id is None:
+        return await _form_page(request, web, lang, status=503, errors={"form": t("form_unavailable")},
+                                values=values, nonce=nonce, headers={"retry-after": "10"})
+    if not outcome.duplicate:
+        web.form_limiter.hit(ip)
+    return _redirect(f"/lapor/terkirim/{outcome.tracking_id}?kabar={'none' if report.channel == 'web' else report.channel}")
+
+
+def _values(form: Any) -> dict[str, str]:
+    """The form's text fields, cleaned; an unknown contact choice becomes "none"."""
+    def text(name: str) -> str:
+        v = form.get(name)
+        return clean_text(v) if isinstance(v, str) else ""
+
+    values = {k: text(k) for k in ("description", "address", "kelurahan", "contact", "email", "phone", "lat", "lon")}
+    values["contact"] = values["contact"] if values["contact"] in ("none", "email", "sms") else "none"
+    return values
+
+
+@dataclass
+class _Report:
+    """The form's fields once checked."""
+
+    description: str
+    address: str
+    lat: float | None
+    lon: float | None
+    kelurahan: Any
+    channel: str
+    sender: str
+
+
+async def _checked(web: WebState, values: dict[str, str], t: Any, errors: dict[str, str]) -> _Report:
+    """Check the text fields; each problem adds its message to ``errors``."""
     description = values["description"].strip()
     if not description:
         errors["description"] = t("form_err_description")
@@ -192,61 +231,38 @@ async def report_submit(request: Request) -> Response:
         else:
             kelurahan = area
     channel, sender = _contact(values, web.gateway.registry, t, errors)
+    return _Report(description, address, lat if isinstance(lat, float) else None,
+                   lon if isinstance(lon, float) else None, kelurahan, channel, sender)
 
-    photo = form.get("photo")
-    attachment = None
-    status = 400
-    if photo is not None and not isinstance(photo, str) and (photo.filename or photo.size):
-        limit = web.config.media.max_bytes
-        content = await photo.read(limit + 1)
-        if len(content) > limit:
-            errors["photo"] = t("form_err_photo_size", mb=round(limit / 1_048_576))
-            status = 413
-        elif content:
-            kind = sniff_image_type(content)
-            if kind is None:
-                errors["photo"] = t("form_err_photo_type")
-                status = 415
-            else:
-                attachment = InboundAttachment(content, kind, (photo.filename or "photo")[:100])
-    if errors:
-        if any(k != "photo" for k in errors):
-            status = 400
-        return await _form_page(request, web, lang, status=status, errors=errors, values=values, nonce=nonce)
 
-    ip = web.client_ip(request)
-    if not web.form_limiter.allowed(ip):
-        retry = web.form_limiter.retry_after(ip)
-        return await _form_page(request, web, lang, status=429, errors={"form": t("form_rate_limited")},
-                                values=values, nonce=nonce, headers={"retry-after": str(retry)})
+async def _photo(photo: Any, limit: int, t: Any, errors: dict[str, str]) -> tuple[InboundAttachment | None, int]:
+    """The attached photo, if any, and the status to answer when it is refused (413 too big, 415 not an image)."""
+    if photo is None or isinstance(photo, str) or not (photo.filename or photo.size):
+        return None, 400
+    content = await photo.read(limit + 1)
+    if len(content) > limit:
+        errors["photo"] = t("form_err_photo_size", mb=round(limit / 1_048_576))
+        return None, 413
+    if not content:
+        return None, 400
+    kind = sniff_image_type(content)
+    if kind is None:
+        errors["photo"] = t("form_err_photo_type")
+        return None, 415
+    return InboundAttachment(content, kind, (photo.filename or "photo")[:100]), 400
 
-    location = [address] if address else []
-    if kelurahan is not None:
-        chain = await web.gateway.db.read(queries.area_chain, kelurahan["code"])
+
+async def _report_text(web: WebState, report: _Report, t: Any) -> str:
+    """The description, followed by the address and the kelurahan's chain of names."""
+    location = [report.address] if report.address else []
+    if report.kelurahan is not None:
+        chain = await web.gateway.db.read(queries.area_chain, report.kelurahan["code"])
         location.append(", ".join(("Kel. " if a["level"] == "kelurahan" else "Kec. " if a["level"] == "kecamatan" else "")
                                   + a["name"] for a in chain))
-    report = description
+    text = report.description
     if location:
-        report += f"\n\n{t('form_location_prefix')}: " + "; ".join(location)
-    msg = InboundMessage(
-        channel=channel, external_id=f"web-form:{nonce}", sender=sender, text=report,
-        latitude=lat if isinstance(lat, float) else None, longitude=lon if isinstance(lon, float) else None,
-        attachments=[attachment] if attachment else [], language=lang, standalone=True,
-        reply_context={"via": "web"},
-        raw="web form",
-    )
-    gw = web.gateway
-    try:
-        (outcome,) = await gw.intake.submit([msg])
-    except Exception:  # noqa: BLE001
-        log.exception("web form report could not be stored")
-        outcome = None
-    if outcome is None or outcome.tracking_id is None:
-        return await _form_page(request, web, lang, status=503, errors={"form": t("form_unavailable")},
-                                values=values, nonce=nonce, headers={"retry-after": "10"})
-    if not outcome.duplicate:
-        web.form_limiter.hit(ip)
-    return _redirect(f"/lapor/terkirim/{outcome.tracking_id}?kabar={'none' if channel == 'web' else channel}")
+        text += f"\n\n{t('form_location_prefix')}: " + "; ".join(location)
+    return text
 
 
 @router.get("/lapor/terkirim/{tracking_id}", response_class=HTMLResponse, summary="Report filed: the tracking ID",

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import RowMapping
 
 from bot.config import AppConfig
+from bot.ports import WebGateway
 from bot.public import COLOURS
 from bot.web import queries
 from bot.web.i18n import LANGUAGES, Catalogue, format_datetime
@@ -35,8 +36,8 @@ def web_secret(config: AppConfig) -> bytes:
 
 
 class WebState:
-    def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
+    def __init__(self, gateway: WebGateway) -> None:
+        self.gateway: WebGateway = gateway
         self.config: AppConfig = gateway.config
         cfg = self.config
         self.tz = ZoneInfo(cfg.instance.timezone)

@@ -8,6 +8,7 @@ tests/e2e/test_lanes_e2e.py and bench/outbound.py.
 from __future__ import annotations
 
 import asyncio
+import json
 
 from aiohttp import web
 
@@ -41,12 +42,43 @@ class ProviderFakes:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.twilio_waiting = 0  # requests held open while hanging
+        self.received: list[tuple[str, str, str]] = []  # (channel, recipient, text) of each accepted send
+        self._faults: dict[str, list[str]] = {c: [] for c in CHANNELS}
+
+    def fail(self, channel: str, *faults: str) -> None:
+        """Answer the next sends on ``channel`` with these faults ("429" or "503"), in the provider's own shape."""
+        self._faults[channel].extend(faults)
+
+    def pending_faults(self, channel: str) -> int:
+        return len(self._faults[channel])
+
+    def _fault(self, channel: str) -> web.Response | None:
+        if not self._faults[channel]:
+            return None
+        fault = self._faults[channel].pop(0)
+        throttled = fault == "429"
+        if channel == "telegram":  # https://core.telegram.org/bots/api#responseparameters
+            body = ({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 3",
+                     "parameters": {"retry_after": 3}} if throttled
+                    else {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+            return web.json_response(body, status=429 if throttled else 502)
+        if channel == "sms":  # https://www.twilio.com/docs/api/errors
+            code, status = (20429, 429) if throttled else (20503, 503)
+            return web.json_response({"code": code, "message": "Too Many Requests" if throttled else "Unavailable",
+                                      "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
+                                     status=status, headers={"Retry-After": "3"} if throttled else {})
+        return web.json_response({"error": fault}, status=int(fault), headers={"Retry-After": "3"} if throttled else {})
 
     async def _telegram(self, request: web.Request) -> web.Response:
         await request.read()
         bot = {"id": 123456789, "is_bot": True, "first_name": "Aduan", "username": "aduan_bot"}
         if request.match_info["method"] == "getMe":
             return web.json_response({"ok": True, "result": bot})
+        fault = self._fault("telegram")
+        if fault is not None:
+            return fault
+        sent = await _fields(request)
+        self.received.append(("telegram", str(sent.get("chat_id")), str(sent.get("text") or sent.get("caption"))))
         self.counts["telegram"] += 1
         return web.json_response({"ok": True, "result": {
             "message_id": self.counts["telegram"], "date": 1718000000, "text": "ok",
@@ -61,6 +93,10 @@ class ProviderFakes:
                 await self._release.wait()
             finally:
                 self.twilio_waiting -= 1
+        fault = self._fault("sms")
+        if fault is not None:
+            return fault
+        self.received.append(("sms", str(form.get("To")), str(form.get("Body"))))
         self.counts["sms"] += 1
         sid = f"SM{self.counts['sms']:032x}"
         return web.json_response({
@@ -72,7 +108,11 @@ class ProviderFakes:
             "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json", "subresource_uris": {}}, status=201)
 
     async def _partner(self, request: web.Request) -> web.Response:
-        await request.read()
+        body = json.loads(await request.read())
+        fault = self._fault("partner")
+        if fault is not None:
+            return fault
+        self.received.append(("partner", f"bench:{body['reporter_id']}", body["text"]))
         self.counts["partner"] += 1
         return web.json_response({"ok": True})
 
@@ -97,3 +137,10 @@ class ProviderFakes:
         self._release.set()
         if self._runner:
             await self._runner.cleanup()
+
+
+async def _fields(request: web.Request) -> dict:
+    """A Bot API call's parameters, sent as JSON or as a form."""
+    if request.content_type == "application/json":
+        return json.loads(await request.read())
+    return dict(await request.post())

@@ -99,7 +99,8 @@ def test_calendar_clock_and_config():
     start = wib(2026, 3, 6, 15, 0)
     assert cal.add(start, 6) == wib(2026, 3, 6, 21, 0)
     assert cal.elapsed(start, wib(2026, 3, 13, 15, 0)) == 168
-    wh = clock_from_config(SlaConfig(clock="working_hours", holidays=["2026-03-16"]), "Asia/Jakarta")
+    wh = clock_from_config(SlaConfig(clock="working_hours", holiday_country=None, holidays=["2026-03-16"]),
+                           "Asia/Jakarta")
     assert isinstance(wh, WorkingHoursClock) and wh.holidays == {date(2026, 3, 16)}
     with pytest.raises(ValueError, match="holidays"):
         clock_from_config(SlaConfig(holidays=["16/03/2026"]), "Asia/Jakarta")

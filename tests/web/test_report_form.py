@@ -206,7 +206,9 @@ def test_contact_normalisation():
     assert normalize_phone("+62 812 3456 7890") == "+6281234567890"
     assert normalize_phone("6281234567890") == "+6281234567890"
     assert normalize_phone("(021) 555-1234") is None  # a Jakarta landline gets no SMS
-    assert normalize_phone("+44 7700 900123") == "+447700900123"
+    assert normalize_phone("+44 7400 123456") == "+447400123456"
+    assert normalize_phone("+44 7700 900123") is None  # Ofcom's fictional drama range: no real phone
+    assert normalize_phone("０８１２-３４５６-７８９０") == "+6281234567890"  # full-width digits from a phone keyboard
     assert normalize_phone("555-1234") is None  # no country
     assert normalize_phone("0812") is None
     assert normalize_email(" Someone@Example.ORG ") == "Someone@example.org"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from bot.lifecycle import CLOSED_STATUSES
 from bot.public import identities
 from bot.redact import redact, round_coordinate
 from bot.web.state import WebState
-from store import repo
+from store import open311 as store_open311
 
 CLOSED = sorted(s.value for s in CLOSED_STATUSES)
 # One optional attribute for every service: a landmark helps the kelurahan find the spot.
@@ -47,21 +47,9 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
     if not rows:
         return []
     ids = [r["id"] for r in rows]
-    E, AT = repo.T_EVENT, repo.T_ATTACHMENT
-    latest: dict[int, Any] = {}
-    for ev in conn.execute(select(E.c.ticket_id, E.c.to_status, E.c.reason, E.c.kind)
-                           .where(E.c.ticket_id.in_(bindparam("ids", expanding=True)), E.c.public.is_(True))
-                           .order_by(E.c.ticket_id, E.c.created_at, E.c.id), {"ids": ids}).mappings():
-        latest[ev["ticket_id"]] = ev
-    proofs: dict[int, str] = {}
-    for tid, sha in conn.execute(select(AT.c.ticket_id, AT.c.sha256)
-                                 .where(AT.c.ticket_id.in_(bindparam("ids", expanding=True)), AT.c.kind == "proof")
-                                 .order_by(AT.c.id), {"ids": ids}):
-        proofs[tid] = sha
-    cats = {r["code"]: r for r in conn.execute(select(repo.T_CATEGORY)).mappings()}
-    agencies = dict(conn.execute(select(repo.T_AGENCY.c.code, repo.T_AGENCY.c.name)).all())
-    areas = {r["code"]: r for r in conn.execute(select(repo.T_AREA.c.code, repo.T_AREA.c.name, repo.T_AREA.c.level,
-                                                       repo.T_AREA.c.parent_code, repo.T_AREA.c.postal_code)).mappings()}
+    latest = store_open311.latest_public_events(conn, ids)
+    proofs = store_open311.latest_proofs(conn, ids)
+    cats, agencies, areas = store_open311.reference_maps(conn)
     templates = web.gateway.templates
     who = identities(conn, rows)
     out = []
@@ -103,31 +91,14 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
     return out
 
 
-_T = repo.T_TICKET
-_COLUMNS = [_T.c.id, _T.c.tracking_id, _T.c.status, _T.c.category_code, _T.c.agency_code, _T.c.area_code,
-            _T.c.description, _T.c.created_at, _T.c.updated_at, _T.c.closed_at, _T.c.resolve_due, _T.c.latitude,
-            _T.c.longitude, _T.c.reporter_id]
-
-
 def query_requests(conn: Connection, web: WebState, *, ids: list[str] | None, codes: list[str], statuses: list[str],
                    start: datetime, end: datetime, page: int, page_size: int) -> list[dict[str, Any]]:
-    q = select(*_COLUMNS)
-    if ids is not None:
-        q = q.where(_T.c.tracking_id.in_(ids))
-    else:
-        q = q.where(_T.c.created_at >= start, _T.c.created_at <= end)
-        if codes:
-            q = q.where(_T.c.category_code.in_(codes))
-        if statuses == ["open"]:
-            q = q.where(_T.c.status.not_in(CLOSED))
-        elif statuses == ["closed"]:
-            q = q.where(_T.c.status.in_(CLOSED))
-    q = q.order_by(_T.c.created_at.desc(), _T.c.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    rows = list(conn.execute(q).mappings())
+    open_only = True if statuses == ["open"] else False if statuses == ["closed"] else None
+    rows = store_open311.request_rows(conn, ids=ids, codes=codes, open_only=open_only, closed=CLOSED, start=start,
+                                      end=end, page=page, page_size=page_size)
     return _records(conn, rows, web)
 
 
 def one_request(conn: Connection, web: WebState, tracking_id: str) -> dict[str, Any] | None:
-    rows = list(conn.execute(select(*_COLUMNS).where(_T.c.tracking_id == tracking_id)).mappings())
-    recs = _records(conn, rows, web)
+    recs = _records(conn, store_open311.request_row(conn, tracking_id), web)
     return recs[0] if recs else None

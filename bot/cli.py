@@ -1,0 +1,190 @@
+"""The ``aduan`` command (also ``python main.py``): serve, db upgrade/downgrade, check-config, report, init.
+
+    aduan [serve]                 run the gateway (HTTP, receivers, dispatcher, scheduler)
+    aduan db upgrade [REV]        apply database migrations (default: the latest)
+    aduan db downgrade REV        roll migrations back to REV
+    aduan check-config            validate the configuration and exit
+    aduan report [--since D] [--until D] [--by agency|kelurahan] [--csv out.csv]
+                                  SLA performance figures: aligned table + CSV
+    aduan init DIR                write a starting config.yaml and its data files into DIR
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bot.config import ConfigError, load_config, resolved_database_url
+from bot.logging_setup import setup_logging
+from bot.version import __version__
+
+if TYPE_CHECKING:
+    from bot.config import AppConfig
+
+log = logging.getLogger("aduan")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aduan", description="Aduan citizen-complaint gateway")
+    parser.add_argument("--version", action="version", version=f"aduan {__version__}")
+    parser.add_argument("--config", help="config file (default: $ADUAN_CONFIG or config.yaml)")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,init}")
+    serve = sub.add_parser("serve", help="run the gateway (the default)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", metavar="{upgrade,downgrade}", required=True)
+    up = db_sub.add_parser("upgrade", help="apply Alembic migrations (default: up to the latest)")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default head)")
+    down = db_sub.add_parser("downgrade", help="roll migrations back (e.g. -1, or a revision id)")
+    down.add_argument("revision", help="target revision: -1 for one step back, or a revision id")
+    sub.add_parser("check-config", help="validate the configuration and exit")
+    report = sub.add_parser("report", help="performance figures per agency or kelurahan (table and CSV)")
+    report.add_argument("--since", help="first creation date, YYYY-MM-DD (instance time zone) or ISO datetime")
+    report.add_argument("--until", help="end of the period (exclusive), same formats")
+    report.add_argument("--by", default="agency", choices=["agency", "kelurahan"], help="grouping (default agency)")
+    report.add_argument("--csv", help="CSV output path (default: var/reports/performance-<by>-<since>-<until>.csv)")
+    report.add_argument("--as-of", help="count backlog and overdue as of this date/time (default: now)")
+    init = sub.add_parser("init", help="write a starting config.yaml and its data files into a folder")
+    init.add_argument("directory", help="folder to create or fill (existing files are kept)")
+    return parser
+
+
+def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
+    """``aduan report``: print the figures as an aligned table and write them as CSV."""
+    from bot.reports import (ReportError, default_csv_name, format_table, parse_params, parse_when, performance,
+                             write_csv)
+    from store.db import Database
+
+    tz = config.instance.timezone
+    try:
+        since, until, by = parse_params(args.since, args.until, args.by, tz)
+        as_of = parse_when(args.as_of, tz, "as-of")
+    except ReportError as err:
+        print(f"report: {err}", file=sys.stderr)
+        return 2
+
+    async def figures() -> list[dict]:
+        db = Database(resolved_database_url(config))
+        try:
+            return await db.read(lambda conn: performance(conn, since, until, by, now=as_of))
+        finally:
+            await db.close()
+
+    rows = asyncio.run(figures())
+    path = args.csv or config.path("var/reports") / default_csv_name(by, since, until, tz)
+    print(format_table(rows))
+    written = write_csv(rows, path)
+    print(f"\n{len(rows)} groups; CSV written to {written.resolve()}")
+    return 0
+
+
+def _metrics_server(gateway: Any, config: "AppConfig") -> tuple[Any, asyncio.Task[None]] | None:
+    """/metrics on a listener of its own when ``metrics.port`` is set (kept off the public port)."""
+    import uvicorn
+
+    from bot.http.metrics_route import metrics_app
+    from bot.http.server import server_config
+
+    cfg = config.metrics
+    if not cfg.enabled or cfg.port is None:
+        return None
+    server = uvicorn.Server(server_config(metrics_app(gateway), config.http, host=cfg.host, port=cfg.port))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    log.info("metrics on http://%s:%s/metrics", cfg.host, cfg.port)
+    return server, asyncio.create_task(server.serve(), name="metrics-http")
+
+
+async def serve(config_path: str | None) -> int:
+    import uvicorn
+
+    from bot.gateway import Gateway
+    from bot.http.app import create_app
+    from bot.http.server import server_config
+
+    config = load_config(config_path)
+    gateway = Gateway(config)
+    await gateway.start()
+    app = create_app(gateway)
+    server = uvicorn.Server(server_config(app, config.http))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    # We handle signals ourselves so shutdown follows our order.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server_task = asyncio.create_task(server.serve(), name="http")
+    log.info("Aduan listening on http://%s:%s", config.http.host, config.http.port)
+    metrics_server = _metrics_server(gateway, config)
+    stop_task = asyncio.create_task(stop.wait())
+    await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("shutting down: stopping intake, finishing transactions, releasing leases")
+    server.should_exit = True  # stop taking requests; in-flight ones finish
+    if metrics_server is not None:
+        metrics_server[0].should_exit = True
+        await asyncio.gather(metrics_server[1], return_exceptions=True)
+    await asyncio.gather(server_task, return_exceptions=True)
+    await gateway.stop()
+    log.info("stopped")
+    return 0
+
+
+def check_config(config: "AppConfig") -> int:
+    from bot.gateway import Gateway
+
+    try:
+        Gateway(config)  # builds templates, rules, areas and adapters: all validated
+    except Exception as err:  # noqa: BLE001
+        print(f"config error: {err}", file=sys.stderr)
+        return 2
+    print(f"config OK: {len(config.categories)} categories, {len(config.agencies)} agencies, "
+          f"{len(config.staff)} staff, database {config.database.url.split('://')[0]}")
+    return 0
+
+
+def run_db(config: "AppConfig", args: argparse.Namespace) -> int:
+    from store.migrate import downgrade, upgrade
+
+    if args.db_command == "downgrade":
+        downgrade(resolved_database_url(config), args.revision)
+        print(f"database downgraded to {args.revision}")
+        return 0
+    upgrade(resolved_database_url(config), args.revision)
+    print("database is up to date" if args.revision == "head" else f"database upgraded to {args.revision}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    command = args.command or "serve"
+    if command == "init":
+        from bot.bundled import init_instance
+
+        return init_instance(args.directory)
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        return 2
+    if command == "check-config":
+        return check_config(config)
+    if command == "report":
+        return run_report(config, args)
+    if command == "db":
+        return run_db(config, args)
+    from bot.listen_check import warn_on_mismatch
+    from store.migrate import upgrade
+
+    warn_on_mismatch(config)
+    if not getattr(args, "no_migrate", False):
+        upgrade(resolved_database_url(config))
+    try:
+        import uvloop  # noqa: F401
+
+        uvloop.install()
+    except ImportError:
+        pass
+    return asyncio.run(serve(args.config))

@@ -1,0 +1,232 @@
+"""Read-only queries behind the public pages: areas, dashboard aggregates, staff lists.
+
+Plain SQLAlchemy Core with bound parameters, identical on SQLite and
+PostgreSQL. Everything here returns aggregates or public fields only;
+the staff list is the one place with descriptions, and never the reporter
+(``bot.web.queries.staff_tickets`` redacts them).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, RowMapping, and_, func, or_, select, true
+
+from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
+from store import repo
+
+T, A, AG, C, S = repo.T_TICKET, repo.T_AREA, repo.T_AGENCY, repo.T_CATEGORY, repo.T_STAFF
+OPEN = sorted(s.value for s in OPEN_STATUSES)
+CLOSED = sorted(s.value for s in CLOSED_STATUSES)
+STATUS_ORDER = [s.value for s in Status]
+# The CRM's three public colours, and grey for rejected reports.
+STATUS_GROUPS = {"red": ["MENUNGGU"], "yellow": ["KOORDINASI", "DISPOSISI", "PROSES", "MENUNGGU_VALIDASI", "TL_DITOLAK"],
+                 "green": ["SELESAI"], "grey": ["DITOLAK"]}
+
+
+# --- areas -------------------------------------------------------------------------
+
+def find_area(conn: Connection, key: str) -> RowMapping | None:
+    """An area by Kemendagri code or name slug; a kelurahan wins over a kecamatan of the same name."""
+    key = key.strip().lower()
+    if not key or len(key) > 140 or not key.isprintable():
+        return None
+    row = conn.execute(select(A).where(A.c.code == key)).mappings().first()
+    if row is not None:
+        return row
+    rows = conn.execute(select(A).where(A.c.slug == key)).mappings().all()
+    rank = {"kelurahan": 0, "kecamatan": 1, "kota": 2}
+    return min(rows, key=lambda r: rank.get(r["level"], 9)) if rows else None
+
+
+def area_chain(conn: Connection, code: str | None) -> list[RowMapping]:
+    """The area and its parents, innermost first."""
+    chain = []
+    while code and len(chain) < 5:
+        row = conn.execute(select(A).where(A.c.code == code)).mappings().first()
+        if row is None:
+            break
+        chain.append(row)
+        code = row["parent_code"]
+    return chain
+
+
+def kelurahan_options(conn: Connection) -> list[dict[str, Any]]:
+    """Kelurahan grouped by kota and kecamatan, for the pickers."""
+    rows = conn.execute(select(A.c.code, A.c.name, A.c.level, A.c.parent_code, A.c.slug)).mappings().all()
+    by_code = {r["code"]: r for r in rows}
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        if r["level"] != "kelurahan":
+            continue
+        kec = by_code.get(r["parent_code"] or "")
+        kota = by_code.get(kec["parent_code"] or "") if kec else None
+        label = f"{_short_kota(kota['name']) if kota else ''} / Kec. {kec['name'] if kec else '?'}"
+        groups[label].append({"code": r["code"], "name": r["name"], "slug": r["slug"]})
+    return [{"label": k, "items": sorted(v, key=lambda i: i["name"])} for k, v in sorted(groups.items())]
+
+
+def _short_kota(name: str) -> str:
+    for prefix in ("Kota Administrasi ", "Kabupaten Administrasi "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+# --- the dashboard -----------------------------------------------------------------
+
+@dataclass
+class Dashboard:
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_colour: dict[str, int] = field(default_factory=dict)
+    overdue_count: int = 0
+    categories: list[dict[str, Any]] = field(default_factory=list)
+    agencies: list[dict[str, Any]] = field(default_factory=list)
+    overdue: list[dict[str, Any]] = field(default_factory=list)
+    weeks: list[dict[str, Any]] = field(default_factory=list)
+    performance_source: str = "dashboard"
+
+
+def _scope(areas: list[str] | None) -> Any:
+    return T.c.area_code.in_(areas) if areas is not None else true()
+
+
+def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: ZoneInfo, *, weeks: int = 12,
+              overdue_limit: int = 50) -> Dashboard:
+    """Aggregates for one area subtree (``areas``) or the whole city (None)."""
+    scope = _scope(areas)
+    d = Dashboard()
+    late = and_(T.c.status.in_(OPEN), T.c.resolve_due < now)
+    on_time = and_(T.c.status == "SELESAI", T.c.resolved_at <= T.c.resolve_due)
+
+    for status, n in conn.execute(select(T.c.status, func.count()).where(scope).group_by(T.c.status)):
+        d.by_status[status] = n
+    d.total = sum(d.by_status.values())
+    d.by_colour = {colour: sum(d.by_status.get(s, 0) for s in members) for colour, members in STATUS_GROUPS.items()}
+    d.overdue_count = conn.execute(select(func.count()).select_from(T).where(scope, late)).scalar_one()
+
+    d.categories = _grouped(conn, T.c.category_code, scope, late, on_time)
+    names = {r["code"]: r for r in conn.execute(select(C)).mappings()}
+    for row in d.categories:
+        cat = names.get(row["code"])
+        row["name_id"] = cat["name_id"] if cat else row["code"]
+        row["name_en"] = cat["name_en"] if cat else row["code"]
+    d.categories.sort(key=lambda r: (-r["total"], r["code"]))
+
+    d.agencies = _grouped(conn, T.c.agency_code, scope, late, on_time)
+    agency_names = dict(conn.execute(select(AG.c.code, AG.c.name)).all())
+    for row in d.agencies:
+        row["name"] = agency_names.get(row["code"], row["code"]) if row["code"] else None
+    d.agencies.sort(key=lambda r: (-r["total"], r["code"] or ""))
+
+    q = (select(T.c.tracking_id, T.c.category_code, T.c.agency_code, T.c.created_at, T.c.resolve_due, T.c.status)
+         .where(scope, late).order_by(T.c.resolve_due, T.c.id).limit(overdue_limit))
+    for r in conn.execute(q).mappings():
+        cat = names.get(r["category_code"])
+        d.overdue.append({
+            "tracking_id": r["tracking_id"], "category_code": r["category_code"],
+            "name_id": cat["name_id"] if cat else r["category_code"], "name_en": cat["name_en"] if cat else r["category_code"],
+            "agency": agency_names.get(r["agency_code"] or "", r["agency_code"]),
+            "status": r["status"], "created_at": r["created_at"], "resolve_due": r["resolve_due"],
+            "age_days": max(0, (now - r["created_at"]).days),
+            "late_days": max(0, (now - r["resolve_due"]).days),
+        })
+    d.weeks = weekly_sla(conn, scope, now, tz, weeks)
+    return d
+
+
+def _grouped(conn: Connection, key: Any, scope: Any, late: Any, on_time: Any) -> list[dict[str, Any]]:
+    rows: dict[Any, dict[str, Any]] = {}
+
+    def row(k: Any) -> dict[str, Any]:
+        return rows.setdefault(k, {"code": k, "total": 0, "open": 0, "done": 0, "rejected": 0, "overdue": 0,
+                                   "on_time": 0, "by_status": {}})
+
+    for k, status, n in conn.execute(select(key, T.c.status, func.count()).where(scope).group_by(key, T.c.status)):
+        r = row(k)
+        r["total"] += n
+        r["by_status"][status] = n
+        if status == "SELESAI":
+            r["done"] += n
+        elif status == "DITOLAK":
+            r["rejected"] += n
+        else:
+            r["open"] += n
+    for k, n in conn.execute(select(key, func.count()).where(scope, late).group_by(key)):
+        row(k)["overdue"] = n
+    for k, n in conn.execute(select(key, func.count()).where(scope, on_time).group_by(key)):
+        row(k)["on_time"] = n
+    for r in rows.values():
+        r["on_time_pct"] = round(100 * r["on_time"] / r["done"]) if r["done"] else None
+    return list(rows.values())
+
+
+def week_start(when: datetime, tz: ZoneInfo) -> datetime:
+    local = when.astimezone(tz)
+    monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    return monday
+
+
+def weekly_sla(conn: Connection, scope: Any, now: datetime, tz: ZoneInfo, weeks: int) -> list[dict[str, Any]]:
+    """Per week (Monday, local time): tickets whose resolve deadline fell in it, and how many were
+    handled (SELESAI, or closed as DITOLAK) by that deadline. Weeks whose deadlines are still
+    ahead are counted only up to now."""
+    this_week = week_start(now, tz)
+    first = this_week - timedelta(weeks=weeks - 1)
+    buckets = [{"start": first + timedelta(weeks=i), "due": 0, "on_time": 0, "late": 0} for i in range(weeks)]
+    q = (select(T.c.resolve_due, T.c.resolved_at, T.c.closed_at, T.c.status)
+         .where(scope, T.c.resolve_due >= first, T.c.resolve_due <= now))
+    for due, resolved_at, closed_at, status in conn.execute(q):
+        index = (week_start(due, tz) - first).days // 7
+        if not 0 <= index < weeks:
+            continue
+        b = buckets[index]
+        b["due"] += 1
+        handled = resolved_at if status == "SELESAI" else (closed_at if status == "DITOLAK" else None)
+        if handled is not None and handled <= due:
+            b["on_time"] += 1
+        else:
+            b["late"] += 1
+    for b in buckets:
+        b["pct"] = round(100 * b["on_time"] / b["due"]) if b["due"] else None
+    return buckets
+
+
+# --- staff ---------------------------------------------------------------------------
+
+def staff_by_login(conn: Connection, login: str) -> RowMapping | None:
+    login = login.strip()
+    if not login or len(login) > 200 or not login.isprintable():
+        return None
+    return conn.execute(select(S).where(S.c.active.is_(True),
+                                        or_(S.c.code == login, func.lower(S.c.email) == login.lower()))
+                        .order_by(S.c.id).limit(1)).mappings().first()
+
+
+def staff_by_code(conn: Connection, code: str) -> RowMapping | None:
+    return conn.execute(select(S).where(S.c.code == code, S.c.active.is_(True))).mappings().first()
+
+
+def staff_ticket_rows(conn: Connection, scope: Any | None, areas: list[str] | None, *,
+                      limit: int = 200) -> list[dict[str, Any]]:
+    """Tickets of ``areas`` (None: the city) within an officer's ``scope`` (``bot.staff.scope``), newest first.
+
+    Descriptions come back as stored: ``bot.web.queries.staff_tickets`` redacts them."""
+    conds: list[Any] = [_scope(areas)]
+    if scope is not None:
+        conds.append(scope)
+    q = (select(T.c.id, T.c.reporter_id, T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.unit,
+                T.c.area_code, T.c.description, T.c.created_at, T.c.updated_at, T.c.resolve_due, T.c.channel)
+         .where(*conds).order_by(T.c.created_at.desc(), T.c.id.desc()).limit(limit))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def names_for(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    codes = [c for c in set(codes) if c]
+    if not codes:
+        return {}
+    return dict(conn.execute(select(A.c.code, A.c.name).where(A.c.code.in_(codes))).all())
