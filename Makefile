@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | sha1sum | cut -c1-12)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.lock requirements-test.lock | sha1sum | cut -c1-12)
 
-.PHONY: setup setup-test run test test-sqlite test-pg lint bench check-config clean
+.PHONY: setup setup-test run test test-sqlite test-pg lint bench check-config staff-docs clean
 
 # Runtime only (requirements.lock): what `make run` and a production host need.
 $(STAMP): requirements.lock
@@ -58,6 +58,9 @@ bench: setup-test
 
 check-config: setup
 	$(PY) main.py check-config
+
+staff-docs: setup  # regenerate the staff command table (bot/staff/README.md) and staff_help (config.yaml)
+	$(PY) -m bot.staff.commands.docs
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

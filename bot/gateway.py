@@ -13,14 +13,17 @@ from bot.channels import always_on_specs, build_adapters, build_deps
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, resolved_database_url
 from bot.dispatcher import Dispatcher
+from bot.events import StatusChanged
 from bot.intake import IntakeRules
 from bot.intake_service import IntakeService
 from bot.outbox import OutboxPolicy
 from bot.refdata import sync_reference_data
 from bot.routing import AreaResolver, load_areas_csv
 from bot.sla import SlaRules
+from bot.staff.wiring import wire_staff_events
 from bot.startup import ChannelStartup, Sleep
 from bot.templates import Templates
+from bot.tickets import notify_of_status
 from scheduler.jobs import SlaHook, build_scheduler
 from scheduler.sla import sla_hook
 from store.db import Database
@@ -64,6 +67,9 @@ class Gateway:
                                    config.intake.auto_replies_per_hour, self.registry.reachable,
                                    reopen_link=ReopenLinks(config).link, links_fit=self.registry.links_fit,
                                    sla=SlaRules.from_config(config))
+        # Domain events -> outbox rows, in the publisher's transaction: the citizen first, then the officers' desks.
+        self.policy.events.subscribe(StatusChanged, notify_of_status(lambda: self.policy))
+        self.officer_alerts = wire_staff_events(self.policy.events, config, self.templates)
         # Start-up retries sleep through this (tests inject a fake).
         self.startup = ChannelStartup(self.registry.adapters, config.startup, sleep=sleep or asyncio.sleep)
         self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes, config.media.max_pixels)

@@ -2,81 +2,33 @@
 
 Order: store the message idempotently (UNIQUE channel+direction+external id),
 thread it, categorise, route, set SLA deadlines, queue the reply. Citizen
-commands (status, help, reopen, stop/start, language) are answered here too,
-on every channel.
+commands (status, help, reopen, stop/start, language) are answered too, on
+every channel (``bot.intake_commands``); the data types are ``bot.intake_types``.
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, select, update
+from sqlalchemy import Connection, RowMapping
 
-from bot.categorize import Categorizer
+from bot.categorize import Categorizer  # noqa: F401 - re-exported (tests patch it here)
 from bot.commands import CitizenCommand, parse_citizen_command
-from bot.config import AppConfig, CategoryConfig
-from bot.intake_email import opens_ticket_without_reply, stop_verified, window_ticket
-from bot.lifecycle import OPEN_STATUSES, Status, TransitionError
+from bot.events import CitizenWrote, TicketCreated
+from bot.intake_commands import reopen_refusal, reply_direct, run_command  # noqa: F401 - reopen_refusal re-exported (bot.web.pages)
+from bot.intake_email import opens_ticket_without_reply, window_ticket
+from bot.intake_types import IntakeOutcome, IntakeRules, PreparedInbound  # noqa: F401 - re-exported
+from bot.lifecycle import OPEN_STATUSES, Status
 from bot.models import InboundMessage
-from bot.outbox import OutboxPolicy, notify_reporter
-from bot.routing import AreaResolver
-from bot.staff import notify as staff_notify
-from bot.tickets import transition
+from bot.outbox import notify_reporter
 from bot.tracking import find_tracking_ids, new_tracking_id
+from store import inbound as inbound_store
 from store import repo
-from store.media import StoredMedia
 
 log = logging.getLogger(__name__)
 PIXELS_REFUSED = "photo_too_many_pixels"  # a media error code from the intake service's photo check
-
-
-@dataclass(frozen=True)
-class IntakeOutcome:
-    """What intake did with one message (returned once it is durable)."""
-
-    action: str  # new_ticket | appended | note | command | duplicate | edited | location | failed
-    message_id: int | None = None
-    ticket_id: int | None = None
-    tracking_id: str | None = None
-    duplicate: bool = False
-    error: str | None = None
-    reporter_id: int | None = None
-    kind: str | None = None  # set when the message row still has to be marked processed
-
-
-@dataclass
-class PreparedInbound:
-    """An inbound message whose photos are already stored on disk."""
-
-    msg: InboundMessage
-    media: list[StoredMedia] = field(default_factory=list)
-    media_errors: list[str] = field(default_factory=list)
-    # The provider's raw body as received (before text was made valid), for the failure record.
-    raw_body: bytes | None = None
-
-
-@dataclass
-class IntakeRules:
-    """Read-only collaborators of the pipeline (shared with the writer thread)."""
-
-    config: AppConfig
-    policy: OutboxPolicy
-    categorizer: Categorizer
-    resolver: AreaResolver
-    categories: dict[str, CategoryConfig]
-
-    @property
-    def prefix(self) -> str:
-        return self.config.instance.tracking_prefix
-
-    def category_name(self, code: str, lang: str | None) -> str:
-        cat = self.categories.get(code)
-        if cat is None:
-            return code
-        return cat.name_en if lang == "en" else cat.name_id
 
 
 _KEPT_FIELDS = [f for f in InboundMessage.__dataclass_fields__
@@ -131,10 +83,10 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
         if command.kind == "report":
             outcome = _report(conn, item, rules, now, reporter, message_id, command)
         else:
-            outcome = _command(conn, item, rules, now, reporter, message_id, command)
+            outcome = run_command(conn, item, rules, now, reporter, message_id, command)
     if msg.auto_reply and any(e.startswith(PIXELS_REFUSED) for e in item.media_errors):
         # An image bomb was refused before decoding: tell the citizen why their photo is missing.
-        _reply_direct(conn, rules, now, reporter, msg, "photo_too_many_pixels", automatic=True,
+        reply_direct(conn, rules, now, reporter, msg, "photo_too_many_pixels", automatic=True,
                       megapixels=max(1, rules.config.media.max_pixels // 1_000_000))
     kind = "location" if outcome.action == "location" and outcome.ticket_id is None else (
         "command" if outcome.action == "command" else "automatic" if outcome.action == "automatic" else "report")
@@ -151,9 +103,7 @@ def mark_processed(conn: Connection, outcomes: list[IntakeOutcome]) -> None:
     rows = [{"_id": o.message_id, "status": "processed", "reporter_id": o.reporter_id, "ticket_id": o.ticket_id,
              "kind": o.kind} for o in outcomes if o.kind is not None and o.message_id is not None]
     if rows:
-        M = repo.T_MESSAGE
-        stmt = repo._cached(("mark_processed",), lambda: update(M).where(M.c.id == bindparam("_id")))
-        conn.execute(stmt, rows)
+        inbound_store.mark_processed(conn, rows)
 
 
 def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeOutcome:
@@ -161,16 +111,11 @@ def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeO
     pending = conn.info.get("intake_batch", {}).get((msg.channel, msg.external_id))
     if pending is not None and not msg.is_edit:
         return IntakeOutcome("duplicate", pending.message_id, pending.ticket_id, pending.tracking_id, duplicate=True)
-    row = conn.execute(
-        select(repo.T_MESSAGE.c.id, repo.T_MESSAGE.c.ticket_id, repo.T_MESSAGE.c.text)
-        .where(repo.T_MESSAGE.c.channel == msg.channel, repo.T_MESSAGE.c.direction == "in",
-               repo.T_MESSAGE.c.external_id == msg.external_id)
-    ).mappings().one()
+    row = inbound_store.by_external_id(conn, msg.channel, msg.external_id)
     ticket = repo.ticket_by_id(conn, row["ticket_id"]) if row["ticket_id"] else None
     tracking_id = ticket["tracking_id"] if ticket else None
     if msg.is_edit and (msg.text or "") != row["text"]:
-        conn.execute(update(repo.T_MESSAGE).where(repo.T_MESSAGE.c.id == row["id"])
-                     .values(text=msg.text or "", updated_at=now))
+        inbound_store.set_text(conn, row["id"], msg.text or "", now)
         if ticket is not None:
             repo.add_event(conn, ticket["id"], "edited", "citizen", now, data={"message_id": row["id"]})
             if ticket["description"] == row["text"]:
@@ -213,7 +158,7 @@ def _report(
         return IntakeOutcome("automatic", message_id)
     if not text and not item.media:
         if msg.auto_reply:
-            _reply_direct(conn, rules, now, reporter, msg, "empty_report", automatic=True)
+            reply_direct(conn, rules, now, reporter, msg, "empty_report", automatic=True)
         return IntakeOutcome("command", message_id)
     return _new_ticket(conn, item, rules, now, reporter, message_id, text)
 
@@ -246,8 +191,8 @@ def _new_ticket(
                    data={"channel": msg.channel, "category": category, "area": area.code if area else None})
     _attach_media(conn, item, ticket_id, message_id, now)
     ticket = dict(values, id=ticket_id, tracking_id=tracking_id)  # no re-read on the hot path
-    # Officers: the new ticket is posted to its agency's/area's Slack channel (if Slack is on).
-    staff_notify.on_new_ticket(conn, rules.config, rules.policy.templates, now, ticket, photos=len(item.media))
+    # Officers hear of it through the subscribers (e.g. its agency's Slack channel).
+    rules.policy.events.publish(conn, now, TicketCreated(ticket, photos=len(item.media)))
     if msg.auto_reply:
         notify_reporter(conn, rules.policy, now, ticket, "ack_new", kind="ack", reporter=reporter, automatic=True,
                         reply_context=msg.reply_context, category=rules.category_name(category, lang))
@@ -266,9 +211,9 @@ def _append(
     repo.add_event(conn, ticket["id"], kind, actor, now,
                    reason=text or None, data={"message_id": message_id})
     _attach_media(conn, item, ticket["id"], message_id, now)
-    if msg.auto_reply:  # officers see follow-ups in the ticket's Slack thread, not auto-replies
-        staff_notify.on_citizen_message(conn, rules.config, rules.policy.templates, now, ticket, text,
-                                        from_reporter=is_reporter, photos=len(item.media))
+    if msg.auto_reply:  # officers see follow-ups (e.g. in the ticket's Slack thread), not auto-replies
+        rules.policy.events.publish(conn, now, CitizenWrote(ticket, text, from_reporter=is_reporter,
+                                                            photos=len(item.media)))
     if is_reporter:
         repo.update_ticket(conn, ticket["id"], last_inbound_at=now, updated_at=now)
         if msg.latitude is not None and ticket["latitude"] is None:
@@ -279,7 +224,7 @@ def _append(
             notify_reporter(conn, rules.policy, now, ticket, "ack_appended", kind="ack", reporter=reporter,
                             automatic=True, reply_context=msg.reply_context)
         else:
-            _reply_direct(conn, rules, now, reporter, msg, "note_received", automatic=True,
+            reply_direct(conn, rules, now, reporter, msg, "note_received", automatic=True,
                           tracking_id=ticket["tracking_id"])
     return IntakeOutcome("appended" if is_reporter else "note", message_id, ticket["id"], ticket["tracking_id"])
 
@@ -287,11 +232,7 @@ def _append(
 def _recent_location(conn: Connection, rules: IntakeRules, now: datetime, reporter_id: int) -> tuple[float | None, float | None]:
     """A location the reporter shared just before describing the problem."""
     since = now - timedelta(minutes=rules.config.intake.location_window_minutes)
-    M = repo.T_MESSAGE
-    stmt = repo._cached(("recent_location",), lambda: select(M.c.payload).where(
-        M.c.reporter_id == bindparam("r"), M.c.direction == "in", M.c.kind == "location", M.c.ticket_id.is_(None),
-        M.c.created_at >= bindparam("since", type_=M.c.created_at.type)).order_by(M.c.id.desc()).limit(1))
-    raw = conn.execute(stmt, {"r": reporter_id, "since": since}).scalar()
+    raw = inbound_store.recent_location_payload(conn, reporter_id, since)
     data = repo.loads(raw) or {}
     return data.get("latitude"), data.get("longitude")
 
@@ -319,115 +260,5 @@ def _location(
                             automatic=True)
         return IntakeOutcome("location", message_id, ticket["id"], ticket["tracking_id"])
     if msg.auto_reply:
-        _reply_direct(conn, rules, now, reporter, msg, "location_orphan", automatic=True)
+        reply_direct(conn, rules, now, reporter, msg, "location_orphan", automatic=True)
     return IntakeOutcome("location", message_id)
-
-
-def _reply_direct(
-    conn: Connection, rules: IntakeRules, now: datetime, reporter: RowMapping, msg: InboundMessage, template: str,
-    *, automatic: bool, **fields: Any,
-) -> None:
-    """Answer a message that has no ticket of its own (help, status, errors)."""
-    from bot.outbox import enqueue
-
-    if reporter["opted_out"] or reporter["unreachable"] or not rules.policy.reachable(msg.channel, msg.sender):
-        return
-    if automatic and repo.count_recent_outbound(conn, msg.channel, msg.sender, now - timedelta(hours=1)) >= rules.policy.auto_replies_per_hour:
-        return
-    lang = reporter["language"] or rules.config.instance.default_language
-    base = rules.config.instance.public_base_url.rstrip("/")
-    values = {"url": base, "tracking_id": "", "status": "", **fields}
-    text = rules.policy.templates.render(template, lang, **values)
-    payload: dict[str, Any] = {"event": "command_reply", "language": lang}
-    if fields.get("tracking_id"):
-        # Public channels may only ever show the ID and link, never the reply itself.
-        payload["public_text"] = rules.policy.templates.render(
-            "public_short", lang, tracking_id=fields["tracking_id"],
-            url=rules.policy.tracking_url(fields["tracking_id"]), status="")
-    enqueue(conn, now, channel=msg.channel, recipient=msg.sender, text=text, kind="command_reply",
-            reporter_id=reporter["id"], reply_context=msg.reply_context, payload=payload)
-
-
-def _command(
-    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
-    message_id: int, command: CitizenCommand,
-) -> IntakeOutcome:
-    msg = item.msg
-    if command.language and command.language != reporter["language"] and command.kind in ("language", "help"):
-        repo.update_reporter(conn, reporter["id"], now, language=command.language)
-        reporter = repo.get_reporter(conn, reporter["id"])  # type: ignore[assignment]
-    reply = msg.auto_reply
-    if command.kind == "stop":
-        if not stop_verified(msg):
-            if reply:
-                _reply_direct(conn, rules, now, reporter, msg, "stop_unverified", automatic=True)
-            return IntakeOutcome("command", message_id)
-        repo.update_reporter(conn, reporter["id"], now, opted_out=True)
-        return IntakeOutcome("command", message_id)
-    if command.kind == "start":
-        repo.update_reporter(conn, reporter["id"], now, opted_out=False)
-        reporter = repo.get_reporter(conn, reporter["id"])  # type: ignore[assignment]
-        if reply:
-            _reply_direct(conn, rules, now, reporter, msg, "opted_in", automatic=False)
-        return IntakeOutcome("command", message_id)
-    if command.kind in ("help", "language"):
-        if reply:
-            _reply_direct(conn, rules, now, reporter, msg, "help" if command.kind == "help" else "language_set",
-                          automatic=True)
-        return IntakeOutcome("command", message_id)
-    if command.invalid_id or not command.tracking_id:
-        if reply:
-            _reply_direct(conn, rules, now, reporter, msg, "invalid_id", automatic=True,
-                          given=command.invalid_id or "")
-        return IntakeOutcome("command", message_id)
-    ticket = repo.ticket_by_tracking_id(conn, command.tracking_id)
-    if ticket is None:
-        if reply:
-            _reply_direct(conn, rules, now, reporter, msg, "not_found", automatic=True,
-                          tracking_id=command.tracking_id)
-        return IntakeOutcome("command", message_id)
-    if command.kind == "status":
-        if reply:
-            lang = reporter["language"] or rules.config.instance.default_language
-            _reply_direct(
-                conn, rules, now, reporter, msg, "status_reply", automatic=True,
-                tracking_id=ticket["tracking_id"], status=rules.policy.templates.status_label(ticket["status"], lang),
-                category=rules.category_name(ticket["category_code"], lang),
-                url=rules.policy.tracking_url(ticket["tracking_id"]),
-            )
-        return IntakeOutcome("command", message_id, None, ticket["tracking_id"])
-    # reopen
-    return _reopen(conn, item, rules, now, reporter, message_id, ticket, command)
-
-
-def reopen_refusal(ticket: RowMapping, reporter_id: int, now: datetime, window_days: float) -> str | None:
-    """Why a citizen may not reopen ``ticket`` now, or None if they may."""
-    if ticket["reporter_id"] != reporter_id:
-        return "not_reporter"
-    if ticket["status"] != Status.SELESAI.value:
-        return "not_done"
-    if ticket["resolved_at"] is None or now - ticket["resolved_at"] > timedelta(days=window_days):
-        return "window_passed"
-    return None
-
-
-def _reopen(
-    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
-    message_id: int, ticket: RowMapping, command: CitizenCommand,
-) -> IntakeOutcome:
-    msg = item.msg
-    refusal = reopen_refusal(ticket, reporter["id"], now, rules.config.intake.reopen_window_days)
-    if refusal is None:
-        try:
-            transition(conn, rules.policy, now, ticket, Status.PROSES.value, "citizen", reopen=True,
-                       reason=command.text or None)
-            return IntakeOutcome("command", message_id, ticket["id"], ticket["tracking_id"])
-        except TransitionError as exc:  # pragma: no cover - guarded by reopen_refusal
-            refusal = exc.why
-    if msg.auto_reply:
-        lang = reporter["language"] or rules.config.instance.default_language
-        _reply_direct(conn, rules, now, reporter, msg, "reopen_refused", automatic=True,
-                      tracking_id=ticket["tracking_id"],
-                      why=rules.policy.templates.render(f"reopen_why_{refusal}", lang, days=int(rules.config.intake.reopen_window_days))
-                      if refusal in ("not_reporter", "not_done", "window_passed") else refusal)
-    return IntakeOutcome("command", message_id, None, ticket["tracking_id"])

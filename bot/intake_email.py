@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import Connection, RowMapping, or_, select
+from sqlalchemy import Connection, RowMapping
 
 from bot.models import InboundMessage
+from store import inbound as inbound_store
 from store import repo
 
 EMAIL = "email"
@@ -34,10 +35,7 @@ def window_ticket(
     if msg.channel != EMAIL or "thread_subject" not in ctx or ctx.get("is_reply"):
         latest = repo.latest_open_ticket(conn, reporter_id, statuses, since)
         return latest if latest is not None and latest["channel"] == msg.channel else None
-    T = repo.T_TICKET
-    tickets = conn.execute(select(T).where(T.c.reporter_id == reporter_id, T.c.status.in_(sorted(statuses)),
-                                           T.c.channel == EMAIL, T.c.last_inbound_at >= since)
-                           .order_by(T.c.last_inbound_at.desc(), T.c.id.desc()).limit(20)).mappings().all()
+    tickets = inbound_store.recent_tickets_on(conn, reporter_id, statuses, EMAIL, since)
     subject = str(ctx.get("thread_subject") or "")
     if not subject:
         return tickets[0] if tickets else None
@@ -46,12 +44,9 @@ def window_ticket(
 
 def _ticket_subjects(conn: Connection, ticket_id: int) -> set[str]:
     """Subjects of the mails already on a ticket, including ones of this batch not yet marked processed."""
-    M = repo.T_MESSAGE
     pending = [o.message_id for o in conn.info.get("intake_batch", {}).values()
                if o.ticket_id == ticket_id and o.message_id is not None]
-    where = or_(M.c.ticket_id == ticket_id, M.c.id.in_(pending)) if pending else M.c.ticket_id == ticket_id
-    rows = conn.execute(select(M.c.reply_context).where(where, M.c.direction == "in", M.c.channel == EMAIL)
-                        .order_by(M.c.id).limit(100)).scalars()
+    rows = inbound_store.reply_contexts(conn, ticket_id, EMAIL, pending)
     return {str((repo.loads(raw) or {}).get("thread_subject") or "") for raw in rows} - {""}
 
 

@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, RowMapping
 
+from bot.events import EventBus
 from bot.redact import Identity, redact
 from bot.sla import SlaRules
 from bot.templates import Templates
@@ -30,6 +31,8 @@ class OutboxPolicy:
     links_fit: Callable[[str], bool] = lambda channel: True
     # The SLA clock every deadline and transition is computed on (calendar time by default).
     sla: SlaRules = field(default_factory=SlaRules.default)
+    # Where changes record their domain events; the composition root subscribes the notifiers.
+    events: EventBus = field(default_factory=EventBus)
 
     def tracking_url(self, tracking_id: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/t/{tracking_id}"

@@ -1,14 +1,19 @@
-"""Ticket state changes: validate, record the event, notify the citizen."""
+"""Ticket state changes: validate, record the event, publish ``StatusChanged``.
+
+``notify_of_status`` is the subscriber that tells the citizen (registered by
+the composition root, first, so the citizen's message is queued before the
+officers' post).
+"""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Connection, RowMapping
 
 from bot.lifecycle import Status, check_transition
+from bot.events import StatusChanged
 from bot.outbox import OutboxPolicy, notify_reporter
-from bot.staff import notify as staff_notify
 from store import repo
 
 # Status changes that start or stop the agency's clocks.
@@ -61,19 +66,30 @@ def transition(
     )
     updated = repo.ticket_by_id(conn, ticket["id"])
     assert updated is not None
-    reason_text = f" ({reason})" if reason else ""
-    if dst == Status.SELESAI:
-        reopen_url = policy.reopen_link(updated) if policy.reopen_link else None
-        if reopen_url and policy.links_fit(updated["channel"]):
-            notify_reporter(conn, policy, now, updated, "proof_done_web", kind="status", attachment_id=attachment_id,
-                            reason=reason_text, reopen_url=reopen_url)
-        else:
-            notify_reporter(conn, policy, now, updated, "proof_done", kind="status", attachment_id=attachment_id,
-                            reason=reason_text)
-    elif reopen:
-        notify_reporter(conn, policy, now, updated, "reopened", kind="status")
-    else:
-        notify_reporter(conn, policy, now, updated, "status_changed", kind="status", reason=reason_text)
-    # Officers see every change in the ticket's Slack thread (when it has one).
-    staff_notify.on_transition(conn, policy.templates, now, ticket, updated, actor, reason, reopen=reopen)
+    # The citizen's notification and the officers' thread post are subscribers (bot.gateway).
+    policy.events.publish(conn, now, StatusChanged(ticket, updated, actor, reason, reopen, attachment_id))
     return updated
+
+
+def notify_of_status(current: Callable[[], OutboxPolicy]) -> Callable[[Connection, datetime, StatusChanged], int | None]:
+    """The ``StatusChanged`` subscriber queuing the citizen's notification on the ticket's own channel.
+
+    ``current`` returns the policy in force (the composition root's, read at each event).
+    """
+
+    def on_status(conn: Connection, now: datetime, event: StatusChanged) -> int | None:
+        policy = current()
+        updated, reason = event.after, event.reason
+        reason_text = f" ({reason})" if reason else ""
+        if updated["status"] == Status.SELESAI.value:
+            reopen_url = policy.reopen_link(updated) if policy.reopen_link else None
+            if reopen_url and policy.links_fit(updated["channel"]):
+                return notify_reporter(conn, policy, now, updated, "proof_done_web", kind="status",
+                                       attachment_id=event.attachment_id, reason=reason_text, reopen_url=reopen_url)
+            return notify_reporter(conn, policy, now, updated, "proof_done", kind="status",
+                                   attachment_id=event.attachment_id, reason=reason_text)
+        if event.reopen:
+            return notify_reporter(conn, policy, now, updated, "reopened", kind="status")
+        return notify_reporter(conn, policy, now, updated, "status_changed", kind="status", reason=reason_text)
+
+    return on_status

@@ -1,23 +1,48 @@
-"""Periodic jobs on APScheduler's AsyncIOScheduler (in the gateway's loop)."""
+"""Periodic jobs on APScheduler's AsyncIOScheduler (in the gateway's loop).
+
+The jobs see the gateway only through ``JobsHost``/``SweepHost`` (what they
+use), so this package imports nothing of ``bot.gateway``: no import cycle.
+"""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.clock import Clock
+from bot.config import AppConfig
+from bot.outbox import OutboxPolicy
+from store.db import Database
 from store.outbox import reclaim_expired
+from store.staff import prune_dedup
 
-if TYPE_CHECKING:
-    from bot.gateway import Gateway
+
+class SweepHost(Protocol):
+    """What the SLA sweep needs of the process it runs in."""
+
+    config: AppConfig
+    db: Database
+    clock: Clock
+    policy: OutboxPolicy
+    resolver: Any  # bot.routing.AreaResolver
+    dispatcher: Any  # has wake()
+
+
+class JobsHost(SweepHost, Protocol):
+    """What the periodic jobs need: the sweep's needs, intake retries and the SLA hooks."""
+
+    intake: Any  # has retry_failed()
+    sla_hooks: list[Any]
 
 log = logging.getLogger(__name__)
 
 # An SLA rule set registers here; the sweep runs every one of them.
-SlaHook = Callable[["Gateway"], Awaitable[None]]
+SlaHook = Callable[[Any], Awaitable[Any]]
 
 
-async def outbox_sweep(gw: "Gateway") -> int:
+async def outbox_sweep(gw: "JobsHost") -> int:
     """Requeue messages whose lease expired (their sender died) and wake the dispatcher."""
     reclaimed = await gw.db.write(reclaim_expired, gw.clock.now())
     if reclaimed:
@@ -26,7 +51,7 @@ async def outbox_sweep(gw: "Gateway") -> int:
     return reclaimed
 
 
-async def inbound_retry(gw: "Gateway") -> int:
+async def inbound_retry(gw: "JobsHost") -> int:
     """Retry inbound messages that failed processing."""
     return await gw.intake.retry_failed()
 
@@ -34,17 +59,13 @@ async def inbound_retry(gw: "Gateway") -> int:
 DEDUP_KEEP_DAYS = 7  # Slack retries an event within minutes; a week is ample
 
 
-async def prune_dedup_keys(gw: "Gateway") -> int:
+async def prune_dedup_keys(gw: "JobsHost") -> int:
     """Forget handled Slack event/file ids after a week so the table stays small."""
-    from datetime import timedelta
-
-    from bot.staff.notify import T_DEDUP
-
     cutoff = gw.clock.now() - timedelta(days=DEDUP_KEEP_DAYS)
-    return await gw.db.write(lambda c: c.execute(T_DEDUP.delete().where(T_DEDUP.c.created_at < cutoff)).rowcount)
+    return await gw.db.write(prune_dedup, cutoff)
 
 
-async def sla_sweep(gw: "Gateway") -> None:
+async def sla_sweep(gw: "JobsHost") -> None:
     for hook in list(gw.sla_hooks):
         try:
             await hook(gw)
@@ -52,7 +73,7 @@ async def sla_sweep(gw: "Gateway") -> None:
             log.exception("SLA hook %r failed", hook)
 
 
-def build_scheduler(gw: "Gateway") -> AsyncIOScheduler:
+def build_scheduler(gw: "JobsHost") -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = dict(coalesce=True, max_instances=1, misfire_grace_time=30)
     scheduler.add_job(outbox_sweep, "interval", args=[gw], seconds=gw.config.outbox.sweep_interval_seconds,

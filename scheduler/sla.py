@@ -2,6 +2,8 @@
 
 Run by ``scheduler.jobs.sla_sweep`` every ``sla.sweep_interval_seconds``.
 
+The queries are ``store.sla``'s.
+
 1. A read transaction finds the open tickets with an alert due at ``now``
    that is not yet recorded (four EXISTS probes on the UNIQUE
    (ticket_id, kind, deadline) index of ``sla_alert``; tickets whose current
@@ -25,11 +27,10 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from sqlalchemy import Connection, Table, bindparam, exists, or_, select
+from sqlalchemy import Connection
 
 from bot import metrics
-from bot.lifecycle import Status
-from bot.outbox import enqueue
+from bot.events import SlaAlertRaised
 from bot.sla import (
     ALERT_KINDS,
     COORDINATE_BREACH,
@@ -40,21 +41,16 @@ from bot.sla import (
     SlaRules,
 )
 from bot.templates import TemplateError
-from store import repo
-from store.tables import SlaAlert
+from store import sla as sla_store
+from store.sla import T_ALERT  # noqa: F401 - re-exported (tests read the recorded alerts)
 
 if TYPE_CHECKING:
-    from bot.gateway import Gateway
+    from scheduler.jobs import SweepHost
 
 log = logging.getLogger(__name__)
 
-T_ALERT: Table = SlaAlert.__table__  # type: ignore[assignment]
 BATCH = 500  # tickets per write transaction
 
-# Statuses whose clocks run (MENUNGGU_VALIDASI is paused; closed tickets are done).
-_SWEPT = sorted({Status.MENUNGGU, Status.KOORDINASI, Status.DISPOSISI, Status.PROSES, Status.TL_DITOLAK})
-_DEADLINE_COLUMN = {COORDINATE_WARNING: "coordinate_due", COORDINATE_BREACH: "coordinate_due",
-                    RESOLVE_WARNING: "resolve_due", RESOLVE_BREACH: "resolve_due"}
 _TEMPLATE = {COORDINATE_WARNING: "sla_coordinate_warning", COORDINATE_BREACH: "sla_coordinate_breach",
              RESOLVE_WARNING: "sla_resolve_warning", RESOLVE_BREACH: "sla_resolve_breach"}
 # Used only if a deployment's config lacks the templates (config.yaml ships them).
@@ -70,27 +66,6 @@ _FALLBACK_TEXT = {
 }
 
 
-def _candidates(ids: bool) -> Any:
-    """Open, unpaused tickets with some alert not yet recorded, and which alerts are recorded."""
-    T, A = repo.T_TICKET, T_ALERT
-
-    def recorded(kind: str) -> Any:
-        col = T.c[_DEADLINE_COLUMN[kind]]
-        return exists().where(A.c.ticket_id == T.c.id, A.c.kind == kind, A.c.deadline == col)
-
-    stmt = select(
-        T.c.id, T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.area_code, T.c.created_at,
-        T.c.coordinate_due, T.c.resolve_due, T.c.resolve_started_at, T.c.paused_hours,
-        *(recorded(k).label(k) for k in ALERT_KINDS),
-    ).where(
-        T.c.status.in_([str(s) for s in _SWEPT]),
-        or_((T.c.status == Status.MENUNGGU.value) & ~recorded(COORDINATE_BREACH), ~recorded(RESOLVE_BREACH)),
-    )
-    if ids:
-        stmt = stmt.where(T.c.id.in_(bindparam("ids", expanding=True)))
-    return stmt.order_by(T.c.id)
-
-
 def _due(rules: SlaRules, row: Mapping[str, Any], now: datetime) -> list[Alert]:
     sent = {k for k in ALERT_KINDS if row[k]}
     return rules.due_alerts(row, now, sent)
@@ -98,14 +73,13 @@ def _due(rules: SlaRules, row: Mapping[str, Any], now: datetime) -> list[Alert]:
 
 def find_due(conn: Connection, rules: SlaRules, now: datetime) -> list[int]:
     """Ids of tickets with an alert due and not recorded, in id order."""
-    stmt = repo._cached(("sla_candidates", False), lambda: _candidates(False))
-    return [row["id"] for row in conn.execute(stmt).mappings() if _due(rules, row, now)]
+    return [row["id"] for row in sla_store.candidates(conn) if _due(rules, row, now)]
 
 
 class SlaSweep:
     """The SLA hook of one gateway (``Gateway.sla_hooks``)."""
 
-    def __init__(self, gw: "Gateway") -> None:
+    def __init__(self, gw: "SweepHost") -> None:
         self.rules = gw.policy.sla  # the same clock transitions pause and reopen on
         self.templates = gw.templates
         self.policy = gw.policy
@@ -113,12 +87,11 @@ class SlaSweep:
         self.agencies = {a.code: a for a in gw.config.agencies}
         self.resolver = gw.resolver
         self.categories = {c.code: c for c in gw.config.categories}
-        self.staff_group = _telegram_staff_group(gw.config)
 
-    async def __call__(self, gw: "Gateway") -> int:
+    async def __call__(self, gw: "SweepHost") -> int:
         return await self.sweep(gw, gw.clock.now())
 
-    async def sweep(self, gw: "Gateway", now: datetime) -> int:
+    async def sweep(self, gw: "SweepHost", now: datetime) -> int:
         """One pass; returns how many officer messages were queued."""
         due = await gw.db.read(find_due, self.rules, now)
         queued = 0
@@ -132,24 +105,21 @@ class SlaSweep:
     # --- in the write transaction ----------------------------------------------
 
     def record(self, conn: Connection, now: datetime, ticket_ids: Sequence[int]) -> int:
-        stmt = repo._cached(("sla_candidates", True), lambda: _candidates(True))
         queued = 0
-        for row in conn.execute(stmt, {"ids": list(ticket_ids)}).mappings().all():
+        for row in sla_store.candidates(conn, ticket_ids):
             alerts = _due(self.rules, row, now)
             breaches = {a.kind for a in alerts if a.kind in (COORDINATE_BREACH, RESOLVE_BREACH)}
             for alert in alerts:
                 superseded = (alert.kind == COORDINATE_WARNING and COORDINATE_BREACH in breaches) or \
                     (alert.kind == RESOLVE_WARNING and RESOLVE_BREACH in breaches)
-                alert_id = repo.insert_ignore(conn, T_ALERT, dict(
-                    ticket_id=row["id"], kind=alert.kind, deadline=alert.deadline, created_at=now,
-                    message_id=None, superseded=superseded), ("ticket_id", "kind", "deadline"))
+                alert_id = sla_store.record_alert(conn, row["id"], alert.kind, alert.deadline, now, superseded)
                 if alert_id is None or superseded:
                     continue  # another sweep recorded it first, or the breach speaks for it
                 metrics.sla_alert(alert.kind)
                 message_id = self.queue(conn, now, row, alert)
                 if message_id is not None:
                     queued += 1
-                    repo.update_by_id(conn, T_ALERT, alert_id, {"message_id": message_id})
+                    sla_store.set_alert_message(conn, alert_id, message_id)
         return queued
 
     def text(self, row: Mapping[str, Any], alert: Alert) -> str:
@@ -174,56 +144,13 @@ class SlaSweep:
             return _FALLBACK_TEXT[alert.kind].format(**fields)
 
     def queue(self, conn: Connection, now: datetime, row: Mapping[str, Any], alert: Alert) -> int | None:
+        """Publish the alert; the officer desks subscribed at the composition root queue it (first one wins)."""
         escalate = alert.kind in (COORDINATE_BREACH, RESOLVE_BREACH)
-        agency = self.agencies.get(row["agency_code"]) if row["agency_code"] else None
-        # Looked up at call time (module global), so the transport can be swapped in one place.
-        text = self.text(row, alert)
-        message_id = queue_officer_message(conn, now, row["id"], text, escalate=escalate,
-                                           agency_channel=getattr(agency, "slack_channel", None))
-        if message_id is None and self.staff_group is not None:
-            # No Slack thread (Slack off or the post failed): officers still hear it in the Telegram staff group.
-            message_id = enqueue(conn, now, channel="telegram", recipient=str(self.staff_group), text=text,
-                                 kind="sla_breach" if escalate else "sla_warning", ticket_id=row["id"])
-        return message_id
+        event = SlaAlertRaised(row["id"], "sla_breach" if escalate else "sla_warning", self.text(row, alert), escalate)
+        queued = self.policy.events.publish(conn, now, event)
+        return queued[0] if queued else None
 
 
-def _telegram_staff_group(config: Any) -> int | None:
-    """The configured Telegram staff group chat, if the Telegram channel is on."""
-    try:
-        telegram = config.channel_settings("telegram")  # validated once, when the config was loaded
-    except Exception:  # noqa: BLE001 - a channel config problem is reported by check-config, not here
-        return None
-    return getattr(telegram, "staff_chat_id", None)
-
-
-def queue_officer_message(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,
-                          agency_channel: str | None = None) -> int | None:
-    """Queue an SLA message to the officers, in the caller's transaction; the outbox id or None.
-
-    The one place that knows how officer messages travel: through the staff
-    side's ``bot.staff.notify.queue_staff_message`` (the ticket's Slack thread,
-    or the supervisors' channel when ``escalate``); without it, straight into
-    the outbox on the ``slack`` channel (``queue_to_outbox``).
-    """
-    kind = "sla_breach" if escalate else "sla_warning"
-    try:
-        from bot.staff.notify import queue_staff_message
-    except ImportError:
-        return queue_to_outbox(conn, now, ticket_id, text, escalate=escalate, agency_channel=agency_channel)
-    message_id = queue_staff_message(conn, now, ticket_id, text, escalate=escalate, kind=kind)
-    if message_id is None:
-        log.warning("SLA %s for ticket %s not queued: the ticket has no Slack thread", kind, ticket_id)
-    return message_id
-
-
-def queue_to_outbox(conn: Connection, now: datetime, ticket_id: int, text: str, *, escalate: bool,
-                    agency_channel: str | None = None) -> int:
-    """The fallback: an outbox message on ``slack`` to the agency's channel, or "staff" for escalations."""
-    recipient = "staff" if escalate or not agency_channel else agency_channel
-    return enqueue(conn, now, channel="slack", recipient=recipient, text=text,
-                   kind="sla_breach" if escalate else "sla_warning", ticket_id=ticket_id)
-
-
-def sla_hook(gw: "Gateway") -> SlaSweep:
+def sla_hook(gw: "SweepHost") -> SlaSweep:
     """The hook ``Gateway`` appends to ``sla_hooks``."""
     return SlaSweep(gw)

@@ -1,11 +1,13 @@
-"""Message rows the intake side reads and changes after the fact: delivery receipts, failed inbound
-messages kept for retry, webhook bodies no adapter could parse, and the operator's view of them."""
+"""Message rows the intake side reads and changes: delivery receipts, failed inbound messages kept
+for retry, webhook bodies no adapter could parse, and the operator's view of them; batch status
+updates, redeliveries and edits, a location shared just before a report, and the email thread
+look-ups (subjects, authentication results)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, or_, select, update
 
 from store import repo
 
@@ -67,3 +69,56 @@ def outbound_newest(conn: Connection, statuses: list[str], limit: int) -> list[R
 
 def ticket_of_message(conn: Connection, message_id: int) -> int | None:
     return conn.execute(select(M.c.ticket_id).where(M.c.id == message_id)).scalar()
+
+
+def mark_processed(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """One executemany UPDATE; each row has ``_id`` and the columns to set."""
+    M = repo.T_MESSAGE
+    stmt = repo._cached(("mark_processed",), lambda: update(M).where(M.c.id == bindparam("_id")))
+    conn.execute(stmt, rows)
+
+
+def by_external_id(conn: Connection, channel: str, external_id: str) -> RowMapping:
+    """id, ticket_id and text of an inbound message already stored (it must exist)."""
+    M = repo.T_MESSAGE
+    return conn.execute(select(M.c.id, M.c.ticket_id, M.c.text)
+                        .where(M.c.channel == channel, M.c.direction == "in", M.c.external_id == external_id)
+                        ).mappings().one()
+
+
+def set_text(conn: Connection, message_id: int, text: str, now: datetime) -> None:
+    M = repo.T_MESSAGE
+    conn.execute(update(M).where(M.c.id == message_id).values(text=text, updated_at=now))
+
+
+def recent_location_payload(conn: Connection, reporter_id: int, since: datetime) -> str | None:
+    """The payload of the reporter's latest location message not attached to a ticket, since ``since``."""
+    M = repo.T_MESSAGE
+    stmt = repo._cached(("recent_location",), lambda: select(M.c.payload).where(
+        M.c.reporter_id == bindparam("r"), M.c.direction == "in", M.c.kind == "location", M.c.ticket_id.is_(None),
+        M.c.created_at >= bindparam("since", type_=M.c.created_at.type)).order_by(M.c.id.desc()).limit(1))
+    return conn.execute(stmt, {"r": reporter_id, "since": since}).scalar()
+
+
+def recent_tickets_on(conn: Connection, reporter_id: int, statuses: Iterable[str], channel: str, since: datetime,
+                      limit: int = 20) -> list[RowMapping]:
+    """The reporter's tickets in ``statuses`` on ``channel`` written to since ``since``, latest first."""
+    T = repo.T_TICKET
+    return list(conn.execute(select(T).where(T.c.reporter_id == reporter_id, T.c.status.in_(sorted(statuses)),
+                                             T.c.channel == channel, T.c.last_inbound_at >= since)
+                             .order_by(T.c.last_inbound_at.desc(), T.c.id.desc()).limit(limit)).mappings().all())
+
+
+def reply_contexts(conn: Connection, ticket_id: int, channel: str, also_ids: list[int], limit: int = 100) -> list[Any]:
+    """Raw reply contexts of a ticket's inbound messages on ``channel`` (plus ``also_ids``), oldest first."""
+    M = repo.T_MESSAGE
+    where = or_(M.c.ticket_id == ticket_id, M.c.id.in_(also_ids)) if also_ids else M.c.ticket_id == ticket_id
+    return list(conn.execute(select(M.c.reply_context).where(where, M.c.direction == "in", M.c.channel == channel)
+                             .order_by(M.c.id).limit(limit)).scalars())
+
+
+def first_reply_context(conn: Connection, ticket_id: int) -> Any:
+    """The raw reply context of the first inbound message of a ticket."""
+    M = repo.T_MESSAGE
+    return conn.execute(select(M.c.reply_context).where(M.c.ticket_id == ticket_id, M.c.direction == "in")
+                        .order_by(M.c.id).limit(1)).scalar()

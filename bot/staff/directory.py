@@ -21,25 +21,7 @@ from bot.routing import Area
 
 ROLES = ("lurah", "agency_officer", "validator", "admin")
 
-# Which roles may run which command (scope is checked separately).
-OFFICERS = frozenset({"lurah", "agency_officer", "admin"})
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "lihat": frozenset(ROLES),
-    "daftar": frozenset(ROLES),
-    "catatan": frozenset(ROLES),
-    "baru": frozenset(ROLES),
-    "ambil": OFFICERS,
-    "koordinasi": OFFICERS,
-    "disposisi": frozenset({"agency_officer", "admin"}),
-    "proses": OFFICERS,
-    "selesai": OFFICERS,
-    "foto": OFFICERS,  # a photo shared in a ticket's Slack thread
-    "tolak": OFFICERS,
-    "balas": OFFICERS,
-    "perpanjang": frozenset({"lurah", "agency_officer", "validator", "admin"}),
-    "validasi": frozenset({"validator", "admin"}),
-    "tolak-tl": frozenset({"validator", "admin"}),
-}
+# Which roles may run which command: declared by each command (bot.staff.commands), see ``may_run``.
 
 
 @dataclass(frozen=True)
@@ -140,7 +122,10 @@ class StaffDirectory:
         return member.role == "admin" or (member.role == "validator" and not member.agency and not member.area)
 
     def may_run(self, member: StaffMember, command: str) -> Refusal | None:
-        if member.role not in PERMISSIONS.get(command, frozenset()):
+        # Imported here: the command modules import this module (scope, members), not the other way round.
+        from bot.staff.commands.catalog import roles_of
+
+        if member.role not in roles_of(command):
             key = "staff_denied_validator_only" if command in ("validasi", "tolak-tl") else "staff_denied_role"
             return Refusal(key, {"command": command, "role": member.role})
         return None

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
+from store import inbound as inbound_store
 from store import repo
 
 
@@ -17,9 +18,7 @@ def email_auth_line(conn: Connection, ticket: Any, render: Callable[..., str]) -
     """"\\n" + the line for an email ticket, "" for any other channel."""
     if ticket["channel"] != "email":
         return ""
-    M = repo.T_MESSAGE
-    raw = conn.execute(select(M.c.reply_context).where(M.c.ticket_id == ticket["id"], M.c.direction == "in")
-                       .order_by(M.c.id).limit(1)).scalar()
+    raw = inbound_store.first_reply_context(conn, ticket["id"])
     auth = (repo.loads(raw) or {}).get("auth") or {}
     if not auth.get("checked"):
         return "\n" + render("staff_email_auth_unchecked")

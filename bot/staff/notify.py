@@ -18,18 +18,15 @@ from datetime import datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection
 
 from bot.config import AppConfig
 from bot.outbox import enqueue
 from bot.redact import Identity, redact
 from bot.templates import Templates
 from store import repo
-from store.tables import StaffAssignment, StaffDedup, StaffThread
-
-T_THREAD = StaffThread.__table__  # type: ignore[attr-defined]
-T_ASSIGN = StaffAssignment.__table__  # type: ignore[attr-defined]
-T_DEDUP = StaffDedup.__table__  # type: ignore[attr-defined]
+from store import staff as staff_store
+from store.staff import T_ASSIGN, T_DEDUP, T_THREAD  # noqa: F401 - re-exported (tests, older callers)
 
 CHANNEL = "slack"
 ROOT_KIND = "staff_ticket"
@@ -136,7 +133,7 @@ def actor_label(conn: Connection, actor: str, templates: Templates, lang: str) -
     """"Budi (budi-dlh)" for a staff actor, "pelapor" for the citizen, never a reporter's identity."""
     if actor.startswith("staff:"):
         code = actor[len("staff:"):]
-        name = conn.execute(select(repo.T_STAFF.c.name).where(repo.T_STAFF.c.code == code)).scalar()
+        name = staff_store.staff_name(conn, code)
         return f"{name} ({code})" if name else code
     if actor == "citizen":
         return templates.render("staff_actor_citizen", lang)
@@ -151,16 +148,17 @@ def area_label(conn: Connection, code: str | None) -> str:
         return "-"
     parts = code.split(".")
     codes = [".".join(parts[:i]) for i in range(len(parts), 1, -1)]
-    names = dict(conn.execute(select(repo.T_AREA.c.code, repo.T_AREA.c.name)
-                              .where(repo.T_AREA.c.code.in_(codes))).all())
+    names = staff_store.area_names(conn, codes)
     chain = [names[c] for c in codes if c in names]
     return ", ".join(chain) if chain else code
 
 
 # --- the thread ---------------------------------------------------------------
 
-def thread_row(conn: Connection, ticket_id: int) -> RowMapping | None:
-    return conn.execute(select(T_THREAD).where(T_THREAD.c.ticket_id == ticket_id)).mappings().first()
+thread_row = staff_store.thread_row
+thread_language = staff_store.thread_language
+record_root = staff_store.record_root
+claim = staff_store.claim
 
 
 def resolve_thread(conn: Connection, ticket_id: int, now: datetime) -> tuple[str, str] | str | None:
@@ -170,12 +168,7 @@ def resolve_thread(conn: Connection, ticket_id: int, now: datetime) -> tuple[str
         return None
     if row["thread_ts"]:
         return row["channel"], row["thread_ts"]
-    M = repo.T_MESSAGE
-    root = conn.execute(
-        select(M.c.status, M.c.external_id)
-        .where(M.c.channel == CHANNEL, M.c.direction == "out", M.c.ticket_id == ticket_id, M.c.kind == ROOT_KIND)
-        .order_by(M.c.id.desc()).limit(1)
-    ).mappings().first()
+    root = staff_store.latest_root_post(conn, CHANNEL, ticket_id, ROOT_KIND)
     if root is None:
         return None
     if root["status"] in ("queued", "sending"):
@@ -187,29 +180,17 @@ def resolve_thread(conn: Connection, ticket_id: int, now: datetime) -> tuple[str
     return None  # the first post failed for good: the next post starts the thread
 
 
-def record_root(conn: Connection, ticket_id: int, channel: str, ts: str, now: datetime) -> None:
-    """Remember the post that starts a ticket's thread (first one wins)."""
-    res = conn.execute(update(T_THREAD).where(T_THREAD.c.ticket_id == ticket_id, T_THREAD.c.thread_ts.is_(None))
-                       .values(channel=channel, thread_ts=ts, updated_at=now))
-    if res.rowcount == 0 and thread_row(conn, ticket_id) is None:
-        conn.execute(T_THREAD.insert().values(ticket_id=ticket_id, channel=channel, thread_ts=ts,
-                                              language="id", created_at=now, updated_at=now))
-
-
 def ticket_for_thread(conn: Connection, channel: str, thread_ts: str) -> int | None:
     """The ticket a Slack thread belongs to: its root, or any post of ours it replies to."""
-    found = conn.execute(select(T_THREAD.c.ticket_id)
-                         .where(T_THREAD.c.channel == channel, T_THREAD.c.thread_ts == thread_ts)).scalar()
-    if found is not None:
-        return found
-    M = repo.T_MESSAGE
-    return conn.execute(select(M.c.ticket_id).where(
-        M.c.channel == CHANNEL, M.c.direction == "out", M.c.external_id == f"{channel}:{thread_ts}",
-        M.c.ticket_id.is_not(None)).limit(1)).scalar()
+    return staff_store.ticket_for_thread(conn, channel, thread_ts, CHANNEL)
 
 
-def thread_language(conn: Connection, ticket_id: int) -> str | None:
-    return conn.execute(select(T_THREAD.c.language).where(T_THREAD.c.ticket_id == ticket_id)).scalar()
+def render_matches(templates: Templates, flags: Any, lang: str) -> str:
+    """The proof-reuse flags as officers read them (at most five)."""
+    keys = {"identical": "staff_match_identical", "similar": "staff_match_similar",
+            "citizen_photo": "staff_match_citizen"}
+    return "; ".join(templates.render(keys[f["match"]], lang, tracking_id=f["tracking_id"], distance=f["distance"])
+                     for f in list(flags)[:5])
 
 
 def queue_staff_message(conn: Connection, now: datetime, ticket_id: int, text: str, *,
@@ -238,34 +219,16 @@ def queue_thread_notice(conn: Connection, now: datetime, channel: str, thread_ts
                    reply_context={"thread_ts": thread_ts} if thread_ts else {"top_level": True})
 
 
-def claim(conn: Connection, key: str, now: datetime) -> bool:
-    """True the first time ``key`` is seen (persisted: holds across restarts and processes)."""
-    ins = (_dialect_insert(conn, T_DEDUP).values(key=key[:200], created_at=now)
-           .on_conflict_do_nothing(index_elements=["key"]).returning(T_DEDUP.c.key))
-    return conn.execute(ins).scalar() is not None
+# --- event subscribers (wired in bot.staff.threads) -----------------------------------------------
 
-
-def _dialect_insert(conn: Connection, table: Any) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
-# --- hooks called by the core -----------------------------------------------
-
-def on_new_ticket(conn: Connection, config: AppConfig, templates: Templates, now: datetime,
+def on_new_ticket(conn: Connection, routing: StaffRouting, templates: Templates, now: datetime,
                   ticket: Mapping[str, Any], *, photos: int = 0) -> int | None:
     """Intake made a ticket: post it to its channel, starting its thread."""
-    routing = staff_routing(config)
-    if routing is None:
-        return None
     channel = routing.channel_for(ticket)
     if not channel:
         return None
     lang = routing.language
-    conn.execute(T_THREAD.insert().values(
-        ticket_id=ticket["id"], channel=channel, thread_ts=None, supervisor_channel=routing.supervisor_for(ticket),
-        language=lang, created_at=now, updated_at=now))
+    staff_store.add_thread(conn, ticket["id"], channel, routing.supervisor_for(ticket), lang, now)
     reporter = repo.get_reporter(conn, ticket["reporter_id"])
     text = templates.render(
         "staff_post_new", lang,
@@ -303,11 +266,9 @@ def on_transition(conn: Connection, templates: Templates, now: datetime, before:
     return queue_staff_message(conn, now, after["id"], text)
 
 
-def on_citizen_message(conn: Connection, config: AppConfig, templates: Templates, now: datetime,
+def on_citizen_message(conn: Connection, templates: Templates, now: datetime,
                        ticket: Mapping[str, Any], text: str, *, from_reporter: bool, photos: int = 0) -> int | None:
     """A follow-up from the reporter (or information from someone else): add it to the thread."""
-    if staff_routing(config) is None:
-        return None
     lang = thread_language(conn, ticket["id"])
     if lang is None:
         return None

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from adapters.fetch import FetchRefused, FetchTooLarge, SafeFetcher
 
+from store import proofs as proofs_store
 from store import repo
 from store.media import MediaRejected, MediaStore, StoredMedia
 
@@ -105,25 +106,18 @@ class ProofStore:
 
 def add_attachment(conn: Connection, photo: ProofPhoto, ticket_id: int, kind: str, now: datetime) -> int:
     """The photo as an attachment of ``ticket_id``; an identical one of the same kind is reused."""
-    A = repo.T_ATTACHMENT
-    existing = conn.execute(select(A.c.id).where(A.c.ticket_id == ticket_id, A.c.sha256 == photo.media.sha256,
-                                                 A.c.kind == kind).limit(1)).scalar()
+    existing = proofs_store.attachment_with_hash(conn, ticket_id, photo.media.sha256, kind)
     if existing is not None:
         return existing
     m = photo.media
-    return repo.insert(conn, A, dict(sha256=m.sha256, content_type=m.content_type, size=m.size, kind=kind,
+    return repo.insert(conn, repo.T_ATTACHMENT, dict(sha256=m.sha256, content_type=m.content_type, size=m.size, kind=kind,
                                      ticket_id=ticket_id, phash=photo.phash, created_at=now))
 
 
 def find_reuse(conn: Connection, ticket_id: int, sha256: str, phash: str | None, threshold: int) -> list[dict[str, Any]]:
     """Proofs on other tickets identical or near-identical to this one, and the citizen's own photos."""
-    A, T = repo.T_ATTACHMENT, repo.T_TICKET
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    exact = conn.execute(
-        select(A.c.id, A.c.ticket_id, A.c.kind, T.c.tracking_id).select_from(A.join(T, T.c.id == A.c.ticket_id))
-        .where(A.c.sha256 == sha256, A.c.id.is_not(None))
-    ).mappings()
-    for r in exact:
+    for r in proofs_store.same_hash(conn, sha256):
         if r["ticket_id"] == ticket_id and r["kind"] != "citizen":
             continue
         if r["ticket_id"] != ticket_id and r["kind"] not in (PROOF, REJECTED):
@@ -131,11 +125,7 @@ def find_reuse(conn: Connection, ticket_id: int, sha256: str, phash: str | None,
         kind = "citizen_photo" if r["kind"] == "citizen" else "identical"
         found.setdefault((r["tracking_id"], kind), {"tracking_id": r["tracking_id"], "match": kind, "distance": 0})
     if phash:
-        rows = conn.execute(
-            select(A.c.phash, A.c.ticket_id, T.c.tracking_id).select_from(A.join(T, T.c.id == A.c.ticket_id))
-            .where(A.c.kind.in_((PROOF, REJECTED)), A.c.ticket_id != ticket_id, A.c.phash.is_not(None),
-                   A.c.sha256 != sha256)
-        ).mappings()
+        rows = proofs_store.hashes_elsewhere(conn, ticket_id, sha256, (PROOF, REJECTED))
         mine = int(phash, 16)
         for r in rows:
             try:
@@ -149,8 +139,14 @@ def find_reuse(conn: Connection, ticket_id: int, sha256: str, phash: str | None,
     return sorted(found.values(), key=lambda f: (f["distance"], f["tracking_id"]))
 
 
-def latest_attachment(conn: Connection, ticket_id: int, kind: str) -> dict[str, Any] | None:
-    A = repo.T_ATTACHMENT
-    row = conn.execute(select(A).where(A.c.ticket_id == ticket_id, A.c.kind == kind)
-                       .order_by(A.c.id.desc()).limit(1)).mappings().first()
-    return dict(row) if row else None
+latest_attachment = proofs_store.latest_attachment
+
+
+def mark_as_proof(conn: Connection, attachment_id: int) -> None:
+    """A photo shared in the thread becomes the ticket's proof (``selesai`` without a photo)."""
+    proofs_store.set_kind(conn, attachment_id, PROOF)
+
+
+def reject_proofs(conn: Connection, ticket_id: int) -> None:
+    """The ticket's proofs become ``rejected``: no longer public, never validated later."""
+    proofs_store.rekind(conn, ticket_id, PROOF, REJECTED)

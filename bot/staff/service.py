@@ -12,7 +12,7 @@ from bot.staff.engine import StaffEngine
 from bot.staff.proof import ProofStore
 
 if TYPE_CHECKING:
-    from bot.gateway import Gateway
+    from bot.staff.host import StaffHost
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class StaffService:
     """The staff directory, the command engine and the channels' staff desks (from their specs)."""
 
-    def __init__(self, gw: "Gateway", *, allow_private_hosts: bool = False) -> None:
+    def __init__(self, gw: "StaffHost", *, allow_private_hosts: bool = False) -> None:
         self.directory = StaffDirectory(gw.config, gw.areas)
         self.proofs = ProofStore(gw.media, gw.config.media.proof_similarity_threshold,
                                  allow_private_hosts=allow_private_hosts)

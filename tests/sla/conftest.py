@@ -47,22 +47,25 @@ async def make_gateway(database_url: str, clock: FakeClock, tmp_path: Path) -> A
 
 @pytest.fixture
 def officer_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Record every officer message the sweep asks for, and queue it in the outbox (``queue_to_outbox``).
+    """Record every officer message the sweep asks for, and queue it in the outbox (the last-resort desk).
 
     This makes the tests independent of whether the staff side's Slack threads
     exist; ``test_officer_transport`` covers the delegation itself.
     """
-    import scheduler.sla as sla_module
+    from bot.alerts import OfficerAlertRouter
 
     calls: list[dict[str, Any]] = []
 
-    def spy(conn: Any, now: Any, ticket_id: int, text: str, *, escalate: bool, agency_channel: str | None = None) -> int:
-        message_id = sla_module.queue_to_outbox(conn, now, ticket_id, text, escalate=escalate,
-                                                agency_channel=agency_channel)
-        calls.append(dict(ticket_id=ticket_id, text=text, escalate=escalate, message_id=message_id, at=now))
+    def spy(self: OfficerAlertRouter, conn: Any, now: Any, event: Any) -> int | None:
+        desk = self.fallback
+        assert desk is not None
+        send = desk.escalation if event.escalate else desk.ticket_post
+        message_id = send(conn, now, event.ticket_id, event.text, kind=event.kind)
+        calls.append(dict(ticket_id=event.ticket_id, text=event.text, escalate=event.escalate,
+                          message_id=message_id, at=now))
         return message_id
 
-    monkeypatch.setattr(sla_module, "queue_officer_message", spy)
+    monkeypatch.setattr(OfficerAlertRouter, "on_sla", spy)
     return calls
 
 

@@ -1,8 +1,6 @@
-"""How SLA messages reach officers: the staff side's Slack threads, or the outbox fallback."""
+"""How SLA messages reach officers: through the desks (``bot.alerts.OfficerAlerts``), or the outbox fallback."""
 from __future__ import annotations
 
-import sys
-import types
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -12,25 +10,32 @@ from tests.sla.conftest import alerts, messages, report, sweeper
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 
 
-def _fake_notify(calls: list[dict[str, Any]], returns_id: bool = True) -> types.ModuleType:
-    module = types.ModuleType("bot.staff.notify")
+class _FakeDesk:
+    """An officer desk (``bot.alerts.OfficerAlerts``) recording what it is asked to post."""
 
-    def queue_staff_message(conn, now, ticket_id, text, *, escalate=False, kind=None):
-        calls.append(dict(ticket_id=ticket_id, text=text, escalate=escalate, kind=kind, now=now))
-        if not returns_id:
+    def __init__(self, calls: list[dict[str, Any]], returns_id: bool = True) -> None:
+        self.calls = calls
+        self.returns_id = returns_id
+
+    def _queue(self, conn, now, ticket_id, text, *, escalate, kind):
+        self.calls.append(dict(ticket_id=ticket_id, text=text, escalate=escalate, kind=kind, now=now))
+        if not self.returns_id:
             return None  # e.g. the ticket has no Slack thread
         return enqueue(conn, now, channel="slack", recipient="C-THREAD" if not escalate else "C-SUPERVISORS",
                        text=text, kind=kind or "staff_event", ticket_id=ticket_id)
 
-    module.queue_staff_message = queue_staff_message  # type: ignore[attr-defined]
-    return module
+    def ticket_post(self, conn, now, ticket_id, text, *, kind=None):
+        return self._queue(conn, now, ticket_id, text, escalate=False, kind=kind)
+
+    def escalation(self, conn, now, ticket_id, text, *, kind=None):
+        return self._queue(conn, now, ticket_id, text, escalate=True, kind=kind)
 
 
 async def test_delegates_to_the_staff_side_in_the_same_transaction(make_gateway, clock, monkeypatch):
     calls: list[dict[str, Any]] = []
-    monkeypatch.setitem(sys.modules, "bot.staff.notify", _fake_notify(calls))
     clock.set(T0)
     gw = await make_gateway()
+    gw.officer_alerts.desks[:] = [_FakeDesk(calls)]
     t = await report(gw)
     assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5)) == 1
     assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=6)) == 1
@@ -44,9 +49,9 @@ async def test_delegates_to_the_staff_side_in_the_same_transaction(make_gateway,
 
 async def test_no_thread_records_the_alert_without_a_message(make_gateway, clock, monkeypatch, caplog):
     calls: list[dict[str, Any]] = []
-    monkeypatch.setitem(sys.modules, "bot.staff.notify", _fake_notify(calls, returns_id=False))
     clock.set(T0)
     gw = await make_gateway()
+    gw.officer_alerts.desks[:] = [_FakeDesk(calls, returns_id=False)]
     t = await report(gw)
     assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5)) == 0
     assert "no Slack thread" in caplog.text
@@ -56,9 +61,9 @@ async def test_no_thread_records_the_alert_without_a_message(make_gateway, clock
 
 
 async def test_falls_back_to_the_outbox_without_the_staff_side(make_gateway, clock, monkeypatch):
-    monkeypatch.setitem(sys.modules, "bot.staff.notify", None)  # import raises ImportError
     clock.set(T0)
     gw = await make_gateway()
+    gw.officer_alerts.desks.clear()  # no staff desk wired: the last-resort desk takes alerts
     t = await report(gw)
     assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=5)) == 1
     assert await sweeper(gw).sweep(gw, T0 + timedelta(hours=6)) == 1

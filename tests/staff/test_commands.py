@@ -319,7 +319,9 @@ async def test_failure_inside_a_command_is_an_answer_not_a_stack_trace(desk, mon
     def broken(*a, **k):
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr(desk.gw.staff.engine, "_do_proses", broken)
+    from bot.staff.commands import BY_NAME
+
+    monkeypatch.setattr(BY_NAME["proses"], "run", broken)
     text = await desk.run("U_DLH", f"proses {tid}")
     assert text == "Terjadi kesalahan; perintah tidak dijalankan. Silakan coba lagi."
     assert "Traceback" not in text and "exploded" not in text

@@ -1,0 +1,73 @@
+"""``lihat|show <id>``: one ticket in full: details, deadlines, history (the reporter is never shown)."""
+from __future__ import annotations
+
+from bot.lifecycle import OPEN_STATUSES
+from bot.staff import notify
+from bot.staff.commands.base import ANY_ROLE, Command, CommandContext, Reply
+from bot.staff.email_auth import email_auth_line
+from bot.staff.proof import PROOF, find_reuse, latest_attachment
+from store import proofs as proofs_store
+from store import repo
+from store import staff as staff_store
+
+TIMELINE = 10  # history lines shown
+
+
+def timeline(ctx: CommandContext, reporter: object) -> list[str]:
+    staff, conn, lang = ctx.staff, ctx.db, ctx.lang
+    lines = []
+    for e in repo.events_for(conn, ctx.t["id"])[-TIMELINE:]:
+        what = e["kind"]
+        if e["kind"] in ("status", "reopen", "created") and e["to_status"]:
+            what = staff.label(e["to_status"], lang)
+        elif staff.has(f"staff_kind_{e['kind']}"):
+            what = staff.render(lang, f"staff_kind_{e['kind']}")
+        reason = e["reason"] or ""
+        if reason and not e["actor"].startswith("staff:"):
+            reason = notify.identity_redact(reason, reporter)  # type: ignore[arg-type]
+        lines.append(staff.render(lang, "staff_timeline_line", at=staff.time(e["created_at"]), what=what,
+                                  actor=notify.actor_label(conn, e["actor"], staff.templates, lang),
+                                  reason=f": {reason[:200]}" if reason else ""))
+    return lines
+
+
+def run(ctx: CommandContext) -> Reply:
+    staff, conn, t, now, lang = ctx.staff, ctx.db, ctx.t, ctx.now, ctx.lang
+    reporter = repo.get_reporter(conn, t["reporter_id"])
+    photos = proofs_store.attachment_kinds(conn, t["id"])
+    assignee = staff_store.assignee(conn, t["id"])
+    open_ = t["status"] in OPEN_STATUSES
+    proof = latest_attachment(conn, t["id"], PROOF)
+    flags = find_reuse(conn, t["id"], proof["sha256"], proof["phash"], staff.proofs.threshold) if proof else []
+    late = staff.render(lang, "staff_overdue_mark")
+    text = staff.render(
+        lang, "staff_view",
+        tracking_id=t["tracking_id"], status=staff.label(t["status"], lang),
+        category=staff.category(t["category_code"], lang), area=notify.area_label(conn, t["area_code"]),
+        agency=staff.agency(t["agency_code"]) + (f" / {staff.agency(t['unit'])}" if t["unit"] else ""),
+        assignee=staff.staff_label(assignee) if assignee else "-",
+        created=staff.time(t["created_at"]), channel=t["channel"],
+        coordinate_due=staff.time(t["coordinate_due"]) + (
+            late if open_ and t["coordinated_at"] is None and t["coordinate_due"] < now else ""),
+        resolve_due=staff.time(t["resolve_due"]) + (late if open_ and t["resolve_due"] < now else ""),
+        photos=sum(1 for k in photos if k == "citizen"),
+        proof=staff.render(lang, "staff_proof_yes") if proof else "-",
+        description=notify.identity_redact(t["description"], reporter)[:notify.MAX_DESCRIPTION],
+        timeline="\n".join(timeline(ctx, reporter)) or "-",
+    )
+    if flags:
+        text += "\n" + staff.render(lang, "staff_reuse_warning", matches=staff.matches(flags, lang))
+    text += email_auth_line(conn, t, lambda key, **f: staff.render(lang, key, **f))
+    # Officers must know when updates cannot reach the citizen (STOP, blocked bot, bounces).
+    if reporter is not None and reporter["opted_out"]:
+        text += "\n" + staff.render(lang, "staff_reporter_opted_out")
+    elif reporter is not None and reporter["unreachable"]:
+        text += "\n" + staff.render(lang, "staff_reporter_unreachable")
+    return Reply(text)
+
+
+COMMAND = Command(
+    name="lihat", aliases=("show", "view"), roles=ANY_ROLE, grammar="id",
+    args_id="<nomor>", args_en="<number>", help_id="detail laporan", help_en="report details",
+    readme_args="<id>", readme="details, deadlines, history (reporter never shown); any officer in scope", run=run,
+)
