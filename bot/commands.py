@@ -55,9 +55,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.tracking import BODY_LENGTH, is_valid_code, normalize
+from bot.command_ids import EDGE_PUNCT, TOKEN, prefixed_token, quoted_id, read_id
 
-CODE_LENGTH = BODY_LENGTH + 1
 
 
 @dataclass(frozen=True)
@@ -147,10 +146,6 @@ _COURTESY = re.compile(
     r"^(?:(?:tolong|mohon|min|mimin|admin|halo|hallo|hai|hi|hello|pak|bu|kak|please|pls)(?:[\s,.:;!]+|$)){1,3}",
     re.IGNORECASE,
 )
-_EDGE_PUNCT = " \t\r\n*_~`\"'()[]{}<>.,;:!?#=&"
-_TOKEN = re.compile(r"\S+")
-_ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_.]*")
-_SEPARATORS = re.compile(r"[\s\-_.:#/]")
 
 
 def parse_citizen_command(text: str, *, prefix: str = "JKT") -> CitizenCommand:
@@ -181,7 +176,7 @@ def parse_citizen_command(text: str, *, prefix: str = "JKT") -> CitizenCommand:
     kind, language = _KEYWORDS[keyword]
 
     if kind == "report":
-        return CitizenCommand("report", text=rest, tracking_id=_quoted_id(rest, prefix), language=language)
+        return CitizenCommand("report", text=rest, tracking_id=quoted_id(rest, prefix), language=language)
     if kind in ("status", "reopen"):
         return _with_id(kind, keyword, language, rest, original, prefix, slash)
     if kind == "language":
@@ -191,13 +186,13 @@ def parse_citizen_command(text: str, *, prefix: str = "JKT") -> CitizenCommand:
         return _free_report(original, prefix)
     if kind == "start" and slash:
         # Telegram deep link: "/start <payload>"; the payload may be an ID.
-        tracking_id, _, _ = _read_id(rest, prefix)
+        tracking_id, _, _ = read_id(rest, prefix)
         return CitizenCommand("start", text=rest, tracking_id=tracking_id, language=language)
     return CitizenCommand(kind, language=language)
 
 
 def _free_report(original: str, prefix: str) -> CitizenCommand:
-    return CitizenCommand("report", text=original, tracking_id=_quoted_id(original, prefix))
+    return CitizenCommand("report", text=original, tracking_id=quoted_id(original, prefix))
 
 
 def _lstrip(text: str) -> str:
@@ -240,7 +235,7 @@ def _within_one_edit(a: str, b: str) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    return [w.strip(_EDGE_PUNCT).casefold() for w in text.split() if w.strip(_EDGE_PUNCT)]
+    return [w.strip(EDGE_PUNCT).casefold() for w in text.split() if w.strip(EDGE_PUNCT)]
 
 
 def _only_polite(rest: str) -> bool:
@@ -266,15 +261,15 @@ def _with_id(
         rest = after  # CEK STATUS
     elif keyword == "buka" and (second == "ulang" or _within_one_edit(second, "kembali")):
         rest, explicit = after, True  # BUKA KEMBALI
-    tokens = list(_TOKEN.finditer(rest))
+    tokens = list(TOKEN.finditer(rest))
     skip = 0
-    while skip < len(tokens) and tokens[skip].group().strip(_EDGE_PUNCT).casefold() in _SKIPPED:
+    while skip < len(tokens) and tokens[skip].group().strip(EDGE_PUNCT).casefold() in _SKIPPED:
         skip += 1
     tail = rest[tokens[skip].start():] if skip < len(tokens) else ""
-    tracking_id, typed, after_id = _read_id(tail, prefix)
+    tracking_id, typed, after_id = read_id(tail, prefix)
     if tracking_id is None and typed is None:
-        tracking_id = _quoted_id(rest, prefix)
-        typed = None if tracking_id else _prefixed_token(rest, prefix)
+        tracking_id = quoted_id(rest, prefix)
+        typed = None if tracking_id else prefixed_token(rest, prefix)
         if tracking_id or typed:
             after_id = rest
     if tracking_id or typed:
@@ -288,109 +283,6 @@ def _with_id(
     if kind == "reopen" and explicit:
         return CitizenCommand(kind, text=rest, language=language)
     return _free_report(original, prefix)
-
-
-def _compact(token: str) -> str:
-    return _SEPARATORS.sub("", token).upper()
-
-
-def _read_id(text: str, prefix: str) -> tuple[str | None, str | None, str]:
-    """Read a tracking ID at the start of ``text``: (valid ID, typed invalid ID, text after)."""
-    tokens = [m for m in _TOKEN.finditer(text)][:3]
-    if not tokens:
-        return None, None, text
-    pieces = [t.group().strip(_EDGE_PUNCT) for t in tokens]
-    for n in (3, 2, 1):
-        if len(pieces) < n or not all(_ID_CHARS.fullmatch(p) for p in pieces[:n]):
-            continue
-        canonical = _canonical(_compact("".join(pieces[:n])), prefix)
-        if canonical:
-            return canonical, None, text[tokens[n - 1].end():]
-    # Not valid: does it look like an attempt at one?
-    first = pieces[0]
-    if not _ID_CHARS.fullmatch(first):
-        return None, None, text
-    p = prefix.upper()
-    compact = _compact(first)
-    has_prefix = compact.startswith(p)
-    target = len(p) + CODE_LENGTH if has_prefix else CODE_LENGTH
-    n = 1
-    while n < len(pieces) and len(compact) < target:
-        piece = _compact(pieces[n])
-        if not _ID_CHARS.fullmatch(pieces[n]) or len(piece) < 3 or len(compact) + len(piece) > target + 1:
-            break
-        compact += piece
-        n += 1
-    typed = text[tokens[0].start():tokens[n - 1].end()].strip(_EDGE_PUNCT)
-    body = compact[len(p):] if has_prefix else compact
-    marked = any(ch.isdigit() for ch in body) or re.search(r"[A-Za-z0-9][-_.][A-Za-z0-9]", typed)
-    alone = n == len(_TOKEN.findall(text))
-    if has_prefix:
-        # "JKT-ABCD-EFGX" or "jkt 7k3m qxp" are attempts; "jkt utara" (Jakarta Utara) is not.
-        looks_like = marked or len(body) == CODE_LENGTH or len(_compact(first)) > len(p)
-    else:
-        looks_like = (
-            len(_compact(first)) >= 3 and CODE_LENGTH - 2 <= len(body) <= CODE_LENGTH + 1
-            and bool(marked or (alone and len(body) == CODE_LENGTH))
-        )
-    if looks_like:
-        return None, typed, text[tokens[n - 1].end():]
-    return None, None, text
-
-
-def _canonical(compact: str, prefix: str) -> str | None:
-    """The canonical ID for a compacted token, tolerating a mistyped prefix."""
-    found = normalize(compact, prefix)
-    if found:
-        return found
-    # Only a prefix of the right length: with a free length, a dropped symbol
-    # could re-align the code ("JKT7222-22N" read as "JK" + "T722222N").
-    m = re.fullmatch(r"[A-Z]{%d}([A-Z0-9]{%d})" % (len(prefix), CODE_LENGTH), compact)
-    if m and is_valid_code(m.group(1)):
-        return normalize(m.group(1), prefix)
-    return None
-
-
-_CODE_AT = re.compile(r"([A-Za-z0-9]{4})[-\s.]?([A-Za-z0-9]{4})(?![A-Za-z0-9])")
-_PREFIX_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,5})[-\s.]?$")
-
-
-def _quoted_id(text: str, prefix: str) -> str | None:
-    """The first valid ID quoted anywhere in ``text``.
-
-    Every position is tried, so a word in front ("pengaduan 7k3m qxp2") cannot
-    swallow part of the ID. The quote must carry our prefix or a digit, so an
-    ordinary word that happens to pass the check symbol ("... depan
-    sekarang") is not taken for an ID.
-    """
-    for i in range(len(text)):
-        m = _CODE_AT.match(text, i)
-        if m is None:
-            continue
-        before = _PREFIX_BEFORE.search(text, max(0, i - 6), i)
-        # The code must start a word, or follow a prefix glued or dashed to it.
-        if i > 0 and text[i - 1].isalnum() and before is None:
-            continue
-        code = (m.group(1) + m.group(2)).upper()
-        if not is_valid_code(code):
-            continue
-        quoted_prefix = before.group(1).upper() if before else ""
-        if quoted_prefix != prefix.upper() and not any(ch.isdigit() for ch in code):
-            continue
-        return normalize(code, prefix)
-    return None
-
-
-def _prefixed_token(text: str, prefix: str) -> str | None:
-    """A prefixed code with a digit somewhere in ``text``, e.g. a mistyped ID.
-
-    The digit is required: "Jkt Barat" is a place, not an ID.
-    """
-    pattern = r"(?<![A-Za-z0-9])%s[-\s.]?[A-Za-z0-9]{3,5}(?:[-\s.]?[A-Za-z0-9]{3,5})?(?![A-Za-z0-9])"
-    for m in re.finditer(pattern % re.escape(prefix), text, re.IGNORECASE):
-        if any(ch.isdigit() for ch in m.group(0)):
-            return m.group(0)
-    return None
 
 
 def _language(keyword: str, rest: str, original: str, prefix: str, slash: bool) -> CitizenCommand:
