@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy import Connection
+
+from adapters.contract.rows import RowLike
 
 
 @dataclass(frozen=True)
 class TicketCreated:
     """Intake opened a ticket (``ticket`` holds its columns and ``id``)."""
 
-    ticket: Mapping[str, Any]
+    ticket: RowLike
     photos: int = 0
 
 
@@ -30,7 +32,7 @@ class TicketCreated:
 class CitizenWrote:
     """A follow-up on a ticket: from its reporter, or information from someone else."""
 
-    ticket: Mapping[str, Any]
+    ticket: RowLike
     text: str
     from_reporter: bool
     photos: int = 0
@@ -40,8 +42,8 @@ class CitizenWrote:
 class StatusChanged:
     """A ticket moved from ``before["status"]`` to ``after["status"]`` (``reopen``: a citizen reopened it)."""
 
-    before: Mapping[str, Any]
-    after: Mapping[str, Any]
+    before: RowLike
+    after: RowLike
     actor: str
     reason: str | None = None
     reopen: bool = False
@@ -52,10 +54,10 @@ class StatusChanged:
 class ProofSubmitted:
     """An officer submitted a proof photo; ``matches`` are reuse flags (empty when it looks new)."""
 
-    ticket: Mapping[str, Any]
+    ticket: RowLike
     attachment_id: int
     actor: str
-    matches: tuple[Mapping[str, Any], ...] = ()
+    matches: tuple[RowLike, ...] = ()
 
 
 @dataclass(frozen=True)

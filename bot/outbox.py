@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, RowMapping
 
+from adapters.contract.rows import RowLike
 from bot.events import EventBus
 from bot.redact import Identity, redact
 from bot.sla import SlaRules
@@ -25,7 +26,7 @@ class OutboxPolicy:
     # Whether a channel can reach a recipient at all (e.g. a partner without callback URL).
     reachable: Callable[[str, str], bool]
     # A one-time reopen link for a SELESAI ticket (the web tracking page), if available.
-    reopen_link: Callable[[Mapping[str, Any]], str | None] | None = None
+    reopen_link: Callable[[RowLike], str | None] | None = None
     # Whether a ~190-character link fits a channel's messages (a capability); where it
     # does not, a SELESAI message says "reply BUKA <id>" instead of a reopen link.
     links_fit: Callable[[str], bool] = lambda channel: True
@@ -80,7 +81,7 @@ def notify_reporter(
     conn: Connection,
     policy: OutboxPolicy,
     now: datetime,
-    ticket: Mapping[str, Any],
+    ticket: RowLike,
     template: str,
     *,
     kind: str,

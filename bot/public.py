@@ -1,10 +1,11 @@
 """The public view of a ticket: what anyone may see, never who reported it (see bot.redact)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Connection
 
+from adapters.contract.rows import RowLike
 from bot.redact import Identity, redact, round_coordinate
 from bot.templates import Templates
 from store import public as store_public
@@ -21,7 +22,7 @@ COLOURS = {
     "DITOLAK": "grey",
 }
 
-def identities(conn: Connection, tickets: list[Mapping[str, Any]]) -> dict[int, Identity]:
+def identities(conn: Connection, tickets: list[RowLike]) -> dict[int, Identity]:
     """Each ticket's reporter identity: the reporter row plus every display name their messages carried."""
     if not tickets:
         return {}

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Container, Mapping
 
+from adapters.contract.rows import RowLike
 from bot.config import AppConfig, CategoryConfig, SlaConfig
 from bot.lifecycle import OPEN_STATUSES, Status
 from bot.workcal import CalendarClock, SlaClock, clock_from_config
@@ -91,7 +92,7 @@ class SlaRules:
         coordinate, resolve = self.hours_for(category)
         return deadlines(now, coordinate, resolve, self.clock)
 
-    def on_transition(self, now: datetime, ticket: Mapping[str, Any], to_status: str, *,
+    def on_transition(self, now: datetime, ticket: RowLike, to_status: str, *,
                       reopen: bool = False) -> dict[str, Any]:
         """Ticket columns to change when ``ticket`` moves to ``to_status``."""
         src, dst = ticket["status"], str(to_status)
@@ -115,7 +116,7 @@ class SlaRules:
 
     # --- alerts --------------------------------------------------------------
 
-    def due_alerts(self, ticket: Mapping[str, Any], now: datetime, sent: Container[str] = ()) -> list[Alert]:
+    def due_alerts(self, ticket: RowLike, now: datetime, sent: Container[str] = ()) -> list[Alert]:
         """Warnings and breaches due for ``ticket`` at ``now``, leaving out the kinds in ``sent``.
 
         Coordination while MENUNGGU; resolution while open and not paused in

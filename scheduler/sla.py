@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import Connection
 
+from adapters.contract.rows import RowLike
 from bot import metrics
 from bot.events import SlaAlertRaised
 from bot.sla import (
@@ -66,7 +67,7 @@ _FALLBACK_TEXT = {
 }
 
 
-def _due(rules: SlaRules, row: Mapping[str, Any], now: datetime) -> list[Alert]:
+def _due(rules: SlaRules, row: RowLike, now: datetime) -> list[Alert]:
     sent = {k for k in ALERT_KINDS if row[k]}
     return rules.due_alerts(row, now, sent)
 
@@ -122,7 +123,7 @@ class SlaSweep:
                     sla_store.set_alert_message(conn, alert_id, message_id)
         return queued
 
-    def text(self, row: Mapping[str, Any], alert: Alert) -> str:
+    def text(self, row: RowLike, alert: Alert) -> str:
         lang = self.language
         cat = self.categories.get(row["category_code"])
         area = self.resolver.get(row["area_code"]) if row["area_code"] else None
@@ -143,7 +144,7 @@ class SlaSweep:
         except TemplateError:
             return _FALLBACK_TEXT[alert.kind].format(**fields)
 
-    def queue(self, conn: Connection, now: datetime, row: Mapping[str, Any], alert: Alert) -> int | None:
+    def queue(self, conn: Connection, now: datetime, row: RowLike, alert: Alert) -> int | None:
         """Publish the alert; the officer desks subscribed at the composition root queue it (first one wins)."""
         escalate = alert.kind in (COORDINATE_BREACH, RESOLVE_BREACH)
         event = SlaAlertRaised(row["id"], "sla_breach" if escalate else "sla_warning", self.text(row, alert), escalate)

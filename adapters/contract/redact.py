@@ -19,9 +19,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Iterable
 
 import phonenumbers
+
+from adapters.contract.rows import RowLike
 
 MARK = "[disamarkan]"
 # Digit runs of at least this many digits are identifying (phone, NIK, KK, NPWP, account numbers).
@@ -80,7 +82,7 @@ class Identity:
     addresses: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, reporter: Mapping[str, Any] | None, extra_names: Iterable[str | None] = ()) -> "Identity":
+    def of(cls, reporter: RowLike | None, extra_names: Iterable[str | None] = ()) -> "Identity":
         if reporter is None:
             return cls(tuple(n for n in extra_names if n))
         names = [reporter.get("display_name"), *extra_names]

@@ -14,8 +14,9 @@ table by ``bot.refdata``). Scope follows Jakarta's CRM:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
+from adapters.contract.rows import RowLike
 from bot.config import AppConfig
 from bot.routing import Area
 
@@ -130,7 +131,7 @@ class StaffDirectory:
             return Refusal(key, {"command": command, "role": member.role})
         return None
 
-    def may_touch(self, member: StaffMember, ticket: Mapping[str, Any]) -> Refusal | None:
+    def may_touch(self, member: StaffMember, ticket: RowLike) -> Refusal | None:
         """None when ``member`` may act on ``ticket``; else why not."""
         if self.global_scope(member):
             return None

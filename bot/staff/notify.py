@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from adapters.contract.rows import RowLike
 from bot.config import AppConfig
 from bot.outbox import enqueue
 from bot.redact import Identity, redact
@@ -56,7 +57,7 @@ class StaffRouting:
             agency = self.agency_parent.get(agency)
         return chain
 
-    def channel_for(self, ticket: Mapping[str, Any]) -> str | None:
+    def channel_for(self, ticket: RowLike) -> str | None:
         for code in self._agency_chain(ticket.get("unit")) + self._agency_chain(ticket.get("agency_code")):
             if code in self.agency_channels:
                 return self.agency_channels[code]
@@ -67,7 +68,7 @@ class StaffRouting:
             area = area.rsplit(".", 1)[0] if "." in area else None
         return self.default_channel
 
-    def supervisor_for(self, ticket: Mapping[str, Any]) -> str | None:
+    def supervisor_for(self, ticket: RowLike) -> str | None:
         for code in self._agency_chain(ticket.get("agency_code")):
             if code in self.agency_supervisors:
                 return self.agency_supervisors[code]
@@ -113,7 +114,7 @@ def _build_routing(config: AppConfig) -> StaffRouting | None:
 
 # --- texts officers read ------------------------------------------------------
 
-def identity_redact(text: str, reporter: Mapping[str, Any] | None) -> str:
+def identity_redact(text: str, reporter: RowLike | None) -> str:
     """``bot.redact.redact`` with the reporter's own names and address: officers never see who reported."""
     return redact(text or "", Identity.of(reporter))
 
@@ -222,7 +223,7 @@ def queue_thread_notice(conn: Connection, now: datetime, channel: str, thread_ts
 # --- event subscribers (wired in bot.staff.threads) -----------------------------------------------
 
 def on_new_ticket(conn: Connection, routing: StaffRouting, templates: Templates, now: datetime,
-                  ticket: Mapping[str, Any], *, photos: int = 0) -> int | None:
+                  ticket: RowLike, *, photos: int = 0) -> int | None:
     """Intake made a ticket: post it to its channel, starting its thread."""
     channel = routing.channel_for(ticket)
     if not channel:
@@ -247,8 +248,8 @@ def on_new_ticket(conn: Connection, routing: StaffRouting, templates: Templates,
                    reply_context={"ticket_id": ticket["id"], "root": True})
 
 
-def on_transition(conn: Connection, templates: Templates, now: datetime, before: Mapping[str, Any],
-                  after: Mapping[str, Any], actor: str, reason: str | None, *, reopen: bool = False) -> int | None:
+def on_transition(conn: Connection, templates: Templates, now: datetime, before: RowLike,
+                  after: RowLike, actor: str, reason: str | None, *, reopen: bool = False) -> int | None:
     """A status change (by anyone): add it to the ticket's thread."""
     lang = thread_language(conn, after["id"])
     if lang is None:
@@ -267,7 +268,7 @@ def on_transition(conn: Connection, templates: Templates, now: datetime, before:
 
 
 def on_citizen_message(conn: Connection, templates: Templates, now: datetime,
-                       ticket: Mapping[str, Any], text: str, *, from_reporter: bool, photos: int = 0) -> int | None:
+                       ticket: RowLike, text: str, *, from_reporter: bool, photos: int = 0) -> int | None:
     """A follow-up from the reporter (or information from someone else): add it to the thread."""
     lang = thread_language(conn, ticket["id"])
     if lang is None:

@@ -13,8 +13,9 @@ templates in config.yaml show how to use it as ``{reopen_url}``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
+from adapters.contract.rows import RowLike
 from bot.config import AppConfig
 from bot.web.security import BadToken, Signer
 
@@ -37,14 +38,14 @@ class ReopenLinks:
     def window(self) -> timedelta:
         return timedelta(days=self.config.intake.reopen_window_days)
 
-    def token(self, ticket: Mapping[str, Any]) -> str | None:
+    def token(self, ticket: RowLike) -> str | None:
         resolved = ticket.get("resolved_at")
         if ticket.get("status") != "SELESAI" or resolved is None:
             return None
         payload = {"t": ticket["tracking_id"], "n": int(ticket.get("reopen_count") or 0), "r": _stamp(resolved)}
         return self.signer.sign(PURPOSE, payload, resolved + self.window)
 
-    def link(self, ticket: Mapping[str, Any]) -> str | None:
+    def link(self, ticket: RowLike) -> str | None:
         token = self.token(ticket)
         return f"{self.base_url}/t/{ticket['tracking_id']}/buka?token={token}" if token else None
 
@@ -56,13 +57,13 @@ class ReopenLinks:
         return body
 
     @staticmethod
-    def matches(body: Mapping[str, Any], ticket: Mapping[str, Any]) -> bool:
+    def matches(body: RowLike, ticket: RowLike) -> bool:
         """Whether the ticket is still in the state the link was made for (i.e. the link is unused)."""
         resolved = ticket.get("resolved_at")
         return (ticket.get("status") == "SELESAI" and resolved is not None
                 and body.get("n") == int(ticket.get("reopen_count") or 0) and body.get("r") == _stamp(resolved))
 
 
-def reopen_link(ticket: Mapping[str, Any], config: AppConfig) -> str | None:
+def reopen_link(ticket: RowLike, config: AppConfig) -> str | None:
     """The one-time reopen URL for a SELESAI ticket row (None otherwise)."""
     return ReopenLinks(config).link(ticket)

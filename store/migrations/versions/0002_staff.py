@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # the submodule itself: autogenerate writes sqlmodel.sql.sqltypes.X
 
 revision = "0002"
 down_revision = "0001"
