@@ -44,7 +44,7 @@ def find_area(conn: Connection, key: str) -> RowMapping | None:
 
 def area_chain(conn: Connection, code: str | None) -> list[RowMapping]:
     """The area and its parents, innermost first."""
-    chain = []
+    chain: list[RowMapping] = []
     while code and len(chain) < 5:
         row = conn.execute(select(A).where(A.c.code == code)).mappings().first()
         if row is None:
@@ -177,7 +177,7 @@ def weekly_sla(conn: Connection, scope: Any, now: datetime, tz: ZoneInfo, weeks:
     ahead are counted only up to now."""
     this_week = week_start(now, tz)
     first = this_week - timedelta(weeks=weeks - 1)
-    buckets = [{"start": first + timedelta(weeks=i), "due": 0, "on_time": 0, "late": 0} for i in range(weeks)]
+    buckets: list[dict[str, Any]] = [{"start": first + timedelta(weeks=i), "due": 0, "on_time": 0, "late": 0} for i in range(weeks)]
     q = (select(T.c.resolve_due, T.c.resolved_at, T.c.closed_at, T.c.status)
          .where(scope, T.c.resolve_due >= first, T.c.resolve_due <= now))
     for due, resolved_at, closed_at, status in conn.execute(q):

@@ -13,7 +13,7 @@ M = repo.T_MESSAGE
 
 
 def outbox_counts(conn: Connection) -> dict[str, Any]:
-    out = dict(conn.execute(select(M.c.status, func.count()).where(M.c.direction == "out").group_by(M.c.status)).all())
+    out: dict[str, int] = dict(conn.execute(select(M.c.status, func.count()).where(M.c.direction == "out").group_by(M.c.status)).all())
     failed_in = conn.execute(select(func.count()).select_from(M).where(M.c.direction == "in", M.c.status == "failed")).scalar_one()
     return {"outbox": out, "inbound_failed": failed_in}
 

@@ -101,8 +101,8 @@ def strip_metadata(source: Path, target: Path, content_type: str, max_pixels: in
 
     # Files stored before the pixel limit existed are checked again before decoding.
     check_pixels(source, max_pixels)
-    with Image.open(source) as img:
-        img = ImageOps.exif_transpose(img)  # keep the orientation the EXIF asked for
+    with Image.open(source) as opened:
+        img = ImageOps.exif_transpose(opened)  # keep the orientation the EXIF asked for
         fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
         if fmt == "JPEG" and img.mode not in ("RGB", "L"):
             img = img.convert("RGB")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, bindparam, func, literal_column, select, text, update
+from sqlalchemy import ColumnClause, Connection, Select, bindparam, func, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from store import repo
@@ -56,9 +56,10 @@ class Outcome:
     reporter_flags: dict[str, Any] = field(default_factory=dict)
 
 
-QUEUED = literal_column("'queued'")
-PENDING_LITERAL = (literal_column("'queued'"), literal_column("'sending'"))
-OUT = literal_column("'out'")
+QUEUED: ColumnClause[str] = literal_column("'queued'")
+PENDING_LITERAL: tuple[ColumnClause[str], ...] = (literal_column("'queued'"), literal_column("'sending'"))
+OUT: ColumnClause[str] = literal_column("'out'")
+ONE: ColumnClause[int] = literal_column("1")
 
 
 def due_lanes(conn: Connection, now: datetime) -> list[str]:
@@ -67,11 +68,11 @@ def due_lanes(conn: Connection, now: datetime) -> list[str]:
     return [r for r in conn.execute(q).scalars() if r]
 
 
-def _heads(lane: str, now: datetime, limit: int):  # type: ignore[no-untyped-def]
+def _heads(lane: str, now: datetime, limit: int) -> Select[int]:
     """Queued rows of ``lane`` due now with no earlier pending row to the same recipient."""
     P = M.alias("p")
     earlier_pending = (
-        select(literal_column("1")).select_from(P)
+        select(ONE).select_from(P)
         .where(P.c.direction == OUT, P.c.status.in_(PENDING_LITERAL), P.c.channel == M.c.channel,
                P.c.recipient == M.c.recipient, P.c.id < M.c.id)
     )

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel
 
 from store.tables import (
     Agency,
@@ -25,16 +26,24 @@ from store.tables import (
     TicketEvent,
 )
 
-T_AREA: Table = Area.__table__  # type: ignore[assignment]
-T_AGENCY: Table = Agency.__table__  # type: ignore[assignment]
-T_CATEGORY: Table = Category.__table__  # type: ignore[assignment]
-T_STAFF: Table = Staff.__table__  # type: ignore[assignment]
-T_REPORTER: Table = Reporter.__table__  # type: ignore[assignment]
-T_TICKET: Table = Ticket.__table__  # type: ignore[assignment]
-T_MESSAGE: Table = Message.__table__  # type: ignore[assignment]
-T_EVENT: Table = TicketEvent.__table__  # type: ignore[assignment]
-T_ATTACHMENT: Table = Attachment.__table__  # type: ignore[assignment]
-T_STATE: Table = ChannelState.__table__  # type: ignore[assignment]
+def table_of(model: type[SQLModel]) -> Table:
+    """The model's Core table, typed: SQLModel sets `__table__` when the class is created but does not declare it."""
+    table = getattr(model, "__table__")
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+T_AREA = table_of(Area)
+T_AGENCY = table_of(Agency)
+T_CATEGORY = table_of(Category)
+T_STAFF = table_of(Staff)
+T_REPORTER = table_of(Reporter)
+T_TICKET = table_of(Ticket)
+T_MESSAGE = table_of(Message)
+T_EVENT = table_of(TicketEvent)
+T_ATTACHMENT = table_of(Attachment)
+T_STATE = table_of(ChannelState)
 
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
@@ -52,7 +61,7 @@ def _cached(key: tuple[Any, ...], build: Any) -> Any:
     return stmt
 
 
-def _insert(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
+def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 

@@ -17,7 +17,7 @@ from bot.sla import ALERT_KINDS, COORDINATE_BREACH, COORDINATE_WARNING, RESOLVE_
 from store import repo
 from store.tables import SlaAlert
 
-T_ALERT: Table = SlaAlert.__table__  # type: ignore[assignment]
+T_ALERT = repo.table_of(SlaAlert)
 
 # Statuses whose clocks run (MENUNGGU_VALIDASI is paused; closed tickets are done).
 SWEPT = sorted({Status.MENUNGGU, Status.KOORDINASI, Status.DISPOSISI, Status.PROSES, Status.TL_DITOLAK})

@@ -1,6 +1,8 @@
 """Image sniffing: trust the bytes, never the claimed content type."""
 from __future__ import annotations
 
+from email.message import Message
+
 ALLOWED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
@@ -16,3 +18,12 @@ def sniff_image_type(content: bytes) -> str | None:
 
 
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+
+def part_bytes(part: Message) -> bytes | None:
+    """A MIME part's transfer-decoded body; None for a multipart container.
+
+    The stdlib types ``get_payload(decode=True)`` as ``Message | bytes | Any``; decoding a leaf always gives bytes.
+    """
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else None

@@ -5,6 +5,7 @@ import re
 from email.message import Message
 from email.parser import HeaderParser
 
+from adapters.contract.media import part_bytes
 from adapters.contract.messages import DeliveryUpdate
 from adapters.email.charset import decode_bytes
 from adapters.email.headers import Headers, first_address, msgids, unique
@@ -170,7 +171,7 @@ def _original_message_id(parts: list[Message]) -> str | None:
                     if found:
                         return found[0]
             elif ctype in ("text/rfc822-headers", "message/global-headers"):
-                text = decode_bytes(part.get_payload(decode=True) or b"", part.get_content_charset())
+                text = decode_bytes(part_bytes(part) or b"", part.get_content_charset())
                 found = msgids(str(HeaderParser().parsestr(text).get("message-id", "") or ""))
                 if found:
                     return found[0]

@@ -7,7 +7,7 @@ import re
 from email.message import Message
 from typing import Any
 
-from adapters.contract.media import sniff_image_type
+from adapters.contract.media import part_bytes, sniff_image_type
 from adapters.contract.messages import InboundAttachment
 from adapters.email.charset import decode_bytes
 from adapters.email.headers import Headers, decode_value
@@ -189,7 +189,7 @@ def _filename(part: Message) -> str | None:
 
 def _payload_bytes(part: Message) -> bytes | None:
     """The decoded payload; base64 the stdlib gave up on is decoded leniently."""
-    data = part.get_payload(decode=True)
+    data = part_bytes(part)
     if any(type(d).__name__ == "InvalidBase64LengthDefect" for d in part.defects):
         # The stdlib returns the undecoded text here: keep every whole 4-char group.
         payload = part.get_payload()

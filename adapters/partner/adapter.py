@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.contract.channel import Capabilities, ChannelAdapter
+from adapters.contract.media import part_bytes
 from adapters.contract.errors import PermanentError, Throttled, TransientError, WebhookRejected
 from adapters.contract.messages import InboundAttachment, InboundMessage, OutboundMessage, RawRequest
 from adapters.fetch import FetchRefused, FetchTooLarge, SafeFetcher
@@ -235,7 +236,7 @@ def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, Any], In
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part_bytes(part) or b""
         if part.get_filename() is not None or name == "photo":
             if name == "photo" and payload:
                 upload = InboundAttachment(payload, part.get_content_type(), part.get_filename())

@@ -247,12 +247,12 @@ class SlackAdapter(ChannelAdapter):
                 root = bool(ctx.get("root"))
             else:
                 ref = await self.threads.resolve_thread(int(ticket_id))
-                if ref == PENDING:
+                if isinstance(ref, str):  # PENDING
                     raise TransientError("the ticket's first Slack post is not sent yet")
                 if ref is None:
                     root = True  # no thread yet: this post starts it
                 else:
-                    channel, thread_ts = ref  # type: ignore[misc]
+                    channel, thread_ts = ref
         if not channel:
             raise PermanentError("no Slack channel to post to")
         try:

@@ -105,12 +105,12 @@ def slack_file(data: Any) -> SlackFile | None:
 
 def event_callback(payload: dict[str, Any], retry_num: int = 0) -> SlackEvent:
     """The event of an ``event_callback`` envelope; 400 without event_id or event."""
-    event_id = payload.get("event_id")
+    event_id = _str(payload.get("event_id"))
     event = payload.get("event")
-    if not _str(event_id) or not isinstance(event, dict):
+    if not event_id or not isinstance(event, dict):
         raise WebhookRejected(400, "event_callback without event_id or event")
     files = [f for f in (slack_file(x) for x in event.get("files") or [] if isinstance(event.get("files"), list)) if f]
-    file_obj = event.get("file") if isinstance(event.get("file"), dict) else {}
+    file_obj = event["file"] if isinstance(event.get("file"), dict) else {}
     return SlackEvent(
         event_id=event_id,
         type=str(event.get("type") or ""),

@@ -6,6 +6,7 @@ gateway's clock, so tests never depend on wall time.
 """
 from __future__ import annotations
 
+from slack_sdk.signature import Clock as SdkClock
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.contract.clock import Clock
@@ -16,10 +17,11 @@ from adapters.contract.messages import RawRequest
 MAX_AGE_SECONDS = 300
 
 
-class _SdkClock:
+class _SdkClock(SdkClock):
     """slack_sdk's clock interface (``now() -> float``) over our Clock."""
 
     def __init__(self, clock: Clock) -> None:
+        super().__init__()
         self._clock = clock
 
     def now(self) -> float:

@@ -43,21 +43,25 @@ class AduanBot(Bot):
         return await self._post("getUpdates", data, read_timeout=read_timeout + timeout)
 
 
-def build_bot(settings: TelegramSettings) -> AduanBot:
-    """A Bot with its own HTTP pools, talking to ``settings.api_base_url``."""
-    timeouts = dict(
+def _request(settings: TelegramSettings, pool_size: int) -> HTTPXRequest:
+    return HTTPXRequest(
+        connection_pool_size=pool_size,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         write_timeout=settings.write_timeout,
         media_write_timeout=settings.media_write_timeout,
     )
+
+
+def build_bot(settings: TelegramSettings) -> AduanBot:
+    """A Bot with its own HTTP pools, talking to ``settings.api_base_url``."""
     return AduanBot(
         token=settings.bot_token.get_secret_value(),
         base_url=settings.bot_base_url,
         base_file_url=settings.file_base_url,
-        request=HTTPXRequest(connection_pool_size=settings.connection_pool_size, **timeouts),
+        request=_request(settings, settings.connection_pool_size),
         # getUpdates gets its own single connection so a long poll never
         # starves sends of a connection.
-        get_updates_request=HTTPXRequest(connection_pool_size=1, **timeouts),
+        get_updates_request=_request(settings, 1),
         local_mode=settings.local_mode,
     )

@@ -121,7 +121,7 @@ class TwilioAdapter(ChannelAdapter):
 
     async def stop(self) -> None:
         if self._client is not None:
-            await self._client.http_client.close()  # type: ignore[attr-defined]
+            await self._client.http_client.close()
             self._client = None
         if self._owns_http:
             await self._http.aclose()

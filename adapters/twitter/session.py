@@ -92,7 +92,7 @@ class RewritingRequestsSession(requests.Session):
     def _rewrite(self, url: str) -> str:
         return str(rewrite_url(URL(url, encoded=True), self._targets))
 
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
         return super().merge_environment_settings(self._rewrite(url), proxies, stream, verify, cert)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:

@@ -83,6 +83,8 @@ def twitter_weighted_length(text: str) -> int:
         spans[m.start()] = (m.end(), TWITTER_URL_LENGTH)
     for token in emoji.analyze(normalized, join_emoji=True):
         match = token.value
+        if not isinstance(match, emoji.EmojiMatch):
+            continue  # a plain-text token: analyze() yields none unless non_emoji=True
         spans.setdefault(match.start, (match.end, 2))
     length, i = 0, 0
     while i < len(normalized):

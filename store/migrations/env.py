@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from store.tables import metadata
@@ -14,10 +14,13 @@ target_metadata = metadata
 
 
 def _url() -> str:
-    return config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+    url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: pass attributes['url'] or set sqlalchemy.url")
+    return str(url)
 
 
-def _do_run(connection) -> None:  # type: ignore[no-untyped-def]
+def _do_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
