@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, exists, or_, select
+from sqlalchemy import Connection, RowMapping, bindparam, exists, or_, select
 
 from bot.lifecycle import Status
 from bot.sla import ALERT_KINDS, COORDINATE_BREACH, COORDINATE_WARNING, RESOLVE_BREACH, RESOLVE_WARNING
