@@ -19,6 +19,7 @@ died be retried when its lease expires.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import uuid
@@ -127,7 +128,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._lanes: dict[str, Lane] = {}
-        self._sends: set[asyncio.Task[None]] = set()
+        self._sends: set[asyncio.Task[str]] = set()
         self._streaks: dict[str, int] = defaultdict(int)
         self.sent_count = 0
         self._last_sweep: datetime | None = None
@@ -304,7 +305,7 @@ class Dispatcher:
                 lane.inflight.add(row["id"])
                 task = asyncio.create_task(self._process(lane, row), name=f"send-{row['id']}")
                 self._sends.add(task)
-                task.add_done_callback(lambda t, mid=row["id"]: self._sent(lane, mid, t))
+                task.add_done_callback(functools.partial(self._sent, lane, row["id"]))
 
     def _sent(self, lane: Lane, message_id: int, task: asyncio.Task[Any]) -> None:
         self._sends.discard(task)

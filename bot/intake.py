@@ -70,8 +70,9 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
         # Anyone who writes to us is reachable again on this channel.
         repo.update_reporter(conn, reporter["id"], now, unreachable=False, unreachable_reason=None,
                              language=reporter["language"] or msg.language)
-        reporter = repo.get_reporter(conn, reporter["id"])
-    assert reporter is not None
+        refreshed = repo.get_reporter(conn, reporter["id"])
+        assert refreshed is not None
+        reporter = refreshed
 
     if msg.is_location_only:
         outcome = _location(conn, item, rules, now, reporter, message_id)

@@ -1,7 +1,7 @@
 """The public view of a ticket: what anyone may see, never who reported it (see bot.redact)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import Connection
 
@@ -22,7 +22,7 @@ COLOURS = {
     "DITOLAK": "grey",
 }
 
-def identities(conn: Connection, tickets: list[RowLike]) -> dict[int, Identity]:
+def identities(conn: Connection, tickets: Sequence[RowLike]) -> dict[int, Identity]:
     """Each ticket's reporter identity: the reporter row plus every display name their messages carried."""
     if not tickets:
         return {}

@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.areas import AREA_MARKERS as _MARKERS
 # Re-exported: callers and tests import the area records and the name lists from here.
@@ -42,6 +43,9 @@ from bot.areas import (  # noqa: F401
     load_areas_csv,
 )
 from bot.textnorm import FuzzyVocabulary, tokenize
+
+if TYPE_CHECKING:
+    from shapely import STRtree  # imported lazily at run time: only boundary files need shapely
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,7 @@ class AreaResolver:
         self._build_name_index(areas)
         self._prefixes = {key[:i] for key in self._index for i in range(1, len(key) + 1)}
         self._fuzzy = FuzzyVocabulary(self._index, min_length=6, protected=())
-        self._tree = None
+        self._tree: STRtree | None = None
         self._tree_codes: list[str] = []
         if boundaries:
             self._load_boundaries(boundaries)
@@ -222,8 +226,10 @@ class AreaResolver:
     def _locate(self, latitude: float, longitude: float) -> str | None:
         if not (math.isfinite(latitude) and math.isfinite(longitude)):
             return None
+        if self._tree is None:
+            return None
         point = self._point(longitude, latitude)  # GeoJSON order: x = longitude
-        hits = self._tree.query(point, predicate="intersects")  # type: ignore[union-attr]
+        hits = self._tree.query(point, predicate="intersects")
         return self._tree_codes[int(min(hits))] if len(hits) else None
 
     def _find_spans(self, tokens: list[str]) -> list[_Span]:

@@ -34,7 +34,7 @@ class TemplateError(Exception):
     pass
 
 
-class _Fields(dict):  # type: ignore[type-arg]
+class _Fields(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         raise TemplateError(f"template field {{{key}}} has no value")
 
@@ -54,7 +54,7 @@ class Templates:
             raise TemplateError(f"templates.{default_language}: missing {', '.join(missing)}")
 
     def language(self, lang: str | None) -> str:
-        return lang if lang in self._texts else self.default_language
+        return lang if lang is not None and lang in self._texts else self.default_language
 
     def render(self, key: str, lang: str | None, **fields: Any) -> str:
         lang = self.language(lang)

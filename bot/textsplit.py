@@ -108,7 +108,7 @@ def _best_cut(text: str, limit: int) -> int:
     else the last word boundary, else a hard cut at ``limit``.
     """
     for pattern, min_share in ((_PARAGRAPH, 0.5), (_SENTENCE, 0.5), (_WORD, 0.0)):
-        ends = [m.start(m.lastindex) for m in pattern.finditer(text, 0, limit + 1)]
+        ends = [m.start(m.lastindex or 0) for m in pattern.finditer(text, 0, limit + 1)]
         ends = [e for e in ends if e > 0]
         if ends and ends[-1] >= limit * min_share:
             return ends[-1]

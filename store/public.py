@@ -6,7 +6,7 @@ identity, stay in ``bot.public`` and ``bot.web.open311``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import Connection, RowMapping, bindparam, select
 
@@ -17,7 +17,7 @@ R, M, E, AT = repo.T_REPORTER, repo.T_MESSAGE, repo.T_EVENT, repo.T_ATTACHMENT
 CAT, AG, AREA = repo.T_CATEGORY, repo.T_AGENCY, repo.T_AREA
 
 
-def reporters_and_names(conn: Connection, tickets: list[RowLike]
+def reporters_and_names(conn: Connection, tickets: Sequence[RowLike]
                         ) -> tuple[dict[int, RowMapping], dict[int, list[str]]]:
     """The tickets' reporter rows by id, and per ticket every display name its inbound messages carried."""
     reporters = {r["id"]: r for r in conn.execute(
