@@ -15,7 +15,8 @@ from bot.clock import Clock
 if TYPE_CHECKING:
     from bot.config import AppConfig
     from bot.intake import IntakeOutcome
-    from bot.models import ChannelAdapter, DeliveryUpdate, InboundMessage
+    from adapters.contract.channel import ChannelAdapter
+    from bot.models import DeliveryUpdate, InboundMessage
     from bot.templates import Templates
 
 T = TypeVar("T")

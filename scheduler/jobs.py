@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import Clock
 from bot.config import AppConfig
 from bot.outbox import OutboxPolicy
+from bot.templates import Templates
 from store.db import Database
 from store.outbox import reclaim_expired
 from store.staff import prune_dedup
@@ -26,6 +27,7 @@ class SweepHost(Protocol):
     db: Database
     clock: Clock
     policy: OutboxPolicy
+    templates: Templates
     resolver: Any  # bot.routing.AreaResolver
     dispatcher: Any  # has wake()
 

@@ -52,7 +52,9 @@ async def reparse_unparsed(gw: ReparsePorts, limit: int = 100) -> int:
     done = 0
     for row in await gw.db.read(inbound.failed_inbound, limit, UNPARSED_PREFIX):
         request = (repo.loads(row["payload"]) or {}).get("unparsed_request")
-        adapter = gw.registry.webhook_adapter(request["path"]) if request else None
+        if not request:
+            continue
+        adapter = gw.registry.webhook_adapter(request["path"])
         if adapter is None:
             continue
         raw = RawRequest(method=request["method"], path=request["path"], headers=request["headers"],

@@ -30,14 +30,14 @@ class StaffService:
         # channel name -> desk, for every adapter whose spec declares a staff desk and that can host one.
         self.desks: dict[str, Any] = {}
         for adapter in gw.registry.adapters():
-            spec = spec_for(adapter)
+            spec, name = spec_for(adapter), adapter.name
             if spec is None or spec.staff_desk is None or not isinstance(adapter, StaffDeskHost):
                 continue
             factory = resolve_name(spec.staff_desk)  # a reference, so the channel package imports no bot code
             desk = factory(adapter=adapter, engine=self.engine, directory=self.directory, db=gw.db,
                            clock=gw.clock, wake=gw.dispatcher.wake)
             adapter.attach_staff_desk(desk, gw.clock)
-            self.desks[adapter.name] = desk
+            self.desks[name] = desk
 
     async def drain(self) -> None:
         """Wait until background staff work (e.g. Slack commands and events) is done."""

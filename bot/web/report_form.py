@@ -82,7 +82,7 @@ def _contact(values: dict[str, str], registry: Any, t: Any, errors: dict[str, st
     return "web", f"web:{secrets.token_hex(12)}"
 
 
-class _Errors(dict):  # type: ignore[type-arg]
+class _Errors(dict[str, str]):
     """Field errors; a field without one reads as "" in templates."""
 
     def __missing__(self, key: str) -> str:

@@ -68,7 +68,7 @@ class WebState:
     def lang(self, request: Request) -> str:
         asked = request.query_params.get("lang")
         if asked in LANGUAGES:
-            return asked  # type: ignore[return-value]
+            return asked
         cookie = request.cookies.get(LANG_COOKIE)
         return self.catalogue.language(cookie)
 
