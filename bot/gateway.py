@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.contract import ChannelAdapter
 from adapters.registry import Registry
@@ -28,6 +28,9 @@ from scheduler.jobs import SlaHook, build_scheduler
 from scheduler.sla import sla_hook
 from store.db import Database
 from store.media import MediaStore
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ class Gateway:
         self.staff = StaffService(self, allow_private_hosts=bool((adapter_deps or {}).get("allow_private_hosts")))
         self.sla_hooks: list[SlaHook] = []
         self.sla_hooks.append(sla_hook(self))  # SLA warnings and escalations
-        self.scheduler = None
+        self.scheduler: AsyncIOScheduler | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._receivers: list[asyncio.Task[Any]] = []
         self._receiver_crashed: dict[str, str] = {}
@@ -105,8 +108,8 @@ class Gateway:
             for adapter in self.registry.adapters():
                 self._receivers.append(asyncio.create_task(self._run_receiver(adapter), name=f"receiver-{adapter.name}"))
         if scheduler:
-            self.scheduler = build_scheduler(self)
-            self.scheduler.start()
+            self.scheduler = jobs = build_scheduler(self)
+            jobs.start()
         self.started = True
 
     async def _run_receiver(self, adapter: ChannelAdapter) -> None:

@@ -8,15 +8,17 @@ still provides every part (tests/test_ports.py).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast, runtime_checkable
 
 from bot.clock import Clock
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
-    from bot.intake import IntakeOutcome
     from adapters.contract.channel import ChannelAdapter
+    from adapters.contract.messages import InboundAttachment, RawRequest
+    from bot.intake import IntakeOutcome
     from bot.models import DeliveryUpdate, InboundMessage
+    from bot.outbox import OutboxPolicy
     from bot.templates import Templates
 
 T = TypeVar("T")
@@ -65,7 +67,11 @@ class TrackingLinks(Protocol):
 class StoreAndClock(Protocol):
     """Enough to keep a webhook body no adapter could parse."""
 
-    db: DatabasePort
+    # Read-only properties, not attributes: a settable protocol member must match the gateway's
+    # concrete type exactly, while a property accepts any implementation of the port.
+    @property
+    def db(self) -> DatabasePort: ...
+
     clock: Clock
 
 
@@ -73,8 +79,11 @@ class StoreAndClock(Protocol):
 class ReparsePorts(StoreAndClock, Protocol):
     """Enough to hand kept webhook bodies to their adapters again."""
 
-    registry: WebhookRoutes
-    intake: IntakePort
+    @property
+    def registry(self) -> WebhookRoutes: ...
+
+    @property
+    def intake(self) -> IntakePort: ...
 
 
 @runtime_checkable
@@ -82,13 +91,18 @@ class WebGateway(Protocol):
     """What the public web face (bot/web) uses."""
 
     config: AppConfig
-    db: DatabasePort
     clock: Clock
     templates: Templates
-    intake: IntakePort
-    policy: TrackingLinks
+    policy: OutboxPolicy  # tracking links; the reopen page records a transition with it
     registry: Any  # the channel registry: offered contact channels, the web adapter's registration
     staff: Any  # the staff service: its directory scopes what a signed-in officer sees
+    dispatcher: Any  # wake() after a reopen queued a reply
+
+    @property
+    def db(self) -> DatabasePort: ...  # read-only, see StoreAndClock
+
+    @property
+    def intake(self) -> IntakePort: ...
 
     def adapter(self, channel: str) -> ChannelAdapter: ...
 
@@ -107,9 +121,24 @@ class HttpGateway(WebGateway, Protocol):
     def receiver_states(self) -> dict[str, Any]: ...
 
 
-
-
 def http_gateway(request: Any) -> HttpGateway:
     """The gateway ``create_app`` put on the app, typed by what a route may use of it."""
     gateway: HttpGateway = request.app.state.gateway
     return gateway
+
+
+class PartnerReports(Protocol):
+    """The partner channel's adapter as the partner API and Open311 use it (the core imports no channel package)."""
+
+    def parse_report(self, request: RawRequest) -> Any: ...
+
+    async def fetch_photo(self, url: str, field: str = "photo_url") -> InboundAttachment: ...
+
+
+def partner_reports(gateway: WebGateway) -> PartnerReports:
+    """The partner adapter, typed by the methods its routes call.
+
+    A cast: the registry hands out channels by name as ``ChannelAdapter``, and which class serves
+    "partner" is configuration, so no static type links the name to ``PartnerAdapter``.
+    """
+    return cast(PartnerReports, gateway.adapter("partner"))

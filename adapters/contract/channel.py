@@ -9,7 +9,7 @@ splitting, photo fallbacks, retries and rate limiting live once in the core.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 from adapters.contract.messages import DeliveryUpdate, InboundMessage, OutboundMessage, RawRequest, WebhookResult
 
@@ -50,7 +50,7 @@ class TextPolicy:
 class IntakeSink(Protocol):
     """What a long-running receiver talks to (the core implements it)."""
 
-    async def submit(self, messages: list[InboundMessage]) -> list[object]:
+    async def submit(self, messages: list[InboundMessage]) -> Sequence[object]:
         """Hand messages to intake; returns only once they are durable."""
 
     async def record_delivery(self, updates: list[DeliveryUpdate]) -> None:

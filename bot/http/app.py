@@ -95,5 +95,6 @@ def create_app(gateway: HttpGateway) -> ASGIApp:
     if http.trusted_proxies:
         # The one client-address rule: X-Forwarded-For counts only from these peers (the server
         # itself runs with proxy_headers off, so uvicorn's default trust of 127.0.0.1 never applies).
-        outer = ProxyHeadersMiddleware(outer, trusted_hosts=list(http.trusted_proxies))
+        # uvicorn types ASGI apps with its own TypedDicts, Starlette with MutableMapping: the same protocol.
+        outer = ProxyHeadersMiddleware(outer, trusted_hosts=list(http.trusted_proxies))  # type: ignore[arg-type,assignment]
     return outer

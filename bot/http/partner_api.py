@@ -2,28 +2,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from adapters.contract import InboundAttachment, RawRequest, WebhookRejected
+from adapters.contract import WebhookRejected
 from bot.http.raw import raw_request
-from bot.ports import http_gateway
+from bot.ports import http_gateway, partner_reports
 from bot.public import public_ticket
 from bot.tracking import normalize
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["partner"])
-
-
-class PartnerReports(Protocol):
-    """What this route needs of the partner channel's adapter (the core imports no channel package)."""
-
-    def parse_report(self, request: RawRequest) -> Any: ...
-
-    async def fetch_photo(self, url: str) -> InboundAttachment: ...
 
 
 class ReportCreated(BaseModel):
@@ -56,7 +48,7 @@ class Problem(BaseModel):
 async def create_report(request: Request) -> Any:
     """Create a report for a partner app's user. Needs the partner's API key (Bearer or X-API-Key)."""
     gw = http_gateway(request)
-    adapter: PartnerReports = gw.adapter("partner")
+    adapter = partner_reports(gw)
     raw = await raw_request(request)
     try:
         report = adapter.parse_report(raw)

@@ -24,9 +24,9 @@ from store import repo
 
 router = APIRouter(tags=["public pages"])
 
-HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+HTML: dict[str, Any] = {"content": {"text/html": {"schema": {"type": "string"}}}}
 CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
-_PAGE_ERRORS = {400: {"description": "Bad request (HTML page with the reason)", **HTML},
+_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Bad request (HTML page with the reason)", **HTML},
                 403: {"description": "Forged or expired form token (HTML page)", **HTML},
                 404: {"description": "Not found (HTML page)", **HTML}}
 _TOO_MANY = {"description": "Too many tracking lookups from this client (Retry-After says when to retry)", **HTML}

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from adapters.errors import WebhookRejected
 from bot.models import InboundMessage
+from bot.ports import partner_reports
 from bot.sla import deadlines
 from bot.web.open311.filters import check_jurisdiction
 from bot.web.open311.formats import Open311Error, answer
@@ -172,7 +173,7 @@ async def _submit(web: WebState, msg: InboundMessage, media_url: str) -> Any:
     gw = web.gateway
     if media_url:
         try:
-            adapter = gw.adapter("partner")
+            adapter = partner_reports(gw)
             msg.attachments.append(await adapter.fetch_photo(media_url, "media_url"))
         except WebhookRejected as exc:
             raise Open311Error(400, exc.reason) from None

@@ -54,7 +54,8 @@ def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str,
     who = identities(conn, rows)
     out = []
     for r in rows:
-        chain, code = [], r["area_code"]
+        chain: list[Any] = []
+        code = r["area_code"]
         while code and code in areas and len(chain) < 4:
             chain.append(areas[code])
             code = areas[code]["parent_code"]
