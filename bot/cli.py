@@ -83,38 +83,32 @@ def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
 
 def _metrics_server(gateway: Any, config: "AppConfig") -> tuple[Any, asyncio.Task[None]] | None:
     """/metrics on a listener of its own when ``metrics.port`` is set (kept off the public port)."""
-    import uvicorn
-
     from bot.http.metrics_route import metrics_app
-    from bot.http.server import server_config
+    from bot.http.server import OwnSignalsServer, server_config
 
     cfg = config.metrics
     if not cfg.enabled or cfg.port is None:
         return None
-    server = uvicorn.Server(server_config(metrics_app(gateway), config.http, host=cfg.host, port=cfg.port))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = OwnSignalsServer(server_config(metrics_app(gateway), config.http, host=cfg.host, port=cfg.port))
     log.info("metrics on http://%s:%s/metrics", cfg.host, cfg.port)
     return server, asyncio.create_task(server.serve(), name="metrics-http")
 
 
 async def serve(config_path: str | None) -> int:
-    import uvicorn
-
     from bot.gateway import Gateway
     from bot.http.app import create_app
-    from bot.http.server import server_config
+    from bot.http.server import OwnSignalsServer, server_config
 
     config = load_config(config_path)
     gateway = Gateway(config)
     await gateway.start()
     app = create_app(gateway)
-    server = uvicorn.Server(server_config(app, config.http))
+    server = OwnSignalsServer(server_config(app, config.http))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    # We handle signals ourselves so shutdown follows our order.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # We handle signals ourselves so shutdown follows our order (OwnSignalsServer leaves them to us).
     server_task = asyncio.create_task(server.serve(), name="http")
     log.info("Aduan listening on http://%s:%s", config.http.host, config.http.port)
     metrics_server = _metrics_server(gateway, config)

@@ -10,9 +10,10 @@ oversized headers; h11's own ``max_incomplete_event_size`` stays as a backstop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from typing import Any
+from typing import Any, Iterator
 
 import h11
 import uvicorn
@@ -110,3 +111,15 @@ def server_config(app: Any, http: HttpConfig, **overrides: Any) -> uvicorn.Confi
     )
     options.update(overrides)
     return uvicorn.Config(app, **options)
+
+
+class OwnSignalsServer(uvicorn.Server):
+    """A uvicorn server that leaves SIGTERM/SIGINT to the caller, so shutdown follows the gateway's order.
+
+    uvicorn (0.29 and later) installs its handlers in ``capture_signals``; the ``install_signal_handlers``
+    hook that used to be blanked for this no longer exists, so blanking it had no effect.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
