@@ -1,6 +1,6 @@
 # Aduan: two commands on a fresh machine.
 #   make run    set up .venv with the runtime only, apply migrations, run the gateway on SQLite (var/aduan.db)
-#   make test   add the test tools to .venv, lint, and run the whole test suite (again on PostgreSQL
+#   make test   add the test tools to .venv, lint, typecheck, and run the whole test suite (again on PostgreSQL
 #               when ADUAN_TEST_DATABASE_URL is set)
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | sha1sum | cut -c1-12)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.lock requirements-test.lock | sha1sum | cut -c1-12)
 
-.PHONY: setup setup-test run test test-sqlite test-pg lint bench check-config staff-docs clean
+.PHONY: setup setup-test run test test-sqlite test-pg lint typecheck bench check-config staff-docs clean
 
 # Runtime only (requirements.lock): what `make run` and a production host need.
 $(STAMP): requirements.lock
@@ -18,7 +18,7 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-[0-9a-f]*
 	touch $(STAMP)
 
-# Test tools on top (requirements-test.lock): pytest, hypothesis, schemathesis, playwright, ruff.
+# Test tools on top (requirements-test.lock): pytest, hypothesis, schemathesis, playwright, ruff, mypy.
 $(TEST_STAMP): $(STAMP) requirements-test.lock
 	$(PY) -m pip install --quiet -r requirements.lock -r requirements-test.lock
 	rm -f $(VENV)/.installed-test-*
@@ -38,17 +38,21 @@ lint: setup-test
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-logo  # architecture contracts in .importlinter
 
-test: setup-test lint
+# mypy over bot/, adapters/, store/ and scheduler/ ([tool.mypy] in pyproject.toml).
+typecheck: setup-test
+	$(PY) -m mypy
+
+test: setup-test lint typecheck
 	$(PY) -m pytest -q -p no:cacheprovider
 	@if [ -n "$$ADUAN_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$ADUAN_TEST_DATABASE_URL)"; \
 		$(PY) -m pytest -q -p no:cacheprovider; \
 	fi
 
-test-sqlite: setup-test lint
+test-sqlite: setup-test lint typecheck
 	ADUAN_TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
 
-test-pg: setup-test lint
+test-pg: setup-test lint typecheck
 	ADUAN_TEST_DATABASE_URL=$${ADUAN_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/aduan_test} \
 		$(PY) -m pytest -q -p no:cacheprovider
 
