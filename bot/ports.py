@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast, runtim
 from bot.clock import Clock
 
 if TYPE_CHECKING:
-    from bot.config import AppConfig
     from adapters.contract.channel import ChannelAdapter
     from adapters.contract.messages import InboundAttachment, RawRequest
+    from bot.config import AppConfig
     from bot.intake import IntakeOutcome
     from bot.models import DeliveryUpdate, InboundMessage
     from bot.outbox import OutboxPolicy
@@ -58,10 +58,6 @@ class WebhookRoutes(Protocol):
     def channels(self) -> Any: ...
 
     def adapters(self) -> Any: ...
-
-
-class TrackingLinks(Protocol):
-    def tracking_url(self, tracking_id: str) -> str: ...
 
 
 class StoreAndClock(Protocol):
