@@ -48,6 +48,14 @@ def spec(name: str) -> ChannelSpec | None:
     return next((s for s in specs() if s.name == name), None)
 
 
+def known_spec(name: str) -> ChannelSpec:
+    """The spec of a channel the config already validated (so it exists)."""
+    found = spec(name)
+    if found is None:
+        raise KeyError(f"no channel named {name!r}")
+    return found
+
+
 def _enabled(section: dict[str, Any]) -> bool:
     enabled = section.pop("enabled", True)
     if isinstance(enabled, str):  # "${VAR:-false}" arrives as text

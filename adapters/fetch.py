@@ -50,8 +50,8 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address]
     """The IPv4 address an IPv6 address carries (mapped, 6to4, NAT64, Teredo), if any."""
     if ip.ipv4_mapped is not None:
         return "IPv4-mapped", ip.ipv4_mapped
-    if ip in _6TO4:
-        return "6to4", ip.sixtofour  # type: ignore[return-value]
+    if ip in _6TO4 and ip.sixtofour is not None:  # sixtofour is set exactly inside 2002::/16
+        return "6to4", ip.sixtofour
     if ip in _NAT64:
         return "NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.teredo is not None:

@@ -117,7 +117,7 @@ class Categorizer:
                 n = len(tokens)
                 if tuple(words[i : i + n]) != tokens:
                     continue
-                if any(c[1] for c in canon[i : i + n]):  # type: ignore[index]
+                if any(c[1] for c in canon[i : i + n] if c):  # all set: the words matched
                     weight *= FUZZY_FACTOR
                 found = hits.setdefault(rule_idx, {})
                 if found.get(kid, 0.0) < weight:

@@ -31,7 +31,7 @@ def channel_settings(config: AppConfig) -> dict[str, Any]:
 def build_adapters(config: AppConfig, **deps: Any) -> list[tuple[ChannelAdapter, list[str]]]:
     """(adapter, webhook paths) for every enabled channel."""
     ctx = build_deps(config, **deps)
-    return [catalog.spec(name).build(settings, ctx)  # type: ignore[union-attr]
+    return [catalog.known_spec(name).build(settings, ctx)
             for name, settings in channel_settings(config).items()]
 
 
@@ -48,7 +48,7 @@ def log_secrets(config: AppConfig) -> list[str | re.Pattern[str]]:
     """Every enabled channel's secrets and secret patterns, for the one log-redaction filter."""
     found: list[str | re.Pattern[str]] = []
     for name, settings in channel_settings(config).items():
-        found.extend(catalog.spec(name).log_secrets(settings))  # type: ignore[union-attr]
+        found.extend(catalog.known_spec(name).log_secrets(settings))
     return found
 
 

@@ -70,9 +70,7 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
         # Anyone who writes to us is reachable again on this channel.
         repo.update_reporter(conn, reporter["id"], now, unreachable=False, unreachable_reason=None,
                              language=reporter["language"] or msg.language)
-        refreshed = repo.get_reporter(conn, reporter["id"])
-        assert refreshed is not None
-        reporter = refreshed
+        reporter = repo.reread_reporter(conn, reporter["id"])
 
     if msg.is_location_only:
         outcome = _location(conn, item, rules, now, reporter, message_id)
@@ -217,8 +215,8 @@ def _append(
                                                             photos=len(item.media)))
     if is_reporter:
         repo.update_ticket(conn, ticket["id"], last_inbound_at=now, updated_at=now)
-        if msg.latitude is not None and ticket["latitude"] is None:
-            _set_location(conn, rules, now, ticket, msg.latitude, msg.longitude)  # type: ignore[arg-type]
+        if msg.latitude is not None and msg.longitude is not None and ticket["latitude"] is None:
+            _set_location(conn, rules, now, ticket, msg.latitude, msg.longitude)
     if msg.auto_reply:
         if is_reporter:
             # The acknowledgement answers THIS message (email In-Reply-To), not the ticket's first one.
@@ -254,8 +252,9 @@ def _location(
     msg = item.msg
     since = now - timedelta(minutes=rules.config.intake.location_window_minutes)
     ticket = repo.latest_open_ticket(conn, reporter["id"], OPEN_STATUSES, since)
-    if ticket is not None and ticket["channel"] == msg.channel:
-        _set_location(conn, rules, now, ticket, msg.latitude, msg.longitude)  # type: ignore[arg-type]
+    lat, lon = msg.latitude, msg.longitude  # adapters flag a message location-only with both set
+    if ticket is not None and ticket["channel"] == msg.channel and lat is not None and lon is not None:
+        _set_location(conn, rules, now, ticket, lat, lon)
         if msg.auto_reply:
             notify_reporter(conn, rules.policy, now, ticket, "location_received", kind="ack", reporter=reporter,
                             automatic=True)

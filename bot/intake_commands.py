@@ -51,7 +51,7 @@ def run_command(
     msg = item.msg
     if command.language and command.language != reporter["language"] and command.kind in ("language", "help"):
         repo.update_reporter(conn, reporter["id"], now, language=command.language)
-        reporter = repo.get_reporter(conn, reporter["id"])  # type: ignore[assignment]
+        reporter = repo.reread_reporter(conn, reporter["id"])
     reply = msg.auto_reply
     if command.kind == "stop":
         if not stop_verified(msg):
@@ -62,7 +62,7 @@ def run_command(
         return IntakeOutcome("command", message_id)
     if command.kind == "start":
         repo.update_reporter(conn, reporter["id"], now, opted_out=False)
-        reporter = repo.get_reporter(conn, reporter["id"])  # type: ignore[assignment]
+        reporter = repo.reread_reporter(conn, reporter["id"])
         if reply:
             reply_direct(conn, rules, now, reporter, msg, "opted_in", automatic=False)
         return IntakeOutcome("command", message_id)

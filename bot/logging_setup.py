@@ -93,6 +93,12 @@ def unwatch(flt: RedactingFilter) -> None:
         logging.getLogger(name).removeFilter(flt)
 
 
+def _redaction(handler: logging.Handler) -> RedactingFilter | None:
+    """The redaction filter setup_logging attached to ``handler`` (a plain attribute of a stdlib handler)."""
+    flt = getattr(handler, "redaction", None)
+    return flt if isinstance(flt, RedactingFilter) else None
+
+
 def setup_logging(stream: TextIO | None = None, level: str | None = None, config: Any = None) -> logging.Handler:
     """The production handler with the one filter; ``config`` adds the enabled channels' secrets."""
     from bot.logctx import ContextFilter
@@ -103,11 +109,12 @@ def setup_logging(stream: TextIO | None = None, level: str | None = None, config
     handler.setFormatter(make_formatter())  # ADUAN_LOG_FORMAT=json for one JSON object per line
     handler.addFilter(flt)
     handler.addFilter(ContextFilter())
-    handler.redaction = flt  # type: ignore[attr-defined]  # so the composition root can add secrets later
+    setattr(handler, "redaction", flt)  # so the composition root can add secrets later
     root = logging.getLogger()
     for old in root.handlers:
-        if isinstance(getattr(old, "redaction", None), RedactingFilter):
-            unwatch(old.redaction)  # type: ignore[attr-defined]
+        old_filter = _redaction(old)
+        if old_filter is not None:
+            unwatch(old_filter)
     root.handlers[:] = [handler]
     root.setLevel((level or os.environ.get("ADUAN_LOG_LEVEL", "INFO")).upper())
     watch(flt)
@@ -120,4 +127,6 @@ def setup_logging(stream: TextIO | None = None, level: str | None = None, config
 
 def use_channel_secrets(handler: logging.Handler, config: Any) -> None:
     """Once the config is loaded: mask the enabled channels' secrets too."""
-    handler.redaction.set_secrets(log_secrets(config))  # type: ignore[attr-defined]
+    flt = _redaction(handler)
+    if flt is not None:
+        flt.set_secrets(log_secrets(config))

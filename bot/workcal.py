@@ -120,9 +120,9 @@ class WorkingHoursClock:
         """Working microseconds between the origin and ``t``."""
         t = _utc(t)
         pos, w_start, w_end = self._day(t.astimezone(self.tz).date())
-        if w_start is None or t <= w_start:
+        if w_start is None or w_end is None or t <= w_start:  # no window that day: both are None
             return pos
-        if t >= w_end:  # type: ignore[operator]
+        if t >= w_end:
             return pos + self._day_us
         return pos + (t - w_start) // _ONE_US
 

@@ -123,6 +123,14 @@ def get_reporter(conn: Connection, reporter_id: int) -> RowMapping | None:
     return conn.execute(stmt, {"id": reporter_id}).mappings().first()
 
 
+def reread_reporter(conn: Connection, reporter_id: int) -> RowMapping:
+    """A reporter read again after an update in the same transaction: it exists."""
+    row = get_reporter(conn, reporter_id)
+    if row is None:
+        raise LookupError(f"reporter {reporter_id} is gone")
+    return row
+
+
 # --- tickets -----------------------------------------------------------------
 
 def ticket_by_tracking_id(conn: Connection, tracking_id: str) -> RowMapping | None:

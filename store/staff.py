@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, and_, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, or_, select, update
 
 from bot.lifecycle import OPEN_STATUSES
 
 from store import repo
 from store.tables import StaffAssignment, StaffDedup, StaffThread
 
-T_THREAD: Table = StaffThread.__table__  # type: ignore[attr-defined]
-T_ASSIGN: Table = StaffAssignment.__table__  # type: ignore[attr-defined]
-T_DEDUP: Table = StaffDedup.__table__  # type: ignore[attr-defined]
+T_THREAD = repo.table_of(StaffThread)
+T_ASSIGN = repo.table_of(StaffAssignment)
+T_DEDUP = repo.table_of(StaffDedup)
 
 
 # --- Slack event dedup -------------------------------------------------------

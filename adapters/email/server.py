@@ -233,7 +233,8 @@ class SmtpServer:
                     await asyncio.sleep(self.settings.bind_retry_seconds)
             self._set_state("listening")
             self.listening.set()
-            log.info("email: SMTP server listening on %s:%s", *self.address)  # type: ignore[misc]
+            host, port = self.address or (self.settings.listen_host, self.settings.listen_port)
+            log.info("email: SMTP server listening on %s:%s", host, port)
             await asyncio.Future()  # until cancelled
         finally:
             await self.close()

@@ -71,8 +71,9 @@ def _parts(costs: list[int], single: int, per_part: int) -> int:
 def sms_segments(text: str) -> tuple[str, int]:
     """(encoding, number of SMS parts) for ``text``; an empty text takes 0 parts."""
     septets = [_septets(ch) for ch in text]
-    if all(s is not None for s in septets):
-        return GSM7, _parts(septets, GSM7_SINGLE, GSM7_PART)  # type: ignore[arg-type]
+    known = [s for s in septets if s is not None]
+    if len(known) == len(septets):
+        return GSM7, _parts(known, GSM7_SINGLE, GSM7_PART)
     units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
     return UCS2, _parts(units, UCS2_SINGLE, UCS2_PART)
 

@@ -88,9 +88,9 @@ def retry_after(headers: Mapping[str, str] | None, default: float) -> float:
     return default
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:  # an SDK exception's status or code, of no declared type
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)
     except (TypeError, ValueError):
         return None
 

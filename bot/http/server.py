@@ -36,6 +36,7 @@ class GuardedH11Protocol(H11Protocol):
     header_timeout: float = 10.0
     max_header_bytes: int = 16_384
 
+    # The ignore is uvicorn's: H11Protocol narrows asyncio's BaseTransport parameter to Transport.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._header_timer: asyncio.TimerHandle | None = None

@@ -151,7 +151,8 @@ class StaffEngine:
                 ctx = CommandContext(self, member, cmd, self.clock.now(), lang, origin)
                 if command.data == READ:
                     return await self.db.read(lambda conn: _text(command.run(_on(ctx, conn))))
-                return _text(await command.run(ctx))  # type: ignore[misc]
+                reply = command.run(ctx)  # an INTAKE command is async
+                return _text(await reply if inspect.isawaitable(reply) else reply)
             stored: ProofPhoto | None = None
             if cmd.name in ("selesai", "foto") and refusal is None and (photo is not None or cmd.url or photo_error):
                 # Fetch only for someone allowed to act on this ticket.

@@ -1,6 +1,7 @@
 """``lihat|show <id>``: one ticket in full: details, deadlines, history (the reporter is never shown)."""
 from __future__ import annotations
 
+from adapters.contract.rows import RowLike
 from bot.lifecycle import OPEN_STATUSES
 from bot.staff import notify
 from bot.staff.commands.base import ANY_ROLE, Command, CommandContext, Reply
@@ -13,7 +14,7 @@ from store import staff as staff_store
 TIMELINE = 10  # history lines shown
 
 
-def timeline(ctx: CommandContext, reporter: object) -> list[str]:
+def timeline(ctx: CommandContext, reporter: RowLike | None) -> list[str]:
     staff, conn, lang = ctx.staff, ctx.db, ctx.lang
     lines = []
     for e in repo.events_for(conn, ctx.t["id"])[-TIMELINE:]:
@@ -24,7 +25,7 @@ def timeline(ctx: CommandContext, reporter: object) -> list[str]:
             what = staff.render(lang, f"staff_kind_{e['kind']}")
         reason = e["reason"] or ""
         if reason and not e["actor"].startswith("staff:"):
-            reason = notify.identity_redact(reason, reporter)  # type: ignore[arg-type]
+            reason = notify.identity_redact(reason, reporter)
         lines.append(staff.render(lang, "staff_timeline_line", at=staff.time(e["created_at"]), what=what,
                                   actor=notify.actor_label(conn, e["actor"], staff.templates, lang),
                                   reason=f": {reason[:200]}" if reason else ""))
