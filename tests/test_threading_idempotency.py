@@ -144,6 +144,16 @@ async def test_location_after_report_sets_coordinates(gateway):
     assert (ticket["latitude"], ticket["longitude"]) == (-6.2, 106.8)
 
 
+async def test_location_flag_without_coordinates_touches_no_ticket(gateway):
+    """A message flagged location-only but carrying no coordinates (an adapter's mistake) is kept as an
+    orphan location, never written over the open ticket's place (typed intake, issue 14 point 8)."""
+    (a,) = await gateway.intake.submit([_msg("l3", "Pohon tumbang menutup jalan")])
+    (b,) = await gateway.intake.submit([_msg("l4", "", latitude=-6.2, longitude=None, is_location_only=True)])
+    assert b.action == "location" and b.ticket_id is None
+    ticket = await gateway.db.read(lambda c: repo.ticket_by_id(c, a.ticket_id))
+    assert ticket["latitude"] is None and ticket["area_method"] != "coordinates"
+
+
 async def test_sla_deadlines_from_config(gateway, clock):
     (a,) = await gateway.intake.submit([_msg("s1", "Sampah menumpuk di Kel. Bangka")])
     t = await gateway.db.read(lambda c: repo.ticket_by_id(c, a.ticket_id))
