@@ -39,7 +39,8 @@ lint: setup-test
 	$(VENV)/bin/lint-imports --no-logo  # architecture contracts in .importlinter
 
 test: setup-test lint
-	$(PY) -m pytest -q -p no:cacheprovider
+	@echo "== on SQLite"
+	ADUAN_TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
 	@if [ -n "$$ADUAN_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$ADUAN_TEST_DATABASE_URL)"; \
 		$(PY) -m pytest -q -p no:cacheprovider; \
