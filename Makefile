@@ -43,7 +43,8 @@ typecheck: setup-test
 	$(PY) -m mypy
 
 test: setup-test lint typecheck
-	$(PY) -m pytest -q -p no:cacheprovider
+	@echo "== on SQLite"
+	ADUAN_TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
 	@if [ -n "$$ADUAN_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$ADUAN_TEST_DATABASE_URL)"; \
 		$(PY) -m pytest -q -p no:cacheprovider; \

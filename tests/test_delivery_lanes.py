@@ -21,6 +21,7 @@ from bot.outbox import enqueue
 from store import repo
 from store.db import Database
 from tests.conftest import make_config
+from tests.harness.waiting import eventually
 from tests.memory_adapter import MemoryAdapter
 
 M = repo.T_MESSAGE
@@ -80,15 +81,6 @@ async def _rows(gw: Gateway) -> list[dict[str, Any]]:
         select(M).where(M.c.direction == "out").order_by(M.c.id)).mappings()])
 
 
-async def _until(predicate, what: str) -> None:
-    """Wait (without a time budget in the assertion) until ``predicate()`` holds; fail after 20 s."""
-    for _ in range(2000):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def _until_statuses(gw: Gateway, predicate, what: str) -> dict[str, str]:
     """Wait until the recorded statuses (by text) satisfy ``predicate``; fail after 20 s."""
     for _ in range(2000):
@@ -108,7 +100,7 @@ async def test_a_hanging_provider_holds_only_its_own_lane(lanes):
         await _queue(gw, "other", f"+62822{i}", f"lain {i}")
     runner = asyncio.create_task(gw.dispatcher.run())
     try:
-        await _until(lambda: len(p["fast"].sent) == 12 and len(p["other"].sent) == 12, "other lanes drained")
+        await eventually(lambda: len(p["fast"].sent) == 12 and len(p["other"].sent) == 12, "other lanes drained")
         # The slow lane holds exactly its own concurrency, nothing more, and nothing of it was sent.
         assert p["slow"].hanging == 3 and p["slow"].sent == []
         statuses = await _until_statuses(
@@ -116,7 +108,7 @@ async def test_a_hanging_provider_holds_only_its_own_lane(lanes):
             "fast and other lanes recorded")
         assert sum(1 for i in range(12) if statuses[f"lambat {i}"] == "sending") == 3
         p["slow"].release.set()
-        await _until(lambda: len(p["slow"].sent) == 12, "slow lane drained after the provider answered")
+        await eventually(lambda: len(p["slow"].sent) == 12, "slow lane drained after the provider answered")
     finally:
         for provider in p.values():
             provider.release.set()
@@ -131,16 +123,16 @@ async def test_staff_posts_never_delay_citizens_on_the_same_channel(lanes):
         await _queue(gw, "fast", "C-STAFF", f"staf {i}", kind="staff_event")
     runner = asyncio.create_task(gw.dispatcher.run())
     try:
-        await _until(lambda: p["fast"].hanging == 1, "a staff post hanging")
+        await eventually(lambda: p["fast"].hanging == 1, "a staff post hanging")
         for i in range(6):
             await _queue(gw, "fast", f"+6281{i}", f"warga {i}", kind="status")
         gw.dispatcher.wake()
         assert {r["lane"] for r in await _rows(gw)} == {"fast", "fast:staff"}
-        await _until(lambda: len(p["fast"].sent) == 6, "citizen messages sent")
+        await eventually(lambda: len(p["fast"].sent) == 6, "citizen messages sent")
         assert [m.text for m in p["fast"].sent] == [f"warga {i}" for i in range(6)]
         assert p["fast"].hanging == 1  # one staff post at a time: the rest wait behind it, in order
         p["fast"].release.set()
-        await _until(lambda: len(p["fast"].sent) == 12, "staff posts sent")
+        await eventually(lambda: len(p["fast"].sent) == 12, "staff posts sent")
         assert [m.text for m in p["fast"].sent[6:]] == [f"staf {i}" for i in range(6)]
     finally:
         for provider in p.values():
@@ -310,7 +302,7 @@ async def test_outcomes_are_recorded_one_by_one_while_others_are_in_flight(lanes
         await _queue(gw, "slow", r, f"to {r}")
     runner = asyncio.create_task(gw.dispatcher.run())
     try:
-        await _until(lambda: len(slow.sent) == 1 and slow.hanging == 2, "one sent, two hanging")
+        await eventually(lambda: len(slow.sent) == 1 and slow.hanging == 2, "one sent, two hanging")
         statuses = await _until_statuses(gw, lambda s: s["to +62803"] == "sent", "the finished send recorded")
         assert statuses == {"to +62801": "sending", "to +62802": "sending", "to +62803": "sent"}
     finally:

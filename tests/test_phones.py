@@ -34,3 +34,17 @@ def test_display_and_mask() -> None:
     masked = phones.mask("+6281234567890")
     assert masked == "+62 ***-****-*890" and "1234" not in masked
     assert phones.mask("garbage") == "[phone]"
+
+
+@pytest.mark.parametrize("typed", ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "(021) 555-1234",
+                                   "+44 7400 123456", "０８１２-３４５６-７８９０", "nomor saya"])
+def test_the_staff_counter_and_the_web_form_read_numbers_by_one_rule(typed):
+    from bot.staff.commands.parse import normalize_phone as staff_rule
+
+    assert staff_rule(typed) == normalize_phone(typed)
+
+
+def test_officers_may_type_a_mobile_without_its_trunk_zero():
+    from bot.staff.commands.parse import normalize_phone as staff_rule
+
+    assert staff_rule("812 3456 7890") == "+6281234567890"

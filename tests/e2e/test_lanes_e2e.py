@@ -12,16 +12,9 @@ from tests.adapters.email.harness import RelayRecorder
 from tests.conftest import make_config
 from tests.e2e.flow import virtual_budget
 from tests.harness.provider_fakes import ProviderFakes, channels_config
+from tests.harness.waiting import eventually
 
 RECIPIENTS = {"partner": "bench:u{}", "telegram": "{}", "sms": "+62812000{:04d}", "email": "warga{}@example.com"}
-
-
-async def _wait(predicate, what: str) -> None:
-    for _ in range(3000):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def test_twilio_hanging_holds_only_the_sms_lane(tmp_path, database_url, clock):
@@ -45,12 +38,12 @@ async def test_twilio_hanging_holds_only_the_sms_lane(tmp_path, database_url, cl
                 await gw.db.write(fill)
                 runner = asyncio.create_task(gw.dispatcher.run())
                 try:
-                    await _wait(lambda: fakes.counts["telegram"] == 10 and fakes.counts["partner"] == 10
+                    await eventually(lambda: fakes.counts["telegram"] == 10 and fakes.counts["partner"] == 10
                                 and len(relay.envelopes) == 10, "telegram, partner and email delivered")
                     # Meanwhile every SMS request is still held open: the SMS lane waits alone.
                     assert fakes.counts["sms"] == 0 and fakes.twilio_waiting == 2
                     fakes.release()
-                    await _wait(lambda: fakes.counts["sms"] == 10, "SMS delivered once Twilio answers")
+                    await eventually(lambda: fakes.counts["sms"] == 10, "SMS delivered once Twilio answers")
                 finally:
                     await gw.dispatcher.stop()
                     await runner

@@ -11,6 +11,7 @@ import re
 from typing import Callable
 
 from bot.lifecycle import Status
+from bot.phones import sms_e164
 from bot.staff.commands.base import CommandSyntaxError, StaffCommand
 from bot.tracking import normalize
 
@@ -18,7 +19,6 @@ MAX_TEXT = 2000
 MAX_EXTEND_HOURS = 720.0
 
 _URL = re.compile(r"^https?://\S+$", re.I)
-_PHONE = re.compile(r"^\+628\d{7,11}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,190}\.[A-Za-z]{2,24}$")
 _FLAGS_OVERDUE = {"overdue", "terlambat", "lewat"}
 _FLAGS_MINE = {"saya", "mine", "me"}
@@ -48,17 +48,12 @@ def _unquote(text: str) -> str:
 
 
 def normalize_phone(token: str) -> str | None:
-    """+628... for an Indonesian mobile number written 08.., 628.. or +628.., else None."""
-    raw = re.sub(r"[\s\-.()]", "", token)
-    digits = raw[1:] if raw.startswith("+") else raw
-    if not digits.isdigit():
-        return None
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    elif digits.startswith("8"):
-        digits = "62" + digits
-    number = "+" + digits
-    return number if _PHONE.match(number) else None
+    """E.164 of a number that can get SMS, by the same rule as the web form (bot/phones.py).
+
+    Officers also type an Indonesian mobile without its trunk 0 ("812..."): that is read as 0812...
+    """
+    bare = re.sub(r"[\s\-.()]", "", token)
+    return sms_e164("0" + bare if bare[:1] == "8" and bare.isdigit() else token)
 
 
 def parse_contact(token: str) -> tuple[str, str] | None:
