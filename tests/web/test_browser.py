@@ -151,6 +151,9 @@ def test_tracking_page(live: LiveServer, page: Any) -> None:
     assert "Dinas Lingkungan Hidup" in page.locator("#agency").inner_text()
     img = page.locator(".proof img")
     img.wait_for()
+    # The element exists before its bytes arrive: wait for the image itself, not a fixed time.
+    page.wait_for_function("() => { const i = document.querySelector('.proof img'); "
+                           "return i !== null && i.complete && i.naturalWidth > 0; }")
     assert page.evaluate("document.querySelector('.proof img').naturalWidth") == 480
     assert "081299998888" not in page.content() and "+6281200000011" not in page.content()
     assert page.locator(".timeline li").count() == 4
