@@ -37,3 +37,12 @@ class WebhookRejected(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+class FileFetchError(Exception):
+    """A file an officer shared that cannot be fetched; ``reason`` says why
+    (``not_allowed`` | ``too_large`` | ``download_failed``). Desks catch it without knowing the chat app."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason

@@ -23,16 +23,19 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.contract.channel import Capabilities, ChannelAdapter
 from adapters.contract.clock import Clock, SystemClock
-from adapters.contract.errors import PermanentError, SendError, Throttled, TransientError, WebhookRejected
+from adapters.contract.errors import FileFetchError, PermanentError, SendError, Throttled, TransientError, WebhookRejected
 from adapters.contract.messages import OutboundMessage, RawRequest, WebhookResult
 from adapters.slack.payloads import (
     SlackEvent,
+    SlackFile,
     SlashCommand,
     escape,
     event_callback,
     parse_form,
     parse_json,
+    slack_file,
     slash_command,
+    thread_of_share,
 )
 from adapters.slack.settings import SlackSettings
 from adapters.slack.signature import RequestVerifier
@@ -93,12 +96,8 @@ class ThreadStore(Protocol):
         """Remember the post that starts the ticket's thread."""
 
 
-class SlackFileError(Exception):
-    """A shared file that cannot be fetched; ``reason`` says why."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason  # not_allowed | too_large | download_failed
+class SlackFileError(FileFetchError):
+    """A shared Slack file that cannot be fetched; ``reason`` says why."""
 
 
 def map_error(exc: SlackApiError) -> SendError:
@@ -343,6 +342,25 @@ class SlackAdapter(ChannelAdapter):
         if not isinstance(info, dict):
             raise SlackFileError("download_failed", "files.info without file")
         return info
+
+    async def shared_file(self, file_id: str, channel: str) -> tuple[SlackFile, str] | None:
+        """The file of a ``file_shared`` event and the thread it went to; None when not shared in a thread."""
+        info = await self.file_info(file_id)
+        share, file = thread_of_share(info, channel), slack_file(info)
+        if share is None or file is None:
+            return None
+        ts, thread_ts = share
+        if not thread_ts or thread_ts == ts:
+            return None  # not shared in a thread: not about a ticket
+        return file, thread_ts
+
+    async def fetch_file(self, file: SlackFile) -> bytes:
+        """A shared file's bytes, looking its URL up first when the event carried none."""
+        if not file.url:
+            file = slack_file(await self.file_info(file.id)) or file
+        if not file.url:
+            raise SlackFileError("download_failed", "no url_private")
+        return await self.download(file.url, file.size)
 
     def health(self) -> dict[str, object]:
         if self._web is None:

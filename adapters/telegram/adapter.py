@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 
 from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink
 from adapters.contract.clock import Clock
@@ -16,6 +16,8 @@ from adapters.telegram.backoff import Backoff
 from adapters.telegram.client import AduanBot, build_bot
 from adapters.telegram.photos import PhotoFetcher
 from adapters.telegram.poller import PollingReceiver
+from adapters.telegram.parse import PhotoRef
+from adapters.telegram.parse import photo_to_fetch as parse_photo_to_fetch
 from adapters.telegram.processor import Processed, UpdateProcessor
 from adapters.telegram.send import send_one, utf16_len
 from adapters.telegram.settings import TelegramSettings
@@ -58,6 +60,11 @@ class TelegramAdapter(ChannelAdapter):
         self._receiver_task: asyncio.Task[None] | None = None
         self._recent_staff = RecentIds(settings.webhook_dedup_window)
         self._started = False  # getMe (and setWebhook) succeeded
+
+    @staticmethod
+    def photo_to_fetch(msg: Message, max_bytes: int | None = None) -> PhotoRef | None:
+        """The photo of a staff-group message to download (see parse.photo_to_fetch), for the desk."""
+        return parse_photo_to_fetch(msg, max_bytes)
 
     def attach_staff_desk(self, desk: Any, clock: Clock) -> None:
         """Staff-group updates go to the desk (``StaffDeskHost``); the adapter keeps its own clock."""

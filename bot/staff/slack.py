@@ -17,8 +17,7 @@ import asyncio
 import logging
 from typing import Any, Coroutine
 
-from adapters.slack.adapter import SlackAdapter, SlackFileError
-from adapters.slack.payloads import SlackEvent, SlackFile, SlashCommand, slack_file, thread_of_share
+from adapters.contract.errors import FileFetchError
 from bot.staff import notify
 from bot.staff.commands import CommandSyntaxError, StaffCommand, parse_staff_command, unslack
 from bot.tracking import normalize
@@ -37,7 +36,9 @@ _FILE_ERRORS = {"too_large": "staff_photo_too_large", "not_allowed": "staff_phot
 class SlackDesk(Desk):
     """The staff side of the Slack adapter (its ``handler`` and ``threads``)."""
 
-    adapter: SlackAdapter
+    # The Slack adapter (adapters/slack), seen through what the desk uses of it: it parses its own
+    # payloads and files, so this module needs no import of the channel package.
+    adapter: Any
 
     def __init__(self, **parts: Any) -> None:
         super().__init__(**parts)
@@ -74,7 +75,7 @@ class SlackDesk(Desk):
 
     # -- slash commands --------------------------------------------------
 
-    async def on_command(self, command: SlashCommand) -> str:
+    async def on_command(self, command: Any) -> str:
         """The immediate (ephemeral) answer; the work itself answers through response_url."""
         member = self.directory.by_slack(command.user_id)
         if member is None:
@@ -101,7 +102,7 @@ class SlackDesk(Desk):
 
     # -- events ----------------------------------------------------------
 
-    async def on_event(self, event: SlackEvent) -> None:
+    async def on_event(self, event: Any) -> None:
         """Take an event once (by event_id, persisted), then work it in the background."""
         if event.retry_num:
             log.info("slack: event %s retried (%d)", event.event_id, event.retry_num)
@@ -116,16 +117,11 @@ class SlackDesk(Desk):
         elif event.type == "file_shared" and event.file_id and event.channel:
             self._spawn(self._file_shared(event), "slack-file-shared")
 
-    async def _file_shared(self, event: SlackEvent) -> None:
-        info = await self.adapter.file_info(event.file_id or "")
-        share = thread_of_share(info, event.channel or "")
-        file = slack_file(info)
-        if share is None or file is None:
-            return
-        ts, thread_ts = share
-        if not thread_ts or thread_ts == ts:
-            return  # not shared in a thread: not about a ticket
-        await self._files(event, [file], "", event.channel, thread_ts)
+    async def _file_shared(self, event: Any) -> None:
+        shared = await self.adapter.shared_file(event.file_id or "", event.channel or "")
+        if shared is not None:
+            file, thread_ts = shared
+            await self._files(event, [file], "", event.channel, thread_ts)
 
     def _proof_words(self, text: str) -> tuple[bool, str | None, str]:
         """("selesai"/"done" said?, a tracking ID typed after it, the note)."""
@@ -139,7 +135,7 @@ class SlackDesk(Desk):
         tid = normalize(unslack(first), self.engine.prefix) if first else None
         return True, tid, (after if tid else rest).strip()
 
-    async def _files(self, event: SlackEvent, files: list[SlackFile], text: str, channel: str | None,
+    async def _files(self, event: Any, files: list[Any], text: str, channel: str | None,
                      thread_ts: str | None) -> None:
         if not channel:
             return
@@ -172,12 +168,8 @@ class SlackDesk(Desk):
             if not await self.db.write(notify.claim, f"slack:file:{f.id}", self.clock.now()):
                 continue  # already taken from the other event (message / file_shared)
             try:
-                if not f.url:
-                    f = slack_file(await self.adapter.file_info(f.id)) or f
-                if not f.url:
-                    raise SlackFileError("download_failed", "no url_private")
-                photos.append(await self.adapter.download(f.url, f.size))
-            except SlackFileError as exc:
+                photos.append(await self.adapter.fetch_file(f))
+            except FileFetchError as exc:
                 log.warning("slack: file %s not taken (%s)", f.id, exc.reason)
                 error = _FILE_ERRORS.get(exc.reason, "staff_photo_download_failed")
         if wants_proof:

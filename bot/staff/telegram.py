@@ -16,7 +16,6 @@ from typing import Any
 from telegram import Update
 from telegram.error import TelegramError
 
-from adapters.telegram.parse import photo_to_fetch
 from bot.outbox import enqueue
 from bot.staff.commands import ALIASES, CommandSyntaxError, parse_staff_command
 
@@ -79,7 +78,7 @@ class TelegramDesk(Desk):
 
     async def _photo(self, msg: Any) -> tuple[bytes | None, str | None]:
         limit = self.engine.proofs.max_bytes
-        ref = photo_to_fetch(msg, limit)
+        ref = self.adapter.photo_to_fetch(msg, limit)  # the adapter reads its own payloads
         if ref is None:
             return None, None
         if ref.size is not None and ref.size > limit:
