@@ -218,7 +218,8 @@ async def test_one_provider_down_at_start_up(tmp_path, database_url, clock, prov
                 queued = await _queued_by_channel(gw)
                 assert {"partner", "sms", "telegram", "twitter", "slack"} <= set(queued), queued
 
-                await _deliver(gw, clock, rounds=1)
+                # A few rounds: on a loaded machine a healthy fake may miss the short client timeout once.
+                await _deliver(gw, clock, rounds=3)
                 unsent = await _unsent(gw)
                 assert set(unsent) <= {CHANNEL_OF[provider]}, unsent  # every other channel delivered
                 assert fakes.partner.matching("POST", "/callback")
