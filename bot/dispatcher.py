@@ -60,7 +60,6 @@ class OutcomeRecorder:
         self._write = write
         self._pending: list[tuple[Outcome, asyncio.Future[str]]] = []
         self._flushing: asyncio.Task[None] | None = None
-        self.writes = 0
 
     async def record(self, outcome: Outcome) -> str:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -74,7 +73,6 @@ class OutcomeRecorder:
             group, self._pending = self._pending[: self.MAX_GROUP], self._pending[self.MAX_GROUP:]
             try:
                 statuses = await self._write([o for o, _ in group])
-                self.writes += 1
             except Exception as exc:  # noqa: BLE001 - each caller decides how to retry
                 for _, future in group:
                     if not future.done():

@@ -249,13 +249,6 @@ def dead_letter_unserved(conn: Connection, lanes: Iterable[str], served_channels
     return count
 
 
-def oldest_queued(conn: Connection) -> dict[str, datetime]:
-    """Per lane, the creation time of its oldest pending row (for health)."""
-    rows = conn.execute(select(M.c.lane, func.min(M.c.created_at))
-                        .where(M.c.direction == OUT, M.c.status.in_(PENDING_LITERAL)).group_by(M.c.lane))
-    return {lane: ts for lane, ts in rows if lane and ts is not None}
-
-
 def lane_backlog(conn: Connection) -> dict[str, tuple[int, datetime]]:
     """Per lane, how many rows are pending and the creation time of the oldest (for /metrics)."""
     rows = conn.execute(select(M.c.lane, func.count(), func.min(M.c.created_at))
