@@ -144,7 +144,7 @@ def _report(
         if ticket is not None:
             break
     if ticket is None and msg.thread_refs:
-        tid = repo.ticket_for_thread_refs(conn, msg.thread_refs)
+        tid = repo.ticket_for_thread_refs(conn, msg.channel, msg.thread_refs)
         ticket = repo.ticket_by_id(conn, tid) if tid else None
     if ticket is None and not msg.standalone:
         window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)

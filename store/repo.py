@@ -186,16 +186,22 @@ def events_for(conn: Connection, ticket_id: int, public_only: bool = False) -> l
 
 # --- messages ----------------------------------------------------------------
 
-def ticket_for_thread_refs(conn: Connection, refs: Sequence[str]) -> int | None:
-    """The ticket of any stored message whose provider id is one of ``refs``."""
+def ticket_for_thread_refs(conn: Connection, channel: str, refs: Sequence[str]) -> int | None:
+    """The ticket of any stored message on ``channel`` whose provider id is one of ``refs``.
+
+    Channel and both directions are in the condition so the lookup is served by
+    the unique index (channel, direction, external_id): at most 2 x 50 index
+    probes, whatever the size of the message table (issue 16).
+    """
     if not refs:
         return None
-    return conn.execute(
-        select(T_MESSAGE.c.ticket_id)
-        .where(T_MESSAGE.c.external_id.in_(list(refs)[:50]), T_MESSAGE.c.ticket_id.is_not(None))
-        .order_by(T_MESSAGE.c.id.desc())
-        .limit(1)
-    ).scalar()
+    stmt = _cached(("thread_refs",), lambda: select(T_MESSAGE.c.ticket_id)
+                   .where(T_MESSAGE.c.channel == bindparam("ch"), T_MESSAGE.c.direction.in_(("in", "out")),
+                          T_MESSAGE.c.external_id.in_(bindparam("refs", expanding=True)),
+                          T_MESSAGE.c.ticket_id.is_not(None))
+                   .order_by(T_MESSAGE.c.id.desc())
+                   .limit(1))
+    return conn.execute(stmt, {"ch": channel, "refs": list(dict.fromkeys(refs))[:50]}).scalar()
 
 
 def last_inbound_context(conn: Connection, ticket_id: int, reporter_id: int) -> dict[str, Any]:
