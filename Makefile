@@ -60,6 +60,7 @@ test-pg: setup-test lint typecheck
 bench: setup-test
 	$(PY) bench/ingest.py
 	$(PY) bench/outbound.py
+	$(PY) bench/email.py
 
 check-config: setup
 	$(PY) main.py check-config

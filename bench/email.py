@@ -8,7 +8,9 @@ each into a fresh database. A mail counts once the receiver answered 250, which 
 intake committed it; then every mail is checked: its message stored with a ticket, and one reply
 queued for it. The dispatcher does not run, so replies stay queued.
 
-Prints the load average and a CPU calibration figure, one line per mode, and as its last line exactly:
+Each mode's line also gives the gateway's CPU time per mail (this process: event loop, parser threads,
+DB writer; not the SMTP client, nor parse worker processes with --parse-processes), the figure to compare
+on a shared machine. Prints the load average and a CPU calibration figure first, and as its last line exactly:
   email: <mails_per_s> mails/s smtp, <mails_per_s> mails/s in-process, p99 <ms> ms (<db>)
 (p99 is the SMTP transaction time seen by the client.)
 """
@@ -46,6 +48,9 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
 
 
+PARSE_PROCESSES: int | None = None  # --parse-processes: overrides channels.email.parse_processes
+
+
 def _config(tmp: Path, db_url: str) -> Any:
     from bot.config import parse_config
 
@@ -55,6 +60,8 @@ def _config(tmp: Path, db_url: str) -> Any:
     data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
     data["channels"] = {"email": {"enabled": True, "listen_host": "127.0.0.1", "listen_port": 0,
                                   "addresses": [OUR_ADDRESS], "maildir_path": str(tmp / "mail")}}
+    if PARSE_PROCESSES is not None:
+        data["channels"]["email"]["parse_processes"] = PARSE_PROCESSES
     return parse_config(data, base_dir=str(ROOT))
 
 
@@ -134,32 +141,35 @@ async def run_inprocess(mails: list[Mail], kind: str, tmp: Path, concurrency: in
             refused.append(answer)
 
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(m) for m in mails))
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         rss = psutil.Process().memory_info().rss / 1e6
         checks = await _verify(gw, mails)
     finally:
+        handler.close()
         await gw.stop()
     return {"mode": "in-process", "elapsed": elapsed, "latencies": latencies, "errors": refused, "rss": rss,
-            "checks": checks, "db": gw.db.dialect}
+            "checks": checks, "db": gw.db.dialect, "cpu": cpu}
 
 
 async def run_smtp(mails: list[Mail], folder: Path, kind: str, tmp: Path, connections: int) -> dict[str, Any]:
     gw = await _gateway(tmp, kind, receivers=True)
     try:
         _, port = await asyncio.wait_for(gw.adapter("email").wait_listening(), 30)
+        cpu = time.process_time()
         proc = await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--client", str(port), "--dir", str(folder), "--connections", str(connections),
             stdout=asyncio.subprocess.PIPE, cwd=str(ROOT))
         out, _ = await proc.communicate()
+        cpu = time.process_time() - cpu
         report = json.loads(out.decode().strip().splitlines()[-1])
         rss = psutil.Process().memory_info().rss / 1e6
         checks = await _verify(gw, mails)
     finally:
         await gw.stop()
     return {"mode": "smtp", "elapsed": report["elapsed"], "latencies": report["latencies"], "errors": report["errors"],
-            "rss": rss, "checks": checks, "db": gw.db.dialect}
+            "rss": rss, "checks": checks, "db": gw.db.dialect, "cpu": cpu}
 
 
 async def smtp_client(port: int, folder: Path, connections: int) -> None:
@@ -196,7 +206,8 @@ def report_line(result: dict[str, Any], mails: list[Mail]) -> str:
             f"{len(mails) / result['elapsed']:.0f} mails/s; p50 {percentile(lat, 0.5) * 1000:.1f} ms "
             f"p99 {percentile(lat, 0.99) * 1000:.1f} ms; stored with ticket {checks['stored']}/{len(mails)}, "
             f"replies queued {checks['replies']}/{replies_expected}, tickets {checks['tickets']}, "
-            f"photos {checks['attachments']}, errors {len(result['errors'])}; rss {result['rss']:.0f} MB; "
+            f"photos {checks['attachments']}, errors {len(result['errors'])}; gateway CPU "
+            f"{result['cpu'] / len(mails) * 1000:.2f} ms/mail; rss {result['rss']:.0f} MB; "
             f"{'complete' if ok else 'INCOMPLETE'}")
 
 
@@ -208,11 +219,14 @@ async def main() -> None:
     parser.add_argument("--dir", type=Path, help="a folder of .eml files (generated into it when it has none)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent SMTP connections")
     parser.add_argument("--mode", choices=["smtp", "in-process", "both"], default="both")
+    parser.add_argument("--parse-processes", type=int, help="channels.email.parse_processes (default: config.yaml)")
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)  # internal: run the SMTP load generator
     args = parser.parse_args()
     if args.client:
         await smtp_client(args.client, args.dir, args.connections)
         return
+    global PARSE_PROCESSES
+    PARSE_PROCESSES = args.parse_processes
     import logging
 
     os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")

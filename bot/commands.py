@@ -56,6 +56,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.command_ids import EDGE_PUNCT, TOKEN, prefixed_token, quoted_id, read_id
+from bot.textnorm import MATCH_CHARS
 
 
 
@@ -176,7 +177,7 @@ def parse_citizen_command(text: str, *, prefix: str = "JKT") -> CitizenCommand:
     kind, language = _KEYWORDS[keyword]
 
     if kind == "report":
-        return CitizenCommand("report", text=rest, tracking_id=quoted_id(rest, prefix), language=language)
+        return CitizenCommand("report", text=rest, tracking_id=quoted_id(rest[:MATCH_CHARS], prefix), language=language)
     if kind in ("status", "reopen"):
         return _with_id(kind, keyword, language, rest, original, prefix, slash)
     if kind == "language":
@@ -192,7 +193,7 @@ def parse_citizen_command(text: str, *, prefix: str = "JKT") -> CitizenCommand:
 
 
 def _free_report(original: str, prefix: str) -> CitizenCommand:
-    return CitizenCommand("report", text=original, tracking_id=quoted_id(original, prefix))
+    return CitizenCommand("report", text=original, tracking_id=quoted_id(original[:MATCH_CHARS], prefix))
 
 
 def _lstrip(text: str) -> str:

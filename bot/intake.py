@@ -23,6 +23,7 @@ from bot.intake_types import IntakeOutcome, IntakeRules, PreparedInbound  # noqa
 from bot.lifecycle import OPEN_STATUSES, Status
 from bot.models import InboundMessage
 from bot.outbox import notify_reporter
+from bot.textnorm import MATCH_CHARS
 from bot.tracking import find_tracking_ids, new_tracking_id
 from store import inbound as inbound_store
 from store import repo
@@ -139,7 +140,7 @@ def _report(
     # 1. Threading: a quoted tracking ID, then provider thread references,
     #    then the reporter's open ticket on this channel within the window.
     ticket = None
-    for quoted in ([] if msg.standalone else find_tracking_ids(msg.text or "", rules.prefix)):
+    for quoted in ([] if msg.standalone else find_tracking_ids((msg.text or "")[:MATCH_CHARS], rules.prefix)):
         ticket = repo.ticket_by_tracking_id(conn, quoted)
         if ticket is not None:
             break
@@ -170,9 +171,9 @@ def _new_ticket(
     lat, lon = msg.latitude, msg.longitude
     if lat is None and not msg.standalone:
         lat, lon = _recent_location(conn, rules, now, reporter["id"])
-    category = rules.categorizer.categorize(text)
+    category = rules.categorizer.categorize(text[:MATCH_CHARS])
     cat = rules.categories.get(category)
-    area = rules.resolver.resolve(text, lat, lon)
+    area = rules.resolver.resolve(text[:MATCH_CHARS], lat, lon)
     due = rules.policy.sla.new_ticket(now, cat)  # the configured SLA clock, category overrides
     lang = reporter["language"] or rules.config.instance.default_language
     values = dict(

@@ -14,6 +14,11 @@ from collections.abc import Iterable, Mapping
 
 from rapidfuzz.distance import OSA
 
+# Matching (tracking IDs, categories, areas) reads at most this many characters of a
+# message: a 200,000-character mail would otherwise hold the single DB writer for most of a
+# second (issue 16). A complaint says what and where near its start; the stored text is whole.
+MATCH_CHARS = 4000
+
 # Informal spellings -> standard word(s). Values may hold several words
 # ("jaksel" -> "jakarta selatan"); they are split into tokens.
 ABBREVIATIONS: Mapping[str, str] = {

@@ -104,9 +104,13 @@ def recent_tickets_on(conn: Connection, reporter_id: int, statuses: Iterable[str
                       limit: int = 20) -> list[RowMapping]:
     """The reporter's tickets in ``statuses`` on ``channel`` written to since ``since``, latest first."""
     T = repo.T_TICKET
-    return list(conn.execute(select(T).where(T.c.reporter_id == reporter_id, T.c.status.in_(sorted(statuses)),
-                                             T.c.channel == channel, T.c.last_inbound_at >= since)
-                             .order_by(T.c.last_inbound_at.desc(), T.c.id.desc()).limit(limit)).mappings().all())
+    # Prebuilt (every new mail asks): building the statement cost more than running it (issue 16).
+    stmt = repo._cached(("recent_tickets_on", limit), lambda: select(T).where(
+        T.c.reporter_id == bindparam("r"), T.c.status.in_(bindparam("st", expanding=True)),
+        T.c.channel == bindparam("ch"), T.c.last_inbound_at >= bindparam("since", type_=T.c.last_inbound_at.type))
+        .order_by(T.c.last_inbound_at.desc(), T.c.id.desc()).limit(limit))
+    return list(conn.execute(stmt, {"r": reporter_id, "st": sorted(statuses), "ch": channel, "since": since})
+                .mappings().all())
 
 
 def reply_contexts(conn: Connection, ticket_id: int, channel: str, also_ids: list[int], limit: int = 100) -> list[Any]:

@@ -7,10 +7,13 @@ the sending MTA retries and no mail is lost.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import multiprocessing
 import secrets
 import ssl
 import weakref
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -59,9 +62,16 @@ class IntakeHandler:
         self._parse = parse
         self.stats = stats or SmtpStats()
         self._budget = settings.parse_timeout_seconds
-        # Parsing runs in worker threads; at most this many at once bounds the memory
-        # they take (a thread cannot be killed, so a slot is freed only when it ends).
+        # Parsing runs in worker threads (or processes); at most this many at once bounds the
+        # memory they take (a parse cannot be stopped, so a slot is freed only when it ends).
         self._slots = asyncio.Semaphore(settings.max_parallel_parses)
+        self._pool = parse_pool(settings.parse_processes)
+
+    def close(self) -> None:
+        """End the parse worker processes (a running parse is not waited for)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -119,8 +129,10 @@ class IntakeHandler:
             await asyncio.wait_for(self._slots.acquire(), self._budget)
         except asyncio.TimeoutError:
             raise asyncio.TimeoutError("slots") from None
-        work = asyncio.ensure_future(asyncio.to_thread(
-            self._parse, raw, self._config, envelope_from=envelope.mail_from, envelope_to=list(envelope.rcpt_tos)))
+        call = functools.partial(self._parse, raw, self._config, envelope_from=envelope.mail_from,
+                                 envelope_to=list(envelope.rcpt_tos))
+        work = asyncio.ensure_future(asyncio.to_thread(call) if self._pool is None else
+                                     asyncio.get_running_loop().run_in_executor(self._pool, call))
         work.add_done_callback(self._parse_ended)
         # shield: on timeout the thread runs on (it cannot be stopped) and keeps its slot until it ends.
         return await asyncio.wait_for(asyncio.shield(work), self._budget)
@@ -136,6 +148,25 @@ class IntakeHandler:
         log.error("email: SMTP session error %s", type(error).__name__)
         self.stats.temp_failed += 1
         return TEMPFAIL
+
+
+def parse_pool(processes: int) -> Executor | None:
+    """``processes`` parse workers, or None (parse in threads).
+
+    "spawn", not "fork": the gateway runs threads (the DB writer, readers) whose locks
+    a forked child could inherit held. A worker imports only the email parser.
+    """
+    if processes <= 0:
+        return None
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+    for _ in range(processes):
+        pool.submit(int)  # start the workers now, not on the first mail (a spawn takes ~0.5 s)
+    return pool
+
+
+def _warm() -> None:
+    """Worker start-up: import the parser once."""
+    import adapters.email.parse  # noqa: F401
 
 
 def make_authenticator(settings: EmailSettings) -> Callable[..., AuthResult]:
@@ -247,6 +278,7 @@ class SmtpServer:
         server, self._server = self._server, None
         self._set_state("stopped", self.error)
         self.listening.clear()
+        self.handler.close()
         if server is None:
             return
         server.close()

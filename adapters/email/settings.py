@@ -108,6 +108,9 @@ class EmailSettings(BaseModel):
     # parsed at once: the memory budget is about this many times the message size limit.
     parse_timeout_seconds: float = 60.0
     max_parallel_parses: int = 2
+    # Worker processes that parse mail beside the gateway (its event loop and single DB
+    # writer share one GIL); 0 parses in threads of the gateway process.
+    parse_processes: int = Field(default=0, ge=0, le=16)
     # authserv-ids of the relays whose Authentication-Results header we believe
     # (SPF/DKIM/DMARC); empty = trust none, and STOP by email is then never verified.
     trusted_authserv_ids: list[str] = Field(default_factory=list)
