@@ -48,6 +48,11 @@ class Registry:
         adapter = self._by_channel.get(channel)
         return adapter is None or adapter.capabilities_for(channel).links_fit
 
+    def public_replies(self, channel: str) -> bool:
+        """Whether the channel may show a reply in public (True for a channel not served here: the safe side)."""
+        adapter = self._by_channel.get(channel)
+        return adapter is None or adapter.capabilities_for(channel).public_replies
+
     def reachable(self, channel: str, recipient: str) -> bool:
         """Whether a message to ``recipient`` on ``channel`` can ever be delivered."""
         adapter = self._by_channel.get(channel)

@@ -69,7 +69,7 @@ class Gateway:
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
                                    config.intake.auto_replies_per_hour, self.registry.reachable,
                                    reopen_link=ReopenLinks(config).link, links_fit=self.registry.links_fit,
-                                   sla=SlaRules.from_config(config))
+                                   public_replies=self.registry.public_replies, sla=SlaRules.from_config(config))
         # Domain events -> outbox rows, in the publisher's transaction: the citizen first, then the officers' desks.
         self.policy.events.subscribe(StatusChanged, notify_of_status(lambda: self.policy))
         self.officer_alerts = wire_staff_events(self.policy.events, config, self.templates)

@@ -30,6 +30,9 @@ class OutboxPolicy:
     # Whether a ~190-character link fits a channel's messages (a capability); where it
     # does not, a SELESAI message says "reply BUKA <id>" instead of a reopen link.
     links_fit: Callable[[str], bool] = lambda channel: True
+    # Whether a channel may show a reply in public (a capability): only then is the redacted
+    # public text built (the redactor's phone matcher was the dearest part of a reply, issue 16).
+    public_replies: Callable[[str], bool] = lambda channel: True
     # The SLA clock every deadline and transition is computed on (calendar time by default).
     sla: SlaRules = field(default_factory=SlaRules.default)
     # Where changes record their domain events; the composition root subscribes the notifiers.
@@ -111,14 +114,15 @@ def notify_reporter(
     status_label = t.status_label(ticket["status"], lang)
     values = dict(tracking_id=ticket["tracking_id"], url=url, status=status_label, **fields)
     text = t.render(template, lang, **values)
-    payload = {
-        # Shown in public on X: through the one redactor, whatever an operator puts in the template.
-        "public_text": redact(t.render("public_short", lang, **values), Identity.of(reporter)),
+    payload: dict[str, Any] = {
         "event": kind,
         "tracking_id": ticket["tracking_id"],
         "status": ticket["status"],
         "language": t.language(lang),
     }
+    if policy.public_replies(channel):
+        # Shown in public on X: through the one redactor, whatever an operator puts in the template.
+        payload["public_text"] = redact(t.render("public_short", lang, **values), Identity.of(reporter))
     return enqueue(
         conn, now, channel=channel, recipient=address, text=text, kind=kind, ticket_id=ticket["id"],
         reporter_id=reporter["id"],

@@ -33,6 +33,9 @@ class Capabilities:
     # False where a ~190-character link does not fit a message (SMS, X): such
     # channels are told "reply BUKA <id>" instead of a one-time reopen link.
     links_fit: bool = True
+    # True where a reply may be shown in public (X mentions): the core then adds a redacted
+    # ``payload["public_text"]`` to every reply; other channels are spared building it.
+    public_replies: bool = False
 
 
 @dataclass(frozen=True)

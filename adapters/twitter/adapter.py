@@ -112,6 +112,7 @@ class TwitterAdapter(ChannelAdapter):
             per_recipient_burst=3,
             split_long_text=False,
             links_fit=False,  # 280 weighted characters: no room for a one-time reopen link
+            public_replies=True,  # a mention is answered in public with payload["public_text"]
         )
         self._client = AsyncClient(
             bearer_token=settings.bearer_token.get_secret_value() if settings.bearer_token else None,
