@@ -147,7 +147,8 @@ async def run_inprocess(mails: list[Mail], kind: str, tmp: Path, concurrency: in
         rss = psutil.Process().memory_info().rss / 1e6
         checks = await _verify(gw, mails)
     finally:
-        handler.close()
+        if hasattr(handler, "close"):  # trees before issue 16 have no parse pool to close (old-vs-new runs)
+            handler.close()
         await gw.stop()
     return {"mode": "in-process", "elapsed": elapsed, "latencies": latencies, "errors": refused, "rss": rss,
             "checks": checks, "db": gw.db.dialect, "cpu": cpu}
