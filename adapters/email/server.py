@@ -180,7 +180,7 @@ def parse_pool(processes: int) -> Executor | None:
     """``processes`` parse workers, or None (parse in threads).
 
     "spawn", not "fork": the gateway runs threads (the DB writer, readers) whose locks
-    a forked child could inherit held. A worker imports only the email parser.
+    a forked child could inherit held. A worker imports the email parser once, at start.
     """
     if processes <= 0:
         return None
