@@ -30,6 +30,8 @@ from collections import OrderedDict, deque
 from typing import Any, Callable, Protocol
 
 log = logging.getLogger(__name__)
+# Epoch seconds (~1.8e9) in a float keep about a microsecond: shorter waits are rounding, not waiting.
+_EPSILON = 1e-6
 
 
 class LimiterBackend(Protocol):
@@ -143,7 +145,8 @@ class SharedLimiter:
         if unlimited(rate):
             return 0.0
         interval = 1.0 / rate
-        return max(0.0, float(await self._run("pace", key, self.clock(), interval, max(1, burst) * interval)))
+        wait = float(await self._run("pace", key, self.clock(), interval, max(1, burst) * interval))
+        return wait if wait > _EPSILON else 0.0
 
     async def retry_after(self, key: str, limit: int, window: float, now: float | None = None) -> float:
         return float(await self._run("retry_after", key, self.clock() if now is None else now, limit, window))
