@@ -100,6 +100,9 @@ class EmailAdapter(ChannelAdapter):
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.close()
+        close = getattr(self._transport, "close", None)
+        if close is not None:
+            await close()  # the relay connections kept for reuse
 
     async def send(self, message: OutboundMessage) -> str:
         """Mail one reply; returns its Message-ID without angle brackets."""
