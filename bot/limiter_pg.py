@@ -1,25 +1,24 @@
-"""The limiter's PostgreSQL backend: the statements are in store/budgets.py."""
+"""The limiter's PostgreSQL backend: the statements and their pool are in store/budgets.py."""
 from __future__ import annotations
 
 from bot.limiter import window_wait
-from store import budgets
-from store.db import Database
+from store.budgets import PostgresBudgets
 
 
 class PostgresBackend:
     name = "postgresql"
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, url: str) -> None:
+        self.store = PostgresBudgets(url)
 
     async def pace(self, key: str, now: float, interval: float, tolerance: float) -> float:
-        return await self.db.write(budgets.pace, key, now, interval, tolerance)
+        return await self.store.pace(key, now, interval, tolerance)
 
     async def retry_after(self, key: str, now: float, limit: int, window: float) -> float:
-        return window_wait(await self.db.read(budgets.window_hits, key, now - window), now, limit, window)
+        return window_wait(await self.store.window_hits(key, now - window), now, limit, window)
 
     async def hit(self, key: str, now: float, window: float) -> None:
-        await self.db.write(budgets.add_hit, key, now, window)
+        await self.store.add_hit(key, now, window)
 
     async def close(self) -> None:
-        return None
+        await self.store.close()

@@ -20,5 +20,5 @@ def build_limiter(config: AppConfig, db: Database, clock: Callable[[], float] = 
     elif not db.sqlite:
         from bot.limiter_pg import PostgresBackend
 
-        backend = PostgresBackend(db)
+        backend = PostgresBackend(db.url)
     return SharedLimiter(backend, clock=clock)

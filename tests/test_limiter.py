@@ -50,11 +50,10 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
     if not TEST_PG:
         pytest.skip("PostgreSQL backend: set ADUAN_TEST_DATABASE_URL")
     from bot.limiter_pg import PostgresBackend
-    from store.db import Database
 
-    db = Database(database_url)
-    yield PostgresBackend(db)
-    await db.close()
+    pg = PostgresBackend(database_url)
+    yield pg
+    await pg.close()
 
 
 async def test_pace_allows_the_burst_then_the_rate(backend: LimiterBackend) -> None:
