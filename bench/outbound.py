@@ -19,6 +19,11 @@ Printed: the load average and a CPU calibration figure, per-lane rates of both
 runs and their ratio; the last line is exactly
   outbound: <msgs_per_s> msg/s, with one provider hanging <msgs_per_s> msg/s (<db>)
 where the second figure is the rate of the lanes whose provider still answers.
+
+``--channel email`` (issue 16): N email replies (1,000 by default) queued, then
+drained with the real send budget (not virtual time) to the Maildir (``--maildir``)
+or to a local aiosmtpd relay; the last line is
+  outbound: <msgs_per_s> msg/s email, <n> replies in <s> s (<maildir|relay>, <db>)
 """
 from __future__ import annotations
 
@@ -123,6 +128,58 @@ async def run(total: int, db_url: str | None, send_timeout: float, window: float
     return normal, hanging, warnings
 
 
+async def run_email(total: int, db_url: str | None, maildir: bool, rate: float | None = None,
+                    reuse: bool = True) -> tuple[float, int, int]:
+    """Seconds to send ``total`` queued email replies with the real budget; (seconds, mails seen, connections)."""
+    import mailbox
+
+    from bot.config import load_config, resolved_database_url
+    from bot.gateway import Gateway
+    from bot.outbox import enqueue
+    from store.migrate import upgrade
+    from tests.adapters.email.harness import RelayRecorder
+
+    with tempfile.TemporaryDirectory() as d:
+        async with RelayRecorder() as relay:
+            path = _config(Path(d), db_url, "http://127.0.0.1:9", relay.port, 30)
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            email = {"enabled": True, "listen_host": "127.0.0.1", "listen_port": 0,
+                     "addresses": ["lapor@jakarta.go.id"], "maildir_path": str(Path(d) / "mail")}
+            if not maildir:
+                email["relay"] = {"host": "127.0.0.1", "port": relay.port, "security": "none"}
+            data["channels"] = {"email": email}
+            if rate is not None:  # outbox.lanes.email.rate_per_second (0: no limit)
+                data["outbox"]["lanes"] = {"email": {"rate_per_second": rate}}
+            path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+            cfg = load_config(str(path))
+            if db_url:
+                await asyncio.to_thread(_reset_pg, db_url)
+            await asyncio.to_thread(upgrade, resolved_database_url(cfg))
+            gw = Gateway(cfg)
+            await gw.start(dispatcher=False, receivers=False, scheduler=False)
+            if not reuse:  # every reply on a connection of its own, as before issue 16
+                gw.adapter("email")._transport.max_idle_seconds = 0  # type: ignore[attr-defined]
+
+            def fill(conn: Any) -> None:
+                for n in range(total):
+                    enqueue(conn, gw.clock.now(), channel="email", recipient=f"warga{n}@example.com",
+                            text=f"Laporan Anda sudah kami terima (pesan {n}).\nStatus: Menunggu.", kind="status")
+
+            await gw.db.write(fill)
+            start = time.perf_counter()
+            runner = asyncio.create_task(gw.dispatcher.run())
+            while sum(lane.sent + lane.failed for lane in gw.dispatcher.lanes().values()) < total:
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - start
+            await gw.dispatcher.stop()
+            await runner
+            transport = gw.adapter("email")._transport  # type: ignore[attr-defined]
+            connections = getattr(transport, "connections_opened", 0)
+            await gw.stop()
+            seen = len(mailbox.Maildir(str(Path(d) / "mail"), create=False)) if maildir else len(relay.envelopes)
+    return elapsed, seen, connections
+
+
 async def _window(gw: Any, seconds: float) -> dict[str, float]:
     """Messages per second per lane over the next ``seconds``."""
     before = {name: lane.sent for name, lane in gw.dispatcher.lanes().items()}
@@ -151,6 +208,12 @@ async def main() -> None:
     parser.add_argument("--send-timeout", type=float, default=5.0, help="the lanes' send timeout")
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured in each phase")
     parser.add_argument("--database-url", help="a PostgreSQL database to recreate; default: a fresh SQLite file")
+    parser.add_argument("--channel", choices=["all", "email"], default="all",
+                        help="email: only email replies, with the real send budget")
+    parser.add_argument("--maildir", action="store_true", help="with --channel email: to the Maildir, not a relay")
+    parser.add_argument("--email-rate", type=float, help="with --channel email: outbox.lanes.email.rate_per_second "
+                        "(default: the adapter's, 50/s to a relay; 0: no limit)")
+    parser.add_argument("--no-reuse", action="store_true", help="with a relay: a new SMTP connection per reply")
     args = parser.parse_args()
     os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")
     import logging
@@ -160,6 +223,15 @@ async def main() -> None:
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop {calibration():.3f} s",
           flush=True)
     db = "postgresql" if args.database_url else "sqlite"
+    if args.channel == "email":
+        n = 1_000 if args.n == 10_000 else args.n
+        elapsed, seen, connections = await run_email(n, args.database_url, args.maildir, args.email_rate,
+                                                     not args.no_reuse)
+        where = "maildir" if args.maildir else "relay"
+        print(f"  email: {n} replies queued, {seen} written to the {where} in {elapsed:.2f} s"
+              + ("" if args.maildir else f" over {connections} relay connection(s)"), flush=True)
+        print(f"outbound: {n / elapsed:.0f} msg/s email, {n} replies in {elapsed:.1f} s ({where}, {db})", flush=True)
+        return
     normal, hanging, warnings = await run(args.n, args.database_url, args.send_timeout, args.window)
     for lane in CHANNELS:
         ratio = f"{hanging[lane] / normal[lane]:.0%}" if lane != HANGING and normal.get(lane) else "hanging"

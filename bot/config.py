@@ -20,6 +20,7 @@ from bot.config_ops import (  # noqa: F401 - re-exported: the settings' one impo
     LaneConfig,
     MetricsConfig,
     OutboxConfig,
+    RedisConfig,
     StartupConfig,
     Strict,
 )
@@ -243,6 +244,7 @@ class AppConfig(Strict):
     channels: ChannelsConfig = ChannelsConfig()
     admin: AdminConfig = AdminConfig()
     metrics: MetricsConfig = MetricsConfig()
+    redis: RedisConfig = RedisConfig()
     web: WebConfig = WebConfig()
     templates: dict[str, dict[str, str]] = {}
     status_labels: dict[str, dict[str, str]] = {}

@@ -19,6 +19,17 @@ class LaneConfig(Strict):
 
     concurrency: int | None = Field(default=None, ge=1)
     send_timeout_seconds: float | None = Field(default=None, gt=0)
+    # The channel's send budget (default: the adapter's Capabilities, i.e. the provider's
+    # documented limits); shared by every gateway process. 0 = no limit. Only on a channel's
+    # own lane: its staff lane sends through the same provider account and shares it.
+    rate_per_second: float | None = Field(default=None, ge=0)
+    burst: int | None = Field(default=None, ge=1)
+    per_recipient_per_second: float | None = Field(default=None, ge=0)
+    per_recipient_burst: int | None = Field(default=None, ge=1)
+
+    def budget_overrides(self) -> dict[str, float | int]:
+        names = ("rate_per_second", "burst", "per_recipient_per_second", "per_recipient_burst")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
 class OutboxConfig(Strict):
@@ -41,7 +52,28 @@ class OutboxConfig(Strict):
         longest = max([self.send_timeout_seconds] + [lane.send_timeout_seconds or 0 for lane in self.lanes.values()])
         if self.lease_seconds < 2 * longest:
             raise ValueError("lease_seconds must be at least twice the longest send_timeout_seconds")
+        for name, lane in self.lanes.items():
+            if ":" in name and lane.budget_overrides():
+                raise ValueError(f"lanes.{name}: a send budget is the channel's; set it on lanes.{name.split(':')[0]}")
         return self
+
+    def budget_overrides(self) -> dict[str, dict[str, float | int]]:
+        """Per channel, the send-budget settings that replace the adapter's defaults."""
+        return {name: lane.budget_overrides() for name, lane in self.lanes.items() if lane.budget_overrides()}
+
+
+class RedisConfig(Strict):
+    """Where shared rate limits live (bot/limiter.py). No url: PostgreSQL when the database is
+    PostgreSQL, else this process's memory (SQLite runs one process)."""
+
+    url: SecretStr | None = None  # e.g. redis://127.0.0.1:6379/0 (may carry a password)
+    key_prefix: str = Field(default="aduan:", max_length=100)
+    timeout_seconds: float = Field(default=0.5, gt=0)  # past it, limits fall back to per process
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: Any) -> Any:
+        return None if v == "" else v  # ${ADUAN_REDIS_URL:-} left empty in config.yaml
 
 
 class StartupConfig(Strict):

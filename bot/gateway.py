@@ -16,7 +16,9 @@ from bot.dispatcher import Dispatcher
 from bot.events import StatusChanged
 from bot.intake import IntakeRules
 from bot.intake_service import IntakeService
+from bot.limiter_wiring import build_limiter
 from bot.outbox import OutboxPolicy
+from bot.ratelimit import SendBudget
 from bot.refdata import sync_reference_data
 from bot.routing import AreaResolver, load_areas_csv
 from bot.sla import SlaRules
@@ -78,8 +80,11 @@ class Gateway:
         self.media = MediaStore(config.path(config.media.dir), config.media.max_bytes, config.media.max_pixels)
         rules = IntakeRules(config, self.policy, self.categorizer, self.resolver,
                             {c.code: c for c in config.categories})
+        # Send budgets and per-client limits, shared by every process (Redis, PostgreSQL or memory).
+        self.limiter = build_limiter(config, self.db)
         self.dispatcher = Dispatcher(self.db, self.registry, self.media, self.templates, self.clock, config.outbox,
-                                     config.instance.public_base_url)
+                                     config.instance.public_base_url,
+                                     budget=SendBudget(self.limiter, config.outbox.budget_overrides()))
         self.intake = IntakeService(self.db, rules, self.media, self.clock, max_batch=config.intake.group_commit_max,
                                     on_outbox=self.dispatcher.wake)
         # The staff side: Slack and Telegram-group commands, ticket threads, proof photos.
@@ -145,6 +150,7 @@ class Gateway:
                 await adapter.stop()
             except Exception:  # noqa: BLE001
                 log.exception("adapter %s failed to stop", adapter.name)
+        await self.limiter.close()
         await self.db.close()
         self.started = False
 

@@ -91,6 +91,11 @@ class HealthChecks:
                                    for name, lane in gw.dispatcher.lanes().items()}
         # Sends that timed out and were retried: the provider may have delivered them twice.
         report.details["ambiguous_retries"] = gw.dispatcher.ambiguous
+        limiter = gw.limiter.health()
+        report.details["rate_limits"] = limiter
+        if limiter["state"] != "ok":
+            report.problems.append(f"rate limits: {limiter['backend']} unavailable ({limiter.get('error')}), "
+                                   "limits are per process")
         return report
 
     async def _database_checks(self, report: HealthReport) -> dict[str, datetime]:

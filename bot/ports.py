@@ -93,6 +93,7 @@ class WebGateway(Protocol):
     registry: Any  # the channel registry: offered contact channels, the web adapter's registration
     staff: Any  # the staff service: its directory scopes what a signed-in officer sees
     dispatcher: Any  # wake() after a reopen queued a reply
+    limiter: Any  # bot.limiter.SharedLimiter: the per-client limits, shared by every process
 
     @property
     def db(self) -> DatabasePort: ...  # read-only, see StoreAndClock

@@ -1,46 +1,25 @@
-"""Per-channel and per-recipient send budgets, from adapters' capabilities.
+"""Per-channel and per-recipient send budgets: the provider's limits, shared by every process.
 
-A small token bucket written here rather than aiolimiter: it takes an
-injected clock and sleep, so the dispatcher's pacing is testable without
-waiting in real time.
+The defaults are each adapter's ``Capabilities`` (the provider's documented
+limits); ``outbox.lanes.<channel>.rate_per_second`` and friends override them.
+Each send reserves a slot in the shared limiter (bot/limiter.py: Redis,
+PostgreSQL or memory), so N gateway processes together keep one budget.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
-from collections import OrderedDict
-from typing import Awaitable, Callable
+from dataclasses import replace
+from typing import Awaitable, Callable, Mapping
 
 from adapters.base import Capabilities
+from bot.limiter import MemoryBackend, SharedLimiter
 
 
-class TokenBucket:
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]) -> None:
-        self.rate = rate
-        self.capacity = max(1, burst)
-        self.tokens = float(self.capacity)
-        self.clock = clock
-        self.sleep = sleep
-        self.updated = clock()
-        self._lock = asyncio.Lock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-
-    async def acquire(self) -> float:
-        """Take one token, sleeping until one is available; returns the wait."""
-        waited = 0.0
-        async with self._lock:
-            self._refill()
-            while self.tokens < 1 - 1e-9:  # tolerance: float refills land a hair short
-                delay = (1 - self.tokens) / self.rate
-                await self.sleep(delay)
-                waited += delay
-                self._refill()
-            self.tokens = max(0.0, self.tokens - 1)
-        return waited
+def recipient_key(channel: str, recipient: str) -> str:
+    """The per-recipient budget's key: a digest, so no address or chat id sits in Redis or the database."""
+    return f"send:{channel}:to:{hashlib.sha256(recipient.encode()).hexdigest()[:20]}"
 
 
 class SendBudget:
@@ -48,27 +27,30 @@ class SendBudget:
 
     def __init__(
         self,
+        limiter: SharedLimiter | None = None,
+        overrides: Mapping[str, Mapping[str, float | int]] | None = None,
+        *,
         max_recipients: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._channels: dict[str, TokenBucket] = {}
-        self._recipients: OrderedDict[tuple[str, str], TokenBucket] = OrderedDict()
-        self._max_recipients = max_recipients
-        self.clock = clock
+        self.limiter = limiter or SharedLimiter(MemoryBackend(max_recipients), clock=clock)
+        self.overrides = {k: dict(v) for k, v in (overrides or {}).items()}
         self.sleep = sleep
 
+    def effective(self, channel: str, caps: Capabilities) -> Capabilities:
+        """The adapter's capabilities with the configured budget of ``channel`` applied."""
+        extra = self.overrides.get(channel)
+        return replace(caps, **extra) if extra else caps  # type: ignore[arg-type]
+
     async def acquire(self, channel: str, recipient: str, caps: Capabilities) -> float:
-        ch = self._channels.get(channel)
-        if ch is None:
-            ch = self._channels[channel] = TokenBucket(caps.rate_per_second, caps.burst, self.clock, self.sleep)
-        key = (channel, recipient)
-        rl = self._recipients.get(key)
-        if rl is None:
-            rl = self._recipients[key] = TokenBucket(caps.per_recipient_per_second, caps.per_recipient_burst,
-                                                     self.clock, self.sleep)
-            if len(self._recipients) > self._max_recipients:
-                self._recipients.popitem(last=False)
-        else:
-            self._recipients.move_to_end(key)
-        return await rl.acquire() + await ch.acquire()
+        """Reserve the recipient's slot, then the channel's; sleep until both allow; return the wait."""
+        caps = self.effective(channel, caps)
+        waited = await self.limiter.pace(recipient_key(channel, recipient), caps.per_recipient_per_second,
+                                         caps.per_recipient_burst)
+        if waited > 0:
+            await self.sleep(waited)
+        wait = await self.limiter.pace(f"send:{channel}", caps.rate_per_second, caps.burst)
+        if wait > 0:
+            await self.sleep(wait)
+        return waited + wait

@@ -251,4 +251,23 @@ class StaffDedup(SQLModel, table=True):
     created_at: datetime = Field(index=True)
 
 
+class RateBudget(SQLModel, table=True):
+    """A shared send budget or rate (bot/limiter.py, GCRA): the key's theoretical arrival time."""
+
+    __tablename__ = "rate_budget"
+    key: str = Field(primary_key=True, max_length=300)
+    tat: float  # epoch seconds
+
+
+class RateHit(SQLModel, table=True):
+    """One hit of a per-client limit (a sliding window log); gone once it left its window."""
+
+    __tablename__ = "rate_hit"
+    __table_args__ = (Index("ix_rate_hit_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300)
+    at: float  # epoch seconds
+    expires: float = Field(index=True)
+
+
 metadata = SQLModel.metadata

@@ -129,7 +129,9 @@ async def test_staff_posts_never_delay_citizens_on_the_same_channel(lanes):
         gw.dispatcher.wake()
         assert {r["lane"] for r in await _rows(gw)} == {"fast", "fast:staff"}
         await eventually(lambda: len(p["fast"].sent) == 6, "citizen messages sent")
-        assert [m.text for m in p["fast"].sent] == [f"warga {i}" for i in range(6)]
+        # Six recipients, six conversations: their relative order is not promised (each send
+        # first reserves budget in the shared limiter, a database round trip on PostgreSQL).
+        assert sorted(m.text for m in p["fast"].sent) == [f"warga {i}" for i in range(6)]
         assert p["fast"].hanging == 1  # one staff post at a time: the rest wait behind it, in order
         p["fast"].release.set()
         await eventually(lambda: len(p["fast"].sent) == 12, "staff posts sent")

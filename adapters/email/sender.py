@@ -16,6 +16,7 @@ import logging
 import mailbox
 import re
 import ssl
+import time
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -147,16 +148,19 @@ class MaildirTransport:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._maildir: mailbox.Maildir | None = None
 
     def describe(self) -> str:
         return f"maildir:{self.path}"
 
     def _add(self, data: bytes) -> None:
-        # mailbox.Maildir(create=True) makes neither parents (var/) nor the
-        # subfolders of an existing empty folder.
-        for sub in ("tmp", "new", "cur"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(str(self.path), create=False).add(data)
+        if self._maildir is None or not (self.path / "new").is_dir():
+            # mailbox.Maildir(create=True) makes neither parents (var/) nor the
+            # subfolders of an existing empty folder.
+            for sub in ("tmp", "new", "cur"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            self._maildir = mailbox.Maildir(str(self.path), create=False)
+        self._maildir.add(data)  # written to tmp/, then renamed into new/: readers never see half a mail
 
     async def deliver(self, mail: EmailMessage) -> None:
         try:
@@ -164,14 +168,29 @@ class MaildirTransport:
         except OSError as exc:
             raise TransientError(f"cannot write to Maildir: {type(exc).__name__}") from exc
 
+    async def close(self) -> None:
+        return None
+
 
 class RelayTransport:
-    """Sends through an SMTP relay with aiosmtplib (STARTTLS, implicit TLS or plain)."""
+    """Sends through an SMTP relay with aiosmtplib (STARTTLS, implicit TLS or plain).
 
-    def __init__(self, relay: RelaySettings, *, sender: str, local_hostname: str) -> None:
+    Connections are kept and reused (up to ``pool_size`` at once): a reply costs
+    MAIL/RCPT/DATA, not a TCP connect, EHLO, TLS handshake and AUTH each. One idle
+    for longer than ``max_idle_seconds`` is closed first (relays drop idle clients);
+    a reused one the relay dropped anyway is replaced once, at once.
+    """
+
+    def __init__(self, relay: RelaySettings, *, sender: str, local_hostname: str, pool_size: int = 4,
+                 max_idle_seconds: float = 30.0) -> None:
         self.relay = relay
         self.sender = sender  # MAIL FROM: ours (not <>), so bounces come back to us
         self.local_hostname = local_hostname  # EHLO name; the default getfqdn() can stall on DNS
+        self.pool_size = pool_size
+        self.max_idle_seconds = max_idle_seconds
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._slots: asyncio.Semaphore | None = None
+        self.connections_opened = 0
 
     def describe(self) -> str:
         return f"relay:{self.relay.host}:{self.relay.port}"
@@ -181,27 +200,61 @@ class RelayTransport:
             return None
         return ssl.create_default_context(cafile=str(self.relay.ca_file))
 
-    async def deliver(self, mail: EmailMessage) -> None:
+    async def _connect(self) -> aiosmtplib.SMTP:
         r = self.relay
-        try:
-            await aiosmtplib.send(
-                mail,
-                sender=self.sender,
-                hostname=r.host,
-                port=r.port,
-                local_hostname=self.local_hostname,
-                username=r.username,
-                password=r.password.get_secret_value() if r.password else None,
-                use_tls=r.security == "tls",
-                start_tls=r.security == "starttls",
-                validate_certs=r.validate_certs,
-                tls_context=self._tls_context(),
-                timeout=r.timeout_seconds,
-            )
-        except SendError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error
-            raise map_smtp_error(exc) from exc
+        client = aiosmtplib.SMTP(
+            hostname=r.host, port=r.port, local_hostname=self.local_hostname, username=r.username,
+            password=r.password.get_secret_value() if r.password else None, use_tls=r.security == "tls",
+            start_tls=r.security == "starttls", validate_certs=r.validate_certs, tls_context=self._tls_context(),
+            timeout=r.timeout_seconds,
+        )
+        await client.connect()  # EHLO, STARTTLS and AUTH as configured
+        self.connections_opened += 1
+        return client
+
+    async def _idle_client(self) -> aiosmtplib.SMTP | None:
+        while self._idle:
+            client, since = self._idle.pop()
+            if client.is_connected and time.monotonic() - since < self.max_idle_seconds:
+                return client
+            await _close_quietly(client)
+        return None
+
+    async def deliver(self, mail: EmailMessage) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.pool_size)
+        async with self._slots:
+            client = await self._idle_client()
+            try:
+                if client is not None:
+                    try:
+                        await client.send_message(mail, sender=self.sender)
+                    except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                        await _close_quietly(client)  # the relay dropped an idle connection: one fresh try
+                        client = None
+                if client is None:
+                    client = await self._connect()
+                    await client.send_message(mail, sender=self.sender)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error
+                if client is not None:
+                    await _close_quietly(client)  # never reuse a connection in an unknown state
+                if isinstance(exc, SendError):
+                    raise
+                raise map_smtp_error(exc) from exc
+            self._idle.append((client, time.monotonic()))
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            await _close_quietly(client)
+
+
+async def _close_quietly(client: aiosmtplib.SMTP) -> None:
+    try:
+        if client.is_connected:
+            await asyncio.wait_for(client.quit(), 2)
+    except Exception:  # noqa: BLE001 - closing a dead connection
+        client.close()
 
 
 _USER_UNKNOWN = re.compile(r"\b5\.1\.\d+\b|user unknown|unknown user|no such user|does not exist|mailbox unavailable|invalid recipient", re.I)

@@ -85,7 +85,7 @@ async def get_ticket(tracking_id: str, request: Request, lang: str | None = None
     """The public view of a ticket: status, timeline, agency, deadlines; never the reporter."""
     gw = http_gateway(request)
     web = request.app.state.web
-    wait = web.lookup_wait(request)
+    wait = await web.lookup_wait(request)
     if wait:
         return JSONResponse({"detail": web.lookup_refusal(wait)}, status_code=429, headers={"retry-after": str(wait)})
     canonical = normalize(tracking_id, gw.config.instance.tracking_prefix)

@@ -80,7 +80,7 @@ def _not_found(request: Request, web: WebState, given: str) -> Response:
             responses={404: _PAGE_ERRORS[404], 429: _TOO_MANY})
 async def ticket_page(tracking_id: str, request: Request) -> Response:
     web = get_state(request)
-    wait = web.lookup_wait(request)
+    wait = await web.lookup_wait(request)
     if wait:
         return _too_many(request, web, wait)
     lang = web.lang(request)

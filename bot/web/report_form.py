@@ -162,8 +162,8 @@ async def report_submit(request: Request) -> Response:
         return await _form_page(request, web, lang, status=status, errors=errors, values=values, nonce=nonce)
 
     ip = web.client_ip(request)
-    if not web.form_limiter.allowed(ip):
-        retry = web.form_limiter.retry_after(ip)
+    retry = await web.form_limiter.wait(ip)
+    if retry:
         return await _form_page(request, web, lang, status=429, errors={"form": t("form_rate_limited")},
                                 values=values, nonce=nonce, headers={"retry-after": str(retry)})
     msg = InboundMessage(
@@ -182,7 +182,7 @@ async def report_submit(request: Request) -> Response:
         return await _form_page(request, web, lang, status=503, errors={"form": t("form_unavailable")},
                                 values=values, nonce=nonce, headers={"retry-after": "10"})
     if not outcome.duplicate:
-        web.form_limiter.hit(ip)
+        await web.form_limiter.hit(ip)
     return _redirect(f"/lapor/terkirim/{outcome.tracking_id}?kabar={'none' if report.channel == 'web' else report.channel}")
 
 

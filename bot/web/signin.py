@@ -60,14 +60,15 @@ async def login_submit(request: Request) -> Response:
     except BadToken:
         return again(403, t("form_expired"))
     ip = web.client_ip(request)
-    if not web.login_limiter.allowed(ip):
-        return again(429, t("login_too_many"), {"retry-after": str(web.login_limiter.retry_after(ip))})
+    retry = await web.login_limiter.wait(ip)
+    if retry:
+        return again(429, t("login_too_many"), {"retry-after": str(retry)})
     staff = None
     if isinstance(login, str) and isinstance(password, str):
         staff = await web.gateway.db.read(queries.staff_by_login, login)
     ok = verify_password(password if isinstance(password, str) else "", staff["password_hash"] if staff else DUMMY_HASH)
     if staff is None or not staff["password_hash"] or not ok:
-        web.login_limiter.hit(ip)
+        await web.login_limiter.hit(ip)
         log.info("staff sign-in failed from %s", ip)
         return again(401, t("login_failed"))
     target = nxt or (f"/dashboard/{staff['area_code']}" if staff["area_code"] else "/dashboard")

@@ -1,6 +1,7 @@
 """Shared state of the public web face: templates, catalogue, signer, limits, sessions."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -19,7 +20,6 @@ from bot.ports import WebGateway
 from bot.public import COLOURS
 from bot.web import queries
 from bot.web.i18n import LANGUAGES, Catalogue, format_datetime
-from bot.web.ratelimit import WindowLimiter
 from bot.web.security import BadToken, Signer, load_secret
 
 HERE = Path(__file__).parent
@@ -47,9 +47,11 @@ class WebState:
         self.secure_cookies = self.base_url.startswith("https://")
         self.prefix = cfg.instance.tracking_prefix
         clock = gateway.clock.now
-        self.form_limiter = WindowLimiter(cfg.web.form_reports_per_hour_per_ip, timedelta(hours=1), clock)
-        self.login_limiter = WindowLimiter(cfg.web.login_failures_per_hour_per_ip, timedelta(hours=1), clock)
-        self.lookup_limiter = WindowLimiter(cfg.web.tracking_lookups_per_minute_per_ip, timedelta(minutes=1), clock)
+        # Per-client limits, shared by every gateway process (bot/limiter.py), on the gateway's clock.
+        window = functools.partial(gateway.limiter.window, clock=lambda: clock().timestamp())
+        self.form_limiter = window("form-ip", cfg.web.form_reports_per_hour_per_ip, 3600)
+        self.login_limiter = window("login-ip", cfg.web.login_failures_per_hour_per_ip, 3600)
+        self.lookup_limiter = window("lookup-ip", cfg.web.tracking_lookups_per_minute_per_ip, 60)
         self.started = clock()
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
@@ -202,15 +204,11 @@ class WebState:
         (``bot.http.app`` wraps the app in uvicorn's ProxyHeadersMiddleware with that list)."""
         return request.client.host if request.client else "unknown"
 
-    def lookup_wait(self, request: Request) -> int:
+    async def lookup_wait(self, request: Request) -> int:
         """0 and counted if this client may look up a tracking ID now, else the seconds to wait.
 
         Tracking IDs are unguessable, but only if nobody can try millions of them."""
-        ip = self.client_ip(request)
-        if not self.lookup_limiter.allowed(ip):
-            return self.lookup_limiter.retry_after(ip)
-        self.lookup_limiter.hit(ip)
-        return 0
+        return await self.lookup_limiter.take(self.client_ip(request))
 
     def lookup_refusal(self, seconds: int) -> str:
         """The 429 reason for APIs, in both languages (API clients send no language)."""

@@ -70,15 +70,15 @@ async def get_requests(request: Request, fmt: str) -> Response:
     return answer(fmt, "service_requests", "request", rows)
 
 
-def _check_lookup_budget(web: Any, request: Request) -> None:
-    wait = web.lookup_wait(request)
+async def _check_lookup_budget(web: Any, request: Request) -> None:
+    wait = await web.lookup_wait(request)
     if wait:
         raise Open311Error(429, web.lookup_refusal(wait), retry_after=wait)
 
 
 async def get_request(request: Request, fmt: str) -> Response:
     web = get_state(request)
-    _check_lookup_budget(web, request)
+    await _check_lookup_budget(web, request)
     check_jurisdiction(web, request.query_params)
     raw = request.path_params.get("service_request_id", "")
     canonical = normalize(raw[:40], web.prefix)
@@ -91,7 +91,7 @@ async def get_request(request: Request, fmt: str) -> Response:
 async def get_token(request: Request, fmt: str) -> Response:
     """Requests are realtime here: a token is the service_request_id itself."""
     web = get_state(request)
-    _check_lookup_budget(web, request)
+    await _check_lookup_budget(web, request)
     check_jurisdiction(web, request.query_params)
     raw = request.path_params.get("token", "")
     canonical = normalize(raw[:40], web.prefix)

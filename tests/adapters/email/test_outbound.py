@@ -1,6 +1,7 @@
 """Outbound mail: Maildir mode, relay mode against a local aiosmtpd, typed errors."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import mailbox
 import ssl
@@ -200,6 +201,44 @@ RELAY_ERRORS = [
 ]
 
 
+async def test_relay_connections_are_reused(tmp_path: Path) -> None:
+    """Issue 16: one TCP connect, EHLO and AUTH serve many replies, not one each."""
+    async with RelayRecorder(users={"aduan": "s3cret"}) as relay:
+        settings = gateway_settings(relay=RelaySettings(host="127.0.0.1", port=relay.port, security="none",
+                                                        username="aduan", password="s3cret"))
+        adapter = EmailAdapter(settings, clock=lambda: NOW)
+        for i in range(10):
+            await adapter.send(reply(id=100 + i, recipient=f"warga{i}@example.com"))
+        transport = adapter._transport
+        assert relay.logins == ["aduan"] and transport.connections_opened == 1
+        assert [e.rcpt_tos for e in relay.envelopes] == [[f"warga{i}@example.com"] for i in range(10)]
+        await asyncio.gather(*(adapter.send(reply(id=200 + i, recipient=f"w{i}@example.com")) for i in range(12)))
+        assert len(relay.envelopes) == 22 and transport.connections_opened <= transport.pool_size
+        await adapter.stop()
+
+
+async def test_a_relay_connection_that_died_is_replaced(tmp_path: Path) -> None:
+    async with RelayRecorder() as relay:
+        settings = gateway_settings(relay=RelaySettings(host="127.0.0.1", port=relay.port, security="none"))
+        adapter = EmailAdapter(settings, clock=lambda: NOW)
+        await adapter.send(reply(id=1))
+        transport = adapter._transport
+        (idle, _), = transport._idle
+        idle.close()  # gone while idle (the relay's idle timeout)
+        await adapter.send(reply(id=2))
+        (idle, _), = transport._idle
+
+        async def dropped(*args: Any, **kwargs: Any) -> Any:
+            import aiosmtplib
+
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+
+        idle.send_message = dropped  # the relay hung up, and the client only learns it on MAIL FROM
+        await adapter.send(reply(id=3))
+        assert transport.connections_opened == 3 and len(relay.envelopes) == 3
+        await adapter.stop()
+
+
 @pytest.mark.parametrize("case", RELAY_ERRORS, ids=str)
 async def test_relay_errors_are_typed(case: RelayErrorCase, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
@@ -262,11 +301,15 @@ def test_subject(message: OutboundMessage, subject: str) -> None:
     assert build_subject(message) == subject
 
 
-def test_capabilities() -> None:
+def test_capabilities(tmp_path: Path) -> None:
     caps = EmailAdapter.capabilities
     assert caps.supports_photo and caps.split_long_text
     assert caps.max_text_length >= 100_000
     assert EmailAdapter.name == "email"
+    relay = EmailAdapter(gateway_settings(relay=RelaySettings(host="127.0.0.1", port=25, security="none")))
+    assert (relay.capabilities.rate_per_second, relay.capabilities.burst) == (50.0, 50)  # no 2/s cap (issue 16)
+    maildir = EmailAdapter(gateway_settings(maildir_path=tmp_path / "mail"))
+    assert maildir.capabilities.rate_per_second == float("inf")
 
 
 async def test_status_notice_without_an_inbound_mail_is_auto_generated(tmp_path: Path) -> None:
