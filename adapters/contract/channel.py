@@ -15,6 +15,19 @@ from adapters.contract.messages import DeliveryUpdate, InboundMessage, OutboundM
 
 
 @dataclass(frozen=True)
+class MessagingWindow:
+    """A channel where the business may write freely only for a while after the citizen's last message.
+
+    ``outside`` is what the provider allows once the window has closed: ``"template"`` (pre-approved
+    templates, WhatsApp), ``"tag"`` (message tags for some kinds of update, Messenger) or ``"none"``.
+    The core decides whether a message is inside the window; the adapter picks the template or tag.
+    """
+
+    hours: float = 24.0
+    outside: str = "none"
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a channel can carry, as data the core reads."""
 
@@ -33,6 +46,8 @@ class Capabilities:
     # False where a ~190-character link does not fit a message (SMS, X): such
     # channels are told "reply BUKA <id>" instead of a one-time reopen link.
     links_fit: bool = True
+    # The messaging window (WhatsApp, Messenger), or None where the business may write at any time.
+    window: MessagingWindow | None = None
 
 
 @dataclass(frozen=True)
