@@ -125,6 +125,11 @@ class ChannelAdapter:
             photo_caption_max=caps.photo_caption_max,
         )
 
+    def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
+        """What this adapter sends outside the messaging window for such a message (a message tag,
+        a template id), or None when nothing may be sent there. Only asked on channels with a window."""
+        return None
+
     def channels(self) -> tuple[str, ...]:
         """Channel names this adapter serves (one adapter may serve SMS and WhatsApp)."""
         return (self.name,)

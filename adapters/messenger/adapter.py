@@ -49,6 +49,9 @@ class MessengerAdapter(ChannelAdapter):
                 "rejected_requests": self.rejected_requests, "media_errors": self.media_errors,
                 "reads": self.reads, "ignored_events": self.ignored_events}
 
+    def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
+        return self.settings.tags.get(kind)
+
     async def stop(self) -> None:
         if self._owns_http:
             await self._http.aclose()

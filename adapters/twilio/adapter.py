@@ -17,6 +17,7 @@ from adapters.twilio import parse
 from adapters.twilio.capabilities import sms_capabilities, whatsapp_capabilities
 from adapters.twilio.gsm import fits_sms, gsm_friendly
 from adapters.twilio.media import MediaFetcher
+from adapters.twilio.templates import template_content
 from adapters.twilio.send import create_message, make_client
 from adapters.twilio.settings import WHATSAPP_PREFIX, TwilioNumber, TwilioSettings
 from adapters.twilio.signature import (
@@ -102,6 +103,10 @@ class TwilioAdapter(ChannelAdapter):
             if number is None or not number.mms:
                 policy = replace(policy, photos=False)
         return policy
+
+    def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
+        found = self.settings.whatsapp_templates.get(template or "") if channel == "whatsapp" else None
+        return found.sid_for(None) if found and found.sid else None
 
     def health(self) -> dict[str, object]:
         state = "not_started" if self._client is None else ("auth_failed" if self.auth_failed else "ok")
@@ -209,6 +214,7 @@ class TwilioAdapter(ChannelAdapter):
                 media_url=message.media_url,
                 status_callback=self.public_base_url + self.STATUS_PATH,
                 default_retry_after=self.settings.default_retry_after,
+                content=template_content(self.settings, message) if whatsapp and message.outside_window else None,
             )
         except SendError as exc:
             cause = exc.__cause__

@@ -30,6 +30,27 @@ class TwilioNumber(BaseModel):
         return cleaned
 
 
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template in Twilio's Content API, used outside the 24-hour window.
+
+    https://www.twilio.com/docs/content/send-templates-created-with-the-content-template-builder
+    """
+
+    # Content SID ("HX...") per language ("id", "en"); the first one serves a language without its own.
+    sid: dict[str, str] = Field(default_factory=dict)
+    # The Aduan values filling {{1}}, {{2}}...: tracking_id, status, url, reason, text, category, media.
+    variables: list[str] = Field(default_factory=lambda: ["tracking_id", "status", "url"])
+
+    @field_validator("sid")
+    @classmethod
+    def _drop_unset(cls, value: dict[str, str]) -> dict[str, str]:
+        # "${TWILIO_WA_TEMPLATE_...:-}" left unset arrives as "": that language has no template.
+        return {lang: sid.strip() for lang, sid in value.items() if sid and sid.strip()}
+
+    def sid_for(self, language: str | None) -> str:
+        return self.sid.get(language or "") or next(iter(self.sid.values()))
+
+
 class TwilioSettings(BaseModel):
     """Settings for ``TwilioAdapter``. Secrets are ``SecretStr``."""
 
@@ -67,6 +88,11 @@ class TwilioSettings(BaseModel):
     media_max_redirects: int = Field(default=5, ge=0)
     # REST calls; twilio's async client has no timeout of its own.
     request_timeout_seconds: float = Field(default=15.0, gt=0)
+    # WhatsApp's customer-service window: free-form messages only this long after the citizen wrote.
+    whatsapp_window_hours: float = Field(default=24.0, gt=0)
+    # Approved templates by Aduan template name (ack_new, status_changed, proof_done, staff_reply...):
+    # outside the window a message of that template goes as ContentSid + ContentVariables.
+    whatsapp_templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
     # Form bodies larger than this are refused (Twilio's are a few KB).
     max_form_bytes: int = Field(default=256 * 1024, gt=0)
 
