@@ -105,8 +105,8 @@ class TwilioAdapter(ChannelAdapter):
         return policy
 
     def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
-        found = self.settings.whatsapp_templates.get(template or "") if channel == "whatsapp" else None
-        return found.sid_for(None) if found and found.sid else None
+        found = self.settings.whatsapp_template(template) if channel == "whatsapp" else None
+        return found.sid_for(None) if found else None
 
     def health(self) -> dict[str, object]:
         state = "not_started" if self._client is None else ("auth_failed" if self.auth_failed else "ok")

@@ -108,6 +108,13 @@ class TwilioSettings(BaseModel):
             raise ValueError("each Twilio number may be configured once")
         return self
 
+    def whatsapp_template(self, name: str | None) -> WhatsAppTemplate | None:
+        """The approved template for an Aduan template name; a "<name>_web" variant (the same news with a
+        one-time link) uses "<name>"'s template. None when none is configured with a SID."""
+        name = name or ""
+        found = self.whatsapp_templates.get(name) or self.whatsapp_templates.get(name.removesuffix("_web"))
+        return found if found is not None and found.sid else None
+
     def find_number(self, number: str) -> TwilioNumber | None:
         """The configured number matching ``number`` (with or without whatsapp:)."""
         bare = number.strip()

@@ -15,8 +15,8 @@ from adapters.twilio.settings import TwilioSettings
 def template_content(settings: TwilioSettings, message: OutboundMessage) -> tuple[str, str]:
     """(ContentSid, ContentVariables) for the message's Aduan template, or OutsideWindow when none is set up."""
     name = str(message.payload.get("template") or "")
-    template = settings.whatsapp_templates.get(name)
-    if template is None or not template.sid:
+    template = settings.whatsapp_template(name)
+    if template is None:
         raise OutsideWindow(f"no approved WhatsApp template configured for {name or message.kind!r}")
     fields = {str(k): str(v) for k, v in (message.payload.get("fields") or {}).items()}
     fields.setdefault("tracking_id", message.tracking_id or "")
