@@ -21,8 +21,10 @@ from adapters.telegram import SPEC as TELEGRAM
 from adapters.twilio import SPEC as TWILIO
 from adapters.twitter import SPEC as TWITTER
 from adapters.web import SPEC as WEB
+from adapters.whatsapp_cloud import SPEC as WHATSAPP_CLOUD
 
-CATALOG: tuple[ChannelSpec, ...] = (PARTNER, TWILIO, TWITTER, TELEGRAM, EMAIL, SLACK, WEB, MESSENGER)
+CATALOG: tuple[ChannelSpec, ...] = (PARTNER, TWILIO, TWITTER, TELEGRAM, EMAIL, SLACK, WEB, MESSENGER,
+                                      WHATSAPP_CLOUD)
 
 ENTRY_POINT_GROUP = "aduan.channels"
 

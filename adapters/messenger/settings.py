@@ -1,26 +1,18 @@
 """Configuration of the Messenger channel (a Facebook Page, through the Graph API)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
+
+from adapters.meta.settings import MetaAppSettings
 
 
-class MessengerSettings(BaseModel):
-    """Settings for ``MessengerAdapter``. Secrets are ``SecretStr``."""
+class MessengerSettings(MetaAppSettings):
+    """Settings for ``MessengerAdapter`` (plus the Meta app's, ``MetaAppSettings``). Secrets are ``SecretStr``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
     # The Page's id (entry[].id and recipient.id of inbound events).
     page_id: str
     # Page access token (Send API, attachment upload).
     page_access_token: SecretStr
-    # The app secret: Meta signs every webhook POST with it (X-Hub-Signature-256).
-    app_secret: SecretStr
-    # Our word in the subscription handshake (hub.verify_token), chosen when subscribing the webhook.
-    verify_token: SecretStr
-    # Graph API base and version; point the base at a fake in tests.
-    graph_base_url: str = "https://graph.facebook.com"
-    api_version: str = Field(default="v21.0", pattern=r"^v[0-9]+\.[0-9]+$")
     # How citizens find the Page (listed on /lapor and the public pages), e.g. https://m.me/DKIJakarta.
     page_url: str = ""
     # Message tags used outside the 24-hour window, by kind of update (Meta's message tag policy:
@@ -32,19 +24,7 @@ class MessengerSettings(BaseModel):
     quick_reply_title: dict[str, str] = Field(default_factory=lambda: {"id": "Cek status", "en": "Check status"})
     # Photos out: uploaded with the message (default), or sent as the public /media URL (Meta fetches it).
     photo_by_url: bool = False
-    # Inbound images.
     max_media_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
-    request_timeout_seconds: float = Field(default=15.0, gt=0)
-    # Used when a throttling answer carries no Retry-After.
-    default_retry_after: float = Field(default=60.0, gt=0)
-    messages_per_second: float = Field(default=20.0, gt=0)
-    # Webhook bodies larger than this are refused with 413.
-    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
-
-    @field_validator("graph_base_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
     @field_validator("tags")
     @classmethod
@@ -54,6 +34,3 @@ class MessengerSettings(BaseModel):
         if bad:
             raise ValueError(f"unknown message tag(s) {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}")
         return value
-
-    def api_url(self, path: str) -> str:
-        return f"{self.graph_base_url}/{self.api_version}/{path.lstrip('/')}"

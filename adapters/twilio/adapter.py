@@ -77,7 +77,7 @@ class TwilioAdapter(ChannelAdapter):
     # -- contract: channels and limits ---------------------------------------
 
     def channels(self) -> tuple[str, ...]:
-        return ("sms", "whatsapp")
+        return ("sms", "whatsapp") if self.settings.whatsapp else ("sms",)
 
     def capabilities_for(self, channel: str) -> Capabilities:
         try:

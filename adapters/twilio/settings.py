@@ -88,6 +88,8 @@ class TwilioSettings(BaseModel):
     media_max_redirects: int = Field(default=5, ge=0)
     # REST calls; twilio's async client has no timeout of its own.
     request_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Twilio serves the "whatsapp" channel; false when WhatsApp Cloud API (channels.whatsapp_cloud) serves it.
+    whatsapp: bool = True
     # WhatsApp's customer-service window: free-form messages only this long after the citizen wrote.
     whatsapp_window_hours: float = Field(default=24.0, gt=0)
     # Approved templates by Aduan template name (ack_new, status_changed, proof_done, staff_reply...):

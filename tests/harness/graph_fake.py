@@ -9,6 +9,11 @@
 
 Errors are ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
 It also serves attachment downloads under /cdn/ (the URLs inbound webhooks carry).
+
+WhatsApp Cloud API (``/{version}/{phone_number_id}/messages``, ``/media``, media by id) is checked the
+same way: a number that is not on WhatsApp gets 131026, a free-form message more than 24 hours
+after the person's last message 131047, a template must exist in the language asked with exactly
+its parameters (132001 / 132000), and inbound media downloads need the token.
 """
 from __future__ import annotations
 
@@ -21,6 +26,16 @@ from aiohttp import web
 
 TAGS = {"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "HUMAN_AGENT"}
 WINDOW = timedelta(hours=24)
+
+
+class StepClock:
+    """The time an adapter test and its fake share; tests move ``now`` by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def meta_error(status: int, code: int, message: str, subcode: int | None = None,
@@ -50,6 +65,10 @@ class GraphFake:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # /cdn/<name> -> (bytes, type)
     faults: list[str] = field(default_factory=list)  # "429", "613", "500" answered in order
     calls: int = 0
+    phone_number_id: str = "106540352242922"
+    # WhatsApp templates: name -> (languages, body parameters, image header)
+    wa_templates: dict[str, tuple[tuple[str, ...], int, bool]] = field(default_factory=dict)
+    wa_media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, type)
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -126,6 +145,78 @@ class GraphFake:
         self.sent.append(SentMessage(psid, body, upload, mid))
         return web.json_response({"recipient_id": psid, "message_id": mid})
 
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization", "") == f"Bearer {self.token}"
+
+    async def _wa_messages(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        body = json.loads(await request.read())
+        if not self._authorised(request):
+            return meta_error(401, 190, "Error validating access token")
+        if (fault := self._fault()) is not None:
+            return fault
+        if body.get("messaging_product") != "whatsapp":
+            return meta_error(400, 100, "(#100) The parameter messaging_product is required.")
+        to = str(body.get("to") or "")
+        if to in self.blocked or to not in self.last_inbound:
+            return meta_error(400, 131026, "Message undeliverable", kind="OAuthException")
+        kind = body.get("type")
+        if kind == "template":
+            refused = self._wa_template(body.get("template") or {})
+            if refused is not None:
+                return refused
+        elif self.now() - self.last_inbound[to] > WINDOW:
+            return meta_error(400, 131047, "Re-engagement message", kind="OAuthException")
+        elif kind == "text" and not 0 < len((body.get("text") or {}).get("body", "")) <= 4096:
+            return meta_error(400, 100, "(#100) Param text['body'] must be at most 4096 characters long.")
+        elif kind == "image" and (body.get("image") or {}).get("id") not in self.wa_media:
+            return meta_error(400, 131053, "Media upload error")
+        mid = f"wamid.HBgM{len(self.sent) + 1:06d}"
+        self.sent.append(SentMessage(to, body, None, mid))
+        return web.json_response({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+                                  "messages": [{"id": mid}]})
+
+    def _wa_template(self, template: dict[str, Any]) -> web.Response | None:
+        known = self.wa_templates.get(str(template.get("name")))
+        language = (template.get("language") or {}).get("code")
+        if known is None or language not in known[0]:
+            return meta_error(404, 132001, "Template name does not exist in the translation")
+        components = {c.get("type"): c.get("parameters") or [] for c in template.get("components") or []}
+        body = components.get("body", [])
+        if len(body) != known[1] or any(not p.get("text") for p in body):
+            return meta_error(400, 132000, "Number of parameters does not match the expected number of params")
+        header = components.get("header", [])
+        if known[2] and not (header and (header[0].get("image") or {}).get("id") in self.wa_media):
+            return meta_error(400, 132012, "Parameter format does not match format in the created template")
+        return None
+
+    async def _wa_upload(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return meta_error(401, 190, "Error validating access token")
+        form = await request.post()
+        upload = form.get("file")
+        if form.get("messaging_product") != "whatsapp" or not isinstance(upload, web.FileField):
+            return meta_error(400, 100, "(#100) The parameter messaging_product is required.")
+        media_id = f"{900000000000000 + len(self.wa_media)}"
+        self.wa_media[media_id] = (upload.file.read(), str(form.get("type")))
+        return web.json_response({"id": media_id})
+
+    async def _wa_media_info(self, request: web.Request) -> web.Response:
+        media_id = request.match_info["media_id"]
+        if not self._authorised(request):
+            return meta_error(401, 190, "Error validating access token")
+        if media_id not in self.wa_media:
+            return meta_error(404, 100, "(#100) Invalid media id")
+        content, kind = self.wa_media[media_id]
+        return web.json_response({"messaging_product": "whatsapp", "url": f"{self.base_url}/wa-media/{media_id}",
+                                  "mime_type": kind, "file_size": len(content), "id": media_id})
+
+    async def _wa_media_download(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.Response(status=401)
+        content, kind = self.wa_media[request.match_info["media_id"]]
+        return web.Response(body=content, content_type=kind)
+
     async def _cdn(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         if name not in self.files:
@@ -137,6 +228,10 @@ class GraphFake:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post(f"/{self.version}/me/messages", self._messages)
         app.router.add_get("/cdn/{name}", self._cdn)
+        app.router.add_post(f"/{self.version}/{self.phone_number_id}/messages", self._wa_messages)
+        app.router.add_post(f"/{self.version}/{self.phone_number_id}/media", self._wa_upload)
+        app.router.add_get(f"/{self.version}/{{media_id:[0-9]+}}", self._wa_media_info)
+        app.router.add_get("/wa-media/{media_id}", self._wa_media_download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -1,7 +1,6 @@
 """Fixtures for the Messenger adapter tests: settings pointing at the local Graph fake."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 
 import httpx
@@ -9,9 +8,9 @@ import pytest
 
 from adapters.messenger import MessengerAdapter, MessengerSettings
 from tests.adapters.messenger.payloads import APP_SECRET, PAGE_ID, PAGE_TOKEN, VERIFY_TOKEN, PSID
-from tests.harness.graph_fake import GraphFake
+from tests.harness.graph_fake import GraphFake, StepClock
+from tests.harness.meta_fixtures import NOW, clock, http  # noqa: F401 - fixtures
 
-NOW = datetime(2024, 11, 28, 8, 30, tzinfo=timezone.utc)
 
 
 def make_settings(graph_base_url: str = "https://graph.facebook.com", **overrides: Any) -> MessengerSettings:
@@ -21,32 +20,16 @@ def make_settings(graph_base_url: str = "https://graph.facebook.com", **override
     return MessengerSettings(**values)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
+Clock = StepClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def graph(clock: Clock) -> AsyncIterator[GraphFake]:
+async def graph(clock: StepClock) -> AsyncIterator[GraphFake]:  # noqa: F811 - the shared fixture
     async with GraphFake(token=PAGE_TOKEN, now=clock) as fake:
         fake.last_inbound[PSID] = NOW
         yield fake
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-def adapter(graph: GraphFake, http: httpx.AsyncClient) -> MessengerAdapter:
+def adapter(graph: GraphFake, http: httpx.AsyncClient) -> MessengerAdapter:  # noqa: F811 - the shared fixture
     return MessengerAdapter(make_settings(graph.base_url), http_client=http, allow_private_hosts=True)
