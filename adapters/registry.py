@@ -58,6 +58,11 @@ class Registry:
         adapter = self._by_channel.get(channel)
         return None if adapter is None else adapter.outside_window_path(channel, kind, template)
 
+    def contacts(self) -> list[tuple[str, str]]:
+        """(channel, how to reach it) for every served channel that says how citizens reach it."""
+        found = [(ch, adapter.contact(ch)) for ch, adapter in self._by_channel.items()]
+        return [(ch, how) for ch, how in found if how]
+
     def reachable(self, channel: str, recipient: str) -> bool:
         """Whether a message to ``recipient`` on ``channel`` can ever be delivered."""
         adapter = self._by_channel.get(channel)

@@ -125,6 +125,11 @@ class ChannelAdapter:
             photo_caption_max=caps.photo_caption_max,
         )
 
+    def contact(self, channel: str) -> str | None:
+        """How a citizen reaches us on ``channel`` (a number, a page, a handle), listed on /lapor and the
+        public pages; None to leave the channel off that list."""
+        return None
+
     def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
         """What this adapter sends outside the messaging window for such a message (a message tag,
         a template id), or None when nothing may be sent there. Only asked on channels with a window."""

@@ -38,6 +38,9 @@ class MessengerAdapter(MetaAdapter):
         self.reads = 0
         self.ignored_events = 0
 
+    def contact(self, channel: str) -> str | None:
+        return self.settings.page_url or None
+
     def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
         return self.settings.tags.get(kind)
 

@@ -104,6 +104,10 @@ class TwilioAdapter(ChannelAdapter):
                 policy = replace(policy, photos=False)
         return policy
 
+    def contact(self, channel: str) -> str | None:
+        numbers = [n.number for n in self.settings.numbers if channel == "sms" or n.whatsapp]
+        return ", ".join(numbers) or None
+
     def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
         found = self.settings.whatsapp_template(template) if channel == "whatsapp" else None
         return found.sid_for(None) if found else None

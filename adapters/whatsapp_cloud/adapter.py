@@ -39,6 +39,9 @@ class WhatsAppCloudAdapter(MetaAdapter):
     def channels(self) -> tuple[str, ...]:
         return ("whatsapp",)
 
+    def contact(self, channel: str) -> str | None:
+        return self.settings.display_number or None
+
     def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
         found = self.settings.template(template)
         return found.name if found else None
