@@ -17,7 +17,7 @@ from bot.gateway import Gateway
 from store import repo
 from tests.adapters.messenger import payloads as p
 from tests.adapters.messenger.conftest import make_settings
-from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, staff_moves, start_gateway, ticket_count
+from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, running_gateway, staff_moves, ticket_count
 from tests.harness.graph_fake import GraphFake
 
 REPORT = "Lampu jalan mati di Jl. Kemang Raya Kel. Bangka sejak seminggu"
@@ -29,11 +29,8 @@ async def scene(tmp_path: Path, database_url: str, clock: FakeClock,
     """The Graph fake on the injected clock, and a gateway whose Messenger adapter talks to it."""
     async with GraphFake(token=p.PAGE_TOKEN, now=clock.now) as graph:
         adapter = MessengerAdapter(make_settings(graph.base_url, **settings), allow_private_hosts=True)
-        gw = await start_gateway(tmp_path, database_url, clock, adapter, [MessengerAdapter.WEBHOOK_PATH])
-        try:
+        async with running_gateway(tmp_path, database_url, clock, adapter, [MessengerAdapter.WEBHOOK_PATH]) as gw:
             yield graph, gw
-        finally:
-            await gw.stop()
 
 
 async def _write(client: Any, graph: GraphFake, clock: FakeClock, event: dict[str, Any]) -> int:

@@ -13,7 +13,7 @@ from bot.clock import FakeClock
 from bot.gateway import Gateway
 from tests.adapters.whatsapp_cloud import payloads as p
 from tests.adapters.whatsapp_cloud.conftest import FAKE_TEMPLATES, make_settings
-from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, staff_moves, start_gateway, ticket_count
+from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, running_gateway, staff_moves, ticket_count
 from tests.harness.graph_fake import GraphFake
 
 REPORT = "Saluran air mampet di Jl. Bangka Raya Kel. Bangka, banjir kalau hujan"
@@ -24,11 +24,8 @@ async def scene(tmp_path: Path, database_url: str, clock: FakeClock) -> AsyncIte
     async with GraphFake(token=p.TOKEN, now=clock.now, phone_number_id=p.PHONE_NUMBER_ID,
                          wa_templates=dict(FAKE_TEMPLATES)) as graph:
         adapter = WhatsAppCloudAdapter(make_settings(graph.base_url), allow_private_hosts=True)
-        gw = await start_gateway(tmp_path, database_url, clock, adapter, [WhatsAppCloudAdapter.WEBHOOK_PATH])
-        try:
+        async with running_gateway(tmp_path, database_url, clock, adapter, [WhatsAppCloudAdapter.WEBHOOK_PATH]) as gw:
             yield graph, gw
-        finally:
-            await gw.stop()
 
 
 async def _write(client: Any, graph: GraphFake, clock: FakeClock, message: dict[str, Any]) -> int:
