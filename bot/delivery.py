@@ -24,7 +24,7 @@ from bot.models import OutboundMessage
 from bot.ratelimit import SendBudget
 from bot.render import Part, render
 from bot.templates import Templates
-from bot.window import outside_at_send
+from bot.window import outside_at_send, parts_to_send
 from store import repo
 from store.media import MediaStore, public_copy
 from store.outbox import Outcome
@@ -103,7 +103,7 @@ class Delivery:
             media_content_type=row["att_type"] if photo_path else None,
             outside_window=outside_at_send(adapter.capabilities_for(channel).window, payload, self.clock.now()),
         )
-        return base, parts
+        return base, parts_to_send(parts, adapter.capabilities_for(channel).window, base.outside_window)
 
     async def _send_part(self, adapter: ChannelAdapter, base: OutboundMessage, part: Part, timeout: float) -> str:
         await self.budget.acquire(base.channel, base.recipient, adapter.capabilities_for(base.channel))

@@ -67,6 +67,14 @@ def outside_at_send(window: MessagingWindow | None, payload: Mapping[str, Any], 
     return closed(window, datetime.fromisoformat(raw) if raw else None, now)
 
 
+def parts_to_send(parts: list[Any], window: MessagingWindow | None, outside: bool) -> list[Any]:
+    """Outside a template window one template says it all: only the last part (the one carrying the
+    photo) is sent, so a text split in two never becomes two identical template messages."""
+    if outside and window is not None and window.outside == "template":
+        return parts[-1:]
+    return parts
+
+
 def blocked(policy: WindowPolicy, channel: str, kind: str, template: str | None, reporter: RowLike,
             now: datetime) -> str | None:
     """Why a message cannot go on ``channel`` now (window closed, no template/tag for it), else None."""

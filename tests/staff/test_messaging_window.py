@@ -94,3 +94,20 @@ async def test_an_allowed_path_sends_flagged_outside_the_window(
     finally:
         await desk.client.aclose()
         await gw.stop()
+
+
+async def test_a_long_text_outside_a_template_window_is_one_template(
+        staff_config: Any, database_url: str, clock: FakeClock, slack_api: FakeAPI) -> None:
+    citizen = MemoryAdapter(Capabilities(max_text_length=60, window=MessagingWindow(24, "template"), **FAST))
+    citizen.outside_window_path = lambda channel, kind, template: "HX-status"  # type: ignore[method-assign]
+    gw, desk, tid = await _scene(staff_config, database_url, clock, slack_api, citizen, None)
+    try:
+        assert len(citizen.sent) > 1  # inside the window the long acknowledgement went in parts
+        before = len(citizen.sent)
+        clock.advance(days=3)
+        await desk.run("U_DLH", f"proses {tid}")
+        await desk.pump()
+        assert len(citizen.sent) == before + 1 and citizen.sent[-1].outside_window is True
+    finally:
+        await desk.client.aclose()
+        await gw.stop()
