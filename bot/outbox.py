@@ -131,7 +131,7 @@ def notify_reporter(
     if why is not None:
         return undeliverable(conn, policy.windows, now, enqueue, reason=why, ticket=ticket, reporter=reporter,
                              kind=kind, template=template, text=text, payload=payload,
-                             attachment_id=attachment_id, reachable=policy.reachable)
+                             attachment_id=attachment_id, reachable=policy.reachable, events=policy.events)
     return enqueue(
         conn, now, channel=channel, recipient=address, text=text, kind=kind, ticket_id=ticket["id"],
         reporter_id=reporter["id"],

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, RowMapping
 
 from adapters.contract.channel import MessagingWindow
 from adapters.contract.rows import RowLike
+from bot.events import CitizenUnreachable, EventBus
 from bot.templates import Templates
 from store import reach, repo
 from store.outbox import lane_name
@@ -95,7 +96,7 @@ Enqueue = Callable[..., int]
 def undeliverable(conn: Connection, policy: WindowPolicy, now: datetime, enqueue: Enqueue, *, reason: str,
                   ticket: RowLike, reporter: RowMapping, kind: str, template: str | None, text: str,
                   payload: dict[str, Any], attachment_id: int | None,
-                  reachable: Callable[[str, str], bool]) -> int | None:
+                  reachable: Callable[[str, str], bool], events: EventBus) -> int | None:
     """Record the message as not deliverable on its channel, then try the person's other channels.
 
     Returns the id of the message queued on a fallback channel, or None when there was none.
@@ -119,4 +120,5 @@ def undeliverable(conn: Connection, policy: WindowPolicy, now: datetime, enqueue
         break
     repo.add_event(conn, ticket["id"], "undeliverable", "system", now, reason=reason,
                    data={"channel": channel, "fallback_channel": used, "kind": kind})
+    events.publish(conn, now, CitizenUnreachable(ticket, channel, used, reason))  # the officers' thread
     return fallback_id

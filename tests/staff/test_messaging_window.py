@@ -49,6 +49,8 @@ async def test_closed_window_is_recorded_shown_to_officers_and_falls_back(
         assert len(fallback) == 1 and fallback[0].payload["fallback_from"] == "memory"
         view = await desk.run("U_DLH", f"lihat {tid}")
         assert "warga tidak dapat dihubungi di kanalnya" in view
+        thread = [text for text in desk.post_texts() if "tidak dapat dihubungi di memory" in text]
+        assert len(thread) == 1 and thread[0].endswith("Kabar dikirim lewat sms.")
 
         def events(conn: Any) -> list[Any]:
             t = repo.ticket_by_tracking_id(conn, tid)
