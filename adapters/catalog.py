@@ -14,14 +14,17 @@ from pydantic import ValidationError
 from adapters.contract.spec import ChannelSpec
 from adapters.contract.validation import format_validation
 from adapters.email import SPEC as EMAIL
+from adapters.messenger import SPEC as MESSENGER
 from adapters.partner import SPEC as PARTNER
 from adapters.slack import SPEC as SLACK
 from adapters.telegram import SPEC as TELEGRAM
 from adapters.twilio import SPEC as TWILIO
 from adapters.twitter import SPEC as TWITTER
 from adapters.web import SPEC as WEB
+from adapters.whatsapp_cloud import SPEC as WHATSAPP_CLOUD
 
-CATALOG: tuple[ChannelSpec, ...] = (PARTNER, TWILIO, TWITTER, TELEGRAM, EMAIL, SLACK, WEB)
+CATALOG: tuple[ChannelSpec, ...] = (PARTNER, TWILIO, TWITTER, TELEGRAM, EMAIL, SLACK, WEB, MESSENGER,
+                                      WHATSAPP_CLOUD)
 
 ENTRY_POINT_GROUP = "aduan.channels"
 

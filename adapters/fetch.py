@@ -134,14 +134,17 @@ class SafeFetcher:
         self.policy = policy
         self.max_redirects = max_redirects
 
-    async def get(self, url: str, *, max_bytes: int | None = None) -> Fetched:
+    async def get(self, url: str, *, max_bytes: int | None = None, headers: dict[str, str] | None = None) -> Fetched:
+        """``headers`` (e.g. a provider's Authorization) go to the first host only, never across a redirect."""
         limit = max_bytes or self.max_bytes
         current = _parse(url)
+        first_host = current.host
         for _ in range(self.max_redirects + 1):
             target = await self._target(current)
             # identity: a compressed body would be inflated before the size check could stop it
-            headers = {"host": target.host_header, "accept-encoding": "identity"}
-            request = self.client.build_request("GET", target.url, headers=headers,
+            extra = headers if headers and current.host == first_host else {}
+            headers_out = {**extra, "host": target.host_header, "accept-encoding": "identity"}
+            request = self.client.build_request("GET", target.url, headers=headers_out,
                                                 extensions={"sni_hostname": target.sni} if target.sni else {})
             try:
                 response = await self.client.send(request, stream=True, follow_redirects=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from adapters.contract.channel import ChannelAdapter
+from adapters.contract.channel import ChannelAdapter, MessagingWindow
 
 
 class UnknownChannel(KeyError):
@@ -52,6 +52,21 @@ class Registry:
         """Whether the channel may show a reply in public (True for a channel not served here: the safe side)."""
         adapter = self._by_channel.get(channel)
         return adapter is None or adapter.capabilities_for(channel).public_replies
+
+    def window(self, channel: str) -> MessagingWindow | None:
+        """The channel's messaging window, or None (also for a channel not served here)."""
+        adapter = self._by_channel.get(channel)
+        return None if adapter is None else adapter.capabilities_for(channel).window
+
+    def window_path(self, channel: str, kind: str, template: str | None) -> str | None:
+        """The tag or template the channel's adapter would use outside its window, if any."""
+        adapter = self._by_channel.get(channel)
+        return None if adapter is None else adapter.outside_window_path(channel, kind, template)
+
+    def contacts(self) -> list[tuple[str, str]]:
+        """(channel, how to reach it) for every served channel that says how citizens reach it."""
+        found = [(ch, adapter.contact(ch)) for ch, adapter in self._by_channel.items()]
+        return [(ch, how) for ch, how in found if how]
 
     def reachable(self, channel: str, recipient: str) -> bool:
         """Whether a message to ``recipient`` on ``channel`` can ever be delivered."""

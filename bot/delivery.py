@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from adapters.base import ChannelAdapter, TextPolicy
-from adapters.errors import PermanentError, RecipientBlocked, RecipientOptedOut, SendError, Throttled, TransientError
+from adapters.errors import OutsideWindow, PermanentError, RecipientBlocked, RecipientOptedOut, SendError, Throttled, TransientError
 from adapters.registry import Registry
 from bot import metrics
 from bot.clock import Clock
@@ -24,6 +24,7 @@ from bot.models import OutboundMessage
 from bot.ratelimit import SendBudget
 from bot.render import Part, render
 from bot.templates import Templates
+from bot.window import outside_at_send, parts_to_send
 from store import repo
 from store.media import MediaStore, public_copy
 from store.outbox import Outcome
@@ -100,8 +101,9 @@ class Delivery:
             tracking_url=tracking_url, reply_context=context, kind=row["kind"], payload=payload,
             media_path=photo_path, media_url=f"{self.public_base_url}/media/{row['att_sha']}" if photo_path else None,
             media_content_type=row["att_type"] if photo_path else None,
+            outside_window=outside_at_send(adapter.capabilities_for(channel).window, payload, self.clock.now()),
         )
-        return base, parts
+        return base, parts_to_send(parts, adapter.capabilities_for(channel).window, base.outside_window)
 
     async def _send_part(self, adapter: ChannelAdapter, base: OutboundMessage, part: Part, timeout: float) -> str:
         await self.budget.acquire(base.channel, base.recipient, adapter.capabilities_for(base.channel))
@@ -130,6 +132,8 @@ class Delivery:
         if isinstance(exc, RecipientBlocked):
             return Outcome(mid, "failed", ids, done, f"blocked: {exc}",
                            reporter_flags={"unreachable": True, "unreachable_reason": f"{channel}: {exc}"[:200]})
+        if isinstance(exc, OutsideWindow):  # bot/window.py: the citizen can reopen it by writing again
+            return Outcome(mid, "failed", ids, done, f"outside messaging window: {exc}")
         if isinstance(exc, PermanentError):
             return Outcome(mid, "failed", ids, done, f"permanent: {exc}")
         retry_at = self.clock.now() + timedelta(seconds=self.backoff(row["attempts"]))

@@ -70,7 +70,18 @@ class SlaAlertRaised:
     escalate: bool
 
 
-Event = TicketCreated | CitizenWrote | StatusChanged | ProofSubmitted | SlaAlertRaised
+@dataclass(frozen=True)
+class CitizenUnreachable:
+    """A message could not go to the citizen on their channel (its messaging window closed, no
+    template or tag allowed); ``fallback`` names the other channel used instead, if any (bot/window.py)."""
+
+    ticket: RowLike
+    channel: str
+    fallback: str | None
+    reason: str
+
+
+Event = TicketCreated | CitizenWrote | StatusChanged | ProofSubmitted | SlaAlertRaised | CitizenUnreachable
 E = TypeVar("E")
 # A subscriber: (connection, now, event) -> the outbox id it queued, or None.
 Subscriber = Callable[[Connection, datetime, Any], "int | None"]

@@ -26,6 +26,7 @@ from bot.staff.wiring import wire_staff_events
 from bot.startup import ChannelStartup, Sleep
 from bot.templates import Templates
 from bot.tickets import notify_of_status
+from bot.window import WindowPolicy
 from scheduler.jobs import SlaHook, build_scheduler
 from scheduler.sla import sla_hook
 from store.db import Database
@@ -71,7 +72,9 @@ class Gateway:
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
                                    config.intake.auto_replies_per_hour, self.registry.reachable,
                                    reopen_link=ReopenLinks(config).link, links_fit=self.registry.links_fit,
-                                   public_replies=self.registry.public_replies, sla=SlaRules.from_config(config))
+                                   public_replies=self.registry.public_replies, sla=SlaRules.from_config(config),
+                                   windows=WindowPolicy(self.registry.window, self.registry.window_path,
+                                                        lambda channel: channel in self.registry.channels()))
         # Domain events -> outbox rows, in the publisher's transaction: the citizen first, then the officers' desks.
         self.policy.events.subscribe(StatusChanged, notify_of_status(lambda: self.policy))
         self.officer_alerts = wire_staff_events(self.policy.events, config, self.templates)

@@ -12,6 +12,7 @@ from bot.events import EventBus
 from bot.redact import Identity, redact
 from bot.sla import SlaRules
 from bot.templates import Templates
+from bot.window import WindowPolicy, blocked, stamp, undeliverable, variant
 from store import repo
 from store.outbox import lane_name
 
@@ -37,6 +38,8 @@ class OutboxPolicy:
     sla: SlaRules = field(default_factory=SlaRules.default)
     # Where changes record their domain events; the composition root subscribes the notifiers.
     events: EventBus = field(default_factory=EventBus)
+    # Messaging windows of the channels (WhatsApp, Messenger): bot/window.py.
+    windows: WindowPolicy = field(default_factory=WindowPolicy)
 
     def tracking_url(self, tracking_id: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/t/{tracking_id}"
@@ -113,16 +116,26 @@ def notify_reporter(
     url = policy.tracking_url(ticket["tracking_id"])
     status_label = t.status_label(ticket["status"], lang)
     values = dict(tracking_id=ticket["tracking_id"], url=url, status=status_label, **fields)
-    text = t.render(template, lang, **values)
+    text = t.render(variant(policy.windows, t, channel, template), lang, **values)
     payload: dict[str, Any] = {
         "event": kind,
         "tracking_id": ticket["tracking_id"],
         "status": ticket["status"],
         "language": t.language(lang),
+        # The messaging window (bot/window.py): when they last wrote, and what an adapter needs to
+        # send this as an approved template (its name and the values it was rendered with).
+        "last_inbound_at": stamp(reporter),
+        "template": template,
+        "fields": {k: v for k, v in values.items() if isinstance(v, (str, int, float))},
     }
     if policy.public_replies(channel):
         # Shown in public on X: through the one redactor, whatever an operator puts in the template.
         payload["public_text"] = redact(t.render("public_short", lang, **values), Identity.of(reporter))
+    why = blocked(policy.windows, channel, kind, template, reporter, now)
+    if why is not None:
+        return undeliverable(conn, policy.windows, now, enqueue, reason=why, ticket=ticket, reporter=reporter,
+                             kind=kind, template=template, text=text, payload=payload,
+                             attachment_id=attachment_id, reachable=policy.reachable, events=policy.events)
     return enqueue(
         conn, now, channel=channel, recipient=address, text=text, kind=kind, ticket_id=ticket["id"],
         reporter_id=reporter["id"],

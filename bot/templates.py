@@ -63,6 +63,10 @@ class Templates:
             raise TemplateError(f"no template {key!r}")
         return text.format_map(_Fields(fields)).strip()
 
+    def has(self, key: str) -> bool:
+        """Whether a text named ``key`` exists (in the default language, which every other falls back to)."""
+        return key in self._texts.get(self.default_language, {})
+
     def status_label(self, status: str, lang: str | None) -> str:
         lang = self.language(lang)
         return self._labels.get(lang, {}).get(status) or self._labels.get(self.default_language, {}).get(status) or status

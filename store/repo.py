@@ -102,16 +102,18 @@ def loads(value: str | None) -> Any:
 def get_or_create_reporter(
     conn: Connection, channel: str, address: str, now: datetime, display_name: str | None, language: str | None
 ) -> RowMapping:
-    """One statement: insert the reporter or return the existing row."""
+    """One statement: insert the reporter or return the existing row, noting that they wrote ``now``."""
     def build() -> Any:
         stmt = _insert(conn, T_REPORTER)
-        # A no-op update so RETURNING yields the existing row too.
+        # The update that makes RETURNING yield the existing row also records when they last wrote.
         return stmt.on_conflict_do_update(index_elements=["channel", "address"],
-                                          set_={"channel": stmt.excluded.channel}).returning(*T_REPORTER.c)
+                                          set_={"last_inbound_at": stmt.excluded.last_inbound_at}
+                                          ).returning(*T_REPORTER.c)
 
     stmt = _cached(("reporter_upsert", conn.dialect.name), build)
     return conn.execute(stmt, dict(channel=channel, address=address, display_name=display_name, language=language,
-                                   opted_out=False, unreachable=False, created_at=now, updated_at=now)).mappings().one()
+                                   opted_out=False, unreachable=False, created_at=now, updated_at=now,
+                                   last_inbound_at=now)).mappings().one()
 
 
 def update_reporter(conn: Connection, reporter_id: int, now: datetime, **values: Any) -> None:

@@ -63,7 +63,11 @@ class Reporter(SQLModel, table=True):
     """One person's address on one channel."""
 
     __tablename__ = "reporter"
-    __table_args__ = (UniqueConstraint("channel", "address", name="uq_reporter_channel_address"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "address", name="uq_reporter_channel_address"),
+        # The same person's other channels (store/reach.py, migration 0013).
+        Index("ix_reporter_address", "address"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=30)
     address: str = Field(max_length=320)
@@ -74,6 +78,9 @@ class Reporter(SQLModel, table=True):
     unreachable_reason: str | None = Field(default=None, max_length=200)
     created_at: datetime
     updated_at: datetime
+    # When the citizen last wrote on this channel (migration 0013): the start of the messaging
+    # window on channels that have one (WhatsApp, Messenger). Set by intake's reporter upsert.
+    last_inbound_at: datetime | None = None
 
 
 class Ticket(SQLModel, table=True):

@@ -17,7 +17,7 @@ SLACK = {"bot_token": "xoxb-1-2-abc", "signing_secret": "s3cr3t-signing", "defau
 
 def test_every_channel_package_is_in_the_catalog_once() -> None:
     names = [s.name for s in catalog.specs()]
-    assert sorted(names) == ["email", "partner", "slack", "telegram", "twilio", "twitter", "web"]
+    assert sorted(names) == ["email", "messenger", "partner", "slack", "telegram", "twilio", "twitter", "web", "whatsapp_cloud"]
     assert all(isinstance(s, ChannelSpec) for s in catalog.specs())
 
 

@@ -5,9 +5,10 @@ A leaf: nothing here imports ``bot``, ``store``, ``scheduler`` or a channel pack
 """
 from __future__ import annotations
 
-from adapters.contract.channel import Capabilities, ChannelAdapter, IntakeSink, TextPolicy
+from adapters.contract.channel import Capabilities, MessagingWindow, ChannelAdapter, IntakeSink, TextPolicy
 from adapters.contract.clock import Clock, SystemClock
 from adapters.contract.errors import (
+    OutsideWindow,
     PermanentError,
     RecipientBlocked,
     RecipientOptedOut,
@@ -27,7 +28,7 @@ from adapters.contract.messages import (
 from adapters.contract.spec import BuildDeps, ChannelSpec, StaffDeskHost, secret_values
 
 __all__ = [
-    "BuildDeps", "Capabilities", "ChannelAdapter", "ChannelSpec", "Clock", "DeliveryUpdate", "InboundAttachment",
+    "BuildDeps", "Capabilities", "MessagingWindow", "OutsideWindow", "ChannelAdapter", "ChannelSpec", "Clock", "DeliveryUpdate", "InboundAttachment",
     "InboundMessage", "IntakeSink", "OutboundMessage", "PermanentError", "RawRequest", "RecipientBlocked",
     "RecipientOptedOut", "SendError", "StaffDeskHost", "SystemClock", "TextPolicy", "Throttled", "TransientError",
     "WebhookRejected", "WebhookResult", "secret_values",

@@ -15,6 +15,19 @@ from adapters.contract.messages import DeliveryUpdate, InboundMessage, OutboundM
 
 
 @dataclass(frozen=True)
+class MessagingWindow:
+    """A channel where the business may write freely only for a while after the citizen's last message.
+
+    ``outside`` is what the provider allows once the window has closed: ``"template"`` (pre-approved
+    templates, WhatsApp), ``"tag"`` (message tags for some kinds of update, Messenger) or ``"none"``.
+    The core decides whether a message is inside the window; the adapter picks the template or tag.
+    """
+
+    hours: float = 24.0
+    outside: str = "none"
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a channel can carry, as data the core reads."""
 
@@ -36,6 +49,8 @@ class Capabilities:
     # True where a reply may be shown in public (X mentions): the core then adds a redacted
     # ``payload["public_text"]`` to every reply; other channels are spared building it.
     public_replies: bool = False
+    # The messaging window (WhatsApp, Messenger), or None where the business may write at any time.
+    window: MessagingWindow | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +127,16 @@ class ChannelAdapter:
             photos=caps.supports_photo,
             photo_caption_max=caps.photo_caption_max,
         )
+
+    def contact(self, channel: str) -> str | None:
+        """How a citizen reaches us on ``channel`` (a number, a page, a handle), listed on /lapor and the
+        public pages; None to leave the channel off that list."""
+        return None
+
+    def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
+        """What this adapter sends outside the messaging window for such a message (a message tag,
+        a template id), or None when nothing may be sent there. Only asked on channels with a window."""
+        return None
 
     def channels(self) -> tuple[str, ...]:
         """Channel names this adapter serves (one adapter may serve SMS and WhatsApp)."""

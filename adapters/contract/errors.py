@@ -30,6 +30,11 @@ class RecipientOptedOut(PermanentError):
     """The recipient opted out (e.g. SMS STOP): send nothing more until they opt in."""
 
 
+class OutsideWindow(PermanentError):
+    """The channel's messaging window is closed and no allowed path (template, tag) fits this message:
+    not deliverable on this channel (WhatsApp 63016 / 131047, Messenger 10/2018278)."""
+
+
 class WebhookRejected(Exception):
     """A webhook request that must be refused with a 4xx status and a reason."""
 

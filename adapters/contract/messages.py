@@ -66,6 +66,9 @@ class OutboundMessage:
     reply_context: dict[str, Any] = field(default_factory=dict)
     kind: str = "reply"
     payload: dict[str, Any] = field(default_factory=dict)
+    # Set by the core on a channel with a messaging window when the citizen's last message is older
+    # than the window: the adapter must use an allowed template or tag, or raise OutsideWindow.
+    outside_window: bool = False
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,9 @@ class EmailAdapter(ChannelAdapter):
         except OSError as exc:
             raise TransientError(f"cannot read proof photo: {type(exc).__name__}") from exc
 
+    def contact(self, channel: str) -> str | None:
+        return ", ".join(self.settings.addresses)
+
     def health(self) -> dict[str, object]:
         server = self._server
         state = server.state if server else "not started"

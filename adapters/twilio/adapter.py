@@ -17,6 +17,7 @@ from adapters.twilio import parse
 from adapters.twilio.capabilities import sms_capabilities, whatsapp_capabilities
 from adapters.twilio.gsm import fits_sms, gsm_friendly
 from adapters.twilio.media import MediaFetcher
+from adapters.twilio.templates import template_content
 from adapters.twilio.send import create_message, make_client
 from adapters.twilio.settings import WHATSAPP_PREFIX, TwilioNumber, TwilioSettings
 from adapters.twilio.signature import (
@@ -76,7 +77,7 @@ class TwilioAdapter(ChannelAdapter):
     # -- contract: channels and limits ---------------------------------------
 
     def channels(self) -> tuple[str, ...]:
-        return ("sms", "whatsapp")
+        return ("sms", "whatsapp") if self.settings.whatsapp else ("sms",)
 
     def capabilities_for(self, channel: str) -> Capabilities:
         try:
@@ -102,6 +103,14 @@ class TwilioAdapter(ChannelAdapter):
             if number is None or not number.mms:
                 policy = replace(policy, photos=False)
         return policy
+
+    def contact(self, channel: str) -> str | None:
+        numbers = [n.number for n in self.settings.numbers if channel == "sms" or n.whatsapp]
+        return ", ".join(numbers) or None
+
+    def outside_window_path(self, channel: str, kind: str, template: str | None) -> str | None:
+        found = self.settings.whatsapp_template(template) if channel == "whatsapp" else None
+        return found.sid_for(None) if found else None
 
     def health(self) -> dict[str, object]:
         state = "not_started" if self._client is None else ("auth_failed" if self.auth_failed else "ok")
@@ -209,6 +218,7 @@ class TwilioAdapter(ChannelAdapter):
                 media_url=message.media_url,
                 status_callback=self.public_base_url + self.STATUS_PATH,
                 default_retry_after=self.settings.default_retry_after,
+                content=template_content(self.settings, message) if whatsapp and message.outside_window else None,
             )
         except SendError as exc:
             cause = exc.__cause__

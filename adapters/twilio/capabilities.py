@@ -5,7 +5,7 @@ https://www.twilio.com/docs/whatsapp/key-concepts#sending-messages
 """
 from __future__ import annotations
 
-from adapters.contract.channel import Capabilities
+from adapters.contract.channel import Capabilities, MessagingWindow
 from adapters.twilio.settings import TwilioSettings
 
 # Twilio refuses a Body over 1,600 characters on any channel.
@@ -49,4 +49,5 @@ def whatsapp_capabilities(settings: TwilioSettings) -> Capabilities:
         per_recipient_per_second=settings.per_recipient_per_second,
         per_recipient_burst=3,
         split_long_text=True,
+        window=MessagingWindow(hours=settings.whatsapp_window_hours, outside="template"),
     )

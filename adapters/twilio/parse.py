@@ -126,7 +126,8 @@ def inbound_message(
     if not sender:
         raise WebhookRejected(400, "missing From")
     reply_from = WHATSAPP_PREFIX + number.number if channel == "whatsapp" else number.number
-    text = params.first("Body") or ""
+    # A WhatsApp quick-reply button (e.g. "Cek status" under a template) carries its command as ButtonPayload.
+    text = params.first("ButtonPayload") or params.first("Body") or ""
     latitude, longitude = _location(params)
     return InboundMessage(
         channel=channel,

@@ -16,6 +16,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from adapters.contract.errors import (
+    OutsideWindow,
     PermanentError,
     RecipientBlocked,
     RecipientOptedOut,
@@ -37,6 +38,8 @@ _last_headers: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.Co
 # https://www.twilio.com/docs/api/errors
 THROTTLED_CODES = frozenset({20429, 14107})
 OPTED_OUT_CODES = frozenset({21610})
+# 63016: a free-form WhatsApp message outside the 24-hour window (a template is needed).
+OUTSIDE_WINDOW_CODES = frozenset({63016})
 # Invalid / not SMS-capable / unreachable numbers: no later send can succeed,
 # so they are RecipientBlocked (mark unreachable), like the status callback's
 # recipient_unreachable.
@@ -104,6 +107,8 @@ def map_error(exc: BaseException, default_retry_after: float) -> SendError:
             return Throttled(text, retry_after(_last_headers.get(), default_retry_after))
         if code in OPTED_OUT_CODES:
             return RecipientOptedOut(text)
+        if code in OUTSIDE_WINDOW_CODES:
+            return OutsideWindow(text)
         if code in UNREACHABLE_CODES:
             return RecipientBlocked(text)
         if status >= 500:
@@ -126,11 +131,19 @@ async def create_message(
     media_url: str | None,
     status_callback: str,
     default_retry_after: float,
+    content: tuple[str, str] | None = None,
 ) -> str:
-    """POST one Messages.json resource; the Message SID, or a typed SendError."""
+    """POST one Messages.json resource; the Message SID, or a typed SendError.
+
+    ``content`` is (ContentSid, ContentVariables JSON) for an approved template: then no Body or MediaUrl.
+    """
     _last_headers.set(None)
-    kwargs: dict[str, Any] = {"to": to, "from_": from_, "body": body, "status_callback": status_callback}
-    if media_url:
+    kwargs: dict[str, Any] = {"to": to, "from_": from_, "status_callback": status_callback}
+    if content is not None:
+        kwargs["content_sid"], kwargs["content_variables"] = content
+    else:
+        kwargs["body"] = body
+    if media_url and content is None:
         kwargs["media_url"] = [media_url]
     try:
         message = await client.messages.create_async(**kwargs)

@@ -30,6 +30,27 @@ class TwilioNumber(BaseModel):
         return cleaned
 
 
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template in Twilio's Content API, used outside the 24-hour window.
+
+    https://www.twilio.com/docs/content/send-templates-created-with-the-content-template-builder
+    """
+
+    # Content SID ("HX...") per language ("id", "en"); the first one serves a language without its own.
+    sid: dict[str, str] = Field(default_factory=dict)
+    # The Aduan values filling {{1}}, {{2}}...: tracking_id, status, url, reason, text, category, media.
+    variables: list[str] = Field(default_factory=lambda: ["tracking_id", "status", "url"])
+
+    @field_validator("sid")
+    @classmethod
+    def _drop_unset(cls, value: dict[str, str]) -> dict[str, str]:
+        # "${TWILIO_WA_TEMPLATE_...:-}" left unset arrives as "": that language has no template.
+        return {lang: sid.strip() for lang, sid in value.items() if sid and sid.strip()}
+
+    def sid_for(self, language: str | None) -> str:
+        return self.sid.get(language or "") or next(iter(self.sid.values()))
+
+
 class TwilioSettings(BaseModel):
     """Settings for ``TwilioAdapter``. Secrets are ``SecretStr``."""
 
@@ -67,6 +88,13 @@ class TwilioSettings(BaseModel):
     media_max_redirects: int = Field(default=5, ge=0)
     # REST calls; twilio's async client has no timeout of its own.
     request_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Twilio serves the "whatsapp" channel; false when WhatsApp Cloud API (channels.whatsapp_cloud) serves it.
+    whatsapp: bool = True
+    # WhatsApp's customer-service window: free-form messages only this long after the citizen wrote.
+    whatsapp_window_hours: float = Field(default=24.0, gt=0)
+    # Approved templates by Aduan template name (ack_new, status_changed, proof_done, staff_reply...):
+    # outside the window a message of that template goes as ContentSid + ContentVariables.
+    whatsapp_templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
     # Form bodies larger than this are refused (Twilio's are a few KB).
     max_form_bytes: int = Field(default=256 * 1024, gt=0)
 
@@ -81,6 +109,13 @@ class TwilioSettings(BaseModel):
         if len(set(numbers)) != len(numbers):
             raise ValueError("each Twilio number may be configured once")
         return self
+
+    def whatsapp_template(self, name: str | None) -> WhatsAppTemplate | None:
+        """The approved template for an Aduan template name; a "<name>_web" variant (the same news with a
+        one-time link) uses "<name>"'s template. None when none is configured with a SID."""
+        name = name or ""
+        found = self.whatsapp_templates.get(name) or self.whatsapp_templates.get(name.removesuffix("_web"))
+        return found if found is not None and found.sid else None
 
     def find_number(self, number: str) -> TwilioNumber | None:
         """The configured number matching ``number`` (with or without whatsapp:)."""

@@ -148,6 +148,9 @@ class TwitterAdapter(ChannelAdapter):
         now = self._clock()
         return {k: v for k, v in self._throttled_until.items() if v > now}
 
+    def contact(self, channel: str) -> str | None:
+        return f"@{self.settings.account_username}"
+
     def health(self) -> dict[str, object]:
         throttled = self.throttled_until
         state = "throttled" if throttled else ("degraded" if self._poller.last_error else "ok")

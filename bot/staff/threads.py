@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from bot.events import CitizenWrote, EventBus, ProofSubmitted, StatusChanged, TicketCreated
+from bot.events import CitizenUnreachable, CitizenWrote, EventBus, ProofSubmitted, StatusChanged, TicketCreated
 from bot.staff import notify
 from bot.staff.notify import StaffRouting
 from bot.templates import Templates
@@ -29,6 +29,7 @@ class SlackThreads:
         bus.subscribe(CitizenWrote, self.on_citizen)
         bus.subscribe(StatusChanged, self.on_status)
         bus.subscribe(ProofSubmitted, self.on_proof)
+        bus.subscribe(CitizenUnreachable, self.on_unreachable)
 
     # -- subscribers -------------------------------------------------------
 
@@ -56,6 +57,16 @@ class SlackThreads:
             return None
         text = self.templates.render("staff_post_proof_reuse", lang, tracking_id=event.ticket["tracking_id"],
                                      matches=notify.render_matches(self.templates, event.matches, lang))
+        return notify.queue_staff_message(conn, now, event.ticket["id"], text)
+
+    def on_unreachable(self, conn: Connection, now: datetime, event: CitizenUnreachable) -> int | None:
+        """Never silent: the ticket's thread says the citizen could not be reached on their channel."""
+        lang = notify.thread_language(conn, event.ticket["id"])
+        if lang is None:
+            return None
+        fallback = self.templates.render("staff_post_fallback", lang, channel=event.fallback) if event.fallback else ""
+        text = self.templates.render("staff_post_unreachable", lang, tracking_id=event.ticket["tracking_id"],
+                                     channel=event.channel, fallback=fallback)
         return notify.queue_staff_message(conn, now, event.ticket["id"], text)
 
     # -- OfficerAlerts -------------------------------------------------------

@@ -77,6 +77,14 @@ class WebState:
     def t(self, lang: str) -> Any:
         return self.catalogue.gettext(lang)
 
+    def reach(self, lang: str) -> list[tuple[str, str, str | None]]:
+        """(channel label, how to reach it, link or None) for every configured channel that says how."""
+        out = []
+        for channel, how in self.gateway.registry.contacts():
+            label = self.catalogue.messages[self.catalogue.language(lang)].get(f"reach_{channel}", channel)
+            out.append((label, how, how if how.startswith("https://") else None))
+        return out
+
     # --- rendering -------------------------------------------------------------
 
     def render(self, request: Request, template: str, lang: str, *, status: int = 200, title: str = "",
@@ -90,7 +98,7 @@ class WebState:
         html = self.env.get_template(template).render(
             lang=lang, other_lang=other, t=t, title=title or t("site_title"), switch_url=switch_url,
             dt=lambda v, time=True: format_datetime(v, lang, self.tz, with_time=time),
-            script_nonce=nonce, path=request.url.path, staff=staff,
+            script_nonce=nonce, path=request.url.path, staff=staff, reach=self.reach(lang),
             logout_csrf=self.csrf_token(request, "logout") if staff is not None else "", **ctx)
         response = HTMLResponse(html, status_code=status, headers=self.security_headers(nonce))
         if headers:

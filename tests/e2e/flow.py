@@ -3,8 +3,9 @@ fake provider, and the staff-side steps (status change, proof, validation)."""
 from __future__ import annotations
 
 import io
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import httpx
 
@@ -26,6 +27,17 @@ async def start_gateway(tmp_path: Path, database_url: str, clock: FakeClock, ada
     await gw.start(dispatcher=False, receivers=False, scheduler=False)
     gw.dispatcher.budget = virtual_budget()
     return gw
+
+
+@asynccontextmanager
+async def running_gateway(tmp_path: Path, database_url: str, clock: FakeClock, adapter: ChannelAdapter,
+                          paths: list[str]) -> AsyncIterator[Gateway]:
+    """``start_gateway``, stopped on the way out."""
+    gw = await start_gateway(tmp_path, database_url, clock, adapter, paths)
+    try:
+        yield gw
+    finally:
+        await gw.stop()
 
 
 def virtual_budget() -> SendBudget:

@@ -3,6 +3,7 @@ tracking ID -> status update -> proof photo (WhatsApp media / SMS link),
 duplicates, provider 5xx and 429 retried then delivered."""
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ import pytest
 from adapters.twilio import TwilioAdapter, TwilioNumber, TwilioSettings
 from tests.adapters.twilio.payloads import ACCOUNT_SID, message_created, AUTH_TOKEN, CITIZEN, LONG_NUMBER, SHORT_CODE, sign, sms_form, whatsapp_form
 from tests.e2e.flow import asgi_client, drain, finish_with_proof, only_ticket, staff_moves, start_gateway, ticket_count
+from store import repo
 from tests.harness.fake_api import FakeAPI
 
 PUBLIC = "http://aduan.test"
@@ -173,5 +175,94 @@ async def test_long_sms_is_cut_to_three_segments_with_tracking_link(tmp_path, da
             assert encoding == "GSM-7"  # curly quotes and the long dash were made GSM-friendly
             assert segments <= 3
             assert body.endswith(f"{PUBLIC}/t/{ticket['tracking_id']}")
+        finally:
+            await gw.stop()
+
+
+# -- the 24-hour WhatsApp window (issue 13) ----------------------------------------------
+
+TEMPLATES = {"ack_new": {"sid": {"id": "HX" + "a" * 32, "en": "HX" + "b" * 32}},
+             "status_changed": {"sid": {"id": "HX" + "c" * 32}},
+             "proof_done": {"sid": {"id": "HX" + "d" * 32}, "variables": ["tracking_id", "url", "media"]},
+             "staff_reply": {"sid": {"id": "HX" + "e" * 32}, "variables": ["tracking_id", "text"]}}
+
+
+async def _whatsapp_scene(tmp_path, database_url, clock, twilio, templates):
+    from tests.harness.twilio_whatsapp import TwilioWhatsApp
+
+    fake = TwilioWhatsApp(now=clock.now, approved={t["sid"][lang]: len(t.get("variables", ["a", "b", "c"]))
+                                                   for t in TEMPLATES.values() for lang in t["sid"]})
+    twilio.expect("POST", MESSAGES, status=201, times=None, handler=fake)
+    settings = TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_base_url=twilio.base_url,
+                              numbers=[TwilioNumber(number=SHORT_CODE, label="lapor-1708"),
+                                       TwilioNumber(number=LONG_NUMBER, label="sms-0811", whatsapp=True)],
+                              whatsapp_templates=templates)
+    gw = await start_gateway(tmp_path, database_url, clock, TwilioAdapter(settings, public_base_url=PUBLIC),
+                             list(TwilioAdapter.WEBHOOK_PATHS))
+    return fake, gw
+
+
+async def test_whatsapp_outside_the_window_uses_approved_templates(tmp_path, database_url, clock):
+    async with FakeAPI() as twilio:
+        fake, gw = await _whatsapp_scene(tmp_path, database_url, clock, twilio, TEMPLATES)
+        try:
+            async with asgi_client(gw) as client:
+                fake.wrote(CITIZEN)
+                assert (await _post(client, whatsapp_form("Pohon tumbang di Kel. Cipete Utara"))).status_code == 200
+            await drain(gw)
+            tid = (await only_ticket(gw))["tracking_id"]
+            ack = fake.accepted[-1]
+            assert "ContentSid" not in ack and f"Balas CEK {tid} kapan saja" in ack["Body"]  # inside: free-form
+
+            clock.advance(days=3)
+            await staff_moves(gw, tid, "PROSES")
+            await drain(gw)
+            update = fake.accepted[-1]
+            assert update["ContentSid"] == "HX" + "c" * 32 and "Body" not in update
+            assert json.loads(update["ContentVariables"]) == {"1": tid, "2": "Proses", "3": f"{PUBLIC}/t/{tid}"}
+
+            sha = await finish_with_proof(gw, tid)
+            await drain(gw)
+            done = fake.accepted[-1]
+            assert done["ContentSid"] == "HX" + "d" * 32  # the media-header template
+            assert json.loads(done["ContentVariables"]) == {"1": tid, "2": f"{PUBLIC}/t/{tid}", "3": sha}
+            twilio.verify()
+        finally:
+            await gw.stop()
+
+
+async def test_whatsapp_without_templates_falls_back_to_sms_and_63016_is_recorded(tmp_path, database_url, clock):
+    async with FakeAPI() as twilio:
+        fake, gw = await _whatsapp_scene(tmp_path, database_url, clock, twilio, {})
+        try:
+            async with asgi_client(gw) as client:
+                # The same person texted 1708 once (BANTUAN), then reported on WhatsApp.
+                assert (await _post(client, sms_form("BANTUAN", to=SHORT_CODE, sid="SM" + "1" * 32))).status_code == 200
+                fake.wrote(CITIZEN)
+                assert (await _post(client, whatsapp_form("Pohon tumbang di Kel. Cipete Utara"))).status_code == 200
+            await drain(gw)
+            tid = (await only_ticket(gw))["tracking_id"]
+            clock.advance(days=3)
+            await staff_moves(gw, tid, "PROSES")
+            await drain(gw)
+            last = fake.accepted[-1]
+            assert last["To"] == CITIZEN and tid in last["Body"]  # by SMS, not a free-form WhatsApp
+
+            # Our clock thought the window open, Twilio did not: 63016 is recorded with its reason.
+            fake.last_inbound.clear()
+
+            def make_inside(conn):  # the core believes the citizen just wrote
+                from sqlalchemy import update as sql_update
+
+                conn.execute(sql_update(repo.T_REPORTER).values(last_inbound_at=clock.now()))
+
+            await gw.db.write(make_inside)
+            await staff_moves(gw, tid, "MENUNGGU_VALIDASI")
+            await drain(gw)
+            rows = await gw.db.read(lambda c: list(c.execute(repo.T_MESSAGE.select().where(
+                repo.T_MESSAGE.c.direction == "out", repo.T_MESSAGE.c.channel == "whatsapp")
+                .order_by(repo.T_MESSAGE.c.id)).mappings()))
+            assert rows[-1]["status"] == "failed" and "outside messaging window" in rows[-1]["error"]
+            assert "63016" in rows[-1]["error"]
         finally:
             await gw.stop()
