@@ -132,6 +132,7 @@ class WebConfig(Strict):
     form_reports_per_hour_per_ip: int = Field(default=10, ge=1)
     session_hours: float = Field(default=12, gt=0)
     login_failures_per_hour_per_ip: int = Field(default=10, ge=1)
+    login_failures_per_hour_per_account: int = Field(default=10, ge=1)
     # Tracking-ID lookups (/t/{id}, /api/v1/tickets/{id}, Open311 single request/token) per client per minute.
     tracking_lookups_per_minute_per_ip: int = Field(default=60, ge=1)
     # Open311 GeoReport v2 (/open311/v2): the jurisdiction served and the discovery document's texts.
