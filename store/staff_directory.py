@@ -161,6 +161,14 @@ def accept_totp_step(conn: Connection, staff_id: int, step: int) -> bool:
     return bool(done)
 
 
+def reset_totp(conn: Connection, code: str) -> None:
+    """Forget the TOTP key and the recovery codes (a lost phone); ends the officer's sessions."""
+    row = _require(conn, code)
+    conn.execute(update(S).where(S.c.id == row["id"]).values(
+        totp_secret=None, totp_last_step=None, managed_by="db", session_epoch=S.c.session_epoch + 1))
+    conn.execute(T_RECOVERY.delete().where(T_RECOVERY.c.staff_id == row["id"]))
+
+
 def replace_recovery_codes(conn: Connection, staff_id: int, hashes: list[str], now: datetime) -> None:
     conn.execute(T_RECOVERY.delete().where(T_RECOVERY.c.staff_id == staff_id))
     for h in hashes:
