@@ -17,16 +17,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import SystemClock
+from bot.staff import admin_ops
 from bot.staff.directory import ROLES
 from store import staff_directory as sd
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
 
-CHANNELS = ("slack", "telegram")
 
 
 def add_parser(sub: Any) -> None:
@@ -53,7 +53,7 @@ def add_parser(sub: Any) -> None:
     role.add_argument("role", choices=ROLES)
     link = ss.add_parser("link", help="attach (or --remove) a Slack or Telegram user id")
     link.add_argument("code")
-    link.add_argument("channel", choices=CHANNELS)
+    link.add_argument("channel", choices=admin_ops.CHANNELS)
     link.add_argument("external_id")
     link.add_argument("--remove", action="store_true")
 
@@ -81,40 +81,34 @@ def _show(conn: Any, code: str) -> str:
     return "\n".join(f"{k:>24}: {'-' if v is None else v}" for k, v in fields)
 
 
-def _change(config: "AppConfig", args: argparse.Namespace) -> tuple[Callable[[Any], Any], str] | None:
-    """The database change for a command, and what to print; None when the input is refused."""
+def _change(config: "AppConfig", args: argparse.Namespace) -> tuple[str, dict[str, Any], str] | None:
+    """(command, parameters, what to print) for ``admin_ops.apply``; None when the input is refused."""
     from bot.web.passwords import read_password
     from bot.web.security import hash_password
 
     code, cmd = args.code, args.staff_command
     if cmd == "add":
-        if args.agency and args.agency not in {a.code for a in config.agencies}:
-            print(f"unknown agency {args.agency!r}", file=sys.stderr)
-            return None
-        values = dict(code=code, name=args.name, role=args.role, agency_code=args.agency, area_code=args.area,
+        values = dict(name=args.name, role=args.role, agency_code=args.agency, area_code=args.area,
                       email=args.email, language=args.language)
-        return (lambda conn: sd.add_staff(conn, values)), f"added {code}"
-    if cmd in ("disable", "enable"):
-        return (lambda conn: sd.set_active(conn, code, cmd == "enable")), f"{code} {cmd}d"
+        why = admin_ops.check_values(dict(values, code=code), {a.code for a in config.agencies}, None)
+        if why:
+            print(f"staff: {why}", file=sys.stderr)
+            return None
+        return "add", {"values": values}, f"added {code}"
     if cmd == "set-password":
         password = read_password(args.stdin)
         if password is None:
             return None
-        hashed = hash_password(password)
-        return (lambda conn: sd.set_password(conn, code, hashed)), f"password of {code} set; their sessions ended"
+        return "set-password", {"password_hash": hash_password(password)}, f"password of {code} set; their sessions ended"
     if cmd == "set-role":
-        return (lambda conn: sd.update_staff(conn, code, {"role": args.role})), f"{code} is now {args.role}"
-    if cmd == "reset-2fa":
-        return (lambda conn: sd.reset_totp(conn, code)), f"two-step verification of {code} reset"
-    # link
-    if args.remove:
-        def unlink(conn: Any) -> None:
-            if not sd.unlink(conn, code, args.channel, args.external_id):
-                raise sd.DirectoryError(f"{args.channel}:{args.external_id} is not linked to {code}")
-        return unlink, f"{args.channel}:{args.external_id} unlinked from {code}"
-    now = SystemClock().now()
-    return (lambda conn: sd.link(conn, code, args.channel, args.external_id, now)), \
-        f"{args.channel}:{args.external_id} linked to {code}"
+        return "set-role", {"role": args.role}, f"{code} is now {args.role}"
+    if cmd == "link":
+        params = {"channel": args.channel, "external_id": args.external_id}
+        if args.remove:
+            return "unlink", params, f"{args.channel}:{args.external_id} unlinked from {code}"
+        return "link", params, f"{args.channel}:{args.external_id} linked to {code}"
+    done = {"disable": "disabled; their sessions ended", "enable": "enabled", "reset-2fa": "two-step verification reset"}
+    return cmd, {}, f"{code} {done[cmd]}"
 
 
 def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
@@ -140,11 +134,9 @@ def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
         if args.staff_command == "show":
             return _show(conn, args.code)
         assert change is not None
-        change[0](conn)
-        detail = {k: v for k, v in vars(args).items() if k in ("role", "channel", "external_id", "remove", "name")}
-        sd.audit(conn, now, f"staff_{args.staff_command.replace('-', '_')}", actor="cli", staff_code=args.code,
-                 **detail)
-        return change[1]
+        command, params, message = change
+        admin_ops.apply(conn, now, "cli", command, args.code, **params)
+        return message
 
     async def go() -> str:
         db = Database(url)

@@ -66,9 +66,10 @@ def test_add_list_show_link_role_disable_enable(instance, capsys):
                          "WHERE s.code = 'dlh-1'") == [(0,)]
     audit = _db(instance, "SELECT action, actor, detail FROM staff_audit WHERE staff_code = 'dlh-1' ORDER BY id")
     assert [a for a, _, _ in audit] == ["staff_add", "staff_link", "staff_set_role", "staff_disable", "staff_enable",
-                                        "staff_link"]
+                                        "staff_unlink"]
     assert {actor for _, actor, _ in audit} == {"cli"}
     assert json.loads(audit[2][2]) == {"role": "validator"}
+    assert json.loads(audit[1][2]) == {"channel": "slack", "external_id": "U_DLH"}
 
 
 def test_refusals(instance, capsys):
