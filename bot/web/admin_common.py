@@ -85,3 +85,11 @@ def text(form: Any, key: str, limit: int = 200) -> str:
 
 def or_none(value: str) -> str | None:
     return value or None
+
+
+def number(value: str, default: int, low: int, high: int) -> int:
+    """A path or query number parsed here (a bad one is ``default``), so pages answer HTML, never JSON errors."""
+    try:
+        return max(low, min(int(value), high))
+    except ValueError:
+        return default

@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.web.admin_common import ADMIN_RESPONSES, Admin, admin_of, form_schema, or_none, posted, refusal, text
+from bot.web.admin_common import (ADMIN_RESPONSES, Admin, admin_of, form_schema, number, or_none, posted, refusal,
+                                  text)
 from bot.web.i18n import LANGUAGES
 from bot.web.pages import _redirect
 from store import staff as store_staff
@@ -71,11 +72,11 @@ async def canned_add(request: Request) -> Response:
 
 @router.get("/{canned_id}", response_class=HTMLResponse, summary="Edit a canned reply (admin)",
             responses=ADMIN_RESPONSES)
-async def canned_edit(request: Request, canned_id: int) -> Response:
+async def canned_edit(request: Request, canned_id: str) -> Response:
     admin = await admin_of(request)
     if isinstance(admin, Response):
         return admin
-    reply = await admin.web.gateway.db.read(store_staff.canned_by_id, canned_id)
+    reply = await admin.web.gateway.db.read(store_staff.canned_by_id, number(canned_id, 0, 0, 2**31 - 1))
     if reply is None:
         return refusal(request, admin, 404, "canned_not_found")
     return _page(request, admin, "admin_canned_edit.html", reply=reply)
@@ -83,11 +84,12 @@ async def canned_edit(request: Request, canned_id: int) -> Response:
 
 @router.post("/{canned_id}", response_class=HTMLResponse, summary="Save or delete a canned reply (admin)",
              responses=ADMIN_RESPONSES, openapi_extra=form_schema(["op"], {"op": "save | delete", **_FIELDS}))
-async def canned_change(request: Request, canned_id: int) -> Response:
+async def canned_change(request: Request, canned_id: str) -> Response:
     got = await posted(request, "admin_canned")
     if isinstance(got, Response):
         return got
     admin, form = got
+    reply_id = number(canned_id, 0, 0, 2**31 - 1)
     op, now = text(form, "op", 10), admin.web.now()
     if op not in ("save", "delete"):
         return refusal(request, admin, 400, "form_malformed")
@@ -96,10 +98,10 @@ async def canned_change(request: Request, canned_id: int) -> Response:
         return refusal(request, admin, 400, values, n=MAX_BODY)
 
     def change(conn: Any) -> bool:
-        done = store_staff.update_canned(conn, canned_id, values, admin.actor, now) if op == "save" \
-            else store_staff.delete_canned(conn, canned_id)
+        done = store_staff.update_canned(conn, reply_id, values, admin.actor, now) if op == "save" \
+            else store_staff.delete_canned(conn, reply_id)
         if done:
-            sd.audit(conn, now, f"canned_{op}", actor=admin.actor, id=canned_id)
+            sd.audit(conn, now, f"canned_{op}", actor=admin.actor, id=reply_id)
         return done
 
     if not await admin.web.gateway.db.write(change):

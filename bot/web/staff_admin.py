@@ -12,7 +12,8 @@ from sqlalchemy import Connection
 
 from bot.staff import admin_ops
 from bot.staff.directory import ROLES
-from bot.web.admin_common import ADMIN_RESPONSES, Admin, admin_of, form_schema, or_none, posted, refusal, text
+from bot.web.admin_common import (ADMIN_RESPONSES, Admin, admin_of, form_schema, number, or_none, posted, refusal,
+                                  text)
 from bot.web.pages import _redirect
 from bot.web.passwords import MIN_LENGTH
 from bot.web.security import hash_password
@@ -138,14 +139,14 @@ async def staff_change(request: Request, code: str) -> Response:
 
 @router.get("/audit", response_class=HTMLResponse, summary="Audit log of sign-ins and directory changes (admin)",
             responses=ADMIN_RESPONSES)
-async def audit_log(request: Request, page: int = 1, staff: str = "", action: str = "") -> Response:
+async def audit_log(request: Request, page: str = "1", staff: str = "", action: str = "") -> Response:
     admin = await admin_of(request)
     if isinstance(admin, Response):
         return admin
-    page = max(1, min(page, 10_000))
+    page_no = number(page, 1, 1, 10_000)
     rows = await admin.web.gateway.db.read(lambda conn: sd.audit_rows(
-        conn, limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE, staff_code=staff[:60] or None,
+        conn, limit=AUDIT_PAGE + 1, offset=(page_no - 1) * AUDIT_PAGE, staff_code=staff[:60] or None,
         action=action[:40] or None))
     return admin.web.render(request, "admin_audit.html", admin.lang, title=admin.t("admin_audit_title"),
-                            staff=admin.staff, rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE,
+                            staff=admin.staff, rows=rows[:AUDIT_PAGE], page=page_no, more=len(rows) > AUDIT_PAGE,
                             who=staff[:60], action=action[:40], done=None)

@@ -220,3 +220,28 @@ def test_migration_matches_the_tables(tmp_path):
     assert not {"staff_thread", "staff_assignment", "staff_dedup"} & tables
     upgrade(url)
     assert {"staff_thread", "staff_assignment", "staff_dedup"} <= set(inspect(create_engine(url)).get_table_names())
+
+
+def test_migration_0011_moves_chat_ids_to_the_identity_table_and_back(tmp_path):
+    """slack_user_id / telegram_user_id become staff_identity rows (an id held twice: the first officer keeps it)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from store.migrate import downgrade, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url, "0005_startup")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO staff (code, name, role, active, slack_user_id, telegram_user_id) VALUES "
+                          "('a', 'A', 'admin', 1, 'U1', '77'), ('b', 'B', 'lurah', 1, 'U1', NULL), "
+                          "('c', 'C', 'lurah', 1, ' U3 ', '')"))
+    upgrade(url, "0011_staff_directory")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT s.code, i.channel, i.external_id FROM staff_identity i "
+                                 "JOIN staff s ON s.id = i.staff_id ORDER BY i.id")).all()
+    assert rows == [("a", "slack", "U1"), ("a", "telegram", "77"), ("c", "slack", "U3")]
+    assert "slack_user_id" not in {c["name"] for c in inspect(create_engine(url)).get_columns("staff")}
+    downgrade(url, "0005_startup")
+    with create_engine(url).connect() as conn:
+        assert conn.execute(text("SELECT code, slack_user_id, telegram_user_id FROM staff ORDER BY code")).all() == [
+            ("a", "U1", "77"), ("b", None, None), ("c", "U3", None)]
