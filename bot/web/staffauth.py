@@ -53,9 +53,9 @@ def landing(staff: RowMapping, nxt: str | None) -> str:
 
 
 async def signed_in(web: WebState, request: Request, staff: RowMapping, nxt: str | None, method: str) -> Response:
-    """Set the session and go on; audited as ``signin`` with how (password, totp, recovery_code, enrolment)."""
+    """Set the session and go on; audited as ``signin`` with how (password, oidc, totp, recovery_code, enrolment)."""
     response = _redirect(landing(staff, nxt))
-    web.set_session(response, staff, mfa=method != "password")
+    web.set_session(response, staff, mfa=method in ("totp", "recovery_code", "enrolment"))
     await record(web, request, "signin", staff_code=staff["code"], actor=f"staff:{staff['code']}", method=method)
     log.info("staff %s signed in (%s)", staff["code"], method)
     return response
