@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from bot.clock import SystemClock
 from bot.staff import admin_ops
@@ -111,7 +111,9 @@ def _change(config: "AppConfig", args: argparse.Namespace) -> tuple[str, dict[st
     return cmd, {}, f"{code} {done[cmd]}"
 
 
-def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
+def in_database(config: "AppConfig", work: Callable[[Any], str], name: str) -> int:
+    """Migrate, seed config's officers (as a start would), run ``work`` in one transaction and print its text;
+    2 with the reason on stderr when the directory refuses."""
     from bot.config import resolved_database_url
     from bot.refdata import staff_seed
     from store.db import Database
@@ -120,6 +122,28 @@ def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
     url = resolved_database_url(config)
     upgrade(url)
     now = SystemClock().now()
+
+    def seeded(conn: Any) -> str:
+        sd.seed_staff(conn, (staff_seed(s) for s in config.staff), now)
+        return work(conn)
+
+    async def go() -> str:
+        db = Database(url)
+        try:
+            return await db.write(seeded)
+        finally:
+            await db.close()
+
+    try:
+        print(asyncio.run(go()))
+    except sd.DirectoryError as err:
+        print(f"{name}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
+    now = SystemClock().now()
     change = None
     if args.staff_command not in ("list", "show"):
         change = _change(config, args)
@@ -127,7 +151,6 @@ def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
             return 2
 
     def work(conn: Any) -> str:
-        sd.seed_staff(conn, (staff_seed(s) for s in config.staff), now)  # as a start would: config's officers too
         if args.staff_command == "list":
             links = sd.identity_map(conn)
             return "\n".join(_row_line(r, links.get(r["id"], [])) for r in sd.list_staff(conn)) or "(no staff)"
@@ -138,16 +161,4 @@ def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
         admin_ops.apply(conn, now, "cli", command, args.code, **params)
         return message
 
-    async def go() -> str:
-        db = Database(url)
-        try:
-            return await db.write(work)
-        finally:
-            await db.close()
-
-    try:
-        print(asyncio.run(go()))
-    except sd.DirectoryError as err:
-        print(f"staff: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return in_database(config, work, "staff")

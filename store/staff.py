@@ -179,7 +179,9 @@ def list_canned(conn: Connection, category_code: str | None, language: str) -> l
 
 def all_canned(conn: Connection) -> list[RowMapping]:
     C = T_CANNED
-    return list(conn.execute(select(C).order_by(C.c.category_code, C.c.language, C.c.title, C.c.id)).mappings())
+    # "any category" first on both databases (SQLite and PostgreSQL sort NULL differently)
+    return list(conn.execute(select(C).order_by(C.c.category_code.is_not(None), C.c.category_code, C.c.language,
+                                                C.c.title, C.c.id)).mappings())
 
 
 def canned_by_id(conn: Connection, canned_id: int) -> RowMapping | None:

@@ -124,3 +124,16 @@ def test_reset_2fa(instance, capsys):
     assert _run(instance, capsys, "reset-2fa", "lurah-bangka")[0] == 0
     assert _db(instance, "SELECT totp_secret FROM staff WHERE code = 'lurah-bangka'") == [(None,)]
     assert _db(instance, "SELECT count(*) FROM staff_recovery_code") == [(0,)]
+
+
+def test_canned_replies_from_the_cli(instance, capsys):
+    run = lambda *a: (main(["--config", str(instance / "config.yaml"), "canned", *a]), capsys.readouterr())  # noqa: E731
+    assert run("add", "--language", "id", "--title", "Sampah diangkut", "--body", "Sampah sudah diangkut.",
+               "--category", "sampah")[0] == 0
+    assert run("add", "--language", "en", "--title", "Thanks", "--body", "Thank you.")[0] == 0
+    assert run("add", "--language", "id", "--title", "X", "--body", "Y", "--category", "nope")[0] == 2
+    code, out = run("list")
+    assert code == 0 and out.out.splitlines() == ["2  *  en  Thanks", "1  sampah  id  Sampah diangkut"]
+    assert run("delete", "1")[0] == 0 and run("delete", "1")[0] == 2
+    assert _db(instance, "SELECT action, actor FROM staff_audit ORDER BY id") == [
+        ("canned_add", "cli"), ("canned_add", "cli"), ("canned_delete", "cli")]
