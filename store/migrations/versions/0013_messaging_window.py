@@ -1,7 +1,7 @@
 """When each reporter last wrote (the messaging window of WhatsApp and Messenger)
 
 Revision ID: 0013_messaging_window
-Revises: 0005_startup
+Revises: 0011_staff_directory
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel.sql.sqltypes  # the submodule itself
 from alembic import op
 
 revision = "0013_messaging_window"
-down_revision = "0005_startup"
+down_revision = "0011_staff_directory"
 branch_labels = None
 depends_on = None
 
