@@ -24,7 +24,7 @@ from bot.staff.wiring import wire_staff_events
 from bot.startup import ChannelStartup, Sleep
 from bot.templates import Templates
 from bot.tickets import notify_of_status
-from scheduler.jobs import SlaHook, build_scheduler
+from scheduler.jobs import SlaHook, build_scheduler, refresh_statistics
 from scheduler.sla import sla_hook
 from store.db import Database
 from store.media import MediaStore
@@ -145,6 +145,10 @@ class Gateway:
                 await adapter.stop()
             except Exception:  # noqa: BLE001
                 log.exception("adapter %s failed to stop", adapter.name)
+        try:
+            await refresh_statistics(self)  # PRAGMA optimize at shutdown, as SQLite advises
+        except Exception:  # noqa: BLE001 - statistics never stop a shutdown
+            log.warning("PRAGMA optimize at shutdown failed", exc_info=True)
         await self.db.close()
         self.started = False
 
