@@ -54,6 +54,32 @@ def candidates(conn: Connection, ticket_ids: Sequence[int] | None = None) -> Ite
     return conn.execute(stmt, {"ids": list(ticket_ids)}).mappings().all()
 
 
+def due_window(conn: Connection, horizon_start: datetime, limit: int) -> list[int]:
+    """Up to ``limit`` swept tickets whose coordinate or resolve deadline is at or after ``horizon_start`` and
+    whose breach of it is not recorded, earliest deadline first (ids in id order).
+
+    Each deadline is one range read of its index (``ix_ticket_resolve_due_status``,
+    ``ix_ticket_coordinate_due_status``) stopped by the LIMIT, so a sweep reads at most about ``2 * limit``
+    tickets plus the open ones of the horizon already escalated, however long the history.
+    """
+    found: list[tuple[datetime, int]] = []
+    for column in ("resolve_due", "coordinate_due"):
+        stmt = repo._cached(("sla_window", column), lambda column=column: _window(column))
+        found += [(due, tid) for tid, due in conn.execute(stmt, {"h": horizon_start, "n": limit})]
+    return sorted({tid for _, tid in sorted(found)[:limit]})
+
+
+def _window(column: str) -> Any:
+    T, A = repo.T_TICKET, T_ALERT
+    breach = COORDINATE_BREACH if column == "coordinate_due" else RESOLVE_BREACH
+    statuses = [Status.MENUNGGU.value] if column == "coordinate_due" else [str(s) for s in SWEPT]
+    col = T.c[column]
+    return (select(T.c.id, col)
+            .where(col >= bindparam("h", type_=col.type), T.c.status.in_(statuses),
+                   ~exists().where(A.c.ticket_id == T.c.id, A.c.kind == breach, A.c.deadline == col))
+            .order_by(col, T.c.id).limit(bindparam("n")))
+
+
 def record_alert(conn: Connection, ticket_id: int, kind: str, deadline: datetime, now: datetime,
                  superseded: bool) -> int | None:
     """The new alert's id, or None when it was recorded already (by this or another sweep)."""
@@ -64,3 +90,9 @@ def record_alert(conn: Connection, ticket_id: int, kind: str, deadline: datetime
 
 def set_alert_message(conn: Connection, alert_id: int, message_id: int) -> None:
     repo.update_by_id(conn, T_ALERT, alert_id, {"message_id": message_id})
+
+
+def set_digest_message(conn: Connection, alert_ids: Sequence[int], message_id: int) -> None:
+    """Point the alerts summarised in one digest post at that post."""
+    for i in range(0, len(alert_ids), 500):
+        conn.execute(T_ALERT.update().where(T_ALERT.c.id.in_(list(alert_ids[i:i + 500]))).values(message_id=message_id))
