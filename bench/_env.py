@@ -58,8 +58,8 @@ def _pg_version(url: str) -> str:
 
     try:
         return asyncio.run(ask())
-    except RuntimeError:  # called inside a running loop: the caller prints it later
-        return "?"
+    except Exception as exc:  # noqa: BLE001 - the description never stops a benchmark
+        return f"unknown ({type(exc).__name__})"
 
 
 def describe(db_url: str | None, *, sqlite_synchronous: str = "FULL (the gateway's setting)") -> list[str]:

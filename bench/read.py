@@ -201,10 +201,10 @@ def main() -> None:
         tmp = Path(d)
         url = default_url(args, tmp)
         db = "sqlite" if url.startswith("sqlite") else "postgresql"
-        print_env(url)
-        cfg = load_config(str(ROOT / "config.yaml"))
         if db == "postgresql":
             asyncio.run(ensure_pg_database(url))
+        print_env(url)
+        cfg = load_config(str(ROOT / "config.yaml"))
         count = prepare(url, args.tickets, bool(args.reuse), cfg)
         results, extra = asyncio.run(run_all(url, tmp, count, args))
         for line in extra:

@@ -72,7 +72,7 @@ STATISTICS_INTERVAL_HOURS = 1  # SQLite's advice for long-lived connections: PRA
 
 
 async def refresh_statistics(gw: "JobsHost") -> None:
-    """``PRAGMA optimize`` on SQLite (bounded by store.stats.SQLITE_ANALYSIS_LIMIT); PostgreSQL: autovacuum."""
+    """``PRAGMA optimize`` on SQLite; PostgreSQL: autovacuum."""
     if gw.db.sqlite:
         await gw.db.write(optimize)
 
