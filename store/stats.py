@@ -9,7 +9,8 @@ PostgreSQL's autovacuum re-analyses changed tables by itself.
 No ``PRAGMA analysis_limit``: measured at 1 M tickets, ``analysis_limit=1000`` wrote statistics claiming ~1,000
 tickets per status and per category (against 125,000 and 43,000), and the planner then read an Open311
 listing through the category index with a sort (37 s) instead of the creation-date index. A full ANALYZE of
-that database takes seconds, and runs only after a migration or when statistics are missing.
+that database (2.2 GB) took 21 s of wall time and 3.2 s of CPU on a loaded 2-core machine; it runs only after
+a migration or when statistics are missing.
 """
 from __future__ import annotations
 
