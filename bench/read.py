@@ -29,7 +29,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench import read_build  # noqa: E402
 from bench._env import print_env  # noqa: E402
-from bench.read_gateway import Gateway, ensure_pg_database, ingest_email, ingest_partner, percentile  # noqa: E402
+from bench.read_gateway import (  # noqa: E402
+    Gateway,
+    empty_url,
+    ensure_pg_database,
+    ingest_email,
+    ingest_partner,
+    percentile,
+)
 
 Timing = tuple[float, float, int]  # p50 s, p95 s, samples
 
@@ -224,8 +231,9 @@ async def run_all(url: str, tmp: Path, count: int, args: argparse.Namespace) -> 
         results = await measure_reads(gw, t, args.repeat)
         results.update(await asyncio.to_thread(measure_report, gw.config_path, periods(), args.repeat))
         extra.append(f"  peak RSS of the gateway {gw.peak_rss_mb():.0f} MB")
-    empty = f"sqlite:///{tmp / 'empty.db'}" if url.startswith("sqlite") else url.replace("aduan_bench_read",
-                                                                                       "aduan_bench_read_empty")
+    empty = empty_url(url, tmp)
+    if not url.startswith("sqlite"):
+        await ensure_pg_database(empty, fresh=True)
     if args.ingest:
         extra += await measure_ingest(url, empty, tmp, args.ingest)
     return results, extra

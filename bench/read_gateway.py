@@ -55,8 +55,9 @@ def write_config(folder: Path, db_url: str, port: int, smtp_port: int) -> Path:
     return path
 
 
-async def ensure_pg_database(url: str) -> None:
-    """Create the PostgreSQL database of ``url`` when it does not exist (bench databases only)."""
+async def ensure_pg_database(url: str, *, fresh: bool = False) -> None:
+    """Create the PostgreSQL database of ``url`` when it does not exist, or anew with ``fresh`` (bench
+    databases only)."""
     import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
 
@@ -64,10 +65,22 @@ async def ensure_pg_database(url: str) -> None:
     conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
                                  database="postgres")
     try:
+        if fresh:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{u.database}"')
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", u.database):
             await conn.execute(f'CREATE DATABASE "{u.database}"')
     finally:
         await conn.close()
+
+
+def empty_url(url: str, folder: Path) -> str:
+    """A database beside ``url`` for the empty-database comparison: a new SQLite file, or ``<name>_empty``."""
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        return f"sqlite:///{folder / 'empty.db'}"
+    u = make_url(url)
+    return u.set(database=f"{u.database}_empty").render_as_string(hide_password=False)
 
 
 class Gateway:
