@@ -116,7 +116,7 @@ class SlaConfig(Strict):
     # Bounded work per sweep (issue 16): tickets looked at per run, in deadline order; deadlines older than the
     # horizon are never alerted one by one (an import of history, a long outage); alerts beyond the caps are
     # recorded and summarised in one digest post per agency.
-    sweep_max_tickets: int = Field(default=500, ge=1)
+    sweep_max_tickets: int = Field(default=1000, ge=1)
     sweep_horizon_hours: float = Field(default=72, gt=0)
     alerts_per_sweep: int = Field(default=50, ge=1)
     alerts_per_agency_per_sweep: int = Field(default=10, ge=1)

@@ -5,9 +5,11 @@ Run by ``scheduler.jobs.sla_sweep`` every ``sla.sweep_interval_seconds``.
 The queries are ``store.sla``'s.
 
 1. A read transaction finds at most ``sla.sweep_max_tickets`` open tickets whose coordinate or resolve
-   deadline is at or after the horizon (now - ``sla.sweep_horizon_hours``) and whose breach is not yet
-   recorded, earliest deadline first: one LIMITed range read of an index leading with each deadline
-   (migration 0007), so the work per sweep is bounded however long the history. Deadlines older than the
+   deadline passed at or after the horizon (now - ``sla.sweep_horizon_hours``) with the breach not yet
+   recorded, and as many whose deadline is still ahead with the warning not yet recorded, earliest deadline first: LIMITed range reads of indexes leading with each deadline
+   (migration 0007), so the work per sweep is bounded however long the history. (Warnings are read in
+   deadline order, not warning-time order: with more open tickets ahead of their deadline than the limit, a
+   long-window (or extended) ticket's warning waits behind nearer deadlines; keep the limit above them.) Deadlines older than the
    horizon (an imported history, a long outage) are never alerted one by one. For those tickets, four EXISTS
    probes on the UNIQUE (ticket_id, kind, deadline) index of ``sla_alert`` tell which alerts are recorded.
    Nothing due, no write transaction: the sweep never holds SQLite's write lock for nothing.
@@ -83,12 +85,13 @@ def find_due(conn: Connection, rules: SlaRules, now: datetime, horizon_start: da
              limit: int | None = None) -> list[int]:
     """Ids of tickets with an alert due and not recorded, in id order.
 
-    With ``horizon_start`` and ``limit`` (the sweep): at most ``limit`` tickets from the deadline window
-    (``store.sla.due_window``), and only alerts whose deadline is at or after ``horizon_start``.
+    With ``horizon_start`` and ``limit`` (the sweep): only tickets of the deadline window
+    (``store.sla.due_window``: at most ``limit`` for breaches and ``limit`` for warnings), and only alerts whose
+    deadline is at or after ``horizon_start``.
     """
     if horizon_start is None or limit is None:
         return [row["id"] for row in sla_store.candidates(conn) if _due(rules, row, now)]
-    window = sla_store.due_window(conn, horizon_start, limit)
+    window = sla_store.due_window(conn, horizon_start, now, limit)
     if not window:
         return []
     return [row["id"] for row in sla_store.candidates(conn, window) if _in_horizon(_due(rules, row, now), horizon_start)]

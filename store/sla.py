@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, RowMapping, bindparam, exists, or_, select
+from sqlalchemy import Connection, RowMapping, and_, bindparam, exists, or_, select
 
 from bot.lifecycle import Status
 from bot.sla import ALERT_KINDS, COORDINATE_BREACH, COORDINATE_WARNING, RESOLVE_BREACH, RESOLVE_WARNING
@@ -54,29 +54,37 @@ def candidates(conn: Connection, ticket_ids: Sequence[int] | None = None) -> Ite
     return conn.execute(stmt, {"ids": list(ticket_ids)}).mappings().all()
 
 
-def due_window(conn: Connection, horizon_start: datetime, limit: int) -> list[int]:
-    """Up to ``limit`` swept tickets whose coordinate or resolve deadline is at or after ``horizon_start`` and
-    whose breach of it is not recorded, earliest deadline first (ids in id order).
+def due_window(conn: Connection, horizon_start: datetime, now: datetime, limit: int) -> list[int]:
+    """Swept tickets that may have an alert due, in id order: up to ``limit`` whose coordinate or resolve
+    deadline passed at or after ``horizon_start`` without its breach recorded, and up to ``limit`` whose deadline
+    is still ahead without its warning recorded; earliest deadline first.
 
-    Each deadline is one range read of its index (``ix_ticket_resolve_due_status``,
-    ``ix_ticket_coordinate_due_status``) stopped by the LIMIT, so a sweep reads at most about ``2 * limit``
-    tickets plus the open ones of the horizon already escalated, however long the history.
+    Each is a LIMITed range read of an index leading with the deadline (``ix_ticket_resolve_due_status``,
+    ``ix_ticket_coordinate_due_status``), so a sweep reads a bounded number of tickets however long the history.
     """
-    found: list[tuple[datetime, int]] = []
-    for column in ("resolve_due", "coordinate_due"):
-        stmt = repo._cached(("sla_window", column), lambda column=column: _window(column))
-        found += [(due, tid) for tid, due in conn.execute(stmt, {"h": horizon_start, "n": limit})]
-    return sorted({tid for _, tid in sorted(found)[:limit]})
+    picked: list[int] = []
+    for kinds, low in (((COORDINATE_BREACH, RESOLVE_BREACH), horizon_start), ((COORDINATE_WARNING, RESOLVE_WARNING),
+                                                                              now)):
+        found: list[tuple[datetime, int]] = []
+        for kind in kinds:
+            stmt = repo._cached(("sla_window", kind), lambda kind=kind: _window(kind))
+            found += [(due, tid) for tid, due in conn.execute(stmt, {"low": low, "now": now, "n": limit})]
+        picked += [tid for _, tid in sorted(found)[:limit]]
+    return sorted(set(picked))
 
 
-def _window(column: str) -> Any:
+def _window(kind: str) -> Any:
+    """Breaches: the deadline in [low, now]; warnings: after ``now``. Not yet recorded for that deadline."""
     T, A = repo.T_TICKET, T_ALERT
-    breach = COORDINATE_BREACH if column == "coordinate_due" else RESOLVE_BREACH
-    statuses = [Status.MENUNGGU.value] if column == "coordinate_due" else [str(s) for s in SWEPT]
-    col = T.c[column]
+    col = T.c[DEADLINE_COLUMN[kind]]
+    statuses = [Status.MENUNGGU.value] if col.name == "coordinate_due" else [str(s) for s in SWEPT]
+    if kind in (COORDINATE_BREACH, RESOLVE_BREACH):
+        in_range = and_(col >= bindparam("low", type_=col.type), col <= bindparam("now", type_=col.type))
+    else:
+        in_range = col > bindparam("low", type_=col.type)
     return (select(T.c.id, col)
-            .where(col >= bindparam("h", type_=col.type), T.c.status.in_(statuses),
-                   ~exists().where(A.c.ticket_id == T.c.id, A.c.kind == breach, A.c.deadline == col))
+            .where(in_range, T.c.status.in_(statuses),
+                   ~exists().where(A.c.ticket_id == T.c.id, A.c.kind == kind, A.c.deadline == col))
             .order_by(col, T.c.id).limit(bindparam("n")))
 
 
