@@ -26,6 +26,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._env import print_env  # noqa: E402
+
 TEXTS = [
     "Sampah menumpuk di Jl. Kemang Raya Kel. Bangka Kec. Mampang Prapatan sudah 3 hari",
     "jalan berlubang parah di jl raya bogor dekat halte, kel. kramat jati",
@@ -179,6 +181,7 @@ async def main() -> None:
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     args = parser.parse_args()
     modes = ["inprocess", "http", "paced"] if args.mode == "all" else [args.mode]
+    print_env(args.database_url)  # what the figures depend on (load, CPU, where the database lives, versions)
     for mode in modes:
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)

@@ -41,18 +41,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._env import print_env  # noqa: E402
 from tests.harness.provider_fakes import CHANNELS, ProviderFakes, channels_config  # noqa: E402
 
 HANGING = "sms"
-
-
-def calibration() -> float:
-    """Seconds for a fixed pure-Python loop: compare machines and loaded runs by it."""
-    start = time.perf_counter()
-    total = 0
-    for i in range(3_000_000):
-        total += i % 7
-    return time.perf_counter() - start
 
 
 def _config(tmp: Path, db_url: str | None, base: str, smtp_port: int, send_timeout: float) -> Path:
@@ -219,9 +211,7 @@ async def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop {calibration():.3f} s",
-          flush=True)
+    print_env(args.database_url)
     db = "postgresql" if args.database_url else "sqlite"
     if args.channel == "email":
         n = 1_000 if args.n == 10_000 else args.n

@@ -114,6 +114,13 @@ class SlaConfig(Strict):
     resolve_hours: float = Field(default=168, gt=0)
     warn_at_fraction: float = Field(default=0.8, gt=0, lt=1)
     sweep_interval_seconds: float = Field(default=60, gt=0)
+    # Bounded work per sweep (issue 16): tickets looked at per run, in deadline order; deadlines older than the
+    # horizon are never alerted one by one (an import of history, a long outage); alerts beyond the caps are
+    # recorded and summarised in one digest post per agency.
+    sweep_max_tickets: int = Field(default=1000, ge=1)
+    sweep_horizon_hours: float = Field(default=72, gt=0)
+    alerts_per_sweep: int = Field(default=50, ge=1)
+    alerts_per_agency_per_sweep: int = Field(default=10, ge=1)
     # calendar: deadlines run on wall-clock time; working_hours: only within
     # working hours, skipping weekends and public holidays.
     clock: Literal["calendar", "working_hours"] = "calendar"

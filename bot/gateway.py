@@ -27,7 +27,7 @@ from bot.startup import ChannelStartup, Sleep
 from bot.templates import Templates
 from bot.tickets import notify_of_status
 from bot.window import WindowPolicy
-from scheduler.jobs import SlaHook, build_scheduler
+from scheduler.jobs import SlaHook, build_scheduler, refresh_statistics
 from scheduler.sla import sla_hook
 from store.db import Database
 from store.media import MediaStore
@@ -154,6 +154,10 @@ class Gateway:
             except Exception:  # noqa: BLE001
                 log.exception("adapter %s failed to stop", adapter.name)
         await self.limiter.close()
+        try:
+            await refresh_statistics(self)  # PRAGMA optimize at shutdown, as SQLite advises
+        except Exception:  # noqa: BLE001 - statistics never stop a shutdown
+            log.warning("PRAGMA optimize at shutdown failed", exc_info=True)
         await self.db.close()
         self.started = False
 

@@ -17,6 +17,7 @@ from bot.outbox import OutboxPolicy
 from bot.templates import Templates
 from store.db import Database
 from store.outbox import reclaim_expired
+from store.stats import optimize
 from store.staff import prune_dedup
 
 
@@ -67,6 +68,15 @@ async def prune_dedup_keys(gw: "JobsHost") -> int:
     return await gw.db.write(prune_dedup, cutoff)
 
 
+STATISTICS_INTERVAL_HOURS = 1  # SQLite's advice for long-lived connections: PRAGMA optimize every few hours
+
+
+async def refresh_statistics(gw: "JobsHost") -> None:
+    """``PRAGMA optimize`` on SQLite; PostgreSQL: autovacuum."""
+    if gw.db.sqlite:
+        await gw.db.write(optimize)
+
+
 async def sla_sweep(gw: "JobsHost") -> None:
     for hook in list(gw.sla_hooks):
         try:
@@ -85,4 +95,6 @@ def build_scheduler(gw: "JobsHost") -> AsyncIOScheduler:
     scheduler.add_job(sla_sweep, "interval", args=[gw], seconds=gw.config.sla.sweep_interval_seconds,
                       id="sla_sweep", **common)
     scheduler.add_job(prune_dedup_keys, "interval", args=[gw], hours=6, id="prune_dedup_keys", **common)
+    scheduler.add_job(refresh_statistics, "interval", args=[gw], hours=STATISTICS_INTERVAL_HOURS,
+                      id="refresh_statistics", **common)
     return scheduler

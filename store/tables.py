@@ -147,6 +147,9 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_reporter_status", "reporter_id", "status"),
         Index("ix_ticket_status_resolve_due", "status", "resolve_due"),
+        # The SLA sweep (migration 0007): a bounded window of deadlines, in deadline order.
+        Index("ix_ticket_resolve_due_status", "resolve_due", "status"),
+        Index("ix_ticket_coordinate_due_status", "coordinate_due", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tracking_id: str = Field(max_length=20, unique=True)

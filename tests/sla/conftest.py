@@ -31,7 +31,9 @@ async def make_gateway(database_url: str, clock: FakeClock, tmp_path: Path) -> A
     started: list[Gateway] = []
 
     async def make(config: AppConfig | None = None, **sla: Any) -> Gateway:
-        cfg = config or make_config(tmp_path, database_url, **({"sla": sla} if sla else {}))
+        # These tests are about which alerts are due and sent once; the caps of a sweep are test_sweep_bounds'.
+        sla = {"alerts_per_sweep": 1000, "alerts_per_agency_per_sweep": 1000, **sla}
+        cfg = config or make_config(tmp_path, database_url, sla=sla)
         gw = Gateway(cfg, clock=clock, database_url=database_url,
                      adapters=[(PartnerAdapter(cfg.channels.partner, allow_private_hosts=True), []),
                                (MemoryAdapter(), ["/webhooks/memory"])])

@@ -1,7 +1,7 @@
 """Shared rate limits: send budgets (GCRA) and per-client sliding windows (bot/limiter.py)
 
 Revision ID: 0010_budgets
-Revises: 0005_startup
+Revises: 0007_sla_scale
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel.sql.sqltypes  # the submodule itself: autogenerate writes sqlmod
 from alembic import op
 
 revision = "0010_budgets"
-down_revision = "0005_startup"
+down_revision = "0007_sla_scale"
 branch_labels = None
 depends_on = None
 
