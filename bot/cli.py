@@ -74,7 +74,7 @@ def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
     async def figures() -> list[dict]:
         db = Database(resolved_database_url(config), timezone=tz)
         try:
-            return await db.read(lambda conn: performance(conn, since, until, by, now=as_of))
+            return await db.read_heavy(lambda conn: performance(conn, since, until, by, now=as_of))
         finally:
             await db.close()
 

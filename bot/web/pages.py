@@ -294,7 +294,7 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
         return {"data": data, "chain": chain, "perf": perf, "listing": listing, "area_names": names,
                 "pickers": queries.kelurahan_options(conn)}
 
-    got = await gw.db.read(load)
+    got = await gw.db.read_heavy(load)  # aggregates: never on the readers /t/{id} needs
     data = got["data"]
     name_key = "name_en" if lang == "en" else "name_id"
     week_labels = [f"{w['start'].day}/{w['start'].month}" for w in data.weeks]
@@ -330,7 +330,7 @@ async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response
     def load(conn: Any) -> Any:
         return queries.dashboard(conn, codes, now, web.tz)
 
-    data = await web.gateway.db.read(load)
+    data = await web.gateway.db.read_heavy(load)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     statuses = queries.STATUS_ORDER
