@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import random
 from contextlib import nullcontext
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
+import pytest
 from sqlalchemy import Connection, select, update
 
 from bot.cli import main as cli_main
@@ -62,7 +62,6 @@ async def _each(gateway, ids: list[int], step: Callable[[Connection, Any], None]
 
 
 async def _workload(gateway, clock, n: int) -> None:
-    T0 = time.perf_counter()
     rng = random.Random(16)
     kel = _kelurahan()
     agencies = [a.code for a in gateway.config.agencies]
@@ -92,7 +91,6 @@ async def _workload(gateway, clock, n: int) -> None:
     def extend(conn: Connection, t: Any) -> None:  # as perpanjang does
         repo.update_ticket(conn, t["id"], resolve_due=t["resolve_due"] + timedelta(hours=72), updated_at=clock.now())
 
-    print("INTAKE DONE", time.perf_counter() - T0)
     rng.shuffle(ids)
     worked, rejected = ids[: n // 5], ids[n // 5: n // 4]
     await _each(gateway, worked[: len(worked) // 3], coordinate)
@@ -113,6 +111,9 @@ async def _workload(gateway, clock, n: int) -> None:
     await _each(gateway, rng.sample(worked, n // 40), extend)
 
 
+# About 30 s of CPU on SQLite; PostgreSQL's intake pays a round trip per statement (issue 16, point 6),
+# and the shared 2-core machine stretches both: the limit guards against a hang, not a slow run.
+@pytest.mark.timeout(900)
 async def test_figures_exact_after_10k_ticket_workload(gateway, clock):
     await _workload(gateway, clock, N_TICKETS)
     assert await gateway.db.read(figures.verify) == []

@@ -17,6 +17,7 @@ from sqlalchemy import RowMapping
 from bot.config import AppConfig
 from bot.ports import WebGateway
 from bot.public import COLOURS
+from bot.public_cache import PublicCache
 from bot.web import queries
 from bot.web.i18n import LANGUAGES, Catalogue, format_datetime
 from bot.web.ratelimit import WindowLimiter
@@ -51,6 +52,7 @@ class WebState:
         self.login_limiter = WindowLimiter(cfg.web.login_failures_per_hour_per_ip, timedelta(hours=1), clock)
         self.lookup_limiter = WindowLimiter(cfg.web.tracking_lookups_per_minute_per_ip, timedelta(minutes=1), clock)
         self.started = clock()
+        self.public_cache = PublicCache(cfg.http.public_cache_seconds, clock)
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True, default=True),
