@@ -109,15 +109,20 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     d = Dashboard()
     late = and_(T.c.status.in_(OPEN), T.c.resolve_due < now)
     counts = _counts(conn, areas)
+    # Overdue depends on the time of the request: one pass over the open tickets past their deadline
+    # (ix_ticket_status_resolve_due, or the area's index), per category and agency.
+    overdue = {(cat, agency): n for cat, agency, n in conn.execute(
+        select(T.c.category_code, T.c.agency_code, func.count()).where(scope, late)
+        .group_by(T.c.category_code, T.c.agency_code))}
 
     for (_cat, _agency, status), (n, _on_time) in counts.items():
         d.by_status[status] = d.by_status.get(status, 0) + n
     d.by_status = {s: d.by_status[s] for s in sorted(d.by_status)}
     d.total = sum(d.by_status.values())
     d.by_colour = {colour: sum(d.by_status.get(s, 0) for s in members) for colour, members in STATUS_GROUPS.items()}
-    d.overdue_count = conn.execute(select(func.count()).select_from(T).where(scope, late)).scalar_one()
+    d.overdue_count = sum(overdue.values())
 
-    d.categories = _grouped(conn, counts, 0, T.c.category_code, scope, late)
+    d.categories = _grouped(counts, overdue, 0)
     names = {r["code"]: r for r in conn.execute(select(C)).mappings()}
     for row in d.categories:
         cat = names.get(row["code"])
@@ -125,7 +130,7 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
         row["name_en"] = cat["name_en"] if cat else row["code"]
     d.categories.sort(key=lambda r: (-r["total"], r["code"]))
 
-    d.agencies = _grouped(conn, counts, 1, T.c.agency_code, scope, late)
+    d.agencies = _grouped(counts, overdue, 1)
     agency_names = dict(conn.execute(select(AG.c.code, AG.c.name)).all())
     for row in d.agencies:
         row["name"] = agency_names.get(row["code"], row["code"]) if row["code"] else None
@@ -155,8 +160,9 @@ def _counts(conn: Connection, areas: list[str] | None) -> dict[tuple[str, str, s
     return {(cat, agency, status): (int(n), int(on_time)) for cat, agency, status, n, on_time in conn.execute(q) if n}
 
 
-def _grouped(conn: Connection, counts: dict[tuple[str, str, str], tuple[int, int]], index: int, key: Any,
-             scope: Any, late: Any) -> list[dict[str, Any]]:
+def _grouped(counts: dict[tuple[str, str, str], tuple[int, int]], overdue: dict[tuple[Any, Any], int],
+             index: int) -> list[dict[str, Any]]:
+    """Rows per category (index 0) or agency (1): totals, by status, on time, overdue."""
     rows: dict[Any, dict[str, Any]] = {}
 
     def row(k: Any) -> dict[str, Any]:
@@ -175,8 +181,8 @@ def _grouped(conn: Connection, counts: dict[tuple[str, str, str], tuple[int, int
             r["rejected"] += n
         else:
             r["open"] += n
-    for k, n in conn.execute(select(key, func.count()).where(scope, late).group_by(key)):
-        row(k)["overdue"] = n
+    for k2, n in overdue.items():
+        row(k2[index])["overdue"] += n
     for r in rows.values():
         r["on_time_pct"] = round(100 * r["on_time"] / r["done"]) if r["done"] else None
     return list(rows.values())
