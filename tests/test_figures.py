@@ -7,6 +7,7 @@ with ADUAN_TEST_DATABASE_URL, on PostgreSQL (the suite runs both).
 """
 from __future__ import annotations
 
+import asyncio
 import csv
 import random
 from contextlib import nullcontext
@@ -169,3 +170,23 @@ def test_cli_figures_verify_exit_codes(tmp_path, database_url, capsys, monkeypat
     assert "fig_week ('2026-01-05', ''): due stored 3, expected 0; on_time stored 1, expected 0" in out
     assert cli_main(["--config", str(cfg), "figures", "rebuild"]) == 0
     assert cli_main(["--config", str(cfg), "figures", "verify"]) == 0
+
+
+async def test_migration_backfills_the_figures_of_existing_tickets(gateway, clock, database_url):
+    from store.migrate import downgrade, upgrade
+
+    await _workload(gateway, clock, 200)
+    want = await gateway.db.read(figures.stored)
+    await gateway.stop()  # the migration needs the database to itself (PostgreSQL drops tables)
+    # In a thread: Alembic runs its own event loop on PostgreSQL.
+    await asyncio.to_thread(downgrade, database_url, "0005_startup")  # the figures tables are gone...
+    await asyncio.to_thread(upgrade, database_url)  # ...and 0006_figures rebuilds them from the tickets
+    from store.db import Database
+
+    db = Database(database_url)
+    try:
+        assert await db.read(figures.verify) == []
+        got = await db.read(figures.stored)
+    finally:
+        await db.close()
+    assert {k: v for k, v in got.items() if any(v.values())} == {k: v for k, v in want.items() if any(v.values())}
