@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.tables import FIGURE_MODELS, Ticket, TicketEvent
@@ -230,7 +230,10 @@ def expected(conn: Connection) -> Acc:
     """Every figure recomputed from ``ticket`` and ``ticket_event``, in chunks of tickets (keyset on id)."""
     tz = tz_of(conn)
     acc: Acc = {}
-    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if HAS_SOURCE else [])
+    # The database's own columns, not the model's: migration 0006 runs this before a later one may add
+    # ``source`` (issue 11).
+    present = {c["name"] for c in inspect(conn).get_columns("ticket")}
+    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if HAS_SOURCE and "source" in present else [])
     stmt = select(*cols).where(T.c.id > bindparam("after")).order_by(T.c.id).limit(CHUNK)
     after = 0
     while True:
