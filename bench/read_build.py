@@ -270,21 +270,16 @@ def _tables() -> dict[str, Any]:
 
 
 def finish(url: str, log: Callable[[str], None]) -> None:
-    """``store.figures.rebuild`` when the figures branch is merged, then ANALYZE."""
+    """``store.figures.rebuild`` (the bulk load bypasses the write paths that keep them), then ANALYZE."""
+    from store import figures
     from store.db import Database
 
     db = Database(url)
-    try:
-        from store import figures  # type: ignore[attr-defined]
-    except ImportError:
-        log("  figures not rebuilt: store.figures is not in this tree")
-        figures = None
 
     def finish_tx(conn: Connection) -> None:
-        if figures is not None:
-            t0 = time.perf_counter()
-            figures.rebuild(conn)
-            log(f"  figures rebuilt in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        figures.rebuild(conn)
+        log(f"  figures rebuilt in {time.perf_counter() - t0:.1f} s")
 
     async def run() -> None:
         await db.write(finish_tx)

@@ -6,6 +6,8 @@
     aduan check-config            validate the configuration and exit
     aduan report [--since D] [--until D] [--by agency|kelurahan] [--csv out.csv]
                                   SLA performance figures: aligned table + CSV
+    aduan figures verify          recompute the dashboard/report figures and list differences (exit 1 on any)
+    aduan figures rebuild         recompute the figures from the tickets and store them
     aduan init DIR                write a starting config.yaml and its data files into DIR
     aduan staff list|show|add|disable|enable|set-password|set-role|link|reset-2fa
                                   the staff directory (see bot/staffcli.py)
@@ -35,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aduan", description="Aduan citizen-complaint gateway")
     parser.add_argument("--version", action="version", version=f"aduan {__version__}")
     parser.add_argument("--config", help="config file (default: $ADUAN_CONFIG or config.yaml)")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,init,staff,canned}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,figures,init,staff,canned}")
     serve = sub.add_parser("serve", help="run the gateway (the default)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     db = sub.add_parser("db", help="database tools")
@@ -51,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--by", default="agency", choices=["agency", "kelurahan"], help="grouping (default agency)")
     report.add_argument("--csv", help="CSV output path (default: var/reports/performance-<by>-<since>-<until>.csv)")
     report.add_argument("--as-of", help="count backlog and overdue as of this date/time (default: now)")
+    figures = sub.add_parser("figures", help="the aggregates behind dashboards and reports: verify or rebuild")
+    figures.add_argument("figures_command", choices=["verify", "rebuild"],
+                         help="verify: recompute and compare (exit 1 on a difference); rebuild: recompute and store")
     init = sub.add_parser("init", help="write a starting config.yaml and its data files into a folder")
     init.add_argument("directory", help="folder to create or fill (existing files are kept)")
     staffcli.add_parser(sub)
@@ -73,9 +78,9 @@ def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
         return 2
 
     async def figures() -> list[dict]:
-        db = Database(resolved_database_url(config))
+        db = Database(resolved_database_url(config), timezone=tz)
         try:
-            return await db.read(lambda conn: performance(conn, since, until, by, now=as_of))
+            return await db.read_heavy(lambda conn: performance(conn, since, until, by, now=as_of))
         finally:
             await db.close()
 
@@ -85,6 +90,28 @@ def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
     written = write_csv(rows, path)
     print(f"\n{len(rows)} groups; CSV written to {written.resolve()}")
     return 0
+
+
+def run_figures(config: "AppConfig", args: argparse.Namespace) -> int:
+    """``aduan figures verify|rebuild`` (store.figures)."""
+    from store import figures
+    from store.db import Database
+
+    async def run(rebuild: bool) -> Any:
+        db = Database(resolved_database_url(config), timezone=config.instance.timezone)
+        try:  # verify is a read: on SQLite it never holds the write lock the gateway needs
+            return await (db.write(figures.rebuild) if rebuild else db.read_heavy(figures.verify))
+        finally:
+            await db.close()
+
+    if args.figures_command == "rebuild":
+        print(f"figures rebuilt: {asyncio.run(run(True))} rows")
+        return 0
+    problems = asyncio.run(run(False))
+    for line in problems:
+        print(line)
+    print(f"figures verify: {len(problems)} difference(s)" if problems else "figures verify: exact")
+    return 1 if problems else 0
 
 
 def _metrics_server(gateway: Any, config: "AppConfig") -> tuple[Any, asyncio.Task[None]] | None:
@@ -180,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         return staffcli.run_staff(config, args)
     if command == "canned":
         return cannedcli.run_canned(config, args)
+    if command == "figures":
+        return run_figures(config, args)
     from bot.listen_check import warn_on_mismatch
     from store.migrate import upgrade
 

@@ -60,6 +60,9 @@ class HttpConfig(Strict):
     max_concurrency: int | None = Field(default=1000, ge=1)
     # One line per request (method, path without query string, status, duration) on logger aduan.access.
     access_log: bool = True
+    # Anonymous dashboards, their CSV and /api/v1/performance are computed at most once per this many
+    # seconds per page (concurrent requests share one computation); 0 turns the cache off.
+    public_cache_seconds: float = Field(default=5, ge=0, le=3600)
 
     @field_validator("trusted_proxies")
     @classmethod

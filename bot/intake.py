@@ -186,7 +186,7 @@ def _new_ticket(
     ticket_id = None
     while ticket_id is None:  # a random ID collides about once in 10^10
         tracking_id = new_tracking_id(rules.prefix)
-        ticket_id = repo.insert_ignore(conn, repo.T_TICKET, dict(values, tracking_id=tracking_id), ("tracking_id",))
+        ticket_id = repo.insert_ticket(conn, dict(values, tracking_id=tracking_id))
     repo.add_event(conn, ticket_id, "created", "citizen", now, to_status=Status.MENUNGGU.value, public=True,
                    data={"channel": msg.channel, "category": category, "area": area.code if area else None})
     _attach_media(conn, item, ticket_id, message_id, now)

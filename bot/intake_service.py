@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from bot.intake import IntakeOutcome, IntakeRules, PreparedInbound, mark_processed, normalized_json, process_inbound
 from bot.models import DeliveryUpdate, InboundAttachment, InboundMessage
-from store import inbound, repo
+from store import figures, inbound, repo
 from store.db import Database
 from store.media import MediaRejected, MediaStore, StoredMedia
 
@@ -64,7 +64,8 @@ def _process_batch(conn: Connection, items: list[PreparedInbound], rules: Intake
         try:
             with conn.begin_nested():
                 try:
-                    outcomes = [process_inbound(conn, item, rules, now) for item in items]
+                    with figures.batched(conn):  # the batch's figure deltas, one UPSERT per row
+                        outcomes = [process_inbound(conn, item, rules, now) for item in items]
                     mark_processed(conn, outcomes)
                     return outcomes
                 except Exception as exc:

@@ -17,8 +17,11 @@ from sqlalchemy import Connection, RowMapping, and_, func, or_, select, true
 
 from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
 from store import repo
+from store.figures import TABLES as FIGURES
+from store.figures import week_start
 
 T, A, AG, C, S = repo.T_TICKET, repo.T_AREA, repo.T_AGENCY, repo.T_CATEGORY, repo.T_STAFF
+F, W = FIGURES["fig_count"], FIGURES["fig_week"]
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 CLOSED = sorted(s.value for s in CLOSED_STATUSES)
 STATUS_ORDER = [s.value for s in Status]
@@ -97,19 +100,29 @@ def _scope(areas: list[str] | None) -> Any:
 
 def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: ZoneInfo, *, weeks: int = 12,
               overdue_limit: int = 50) -> Dashboard:
-    """Aggregates for one area subtree (``areas``) or the whole city (None)."""
+    """Aggregates for one area subtree (``areas``) or the whole city (None).
+
+    Counts come from the figures (``store.figures``: fig_count, fig_week), never from the ticket history;
+    what depends on the time of the request (overdue: open and past the deadline, this week's deadlines)
+    is read from the open tickets through indexes."""
     scope = _scope(areas)
     d = Dashboard()
     late = and_(T.c.status.in_(OPEN), T.c.resolve_due < now)
-    on_time = and_(T.c.status == "SELESAI", T.c.resolved_at <= T.c.resolve_due)
+    counts = _counts(conn, areas)
+    # Overdue depends on the time of the request: one pass over the open tickets past their deadline
+    # (ix_ticket_status_resolve_due, or the area's index), per category and agency.
+    overdue = {(cat, agency): n for cat, agency, n in conn.execute(
+        select(T.c.category_code, T.c.agency_code, func.count()).where(scope, late)
+        .group_by(T.c.category_code, T.c.agency_code))}
 
-    for status, n in conn.execute(select(T.c.status, func.count()).where(scope).group_by(T.c.status)):
-        d.by_status[status] = n
+    for (_cat, _agency, status), (n, _on_time) in counts.items():
+        d.by_status[status] = d.by_status.get(status, 0) + n
+    d.by_status = {s: d.by_status[s] for s in sorted(d.by_status)}
     d.total = sum(d.by_status.values())
     d.by_colour = {colour: sum(d.by_status.get(s, 0) for s in members) for colour, members in STATUS_GROUPS.items()}
-    d.overdue_count = conn.execute(select(func.count()).select_from(T).where(scope, late)).scalar_one()
+    d.overdue_count = sum(overdue.values())
 
-    d.categories = _grouped(conn, T.c.category_code, scope, late, on_time)
+    d.categories = _grouped(counts, overdue, 0)
     names = {r["code"]: r for r in conn.execute(select(C)).mappings()}
     for row in d.categories:
         cat = names.get(row["code"])
@@ -117,7 +130,7 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
         row["name_en"] = cat["name_en"] if cat else row["code"]
     d.categories.sort(key=lambda r: (-r["total"], r["code"]))
 
-    d.agencies = _grouped(conn, T.c.agency_code, scope, late, on_time)
+    d.agencies = _grouped(counts, overdue, 1)
     agency_names = dict(conn.execute(select(AG.c.code, AG.c.name)).all())
     for row in d.agencies:
         row["name"] = agency_names.get(row["code"], row["code"]) if row["code"] else None
@@ -135,62 +148,72 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
             "age_days": max(0, (now - r["created_at"]).days),
             "late_days": max(0, (now - r["resolve_due"]).days),
         })
-    d.weeks = weekly_sla(conn, scope, now, tz, weeks)
+    d.weeks = weekly_sla(conn, areas, now, tz, weeks)
     return d
 
 
-def _grouped(conn: Connection, key: Any, scope: Any, late: Any, on_time: Any) -> list[dict[str, Any]]:
+def _counts(conn: Connection, areas: list[str] | None) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(category, agency, status) -> (tickets, SELESAI on time) of the scope, from fig_count."""
+    where = [F.c.area_code.in_(areas)] if areas is not None else []
+    q = (select(F.c.category_code, F.c.agency_code, F.c.status, func.sum(F.c.n), func.sum(F.c.on_time))
+         .where(*where).group_by(F.c.category_code, F.c.agency_code, F.c.status))
+    return {(cat, agency, status): (int(n), int(on_time)) for cat, agency, status, n, on_time in conn.execute(q) if n}
+
+
+def _grouped(counts: dict[tuple[str, str, str], tuple[int, int]], overdue: dict[tuple[Any, Any], int],
+             index: int) -> list[dict[str, Any]]:
+    """Rows per category (index 0) or agency (1): totals, by status, on time, overdue."""
     rows: dict[Any, dict[str, Any]] = {}
 
     def row(k: Any) -> dict[str, Any]:
         return rows.setdefault(k, {"code": k, "total": 0, "open": 0, "done": 0, "rejected": 0, "overdue": 0,
                                    "on_time": 0, "by_status": {}})
 
-    for k, status, n in conn.execute(select(key, T.c.status, func.count()).where(scope).group_by(key, T.c.status)):
-        r = row(k)
+    for k3, (n, on_time) in sorted(counts.items()):
+        status = k3[2]
+        r = row(k3[index] or None)  # '' in the figures is a ticket without agency / category
         r["total"] += n
-        r["by_status"][status] = n
+        r["by_status"][status] = r["by_status"].get(status, 0) + n
+        r["on_time"] += on_time
         if status == "SELESAI":
             r["done"] += n
         elif status == "DITOLAK":
             r["rejected"] += n
         else:
             r["open"] += n
-    for k, n in conn.execute(select(key, func.count()).where(scope, late).group_by(key)):
-        row(k)["overdue"] = n
-    for k, n in conn.execute(select(key, func.count()).where(scope, on_time).group_by(key)):
-        row(k)["on_time"] = n
+    for k2, n in overdue.items():
+        row(k2[index])["overdue"] += n
     for r in rows.values():
         r["on_time_pct"] = round(100 * r["on_time"] / r["done"]) if r["done"] else None
     return list(rows.values())
 
 
-def week_start(when: datetime, tz: ZoneInfo) -> datetime:
-    local = when.astimezone(tz)
-    monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    return monday
-
-
-def weekly_sla(conn: Connection, scope: Any, now: datetime, tz: ZoneInfo, weeks: int) -> list[dict[str, Any]]:
+def weekly_sla(conn: Connection, areas: list[str] | None, now: datetime, tz: ZoneInfo, weeks: int) -> list[dict[str, Any]]:
     """Per week (Monday, local time): tickets whose resolve deadline fell in it, and how many were
     handled (SELESAI, or closed as DITOLAK) by that deadline. Weeks whose deadlines are still
-    ahead are counted only up to now."""
+    ahead are counted only up to now.
+
+    Past weeks come from fig_week; the current week, whose deadlines are counted up to now, from
+    the tickets due since its Monday (ix_ticket_resolve_due_status)."""
     this_week = week_start(now, tz)
     first = this_week - timedelta(weeks=weeks - 1)
     buckets: list[dict[str, Any]] = [{"start": first + timedelta(weeks=i), "due": 0, "on_time": 0, "late": 0} for i in range(weeks)]
+    index_of = {b["start"].date().isoformat(): i for i, b in enumerate(buckets[:-1])}
+    where = [W.c.area_code.in_(areas)] if areas is not None else []
+    for week, due, on_time in conn.execute(select(W.c.week, func.sum(W.c.due), func.sum(W.c.on_time))
+                                           .where(W.c.week.in_(list(index_of)), *where).group_by(W.c.week)):
+        b = buckets[index_of[week]]
+        b["due"], b["on_time"], b["late"] = int(due), int(on_time), int(due) - int(on_time)
+    current = buckets[-1]
     q = (select(T.c.resolve_due, T.c.resolved_at, T.c.closed_at, T.c.status)
-         .where(scope, T.c.resolve_due >= first, T.c.resolve_due <= now))
+         .where(_scope(areas), T.c.resolve_due >= this_week, T.c.resolve_due <= now))
     for due, resolved_at, closed_at, status in conn.execute(q):
-        index = (week_start(due, tz) - first).days // 7
-        if not 0 <= index < weeks:
-            continue
-        b = buckets[index]
-        b["due"] += 1
+        current["due"] += 1
         handled = resolved_at if status == "SELESAI" else (closed_at if status == "DITOLAK" else None)
         if handled is not None and handled <= due:
-            b["on_time"] += 1
+            current["on_time"] += 1
         else:
-            b["late"] += 1
+            current["late"] += 1
     for b in buckets:
         b["pct"] = round(100 * b["on_time"] / b["due"]) if b["due"] else None
     return buckets

@@ -9,6 +9,13 @@ runs inside one transaction. ``Database`` decides how to run it:
   keeps intake fast.
 * PostgreSQL (``postgresql+asyncpg://``): the async engine runs the same sync
   function through ``AsyncConnection.run_sync`` (SQLAlchemy's greenlet bridge).
+
+Heavy reads (dashboards, CSV, performance, report: ``read_heavy``) get a pool of their own on SQLite
+and at most ``heavy_readers`` connections at once on PostgreSQL, so a burst of them never keeps a
+ticket lookup (``read``) waiting for a reader.
+
+Every connection carries the instance time zone in ``conn.info`` (``store.figures.TZ_INFO_KEY``):
+the figures' days, months and weeks are local.
 """
 from __future__ import annotations
 
@@ -21,6 +28,8 @@ from typing import Any, Callable, TypeVar
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from store.figures import DEFAULT_TZ, TZ_INFO_KEY
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,7 +44,7 @@ def sync_url(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str, *, immediate: bool):
+def _sqlite_engine(url: str, *, immediate: bool, tz: str):
     u = make_url(url)
     if u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +62,7 @@ def _sqlite_engine(url: str, *, immediate: bool):
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        _record.info[TZ_INFO_KEY] = tz
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
@@ -66,16 +76,22 @@ def _sqlite_engine(url: str, *, immediate: bool):
 class Database:
     """Runs transactional functions against SQLite or PostgreSQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, timezone: str = DEFAULT_TZ, heavy_readers: int = 1) -> None:
         self.url = url
         self.sqlite = is_sqlite(url)
+        self._heavy_limit = asyncio.Semaphore(heavy_readers)
         if self.sqlite:
-            self._write_engine = _sqlite_engine(url, immediate=True)
-            self._read_engine = _sqlite_engine(url, immediate=False)
+            self._write_engine = _sqlite_engine(url, immediate=True, tz=timezone)
+            self._read_engine = _sqlite_engine(url, immediate=False, tz=timezone)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="db-writer")
             self._readers = ThreadPoolExecutor(2, thread_name_prefix="db-reader")
+            self._heavy = ThreadPoolExecutor(heavy_readers, thread_name_prefix="db-heavy")
         else:
             self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+            @event.listens_for(self._async_engine.sync_engine, "connect")
+            def _tz(_dbapi_conn: Any, record: Any) -> None:
+                record.info[TZ_INFO_KEY] = timezone
 
     @property
     def dialect(self) -> str:
@@ -96,6 +112,15 @@ class Database:
             return await loop.run_in_executor(self._readers, self._run_sync, self._read_engine, fn, args)
         async with self._async_engine.connect() as conn:
             return await conn.run_sync(fn, *args)
+
+    async def read_heavy(self, fn: Callable[..., T], *args: Any) -> T:
+        """A read that may take long (aggregates, exports): never on the readers ``read`` uses (SQLite),
+        and never more than ``heavy_readers`` at once (PostgreSQL, where the pool is shared)."""
+        if self.sqlite:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._heavy, self._run_sync, self._read_engine, fn, args)
+        async with self._heavy_limit:
+            return await self.read(fn, *args)
 
     @staticmethod
     def _run_sync(engine: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
@@ -122,6 +147,7 @@ class Database:
         if self.sqlite:
             self._writer.shutdown(wait=True)
             self._readers.shutdown(wait=True)
+            self._heavy.shutdown(wait=True)
             self._write_engine.dispose()
             self._read_engine.dispose()
         else:

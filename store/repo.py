@@ -13,6 +13,8 @@ from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, func, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
+from store import figures
+
 from store.tables import (
     Agency,
     Area,
@@ -154,8 +156,23 @@ def latest_open_ticket(conn: Connection, reporter_id: int, statuses: Iterable[st
     return conn.execute(stmt, {"r": reporter_id, "st": sorted(statuses), "since": since}).mappings().first()
 
 
+def insert_ticket(conn: Connection, values: dict[str, Any]) -> int | None:
+    """A new ticket (None when its tracking ID is taken), counted in the figures in the same transaction."""
+    ticket_id = insert_ignore(conn, T_TICKET, values, ("tracking_id",))
+    if ticket_id is not None:
+        figures.ticket_changed(conn, None, dict(values, id=ticket_id))
+    return ticket_id
+
+
 def update_ticket(conn: Connection, ticket_id: int, **values: Any) -> None:
+    """Every change to a ticket row goes through here, so the figures (store.figures) stay exact."""
+    if not figures.touches_figures(values):
+        update_by_id(conn, T_TICKET, ticket_id, values)
+        return
+    before = ticket_by_id(conn, ticket_id)
     update_by_id(conn, T_TICKET, ticket_id, values)
+    if before is not None:
+        figures.ticket_changed(conn, before, {**before, **values})
 
 
 def add_event(

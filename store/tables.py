@@ -6,8 +6,9 @@ both databases, so comparisons and migrations are identical.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -150,6 +151,10 @@ class Ticket(SQLModel, table=True):
         # The SLA sweep (migration 0007): a bounded window of deadlines, in deadline order.
         Index("ix_ticket_resolve_due_status", "resolve_due", "status"),
         Index("ix_ticket_coordinate_due_status", "coordinate_due", "status"),
+        # Listings (migration 0006): a kelurahan's recent tickets, Open311 by category and status.
+        # (The weekly SLA chart's current week reads ix_ticket_resolve_due_status, migration 0007.)
+        Index("ix_ticket_area_created", "area_code", "created_at"),
+        Index("ix_ticket_category_status_created", "category_code", "status", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tracking_id: str = Field(max_length=20, unique=True)
@@ -339,4 +344,79 @@ class RateHit(SQLModel, table=True):
     expires: float = Field(index=True)
 
 
+
+# --- figures (migration 0006): aggregates kept by store.figures in the same transaction as each ticket change.
+# Key columns are never NULL ('' stands for "none"), so ON CONFLICT finds the row on both databases.
+
+def _count() -> Any:
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class FigCount(SQLModel, table=True):
+    """Tickets by kelurahan, category, agency, source and current status (dashboards, Open311 counts)."""
+
+    __tablename__ = "fig_count"
+    area_code: str = Field(primary_key=True, max_length=20)
+    category_code: str = Field(primary_key=True, max_length=40)
+    agency_code: str = Field(primary_key=True, max_length=40)
+    source: str = Field(primary_key=True, max_length=30)
+    status: str = Field(primary_key=True, max_length=20)
+    n: int = _count()
+    on_time: int = _count()  # SELESAI with resolved_at <= resolve_due
+
+
+class FigDay(SQLModel, table=True):
+    """Tickets created per local day, kelurahan, category and source."""
+
+    __tablename__ = "fig_day"
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD, instance time zone
+    area_code: str = Field(primary_key=True, max_length=20)
+    category_code: str = Field(primary_key=True, max_length=40)
+    source: str = Field(primary_key=True, max_length=30)
+    n: int = _count()
+
+
+class FigWeek(SQLModel, table=True):
+    """Per deadline week (local Monday of resolve_due) and kelurahan: deadlines, and those met."""
+
+    __tablename__ = "fig_week"
+    week: str = Field(primary_key=True, max_length=10)
+    area_code: str = Field(primary_key=True, max_length=20)
+    due: int = _count()
+    on_time: int = _count()
+
+
+class FigPerf(SQLModel, table=True):
+    """Performance counts and duration sums per agency or kelurahan and month of creation (local)."""
+
+    __tablename__ = "fig_perf"
+    grouping: str = Field(primary_key=True, max_length=12)  # agency | kelurahan
+    group_key: str = Field(primary_key=True, max_length=40)
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM
+    tickets: int = _count()
+    coordinated: int = _count()
+    resolved: int = _count()
+    in_sla: int = _count()
+    backlog: int = _count()
+    reopened: int = _count()
+    ever_resolved: int = _count()
+    proofs: int = _count()
+    rejected: int = _count()
+    coordinate_s: int = _count()  # sum of coordinated_at - created_at, whole seconds
+    resolve_s: int = _count()
+
+
+class FigHist(SQLModel, table=True):
+    """Histogram of coordinate / resolve durations (log-spaced buckets, store.figures.bucket_of)."""
+
+    __tablename__ = "fig_hist"
+    grouping: str = Field(primary_key=True, max_length=12)
+    group_key: str = Field(primary_key=True, max_length=40)
+    month: str = Field(primary_key=True, max_length=7)
+    measure: str = Field(primary_key=True, max_length=12)  # coordinate | resolve
+    bucket: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = _count()
+
+
+FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist)
 metadata = SQLModel.metadata

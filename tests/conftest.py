@@ -96,6 +96,8 @@ def make_config(tmp_path: Path, database_url: str = "sqlite:///unused.db", **ove
     data = _merge(_RAW_CONFIG, {
         "instance": {"public_base_url": "http://aduan.test"},
         "database": {"url": database_url},
+        # Tests read their own writes at once: the public pages' cache is off unless a test turns it on.
+        "http": {"public_cache_seconds": 0},
         "media": {"dir": str(tmp_path / "media")},
         "routing": {"areas_csv": str(ROOT / "data" / "jakarta_areas.csv")},
         "admin": {"api_token": ADMIN_TOKEN},

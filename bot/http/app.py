@@ -15,6 +15,7 @@ from bot.http import admin, docs, health, metrics_route, partner_api, webhooks
 from bot.http.observe import ObserveMiddleware
 from bot.http.limits import BodyLimitMiddleware
 from bot.ports import HttpGateway, http_gateway
+from bot.public_cache import PublicCache
 from bot.reports import PerformanceReport
 from bot.version import __version__
 from store import public as store_public
@@ -55,7 +56,12 @@ async def performance_figures(request: Request, since: str | None = None, until:
     except ReportError as err:
         return JSONResponse({"detail": str(err)}, status_code=400)
     now = gw.clock.now()
-    groups = await gw.db.read(lambda c: performance(c, start, end, grouping, now=now))
+
+    async def compute() -> list[dict[str, Any]]:
+        return await gw.db.read_heavy(lambda c: performance(c, start, end, grouping, now=now))
+
+    cache = getattr(request.app.state, "public_cache", None)  # http.public_cache_seconds
+    groups = await (cache.get(("performance", start, end, grouping), compute) if cache is not None else compute())
     return {"since": start.isoformat() if start else None, "until": end.isoformat() if end else None,
             "by": grouping, "generated_at": now.isoformat(), "groups": groups}
 
@@ -68,6 +74,7 @@ def create_app(gateway: HttpGateway) -> ASGIApp:
         docs_url=None, redoc_url=None,  # /docs is served offline by bot.http.docs
     )
     app.state.gateway = gateway
+    app.state.public_cache = PublicCache(gateway.config.http.public_cache_seconds, gateway.clock.now)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

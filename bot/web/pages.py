@@ -5,11 +5,11 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from bot.intake import reopen_refusal
 from bot.lifecycle import Status, TransitionError
@@ -294,7 +294,13 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
         return {"data": data, "chain": chain, "perf": perf, "listing": listing, "area_names": names,
                 "pickers": queries.kelurahan_options(conn)}
 
-    got = await gw.db.read(load)
+    async def compute() -> dict[str, Any]:
+        return await gw.db.read_heavy(load)  # aggregates: never on the readers /t/{id} needs
+
+    # Anonymous visitors share one computation per page for http.public_cache_seconds; officers
+    # see their own ticket listing, computed for them.
+    key = ("dashboard", area["code"] if area is not None else None)
+    got = await (web.public_cache.get(key, compute) if staff is None else compute())
     data = got["data"]
     name_key = "name_en" if lang == "en" else "name_id"
     week_labels = [f"{w['start'].day}/{w['start'].month}" for w in data.weeks]
@@ -330,22 +336,42 @@ async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response
     def load(conn: Any) -> Any:
         return queries.dashboard(conn, codes, now, web.tz)
 
-    data = await web.gateway.db.read(load)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    statuses = queries.STATUS_ORDER
-    w.writerow(["area_code", "area_name", "category_code", "category_name_id", "category_name_en", "total",
-                *[s.lower() for s in statuses], "overdue", "done_on_time", "done_on_time_pct"])
-    code, name = (area["code"], area["name"]) if area is not None else ("", "DKI Jakarta")
-    for c in data.categories:
-        w.writerow([_cell(code), _cell(name), _cell(c["code"]), _cell(c["name_id"]), _cell(c["name_en"]), c["total"],
-                    *[c["by_status"].get(s, 0) for s in statuses], c["overdue"], c["on_time"],
-                    "" if c["on_time_pct"] is None else c["on_time_pct"]])
-    done = data.by_status.get("SELESAI", 0)
-    on_time = sum(c["on_time"] for c in data.categories)
-    w.writerow([_cell(code), _cell(name), "TOTAL", "", "", data.total, *[data.by_status.get(s, 0) for s in statuses],
-                data.overdue_count, on_time, round(100 * on_time / done) if done else ""])
+    async def compute() -> Any:
+        return await web.gateway.db.read_heavy(load)
+
+    data = await web.public_cache.get(("dashboard", "csv", area["code"] if area is not None else None), compute)
     filename = f"aduan-{(area['slug'] if area is not None else 'jakarta')}-{now.date().isoformat()}.csv"
     headers = {"content-disposition": f'attachment; filename="{filename}"', "x-content-type-options": "nosniff",
                "cache-control": "no-store"}
-    return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(_csv_chunks(_dashboard_rows(data, area)), media_type="text/csv; charset=utf-8",
+                             headers=headers)
+
+
+def _dashboard_rows(data: Any, area: Any) -> Iterator[list[Any]]:
+    """The CSV's rows, one at a time: a header, one per category, the total."""
+    statuses = queries.STATUS_ORDER
+    yield ["area_code", "area_name", "category_code", "category_name_id", "category_name_en", "total",
+           *[s.lower() for s in statuses], "overdue", "done_on_time", "done_on_time_pct"]
+    code, name = (area["code"], area["name"]) if area is not None else ("", "DKI Jakarta")
+    for c in data.categories:
+        yield [_cell(code), _cell(name), _cell(c["code"]), _cell(c["name_id"]), _cell(c["name_en"]), c["total"],
+               *[c["by_status"].get(s, 0) for s in statuses], c["overdue"], c["on_time"],
+               "" if c["on_time_pct"] is None else c["on_time_pct"]]
+    done = data.by_status.get("SELESAI", 0)
+    on_time = sum(c["on_time"] for c in data.categories)
+    yield [_cell(code), _cell(name), "TOTAL", "", "", data.total, *[data.by_status.get(s, 0) for s in statuses],
+           data.overdue_count, on_time, round(100 * on_time / done) if done else ""]
+
+
+def _csv_chunks(rows: Iterator[list[Any]], per_chunk: int = 500) -> Iterator[bytes]:
+    """CSV text in chunks of ``per_chunk`` rows: the response never holds the whole file."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for i, row in enumerate(rows, 1):
+        w.writerow(row)
+        if i % per_chunk == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode("utf-8")

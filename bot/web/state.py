@@ -18,6 +18,7 @@ from sqlalchemy import RowMapping
 from bot.config import AppConfig
 from bot.ports import WebGateway
 from bot.public import COLOURS
+from bot.public_cache import PublicCache
 from bot.web import queries
 from bot.web.i18n import LANGUAGES, Catalogue, format_datetime
 from bot.web.security import BadToken, Signer, load_secret
@@ -55,6 +56,7 @@ class WebState:
         self.account_limiter = window("login-account", cfg.web.login_failures_per_hour_per_account, 3600)
         self.lookup_limiter = window("lookup-ip", cfg.web.tracking_lookups_per_minute_per_ip, 60)
         self.started = clock()
+        self.public_cache = PublicCache(cfg.http.public_cache_seconds, clock)
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True, default=True),

@@ -66,7 +66,7 @@ async def get_requests(request: Request, fmt: str) -> Response:
     params = request.query_params
     check_jurisdiction(web, params)
     filters = request_filters(web, params)
-    rows = await web.gateway.db.read(lambda c: query_requests(c, web, **filters))
+    rows = await web.gateway.db.read_heavy(lambda c: query_requests(c, web, **filters))
     return answer(fmt, "service_requests", "request", rows)
 
 

@@ -1,14 +1,14 @@
 """Indexes leading with the SLA deadlines: the sweep reads a bounded window of them in deadline order
 
 Revision ID: 0007_sla_scale
-Revises: 0005_startup
+Revises: 0006_figures
 """
 from __future__ import annotations
 
 from alembic import op
 
 revision = "0007_sla_scale"
-down_revision = "0005_startup"
+down_revision = "0006_figures"
 branch_labels = None
 depends_on = None
 

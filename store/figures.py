@@ -1,0 +1,283 @@
+"""Figures: aggregates of the ticket table, kept exact in the same transaction as every ticket change.
+
+The dashboards, the performance API, Open311 counts and ``aduan report`` read these small tables instead
+of scanning years of tickets (issue 16). Every write to ``ticket`` goes through ``store.repo`` (the
+``insert_ticket`` and ``update_ticket`` functions), which calls ``ticket_changed(conn, before, after)``:
+the old row's contributions are subtracted, the new row's added, and each affected aggregate row gets
+one UPSERT (``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``, on SQLite and PostgreSQL).
+
+``rebuild(conn)`` recomputes everything from the base tables (after a bulk load); ``verify(conn)``
+recomputes and lists every difference (``aduan figures verify``).
+
+Time buckets (day, month, deadline week) are in the instance time zone, which ``store.db.Database``
+puts in each connection's ``info`` (``TZ_INFO_KEY``); a changed time zone needs ``aduan figures rebuild``.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from store.tables import FIGURE_MODELS, Ticket, TicketEvent
+
+TABLES: dict[str, Table] = {m.__tablename__: getattr(m, "__table__") for m in FIGURE_MODELS}
+KEYS = {name: tuple(c.name for c in t.primary_key.columns) for name, t in TABLES.items()}
+VALUES = {name: tuple(c.name for c in t.columns if not c.primary_key) for name, t in TABLES.items()}
+T: Table = getattr(Ticket, "__table__")
+E: Table = getattr(TicketEvent, "__table__")
+
+DEFAULT_TZ = "Asia/Jakarta"
+TZ_INFO_KEY = "aduan_figures_tz"
+PENDING_KEY = "aduan_figures_pending"  # conn.info: deltas collected by ``batched``
+OPEN = frozenset({"MENUNGGU", "KOORDINASI", "DISPOSISI", "PROSES", "MENUNGGU_VALIDASI", "TL_DITOLAK"})
+PROOF, PROOF_REJECTED, DONE, REJECTED = "MENUNGGU_VALIDASI", "TL_DITOLAK", "SELESAI", "DITOLAK"
+GROUPINGS = ("agency", "kelurahan")
+# The ticket columns the figures depend on: an update touching none of them costs nothing here.
+COLUMNS = ("id", "status", "channel", "area_code", "category_code", "agency_code", "created_at", "resolve_due",
+           "coordinated_at", "resolved_at", "closed_at", "reopen_count")
+CHUNK = 5000
+HAS_SOURCE = "source" in T.c
+
+Key = tuple[str, tuple[Any, ...]]
+Acc = dict[Key, dict[str, int]]
+Row = Mapping[Any, Any]  # a ticket: a RowMapping, or the dict of values being inserted
+
+
+def tz_of(conn: Connection) -> ZoneInfo:
+    return ZoneInfo(conn.info.get(TZ_INFO_KEY) or DEFAULT_TZ)
+
+
+def source_of(ticket: Row) -> str:
+    """Where a ticket came from: its ``source`` column when the table has one (issue 11), else its channel."""
+    return str((ticket.get("source") if HAS_SOURCE else None) or ticket["channel"] or "")
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def week_start(when: datetime, tz: ZoneInfo) -> datetime:
+    """Monday 00:00 (local) of the week ``when`` falls in."""
+    local = _aware(when).astimezone(tz)
+    return (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def bucket_of(seconds: float) -> int:
+    """Log-spaced duration buckets, four per doubling of minutes: 0 is under a minute, bucket b >= 1 holds
+    [2**((b-1)/4), 2**(b/4)) minutes (about 19 % wide), so a percentile read from them is within that."""
+    minutes = seconds / 60.0
+    return 0 if minutes < 1 else 1 + int(4 * math.log2(minutes))
+
+
+def bucket_bounds(bucket: int) -> tuple[float, float]:
+    """A bucket's [low, high) in hours."""
+    if bucket <= 0:
+        return 0.0, 1 / 60
+    return 2 ** ((bucket - 1) / 4) / 60, 2 ** (bucket / 4) / 60
+
+
+def perf_keys(t: Row, tz: ZoneInfo) -> list[tuple[str, str, str]]:
+    """(grouping, key, month) rows of fig_perf / fig_hist a ticket counts in."""
+    month = _aware(t["created_at"]).astimezone(tz).date().isoformat()[:7]
+    return [("agency", t["agency_code"] or "", month), ("kelurahan", t["area_code"] or "", month)]
+
+
+def _seconds(later: datetime | None, earlier: datetime) -> int | None:
+    return None if later is None else round((_aware(later) - _aware(earlier)).total_seconds())
+
+
+def _add(acc: Acc, table: str, key: tuple[Any, ...], values: Mapping[str, int], sign: int) -> None:
+    row = acc.setdefault((table, key), defaultdict(int))
+    for col, v in values.items():
+        if v:
+            row[col] += sign * v
+
+
+def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool | None = None) -> None:
+    """Add (sign 1) or take away (-1) one ticket's contributions, except the event-derived proof counts.
+
+    ``ever_resolved`` defaults to what the lifecycle implies (SELESAI now, or reopened: only SELESAI can be
+    reopened); ``rebuild`` passes what the status events say, so ``verify`` checks that rule too."""
+    area, cat, agency, status = t["area_code"] or "", t["category_code"] or "", t["agency_code"] or "", t["status"]
+    created, due = _aware(t["created_at"]), _aware(t["resolve_due"])
+    resolved = t.get("resolved_at")
+    on_time = status == DONE and resolved is not None and _aware(resolved) <= due
+    _add(acc, "fig_count", (area, cat, agency, source_of(t), status), {"n": 1, "on_time": int(on_time)}, sign)
+    _add(acc, "fig_day", (created.astimezone(tz).date().isoformat(), area, cat, source_of(t)), {"n": 1}, sign)
+    handled = resolved if status == DONE else (t.get("closed_at") if status == REJECTED else None)
+    _add(acc, "fig_week", (week_start(due, tz).date().isoformat(), area),
+         {"due": 1, "on_time": int(handled is not None and _aware(handled) <= due)}, sign)
+    if ever_resolved is None:
+        ever_resolved = status == DONE or (t.get("reopen_count") or 0) > 0
+    c_s, r_s = _seconds(t.get("coordinated_at"), created), _seconds(resolved, created)
+    perf = {"tickets": 1, "coordinated": int(c_s is not None), "resolved": int(r_s is not None),
+            "in_sla": int(resolved is not None and _aware(resolved) <= due), "backlog": int(status in OPEN),
+            "reopened": int((t.get("reopen_count") or 0) > 0), "ever_resolved": int(ever_resolved),
+            "coordinate_s": c_s or 0, "resolve_s": r_s or 0}
+    for key in perf_keys(t, tz):
+        _add(acc, "fig_perf", key, perf, sign)
+        for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
+            if secs is not None:
+                _add(acc, "fig_hist", (*key, measure, bucket_of(secs)), {"n": 1}, sign)
+
+
+def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, sign: int) -> None:
+    for key in perf_keys(t, tz):
+        _add(acc, "fig_perf", key, {"proofs": proofs, "rejected": rejected}, sign)
+
+
+def _event_counts(conn: Connection, ticket_ids: list[int], statuses: tuple[str, ...]) -> dict[int, dict[str, int]]:
+    """Per ticket: how many status events went to each of ``statuses`` (index on ticket_event.ticket_id)."""
+    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if not ticket_ids:
+        return out
+    rows = conn.execute(select(E.c.ticket_id, E.c.to_status, func.count())
+                        .where(E.c.ticket_id.in_(ticket_ids), E.c.kind == "status", E.c.to_status.in_(statuses))
+                        .group_by(E.c.ticket_id, E.c.to_status))
+    for ticket_id, status, n in rows:
+        out[ticket_id][status] = n
+    return out
+
+
+def ticket_changed(conn: Connection, before: Row | None, after: Row | None) -> None:
+    """Keep the figures exact: call in the transaction that inserts (before None) or updates a ticket.
+
+    A status change into MENUNGGU_VALIDASI or TL_DITOLAK counts one proof / rejection (its event is added
+    after the update, as ``bot.tickets.transition`` does); when the ticket moves to another agency,
+    kelurahan or month the proof counts of its earlier events move with it."""
+    tz = tz_of(conn)
+    pending = conn.info.get(PENDING_KEY)
+    acc: Acc = pending if pending is not None else {}
+    if before is not None:
+        add_ticket(acc, before, tz, -1)
+    if after is not None:
+        add_ticket(acc, after, tz, 1)
+    if before is not None and after is not None:
+        if after["status"] != before["status"] and after["status"] in (PROOF, PROOF_REJECTED):
+            _proof_counts(acc, after, tz, int(after["status"] == PROOF), int(after["status"] == PROOF_REJECTED), 1)
+        if perf_keys(before, tz) != perf_keys(after, tz):
+            counts = _event_counts(conn, [before["id"]], (PROOF, PROOF_REJECTED)).get(before["id"], {})
+            for row, sign in ((before, -1), (after, 1)):
+                _proof_counts(acc, row, tz, counts.get(PROOF, 0), counts.get(PROOF_REJECTED, 0), sign)
+    if pending is None:
+        apply(conn, acc)
+
+
+@contextmanager
+def batched(conn: Connection) -> Iterator[None]:
+    """Collect the figures' deltas of every ticket change inside and write them once on leaving: a group
+    commit of many tickets then costs one UPSERT per affected figure row, not one per ticket. Leave it
+    before the transaction (or savepoint) commits; on an exception the deltas are dropped with it."""
+    if PENDING_KEY in conn.info:  # already collecting: the outer block writes
+        yield
+        return
+    acc: Acc = {}
+    conn.info[PENDING_KEY] = acc
+    try:
+        yield
+    finally:
+        conn.info.pop(PENDING_KEY, None)
+    apply(conn, acc)
+
+
+def touches_figures(values: Row) -> bool:
+    return any(k in values for k in COLUMNS) or "source" in values
+
+
+_UPSERTS: dict[tuple[str, str], tuple[str, list[str]]] = {}
+
+
+def _upsert(conn: Connection, name: str) -> tuple[str, list[str]]:
+    """The UPSERT adding deltas to one figures table, compiled once per dialect: (SQL, parameter order).
+
+    Run with ``exec_driver_sql``: the writer pays one driver call per table, without SQLAlchemy's
+    per-execution compile and result set-up (a third of a ticket update's cost when measured)."""
+    found = _UPSERTS.get((name, conn.dialect.name))
+    if found is None:
+        table = TABLES[name]
+        ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+        stmt = ins.on_conflict_do_update(index_elements=list(KEYS[name]),
+                                         set_={c: table.c[c] + ins.excluded[c] for c in VALUES[name]})
+        compiled = stmt.compile(dialect=conn.dialect)
+        found = _UPSERTS[(name, conn.dialect.name)] = (str(compiled), list(compiled.positiontup or ()))
+    return found
+
+
+def _rows(acc: Acc) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Non-zero rows per table, tables and keys in a fixed order (concurrent writers lock rows in the same
+    order on PostgreSQL, so they wait for each other instead of deadlocking)."""
+    by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (name, key), values in sorted(acc.items(), key=lambda kv: (kv[0][0], tuple(map(str, kv[0][1])))):
+        if any(values.values()):
+            by_table[name].append({**dict(zip(KEYS[name], key)), **{c: values.get(c, 0) for c in VALUES[name]}})
+    yield from by_table.items()
+
+
+def apply(conn: Connection, acc: Acc) -> None:
+    """Add the deltas in ``acc`` to the stored figures: one executemany UPSERT per table."""
+    for name, rows in _rows(acc):
+        sql, order = _upsert(conn, name)
+        conn.exec_driver_sql(sql, [tuple(r[c] for c in order) for r in rows])
+
+
+def expected(conn: Connection) -> Acc:
+    """Every figure recomputed from ``ticket`` and ``ticket_event``, in chunks of tickets (keyset on id)."""
+    tz = tz_of(conn)
+    acc: Acc = {}
+    # The database's own columns, not the model's: migration 0006 runs this before a later one may add
+    # ``source`` (issue 11).
+    present = {c["name"] for c in inspect(conn).get_columns("ticket")}
+    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if HAS_SOURCE and "source" in present else [])
+    stmt = select(*cols).where(T.c.id > bindparam("after")).order_by(T.c.id).limit(CHUNK)
+    after = 0
+    while True:
+        tickets = conn.execute(stmt, {"after": after}).mappings().all()
+        if not tickets:
+            return acc
+        after = tickets[-1]["id"]
+        events = _event_counts(conn, [t["id"] for t in tickets], (PROOF, PROOF_REJECTED, DONE))
+        for t in tickets:
+            counts = events.get(t["id"], {})
+            add_ticket(acc, t, tz, 1, ever_resolved=counts.get(DONE, 0) > 0)
+            _proof_counts(acc, t, tz, counts.get(PROOF, 0), counts.get(PROOF_REJECTED, 0), 1)
+
+
+def stored(conn: Connection) -> Acc:
+    out: Acc = {}
+    for name, table in TABLES.items():
+        for row in conn.execute(select(table)).mappings():
+            out[(name, tuple(row[k] for k in KEYS[name]))] = {c: row[c] for c in VALUES[name]}
+    return out
+
+
+def rebuild(conn: Connection) -> int:
+    """Replace every figure with one recomputed from the base tables; returns the rows written."""
+    acc = expected(conn)
+    for table in TABLES.values():
+        conn.execute(delete(table))
+    written = 0
+    for name, rows in _rows(acc):
+        for i in range(0, len(rows), CHUNK):
+            conn.execute(TABLES[name].insert(), rows[i:i + CHUNK])
+        written += len(rows)
+    return written
+
+
+def verify(conn: Connection) -> list[str]:
+    """Every difference between the stored figures and a recomputation (empty: exact)."""
+    want, have = expected(conn), stored(conn)
+    problems = []
+    for name, key in sorted(set(want) | set(have), key=lambda k: (k[0], tuple(map(str, k[1])))):
+        w, h = want.get((name, key), {}), have.get((name, key), {})
+        diffs = [f"{c} stored {h.get(c, 0)}, expected {w.get(c, 0)}" for c in VALUES[name]
+                 if (h.get(c) or 0) != (w.get(c) or 0)]
+        if diffs:
+            problems.append(f"{name} {key}: " + "; ".join(diffs))
+    return problems
+
