@@ -7,7 +7,6 @@ in the app's lifespan, so its intake writer and database pools live on the same 
 loop as the requests (schemathesis runs one loop for every ASGI application)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,8 +26,7 @@ from adapters.partner import PartnerAdapter  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.gateway import Gateway  # noqa: E402
 from bot.http.app import create_app  # noqa: E402
-from tests.conftest import TABLES, TEST_PG, _pg_exec  # noqa: E402
-from tests.web.conftest import GatewayLifespan, web_config  # noqa: E402
+from tests.web.conftest import GatewayLifespan, fresh_database_url, web_config  # noqa: E402
 
 MAX_EXAMPLES = 8
 # Valid requests, and requests that break the schema (each must still get a documented 4xx).
@@ -39,12 +37,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def api_schema(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tmp = tmp_path_factory.mktemp("schemathesis")
-    if TEST_PG:
-        _pg_exec(TEST_PG, "TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        url = TEST_PG
-    else:
-        shutil.copy(migrated_template, tmp / "aduan.db")
-        url = f"sqlite:///{tmp / 'aduan.db'}"
+    url = fresh_database_url(migrated_template, tmp)
     config = web_config(Path(tmp), url)
     gateway = Gateway(config, clock=FakeClock(), database_url=url,
                       adapters=[(PartnerAdapter(config.channels.partner), [])])
