@@ -91,12 +91,6 @@ def assignees(conn: Connection, ticket_ids: list[int]) -> dict[int, str]:
                              .where(T_ASSIGN.c.ticket_id.in_(ticket_ids))).all())
 
 
-def sources(conn: Connection) -> list[str]:
-    """The sources tickets came in by (for the filter), from the index on ticket.source."""
-    T = repo.T_TICKET
-    return [s for s in conn.execute(select(T.c.source).distinct().order_by(T.c.source)).scalars() if s]
-
-
 # --- one ticket --------------------------------------------------------------------
 
 def attachments(conn: Connection, ticket_id: int) -> list[RowMapping]:

@@ -86,6 +86,7 @@ class Dashboard:
     overdue_count: int = 0
     categories: list[dict[str, Any]] = field(default_factory=list)
     agencies: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # by ticket.source: channel or walk-in origin
     overdue: list[dict[str, Any]] = field(default_factory=list)
     weeks: list[dict[str, Any]] = field(default_factory=list)
     performance_source: str = "dashboard"
@@ -122,6 +123,7 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     for row in d.agencies:
         row["name"] = agency_names.get(row["code"], row["code"]) if row["code"] else None
     d.agencies.sort(key=lambda r: (-r["total"], r["code"] or ""))
+    d.sources = sorted(_grouped(conn, T.c.source, scope, late, on_time), key=lambda r: (-r["total"], r["code"] or ""))
 
     q = (select(T.c.tracking_id, T.c.category_code, T.c.agency_code, T.c.created_at, T.c.resolve_due, T.c.status)
          .where(scope, late).order_by(T.c.resolve_due, T.c.id).limit(overdue_limit))

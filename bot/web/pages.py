@@ -5,7 +5,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -240,14 +240,14 @@ async def city_dashboard(request: Request, area: str = "") -> Response:
 
 
 @router.get("/dashboard.csv", response_class=Response, summary="City overview as CSV (aggregates)", responses={200: CSV})
-async def city_dashboard_csv(request: Request) -> Response:
+async def city_dashboard_csv(request: Request, by: Literal["category", "source"] = "category") -> Response:
     web = get_state(request)
     return await _dashboard_csv(request, web, None)
 
 
 @router.get("/dashboard/{area}.csv", response_class=Response, summary="A kelurahan's figures as CSV (aggregates)",
             responses={200: CSV, 404: _PAGE_ERRORS[404]})
-async def area_dashboard_csv(area: str, request: Request) -> Response:
+async def area_dashboard_csv(area: str, request: Request, by: Literal["category", "source"] = "category") -> Response:
     web = get_state(request)
     row = await web.gateway.db.read(queries.find_area, area)
     if row is None:
@@ -334,17 +334,27 @@ async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     statuses = queries.STATUS_ORDER
-    w.writerow(["area_code", "area_name", "category_code", "category_name_id", "category_name_en", "total",
-                *[s.lower() for s in statuses], "overdue", "done_on_time", "done_on_time_pct"])
     code, name = (area["code"], area["name"]) if area is not None else ("", "DKI Jakarta")
-    for c in data.categories:
-        w.writerow([_cell(code), _cell(name), _cell(c["code"]), _cell(c["name_id"]), _cell(c["name_en"]), c["total"],
+    by_source = request.query_params.get("by") == "source"
+    if by_source:  # one row per source: the channel or walk-in origin reports came in by
+        w.writerow(["area_code", "area_name", "source", "total", *[s.lower() for s in statuses], "overdue",
+                    "done_on_time", "done_on_time_pct"])
+        rows = [(c["code"] or "",) for c in data.sources]
+        groups = data.sources
+    else:
+        w.writerow(["area_code", "area_name", "category_code", "category_name_id", "category_name_en", "total",
+                    *[s.lower() for s in statuses], "overdue", "done_on_time", "done_on_time_pct"])
+        rows = [(c["code"], c["name_id"], c["name_en"]) for c in data.categories]
+        groups = data.categories
+    for key, c in zip(rows, groups):
+        w.writerow([_cell(code), _cell(name), *[_cell(k) for k in key], c["total"],
                     *[c["by_status"].get(s, 0) for s in statuses], c["overdue"], c["on_time"],
                     "" if c["on_time_pct"] is None else c["on_time_pct"]])
     done = data.by_status.get("SELESAI", 0)
     on_time = sum(c["on_time"] for c in data.categories)
-    w.writerow([_cell(code), _cell(name), "TOTAL", "", "", data.total, *[data.by_status.get(s, 0) for s in statuses],
-                data.overdue_count, on_time, round(100 * on_time / done) if done else ""])
+    w.writerow([_cell(code), _cell(name), "TOTAL", *([] if by_source else ["", ""]), data.total,
+                *[data.by_status.get(s, 0) for s in statuses], data.overdue_count, on_time,
+                round(100 * on_time / done) if done else ""])
     filename = f"aduan-{(area['slug'] if area is not None else 'jakarta')}-{now.date().isoformat()}.csv"
     headers = {"content-disposition": f'attachment; filename="{filename}"', "x-content-type-options": "nosniff",
                "cache-control": "no-store"}

@@ -258,3 +258,25 @@ async def test_walk_in_intake_records_source_and_update_channel(client, gateway,
 async def test_channel_tickets_get_source_equal_to_channel(gateway):
     tid = await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="src1", sender="+6281200000022")
     assert (await ticket(gateway, tid))["source"] == "memory"
+
+
+async def test_report_and_dashboard_csv_broken_down_by_source(client, gateway):
+    import csv
+    import io
+
+    from bot.reports import performance
+
+    await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="r1", sender="+6281200000011")
+    await sign_in(client, "lurah-bangka")
+    form = await client.get("/petugas/baru")
+    for text in ("Saluran air tersumbat di Kel. Bangka", "Pohon tumbang di Kel. Bangka"):
+        flash_of(await client.post("/petugas/baru", data={
+            "csrf": hidden(form.text, "csrf", "/petugas/baru"), "origin": "kantor_kelurahan", "update": "sms",
+            "contact": "081234567890", "text": text}))
+    groups = await gateway.db.read(lambda c: performance(c, None, None, "source", now=gateway.clock.now()))
+    assert {g["key"]: g["tickets"] for g in groups} == {"kantor_kelurahan": 2, "memory": 1}
+    r = await client.get("/dashboard.csv", params={"by": "source"})
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0][:4] == ["area_code", "area_name", "source", "total"]
+    assert {row[2]: row[3] for row in rows[1:]} == {"kantor_kelurahan": "2", "memory": "1", "TOTAL": "3"}
+    assert (await client.get("/dashboard.csv", params={"by": "nonsense"})).status_code == 400

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.public import identities
 from bot.redact import redact
-from bot.staff.commands.parse import parse_status
+from bot.staff.commands.parse import COUNTER, ORIGINS, parse_status
 from bot.staff.scope import NoScope, ticket_scope
 from bot.web.console.common import PAGE_ERRORS, Officer, deadline_words, officer
 from bot.web.console.search import parse_search
@@ -84,7 +84,7 @@ def _rows(conn: Any, scope: Any, f: store_console.InboxFilter, now: datetime,
     for r in rows[:PAGE_SIZE]:  # officers see the problem, never who reported it
         r["description"] = redact(r["description"], who[r["id"]])[:160]
     return {"rows": rows, "assignees": store_console.assignees(conn, [r["id"] for r in rows]),
-            "version": store_console.latest_event_id(conn), "sources": store_console.sources(conn)}
+            "version": store_console.latest_event_id(conn)}
 
 
 @router.get("/petugas", response_class=HTMLResponse, summary="Officer's inbox: tickets in scope, nearest deadline first",
@@ -101,7 +101,7 @@ async def inbox_page(request: Request, status: str = "", due: str = "", kategori
         scope = ticket_scope(web.gateway.staff.directory, o.member)
     except NoScope:
         scope = None
-        got: dict[str, Any] = {"rows": [], "assignees": {}, "version": 0, "sources": []}
+        got: dict[str, Any] = {"rows": [], "assignees": {}, "version": 0}
         no_scope = True
     else:
         no_scope = False
@@ -126,7 +126,8 @@ async def inbox_page(request: Request, status: str = "", due: str = "", kategori
     return web.render(
         request, "console/inbox.html", o.lang, title=t("con_inbox_title"), staff=o.row, rows=rows,
         shown=shown, self_url=self_url, next_url=next_url, first_page=not after, no_scope=no_scope, search=search,
-        version=got["version"], refresh=REFRESH_SECONDS, sources=got["sources"],
+        version=got["version"], refresh=REFRESH_SECONDS,
+        sources=[*sorted(web.gateway.registry.channels()), *ORIGINS, COUNTER],
         statuses=_statuses(),
         status_label=lambda s: web.gateway.templates.status_label(s, o.lang),
         categories=sorted(web.gateway.staff.engine.categories.values(), key=lambda c: c.code),
