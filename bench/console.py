@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.outbound import calibration  # noqa: E402
+from bench.outbound import announce  # noqa: E402
 
 OPEN = ("MENUNGGU", "KOORDINASI", "DISPOSISI", "PROSES", "MENUNGGU_VALIDASI", "TL_DITOLAK")
 OFFICERS = [
@@ -178,13 +177,7 @@ async def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL database to recreate; default: SQLite under var/bench/")
     parser.add_argument("--reuse", action="store_true", help="PostgreSQL: keep the database if it has the tickets")
     args = parser.parse_args()
-    os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")
-    import logging
-
-    logging.basicConfig(level=logging.ERROR)
-    load_avg = os.getloadavg()
-    print(f"load average {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}; calibration loop {calibration():.3f} s",
-          flush=True)
+    announce()
     from bot.gateway import Gateway
     from store.migrate import upgrade
 

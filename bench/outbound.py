@@ -50,6 +50,17 @@ def calibration() -> float:
     return time.perf_counter() - start
 
 
+def announce() -> None:
+    """Quiet logs, then the machine's state: the load average and the calibration figure."""
+    import logging
+
+    os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")
+    logging.basicConfig(level=logging.ERROR)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop {calibration():.3f} s",
+          flush=True)
+
+
 def _config(tmp: Path, db_url: str | None, base: str, smtp_port: int, send_timeout: float) -> Path:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["database"]["url"] = db_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -152,13 +163,7 @@ async def main() -> None:
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured in each phase")
     parser.add_argument("--database-url", help="a PostgreSQL database to recreate; default: a fresh SQLite file")
     args = parser.parse_args()
-    os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")
-    import logging
-
-    logging.basicConfig(level=logging.ERROR)
-    load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop {calibration():.3f} s",
-          flush=True)
+    announce()
     db = "postgresql" if args.database_url else "sqlite"
     normal, hanging, warnings = await run(args.n, args.database_url, args.send_timeout, args.window)
     for lane in CHANNELS:

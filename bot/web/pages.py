@@ -336,6 +336,7 @@ async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response
     statuses = queries.STATUS_ORDER
     code, name = (area["code"], area["name"]) if area is not None else ("", "DKI Jakarta")
     by_source = request.query_params.get("by") == "source"
+    rows: list[tuple[Any, ...]]
     if by_source:  # one row per source: the channel or walk-in origin reports came in by
         w.writerow(["area_code", "area_name", "source", "total", *[s.lower() for s in statuses], "overdue",
                     "done_on_time", "done_on_time_pct"])
