@@ -239,14 +239,18 @@ async def city_dashboard(request: Request, area: str = "") -> Response:
     return await _dashboard(request, web, None)
 
 
-@router.get("/dashboard.csv", response_class=Response, summary="City overview as CSV (aggregates)", responses={200: CSV})
+_BAD_BY = {"description": "`by` is neither category nor source"}
+
+
+@router.get("/dashboard.csv", response_class=Response, summary="City overview as CSV (aggregates)",
+            responses={200: CSV, 400: _BAD_BY})
 async def city_dashboard_csv(request: Request, by: Literal["category", "source"] = "category") -> Response:
     web = get_state(request)
     return await _dashboard_csv(request, web, None)
 
 
 @router.get("/dashboard/{area}.csv", response_class=Response, summary="A kelurahan's figures as CSV (aggregates)",
-            responses={200: CSV, 404: _PAGE_ERRORS[404]})
+            responses={200: CSV, 400: _BAD_BY, 404: _PAGE_ERRORS[404]})
 async def area_dashboard_csv(area: str, request: Request, by: Literal["category", "source"] = "category") -> Response:
     web = get_state(request)
     row = await web.gateway.db.read(queries.find_area, area)

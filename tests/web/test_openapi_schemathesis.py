@@ -42,7 +42,9 @@ def api_schema(migrated_template: str, tmp_path_factory: pytest.TempPathFactory)
     gateway = Gateway(config, clock=FakeClock(), database_url=url,
                       adapters=[(PartnerAdapter(config.channels.partner), [])])
     app = GatewayLifespan(create_app(gateway), gateway)
-    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema.web_state = app.app.app.state.web  # type: ignore[attr-defined]  # inside the body-limit middleware
+    yield schema
     from schemathesis.python.asgi import shutdown_lifespans
 
     shutdown_lifespans()
@@ -51,18 +53,41 @@ def api_schema(migrated_template: str, tmp_path_factory: pytest.TempPathFactory)
 def test_api_conforms(api_schema: Any) -> None:
     """Each operation in turn (schemathesis' pytest plugin cannot name nodes on pytest 9, so the
     operations are driven through their Hypothesis strategies here); all failures are reported."""
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) > 20
+    _conform(operations, {})
+    _console_signed_in(api_schema)
+
+
+def _console_signed_in(api_schema: Any) -> None:
+    """The officers' console (/petugas) again, as a signed-in officer with a CSRF cookie: generated filters,
+    searches, tracking IDs and forms (with forged tokens) still get only documented answers. (In the same
+    test: the gateway lives in the schema's ASGI lifespan, which ends with the first test that used it.)"""
+    from bot.web.state import CSRF_COOKIE, SESSION_COOKIE
+    from tests.web.conftest import _HASH
+
+    web = api_schema.web_state
+    session = web.session_token({"code": "lurah-bangka", "password_hash": _HASH})
+    operations = [op for op in (r.ok() for r in api_schema.get_all_operations()) if op.path.startswith("/petugas")]
+    assert len(operations) >= 7
+    seen = _conform(operations, {"cookie": f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}=schemathesis-csrf-cookie"})
+    assert 200 in seen["/petugas"] and 200 in seen["/petugas/baru"], seen  # really signed in
+
+
+def _conform(operations: list[Any], headers: dict[str, str]) -> dict[str, set[int]]:
+    """Runs every operation in both modes; the status codes seen per path."""
     from hypothesis import given
     from hypothesis.errors import Unsatisfiable
 
     failures: list[str] = []
-    operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) > 20
+    seen: dict[str, set[int]] = {}
     for operation, mode in [(op, mode) for op in operations for mode in MODES]:
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case: Any) -> None:
-            case.call_and_validate(checks=CHECKS)
+            response = case.call_and_validate(headers=headers, checks=CHECKS)
+            seen.setdefault(case.operation.path, set()).add(response.status_code)
 
         try:
             run()
@@ -71,3 +96,4 @@ def test_api_conforms(api_schema: Any) -> None:
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect every failure
             failures.append(f"{operation.label} ({mode.value}): {type(exc).__name__}: {str(exc)[:1500]}")
     assert not failures, "\n\n".join(failures)
+    return seen

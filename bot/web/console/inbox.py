@@ -155,6 +155,7 @@ def _source_label(t: Any, source: str | None) -> str:
                              "content": {"application/json": {"schema": {"type": "object", "properties": {
                                  "version": {"type": "integer"},
                                  "changed": {"type": "array", "items": {"type": "string"}}}}}}},
+                       400: {"description": "`since` is not an integer"},
                        401: {"description": "Not signed in"}, 403: {"description": "Not an officer"}})
 async def changes(request: Request, since: int = 0) -> Response:
     o = await officer(request)

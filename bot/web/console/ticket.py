@@ -108,7 +108,7 @@ async def show_contact(tracking_id: str, request: Request) -> Response:
 
 @router.get("/petugas/t/{tracking_id}/foto/{attachment_id}", summary="A photo of the ticket (officers in scope)",
             responses={200: {"description": "The photo, without metadata", "content": {"image/jpeg": {}}},
-                       **PAGE_ERRORS})
+                       400: {"description": "`attachment_id` is not an integer"}, **PAGE_ERRORS})
 async def photo(tracking_id: str, attachment_id: int, request: Request) -> Response:
     o = await officer(request)
     if isinstance(o, Response):
