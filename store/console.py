@@ -1,6 +1,7 @@
 """Queries of the officers' web console (bot/web/console): the inbox, one ticket in full, what changed.
 
-The inbox reads open tickets in deadline order from ``ix_ticket_open_due`` (migration 0012) and
+The inbox reads open tickets in deadline order from ``ix_ticket_open_due`` (or, within a kelurahan,
+agency or sub-unit, ``ix_ticket_open_<key>_due``; migration 0012) and
 stops at one page (keyset: after ``(resolve_due, id)``), so the first page costs the same at
 1,000 or 1,000,000 tickets; other filters narrow what the index walk keeps.
 """
@@ -10,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, or_, select
+from sqlalchemy import Connection, RowMapping, and_, func, or_, select, text
 
 from bot.lifecycle import OPEN_STATUSES
 
 from store import repo
 from store.staff import T_ASSIGN
+from store.tables import OPEN_CONDITION
 
 INBOX_COLUMNS = ("id", "tracking_id", "status", "category_code", "agency_code", "unit", "area_code", "channel",
                  "source", "reporter_id", "description", "created_at", "resolve_due", "coordinate_due",
@@ -53,8 +55,8 @@ def inbox(conn: Connection, scope: Any | None, f: InboxFilter, now: datetime, li
     elif f.status:
         q = q.where(T.c.status == f.status)
     else:
-        # Spelled as the partial index's condition, so both databases walk ix_ticket_open_due.
-        q = q.where(T.c.status.in_(open_values))
+        # Spelled exactly as the partial indexes' condition (no bound parameters), so both databases use them.
+        q = q.where(text(OPEN_CONDITION))
     if f.due == "overdue":
         q = q.where(T.c.status.in_(open_values), or_(
             T.c.resolve_due < now, and_(T.c.coordinated_at.is_(None), T.c.coordinate_due < now)))

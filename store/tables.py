@@ -88,6 +88,8 @@ class Ticket(SQLModel, table=True):
         # The console inbox (migration 0012): open tickets in deadline order, one page read from the index.
         Index("ix_ticket_open_due", "resolve_due", "id", sqlite_where=text(OPEN_CONDITION),
               postgresql_where=text(OPEN_CONDITION)),
+        *(Index(f"ix_ticket_open_{key}_due", key, "resolve_due", "id", sqlite_where=text(OPEN_CONDITION),
+                postgresql_where=text(OPEN_CONDITION)) for key in ("area_code", "agency_code", "unit")),
     )
     id: int | None = Field(default=None, primary_key=True)
     tracking_id: str = Field(max_length=20, unique=True)

@@ -14,6 +14,7 @@ branch_labels = None
 depends_on = None
 
 # The open statuses (bot.lifecycle.OPEN_STATUSES), spelled out: a migration never imports the code it migrates.
+_SCOPE_KEYS = ("area_code", "agency_code", "unit")
 _OPEN = "status IN ('MENUNGGU', 'KOORDINASI', 'DISPOSISI', 'PROSES', 'MENUNGGU_VALIDASI', 'TL_DITOLAK')"
 
 
@@ -26,9 +27,15 @@ def upgrade() -> None:
     # The console inbox: open tickets, nearest deadline first, read in index order and stopped at one page.
     op.create_index("ix_ticket_open_due", "ticket", ["resolve_due", "id"],
                     sqlite_where=sa.text(_OPEN), postgresql_where=sa.text(_OPEN))
+    # ... and within an officer's scope (a kelurahan, an agency, a sub-unit): the same order per scope key.
+    for column in _SCOPE_KEYS:
+        op.create_index(f"ix_ticket_open_{column}_due", "ticket", [column, "resolve_due", "id"],
+                        sqlite_where=sa.text(_OPEN), postgresql_where=sa.text(_OPEN))
 
 
 def downgrade() -> None:
+    for column in _SCOPE_KEYS:
+        op.drop_index(f"ix_ticket_open_{column}_due", table_name="ticket")
     op.drop_index("ix_ticket_open_due", table_name="ticket")
     op.drop_index("ix_ticket_source", table_name="ticket")
     with op.batch_alter_table("ticket") as batch:
