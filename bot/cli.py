@@ -7,6 +7,9 @@
     aduan report [--since D] [--until D] [--by agency|kelurahan|source] [--csv out.csv]
                                   SLA performance figures: aligned table + CSV
     aduan init DIR                write a starting config.yaml and its data files into DIR
+    aduan staff list|show|add|disable|enable|set-password|set-role|link|reset-2fa
+                                  the staff directory (see bot/staffcli.py)
+    aduan canned list|add|delete  canned replies for the console's reply form (bot/cannedcli.py)
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bot import cannedcli, staffcli
 from bot.config import ConfigError, load_config, resolved_database_url
 from bot.logging_setup import setup_logging, use_channel_secrets
 from bot.version import __version__
@@ -31,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aduan", description="Aduan citizen-complaint gateway")
     parser.add_argument("--version", action="version", version=f"aduan {__version__}")
     parser.add_argument("--config", help="config file (default: $ADUAN_CONFIG or config.yaml)")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,init}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,init,staff,canned}")
     serve = sub.add_parser("serve", help="run the gateway (the default)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     db = sub.add_parser("db", help="database tools")
@@ -50,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as-of", help="count backlog and overdue as of this date/time (default: now)")
     init = sub.add_parser("init", help="write a starting config.yaml and its data files into a folder")
     init.add_argument("directory", help="folder to create or fill (existing files are kept)")
+    staffcli.add_parser(sub)
+    cannedcli.add_parser(sub)
     return parser
 
 
@@ -171,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_report(config, args)
     if command == "db":
         return run_db(config, args)
+    if command == "staff":
+        return staffcli.run_staff(config, args)
+    if command == "canned":
+        return cannedcli.run_canned(config, args)
     from bot.listen_check import warn_on_mismatch
     from store.migrate import upgrade
 

@@ -125,6 +125,19 @@ class SlaConfig(Strict):
     holidays_removed: list[str] = []  # listed holidays the offices work anyway
 
 
+class OidcConfig(Strict):
+    """Optional single sign-on for officers (``web.oidc``): an OpenID Connect provider's id_token claim names
+    the officer. The provider replaces the password step only: TOTP still applies (admins, validators)."""
+
+    issuer: str  # discovery at {issuer}/.well-known/openid-configuration
+    client_id: str
+    client_secret: SecretStr
+    claim: str = "email"  # the id_token claim that names the officer
+    match: Literal["email", "code"] = "email"  # compared with the staff email (case-insensitive) or code
+    scopes: str = "openid email profile"
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
 class WebConfig(Strict):
     """The public web face: tracking pages, dashboards, the citizen form."""
 
@@ -132,6 +145,8 @@ class WebConfig(Strict):
     form_reports_per_hour_per_ip: int = Field(default=10, ge=1)
     session_hours: float = Field(default=12, gt=0)
     login_failures_per_hour_per_ip: int = Field(default=10, ge=1)
+    login_failures_per_hour_per_account: int = Field(default=10, ge=1)
+    oidc: OidcConfig | None = None  # single sign-on (Authlib); off when absent
     # Tracking-ID lookups (/t/{id}, /api/v1/tickets/{id}, Open311 single request/token) per client per minute.
     tracking_lookups_per_minute_per_ip: int = Field(default=60, ge=1)
     # Open311 GeoReport v2 (/open311/v2): the jurisdiction served and the discovery document's texts.

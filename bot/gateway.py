@@ -98,7 +98,7 @@ class Gateway:
         return self.registry.adapter_for(channel)
 
     async def start(self, *, dispatcher: bool = True, receivers: bool = True, scheduler: bool = True) -> None:
-        await self.db.write(sync_reference_data, self.config, self.areas)
+        await self.db.write(sync_reference_data, self.config, self.areas, self.clock.now())
         # A provider that is down never stops the process: its channel starts degraded.
         await self.startup.start_all()
         await self.intake.start()

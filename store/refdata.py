@@ -1,4 +1,6 @@
-"""Upserts of the reference data (areas, agencies, categories, staff) that ``bot.refdata`` syncs from config."""
+"""Upserts of the reference data (areas, agencies, categories) that ``bot.refdata`` syncs from config.
+
+Staff are seeded by ``store.staff_directory.seed_staff`` (which never overwrites changes made in the database)."""
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -22,9 +24,3 @@ def upsert_categories(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
         repo.upsert(conn, repo.T_CATEGORY, row, ("code",),
                     ("name_id", "name_en", "agency_code", "coordinate_hours", "resolve_hours"))
-
-
-def upsert_staff(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    """Staff rows by code; every column but the code is updated (``active`` too)."""
-    for row in rows:
-        repo.upsert(conn, repo.T_STAFF, row, ("code",), [c for c in row if c != "code"])

@@ -1,4 +1,4 @@
-"""Queries of the staff side: ticket threads, assignments, Slack event dedup, officers' views.
+"""Queries of the staff side: ticket threads, assignments, Slack event dedup, officers' views, canned replies.
 
 Public functions over the staff tables (``staff_thread``, ``staff_assignment``,
 ``staff_dedup``); the staff modules call these instead of building SQL.
@@ -14,7 +14,7 @@ from sqlalchemy import Connection, RowMapping, and_, or_, select, update
 from bot.lifecycle import OPEN_STATUSES
 
 from store import repo
-from store.tables import StaffAssignment, StaffDedup, StaffThread
+from store.tables import CannedReply, StaffAssignment, StaffDedup, StaffThread
 
 T_THREAD = repo.table_of(StaffThread)
 T_ASSIGN = repo.table_of(StaffAssignment)
@@ -160,3 +160,44 @@ def list_tickets(conn: Connection, scope: Any, query: TicketQuery, now: datetime
     if query.assignee:
         q = q.where(T.c.id.in_(select(T_ASSIGN.c.ticket_id).where(T_ASSIGN.c.staff_code == query.assignee)))
     return list(conn.execute(q.order_by(T.c.resolve_due, T.c.id).limit(limit)).mappings())
+
+
+# --- canned replies (balasan siap pakai) ------------------------------------------------
+
+T_CANNED = repo.table_of(CannedReply)
+
+
+def list_canned(conn: Connection, category_code: str | None, language: str) -> list[RowMapping]:
+    """The replies an officer may insert into ``balas``: for this category or any category, in ``language``;
+    the category's own first, then by title."""
+    C = T_CANNED
+    q = select(C).where(C.c.language == language)
+    q = q.where(or_(C.c.category_code == category_code, C.c.category_code.is_(None))) if category_code \
+        else q.where(C.c.category_code.is_(None))
+    return list(conn.execute(q.order_by(C.c.category_code.is_(None), C.c.title, C.c.id)).mappings())
+
+
+def all_canned(conn: Connection) -> list[RowMapping]:
+    C = T_CANNED
+    # "any category" first on both databases (SQLite and PostgreSQL sort NULL differently)
+    return list(conn.execute(select(C).order_by(C.c.category_code.is_not(None), C.c.category_code, C.c.language,
+                                                C.c.title, C.c.id)).mappings())
+
+
+def canned_by_id(conn: Connection, canned_id: int) -> RowMapping | None:
+    return conn.execute(select(T_CANNED).where(T_CANNED.c.id == canned_id)).mappings().first()
+
+
+def add_canned(conn: Connection, values: dict[str, Any], actor: str, now: datetime) -> int:
+    """A new reply (``category_code`` None: any category); returns its id."""
+    return int(conn.execute(T_CANNED.insert().values(**values, updated_by=actor, created_at=now, updated_at=now)
+                            .returning(T_CANNED.c.id)).scalar_one())
+
+
+def update_canned(conn: Connection, canned_id: int, values: dict[str, Any], actor: str, now: datetime) -> bool:
+    return bool(conn.execute(update(T_CANNED).where(T_CANNED.c.id == canned_id)
+                             .values(**values, updated_by=actor, updated_at=now)).rowcount)
+
+
+def delete_canned(conn: Connection, canned_id: int) -> bool:
+    return bool(conn.execute(T_CANNED.delete().where(T_CANNED.c.id == canned_id)).rowcount)

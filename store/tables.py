@@ -56,11 +56,70 @@ class Staff(SQLModel, table=True):
     role: str = Field(max_length=30)  # lurah | agency_officer | validator | admin
     agency_code: str | None = Field(default=None, max_length=40)
     area_code: str | None = Field(default=None, max_length=20)
-    slack_user_id: str | None = Field(default=None, max_length=40, index=True)
-    telegram_user_id: str | None = Field(default=None, max_length=40, index=True)
     email: str | None = Field(default=None, max_length=200)
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
+    # Migration 0011: the directory lives here. Chat identities are rows of ``staff_identity``.
+    language: str | None = Field(default=None, max_length=5)
+    # "config": config.yaml's ``staff:`` entry is applied on every start; "db": changed by the CLI or the
+    # admin page since, so config no longer touches it.
+    managed_by: str = Field(default="config", max_length=10, sa_column_kwargs={"server_default": "config"})
+    # Bumped when the password changes, the officer is disabled or signs out everywhere: ends every session.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = None  # the last accepted TOTP time step: a code is never accepted twice
+    may_see_contact: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+
+
+class StaffIdentity(SQLModel, table=True):
+    """An officer's account on a chat app (Slack user id, Telegram user id)."""
+
+    __tablename__ = "staff_identity"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_staff_identity_channel_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    channel: str = Field(max_length=30)
+    external_id: str = Field(max_length=80)
+    created_at: datetime
+
+
+class StaffRecoveryCode(SQLModel, table=True):
+    """A single-use recovery code for TOTP sign-in, stored as a hash."""
+
+    __tablename__ = "staff_recovery_code"
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    code_hash: str = Field(max_length=200)
+    created_at: datetime
+    used_at: datetime | None = None
+
+
+class StaffAudit(SQLModel, table=True):
+    """The audit log of sign-ins, failures, 2FA and directory changes (read by admins on /admin/audit)."""
+
+    __tablename__ = "staff_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(index=True)
+    action: str = Field(max_length=40)
+    actor: str | None = Field(default=None, max_length=80)  # staff:<code>, cli, config; None: unknown
+    staff_code: str | None = Field(default=None, max_length=60, index=True)  # whom it is about
+    client: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+
+
+class CannedReply(SQLModel, table=True):
+    """A ``balasan siap pakai``: a reply template per category (None: any) and language."""
+
+    __tablename__ = "canned_reply"
+    __table_args__ = (Index("ix_canned_reply_category_language", "category_code", "language"),)
+    id: int | None = Field(default=None, primary_key=True)
+    category_code: str | None = Field(default=None, max_length=40)
+    language: str = Field(max_length=5)
+    title: str = Field(max_length=120)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str | None = Field(default=None, max_length=80)
+    created_at: datetime
+    updated_at: datetime
 
 
 class Reporter(SQLModel, table=True):

@@ -1,7 +1,9 @@
 """The staff directory and who may act on which ticket.
 
-Officers come from ``staff:`` in config.yaml (also synced to the ``staff``
-table by ``bot.refdata``). Scope follows Jakarta's CRM:
+Officers live in the ``staff`` table (``python main.py staff ...``, the admin page; config.yaml's
+``staff:`` seeds it, see ``store.staff_directory``). Every lookup reads the database, so a change made by
+the CLI in another process (disabling an officer, linking a Slack id) counts at once. Chat identities
+(Slack, Telegram user ids) are rows of ``staff_identity``. Scope follows Jakarta's CRM:
 
 * ``lurah``: the kelurahan operator/lurah, for tickets in their area (a
   kecamatan or kota officer's area contains its kelurahan);
@@ -19,6 +21,7 @@ from typing import Any
 from adapters.contract.rows import RowLike
 from bot.config import AppConfig
 from bot.routing import Area
+from store import staff_directory as store_directory
 
 ROLES = ("lurah", "agency_officer", "validator", "admin")
 
@@ -51,28 +54,34 @@ class Refusal:
 class StaffDirectory:
     """In-memory staff directory plus the agency and area trees."""
 
-    def __init__(self, config: AppConfig, areas: list[Area]) -> None:
-        self.members: dict[str, StaffMember] = {}
-        self._by_slack: dict[str, StaffMember] = {}
-        self._by_telegram: dict[str, StaffMember] = {}
-        for s in config.staff:
-            m = StaffMember(s.code, s.name, s.role, s.agency, s.area, s.language)
-            self.members[s.code] = m
-            if s.slack_user_id:
-                self._by_slack[s.slack_user_id.strip()] = m
-            if s.telegram_user_id:
-                self._by_telegram[str(s.telegram_user_id).strip()] = m
+    def __init__(self, config: AppConfig, areas: list[Area], db: Any = None) -> None:
+        self.db = db  # store.db.Database: the staff table is the directory
         self.agency_parent = {a.code: a.parent for a in config.agencies}
         self.agency_names = {a.code: a.name for a in config.agencies}
         self.areas = {a.code: a for a in areas}
 
     # -- lookups ---------------------------------------------------------
 
-    def by_slack(self, user_id: str) -> StaffMember | None:
-        return self._by_slack.get(user_id)
+    @staticmethod
+    def member_of(row: RowLike | None) -> StaffMember | None:
+        """A staff row as a member (None for no row or a disabled officer)."""
+        if row is None or not row["active"]:
+            return None
+        return StaffMember(row["code"], row["name"], row["role"], row["agency_code"], row["area_code"],
+                           row.get("language"))
 
-    def by_telegram(self, user_id: int | str) -> StaffMember | None:
-        return self._by_telegram.get(str(user_id))
+    async def by_identity(self, channel: str, external_id: str) -> StaffMember | None:
+        return self.member_of(await self.db.read(store_directory.member_by_identity, channel, external_id))
+
+    async def by_slack(self, user_id: str) -> StaffMember | None:
+        return await self.by_identity("slack", user_id)
+
+    async def by_telegram(self, user_id: int | str) -> StaffMember | None:
+        return await self.by_identity("telegram", str(user_id))
+
+    async def member(self, code: str) -> StaffMember | None:
+        """The active officer with this code."""
+        return self.member_of(await self.db.read(store_directory.staff_row, code))
 
     def agency_code(self, given: str) -> str | None:
         """A known agency code, case-insensitively."""

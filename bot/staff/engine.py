@@ -30,6 +30,7 @@ from bot.staff.directory import Refusal, StaffDirectory, StaffMember
 from bot.staff.proof import PhotoError, ProofPhoto, ProofStore
 from bot.templates import TemplateError, Templates
 from store import repo
+from store import staff as store_staff
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -110,9 +111,10 @@ class StaffEngine:
     def agency(self, code: str | None) -> str:
         return self.directory.agency_names.get(code or "", code or "-")
 
-    def staff_label(self, code: str) -> str:
-        m = self.directory.members.get(code)
-        return f"{m.name} ({code})" if m else code
+    @staticmethod
+    def staff_label(conn: Connection, code: str) -> str:
+        name = store_staff.staff_name(conn, code)
+        return f"{name} ({code})" if name else code
 
     def time(self, value: datetime | None) -> str:
         return notify.fmt_time(value, self.timezone)

@@ -21,7 +21,7 @@ class StaffService:
     """The staff directory, the command engine and the channels' staff desks (from their specs)."""
 
     def __init__(self, gw: "StaffHost", *, allow_private_hosts: bool = False) -> None:
-        self.directory = StaffDirectory(gw.config, gw.areas)
+        self.directory = StaffDirectory(gw.config, gw.areas, gw.db)
         self.proofs = ProofStore(gw.media, gw.config.media.proof_similarity_threshold,
                                  allow_private_hosts=allow_private_hosts)
         self.engine = StaffEngine(db=gw.db, clock=gw.clock, config=gw.config, templates=gw.templates,

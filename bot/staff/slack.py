@@ -77,7 +77,7 @@ class SlackDesk(Desk):
 
     async def on_command(self, command: Any) -> str:
         """The immediate (ephemeral) answer; the work itself answers through response_url."""
-        member = self.directory.by_slack(command.user_id)
+        member = await self.directory.by_slack(command.user_id)
         if member is None:
             log.info("slack: command from a user not in the staff directory")
             return self.engine.unknown_user()
@@ -150,7 +150,7 @@ class SlackDesk(Desk):
             return  # a photo that is not about a ticket
         tracking_id = ticket["tracking_id"]
         reply_ts = thread_ts or event.ts
-        member = self.directory.by_slack(event.user or "")
+        member = await self.directory.by_slack(event.user or "")
         if member is None:
             await self._notice(channel, reply_ts, self.engine.unknown_user())
             return

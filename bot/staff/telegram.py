@@ -60,7 +60,7 @@ class TelegramDesk(Desk):
         else:
             return  # someone else's command
         chat_id = msg.chat.id
-        member = self.directory.by_telegram(msg.from_user.id)
+        member = await self.directory.by_telegram(msg.from_user.id)
         if member is None:
             log.info("telegram: staff command from a user not in the staff directory")
             await self._answer(chat_id, self.engine.unknown_user())

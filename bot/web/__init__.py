@@ -14,14 +14,19 @@ def install(app: Any, gateway: WebGateway) -> None:
     """Add the public routers and /static to the FastAPI ``app``."""
     from fastapi.staticfiles import StaticFiles
 
-    from bot.web import open311, pages, report_form, signin
+    from bot.web import account, canned_admin, oidc, open311, pages, report_form, signin, staff_admin
     from bot.web.console.routes import router as console_router
     from bot.web.state import HERE, WebState
 
     app.state.web = WebState(gateway)
+    app.state.web.env.globals["sso_enabled"] = gateway.config.web.oidc is not None
     app.include_router(pages.router)
     app.include_router(report_form.router)
     app.include_router(signin.router)
+    app.include_router(oidc.router)
+    app.include_router(account.router)
+    app.include_router(staff_admin.router)
+    app.include_router(canned_admin.router)
     app.include_router(open311.router)
     app.include_router(console_router, tags=["officers' console"])
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

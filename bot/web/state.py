@@ -49,6 +49,8 @@ class WebState:
         clock = gateway.clock.now
         self.form_limiter = WindowLimiter(cfg.web.form_reports_per_hour_per_ip, timedelta(hours=1), clock)
         self.login_limiter = WindowLimiter(cfg.web.login_failures_per_hour_per_ip, timedelta(hours=1), clock)
+        # Per account (the login typed, known or not): a password guessed from many addresses is still limited.
+        self.account_limiter = WindowLimiter(cfg.web.login_failures_per_hour_per_account, timedelta(hours=1), clock)
         self.lookup_limiter = WindowLimiter(cfg.web.tracking_lookups_per_minute_per_ip, timedelta(minutes=1), clock)
         self.started = clock()
         self.env = Environment(
@@ -152,24 +154,42 @@ class WebState:
     def _fingerprint(staff: RowMapping) -> str:
         return hashlib.sha256((staff["password_hash"] or "").encode()).hexdigest()[:16]
 
-    def session_token(self, staff: RowMapping) -> str:
+    def session_token(self, staff: RowMapping, *, mfa: bool = False) -> str:
+        """A session for ``staff``; it ends when it expires, the password changes (fingerprint), or the
+        officer's ``session_epoch`` moves (disabled, role changed, signed out everywhere)."""
         expires = self.now() + timedelta(hours=self.config.web.session_hours)
-        return self.signer.sign("session", {"s": staff["code"], "f": self._fingerprint(staff)}, expires)
+        body = {"s": staff["code"], "f": self._fingerprint(staff), "e": staff["session_epoch"], "m": int(mfa)}
+        return self.signer.sign("session", body, expires)
 
-    async def current_staff(self, request: Request) -> RowMapping | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
+    def pending_token(self, purpose: str, staff: RowMapping, minutes: float = 5, **extra: Any) -> str:
+        """Proof that the password was right, for the second step (``mfa``) or TOTP enrolment (``enrol``)."""
+        body = {"s": staff["code"], "f": self._fingerprint(staff), "e": staff["session_epoch"], **extra}
+        return self.signer.sign(purpose, body, self.now() + timedelta(minutes=minutes))
+
+    async def staff_of_token(self, purpose: str, token: str | None) -> tuple[RowMapping, dict[str, Any]] | None:
+        """The active officer a session/pending token names, with its payload; None when it no longer holds."""
         try:
-            body = self.signer.verify("session", token, self.now())
+            body = self.signer.verify(purpose, token, self.now())
         except BadToken:
             return None
         code = body.get("s")
         if not isinstance(code, str):
             return None
         staff = await self.gateway.db.read(queries.staff_by_code, code)
-        if staff is None or body.get("f") != self._fingerprint(staff):
+        if staff is None or body.get("f") != self._fingerprint(staff) or body.get("e") != staff["session_epoch"]:
             return None
+        return staff, body
+
+    async def current_staff(self, request: Request) -> RowMapping | None:
+        """The signed-in officer (API kept for the console); None when signed out or the session ended."""
+        from bot.web.twofactor import mfa_required
+
+        found = await self.staff_of_token("session", request.cookies.get(SESSION_COOKIE))
+        if found is None:
+            return None
+        staff, body = found
+        if mfa_required(staff["role"]) and not body.get("m"):
+            return None  # e.g. made an admin after signing in without TOTP
         return staff
 
     def area_codes(self, area: Any) -> list[str] | None:
@@ -182,7 +202,7 @@ class WebState:
         """(SQL scope, may see ticket lists) for a signed-in officer: the rule `daftar` uses too."""
         from bot.staff.scope import NoScope, ticket_scope
 
-        member = self.gateway.staff.directory.members.get(staff["code"]) if staff is not None else None
+        member = self.gateway.staff.directory.member_of(staff)
         if member is None:
             return None, False
         try:
@@ -190,8 +210,8 @@ class WebState:
         except NoScope:
             return None, False
 
-    def set_session(self, response: Response, staff: RowMapping) -> None:
-        response.set_cookie(SESSION_COOKIE, self.session_token(staff), httponly=True, samesite="lax",
+    def set_session(self, response: Response, staff: RowMapping, *, mfa: bool = False) -> None:
+        response.set_cookie(SESSION_COOKIE, self.session_token(staff, mfa=mfa), httponly=True, samesite="lax",
                             secure=self.secure_cookies, max_age=int(self.config.web.session_hours * 3600))
 
     # --- misc ------------------------------------------------------------------------

@@ -338,3 +338,17 @@ async def test_show_warns_when_the_citizen_cannot_be_reached(desk):
     await gw.db.write(opt_out)
     text = await desk.run("U_DLH", f"lihat {tid}")
     assert "berhenti berlangganan (STOP)" in text
+
+
+async def test_directory_changes_count_at_once_for_chat_commands(desk):
+    """Disabling refuses the officer's commands; a Slack id linked in the database works without a restart."""
+    from store import staff_directory as sd
+
+    tid = await desk.report()
+    await desk.gw.db.write(sd.set_active, "dlh-1", False)
+    ack, followup = await desk.slash("U_DLH", f"ambil {tid}")
+    assert "tidak terdaftar sebagai petugas" in ack and followup is None
+    assert "ambil" not in str([e["kind"] for e in await desk.events(tid)])
+    await desk.gw.db.write(sd.link, "camat-mampang", "slack", "U_CAMAT_BARU", desk.clock.now())
+    text = await desk.run("U_CAMAT_BARU", f"lihat {tid}")
+    assert text.startswith(f"{tid} - Menunggu")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.staff.commands import CommandSyntaxError, normalize_phone, parse_contact, parse_staff_command
-from bot.staff.directory import StaffDirectory
+from bot.staff.directory import StaffDirectory, StaffMember
 from bot.staff.notify import identity_redact
 from tests.staff.conftest import BANGKA, STAFF
 
@@ -99,8 +99,13 @@ def ticket(agency=None, area=None, unit=None):
     return {"tracking_id": TID, "agency_code": agency, "area_code": area, "unit": unit}
 
 
+def members() -> dict[str, StaffMember]:
+    return {s["code"]: StaffMember(s["code"], s["name"], s["role"], s.get("agency"), s.get("area"), s.get("language"))
+            for s in STAFF}
+
+
 def test_scopes(directory):
-    m = directory.members
+    m = members()
     assert directory.may_touch(m["lurah-bangka"], ticket("DISHUB", BANGKA)) is None
     assert directory.may_touch(m["camat-mampang"], ticket("DISHUB", BANGKA)) is None
     assert directory.may_touch(m["lurah-lain"], ticket("DLH", BANGKA)).key == "staff_denied_area"
@@ -114,10 +119,31 @@ def test_scopes(directory):
     assert directory.may_run(m["lurah-bangka"], "validasi").key == "staff_denied_validator_only"
     assert directory.may_run(m["validator-1"], "validasi") is None
     assert directory.may_run(m["lurah-bangka"], "disposisi").key == "staff_denied_role"
-    assert directory.by_slack("U_DLH").code == "dlh-1"
-    assert directory.by_telegram(7770001).code == "lurah-bangka"
-    assert directory.by_slack("U_NOBODY") is None
     assert directory.area_label(BANGKA) == "Bangka, Mampang Prapatan, Kota Administrasi Jakarta Selatan"
+
+
+async def test_chat_identities_are_rows_of_the_identity_table(desk):
+    """Config's slack_user_id / telegram_user_id seed ``staff_identity``; every lookup reads that table."""
+    from sqlalchemy import select
+
+    from store import staff_directory as sd
+
+    directory = desk.gw.staff.directory
+    assert (await directory.by_slack("U_DLH")).code == "dlh-1"
+    assert (await directory.by_telegram(7770001)).code == "lurah-bangka"
+    assert await directory.by_slack("U_NOBODY") is None
+    assert await directory.by_telegram("U_DLH") is None  # an id counts on its own channel only
+    rows = await desk.gw.db.read(lambda c: c.execute(select(sd.T_IDENTITY.c.channel, sd.T_IDENTITY.c.external_id)
+                                                      .where(sd.T_IDENTITY.c.staff_id == sd.S.c.id,
+                                                             sd.S.c.code == "validator-1")).all())
+    assert sorted(rows) == [("slack", "U_VAL"), ("telegram", "7770009")]
+    now = desk.clock.now()
+    await desk.gw.db.write(sd.link, "dishub-1", "telegram", "7770123", now)
+    assert (await directory.by_telegram(7770123)).code == "dishub-1"
+    with pytest.raises(sd.DirectoryError):
+        await desk.gw.db.write(sd.link, "dlh-1", "telegram", "7770123", now)  # unique (channel, external id)
+    await desk.gw.db.write(sd.set_active, "dishub-1", False)
+    assert await directory.by_telegram(7770123) is None and await directory.by_slack("U_DISHUB") is None
 
 
 def test_identity_redaction():
@@ -194,3 +220,28 @@ def test_migration_matches_the_tables(tmp_path):
     assert not {"staff_thread", "staff_assignment", "staff_dedup"} & tables
     upgrade(url)
     assert {"staff_thread", "staff_assignment", "staff_dedup"} <= set(inspect(create_engine(url)).get_table_names())
+
+
+def test_migration_0011_moves_chat_ids_to_the_identity_table_and_back(tmp_path):
+    """slack_user_id / telegram_user_id become staff_identity rows (an id held twice: the first officer keeps it)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from store.migrate import downgrade, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url, "0005_startup")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO staff (code, name, role, active, slack_user_id, telegram_user_id) VALUES "
+                          "('a', 'A', 'admin', 1, 'U1', '77'), ('b', 'B', 'lurah', 1, 'U1', NULL), "
+                          "('c', 'C', 'lurah', 1, ' U3 ', '')"))
+    upgrade(url, "0011_staff_directory")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT s.code, i.channel, i.external_id FROM staff_identity i "
+                                 "JOIN staff s ON s.id = i.staff_id ORDER BY i.id")).all()
+    assert rows == [("a", "slack", "U1"), ("a", "telegram", "77"), ("c", "slack", "U3")]
+    assert "slack_user_id" not in {c["name"] for c in inspect(create_engine(url)).get_columns("staff")}
+    downgrade(url, "0005_startup")
+    with create_engine(url).connect() as conn:
+        assert conn.execute(text("SELECT code, slack_user_id, telegram_user_id FROM staff ORDER BY code")).all() == [
+            ("a", "U1", "77"), ("b", None, None), ("c", "U3", None)]

@@ -113,6 +113,36 @@ def hidden(html: str, name: str, action: str | None = None) -> str:
     return m.group(1)
 
 
+def totp_secret_of(html: str) -> str:
+    """The TOTP key printed on the enrolment page (what an officer types instead of scanning the QR code)."""
+    m = re.search(r'<code class="secret">([A-Z2-7]+)</code>', html)
+    assert m, "no TOTP key on the page"
+    return m.group(1)
+
+
+async def sign_in(client: Any, login: str, clock: Any, *, password: str = STAFF_PASSWORD, secret: str | None = None,
+                  next: str = "") -> tuple[Any, str | None]:
+    """Sign in as an officer, enrolling in TOTP when the role requires it (or typing a code from ``secret``).
+
+    Returns (the final response, the TOTP secret). Codes come from pyotp at the FakeClock's time."""
+    import pyotp
+
+    form = await client.get("/masuk")
+    r = await client.post("/masuk", data={"csrf": hidden(form.text, "csrf", "/masuk"), "login": login,
+                                          "password": password, "next": next})
+    if 'action="/masuk/2fa-baru"' in r.text:
+        secret = totp_secret_of(r.text)
+        action = "/masuk/2fa-baru"
+    elif 'action="/masuk/kode"' in r.text:
+        action = "/masuk/kode"
+    else:
+        return r, secret
+    assert secret, "a TOTP code is asked for but no secret was given"
+    r = await client.post(action, data={"csrf": hidden(r.text, "csrf", action), "pending": hidden(r.text, "pending", action),
+                                        "next": hidden(r.text, "next", action), "code": pyotp.TOTP(secret).at(clock.now())})
+    return r, secret
+
+
 async def csrf_of(client: Any, path: str) -> str:
     r = await client.get(path)
     assert r.status_code == 200, r.text

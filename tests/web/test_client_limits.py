@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import AppConfig
-from tests.web.conftest import hidden, report, web_config
+from tests.web.conftest import WEB_SECRET, hidden, report, web_config
 
 LOOPBACK_XFF = [f"203.0.113.{i}" for i in range(40)]
 
@@ -66,7 +66,9 @@ class TestTrustedProxy:
 
     @pytest.fixture
     def config(self, tmp_path: Path, database_url: str) -> AppConfig:
-        return web_config(tmp_path, database_url, http={"trusted_proxies": ["127.0.0.0/8"]})
+        # The per-account limit is set out of the way: these tests are about the per-client one.
+        return web_config(tmp_path, database_url, http={"trusted_proxies": ["127.0.0.0/8"]},
+                          web={"secret_key": WEB_SECRET, "login_failures_per_hour_per_account": 100})
 
     async def test_each_forwarded_client_has_its_own_budget(self, client, gateway):
         limit = gateway.config.web.login_failures_per_hour_per_ip

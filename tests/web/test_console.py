@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.web.security import hash_password
 from store import repo
 from tests.web.conftest import BANGKA, STAFF_PASSWORD, hidden, jpeg, report, web_config
+from tests.web.conftest import sign_in as web_sign_in
 
 OFFICERS = [
     {"code": "lurah-bangka", "name": "Lurah Bangka", "role": "lurah", "area": BANGKA},
@@ -31,12 +32,18 @@ def config(tmp_path, database_url):
                       staff_roles={"admin": {"can_view_contact": True}})
 
 
-async def sign_in(client: Any, login: str) -> None:
+_SECRETS: dict[tuple[int, str], str] = {}
+
+
+async def sign_in(client: Any, gateway: Any, login: str) -> None:
+    """Sign in (admins and validators with TOTP: enrolled the first time, a fresh code after that)."""
     client.cookies.clear()
-    form = await client.get("/masuk")
-    r = await client.post("/masuk", data={"csrf": hidden(form.text, "csrf", "/masuk"), "login": login,
-                                          "password": STAFF_PASSWORD})
-    assert r.status_code == 303, r.text
+    gateway.clock.advance(seconds=31)  # a TOTP code is accepted once: the next sign-in needs the next step
+    key = (id(gateway), login)
+    r, secret = await web_sign_in(client, login, gateway.clock, secret=_SECRETS.get(key))
+    if secret:
+        _SECRETS[key] = secret
+    assert r.status_code == 303 or (r.status_code == 200 and "aduan_staff" in r.cookies), r.text  # 200: enrolled
 
 
 async def act(client: Any, tid: str, command: str, files: Any = None, **fields: str) -> Any:
@@ -76,7 +83,7 @@ async def test_inbox_needs_sign_in_and_shows_scope_nearest_deadline_first(client
                            sender="+6281200000002")
     gambir = await report(gateway, "Lampu jalan mati di Kel. Gambir Kec. Gambir", external_id="c",
                           sender="+6281200000003")
-    await sign_in(client, "lurah-bangka")
+    await sign_in(client, gateway, "lurah-bangka")
     page = await client.get("/petugas")
     assert page.status_code == 200
     ids = re.findall(r'class="mono con-id" href="/petugas/t/([A-Z0-9-]+)"', page.text)
@@ -85,7 +92,7 @@ async def test_inbox_needs_sign_in_and_shows_scope_nearest_deadline_first(client
     assert ids == [x["tracking_id"] for x in sorted([t1, t2], key=lambda x: (x["resolve_due"], x["id"]))]
     assert "tersisa" in page.text and "081234567890" not in page.text
     clock.advance(days=20)
-    await sign_in(client, "lurah-bangka")  # the session of 12 hours has ended
+    await sign_in(client, gateway, "lurah-bangka")  # the session of 12 hours has ended
     late = await client.get("/petugas?due=overdue&lang=en")
     assert "days late" in late.text and "con-late" in late.text
 
@@ -94,7 +101,7 @@ async def test_inbox_filters_search_typo_and_pages(client, gateway, clock):
     tids = [await report(gateway, f"Sampah menumpuk nomor {i} di Kel. Bangka", external_id=f"p{i}",
                          sender=f"+62812000001{i:02d}") for i in range(30)]
     other = await report(gateway, "Jalan berlubang di Kel. Bangka", external_id="q", sender="+6281200000999")
-    await sign_in(client, "adm-1")
+    await sign_in(client, gateway, "adm-1")
     first = await client.get("/petugas")
     shown = re.findall(r'href="/petugas/t/([A-Z0-9-]+)"', first.text)
     assert len(shown) == 25 and 'rel="next"' in first.text
@@ -125,7 +132,7 @@ async def test_inbox_filters_search_typo_and_pages(client, gateway, clock):
 
 
 async def test_changes_endpoint_reports_new_tickets_in_scope(client, gateway):
-    await sign_in(client, "lurah-bangka")
+    await sign_in(client, gateway, "lurah-bangka")
     assert (await client.get("/petugas/perubahan")).json()["changed"] == []
     version = (await client.get("/petugas/perubahan")).json()["version"]
     tid = await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="n1", sender="+6281200000001")
@@ -139,7 +146,7 @@ async def test_changes_endpoint_reports_new_tickets_in_scope(client, gateway):
 async def test_ticket_page_timeline_internal_photos_and_no_contact(client, gateway, clock):
     tid = await report(gateway, "Sampah menumpuk di Jl. Kemang Raya Kel. Bangka", external_id="t1",
                        sender="+6281200000077", latitude=-6.26, longitude=106.81)
-    await sign_in(client, "lurah-bangka")
+    await sign_in(client, gateway, "lurah-bangka")
     r = await act(client, tid, "catatan", text="cek lokasi besok pagi")
     assert "Catatan" in (await client.get(flash_of(r))).text or True
     page = await client.get(f"/petugas/t/{tid}")
@@ -149,13 +156,13 @@ async def test_ticket_page_timeline_internal_photos_and_no_contact(client, gatew
     assert 'id="location"' in page.text and "Batas koordinasi" in page.text and "tersisa" in page.text
     assert (await client.post(f"/petugas/t/{tid}/kontak", data={"csrf": await _any_csrf(client)})).status_code == 403
     # out of scope: refused
-    await sign_in(client, "lurah-gambir")
+    await sign_in(client, gateway, "lurah-gambir")
     assert (await client.get(f"/petugas/t/{tid}")).status_code == 403
 
 
 async def test_contact_shown_only_with_role_flag_and_audited(client, gateway):
     tid = await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="c1", sender="+6281200000055")
-    await sign_in(client, "adm-1")
+    await sign_in(client, gateway, "adm-1")
     page = await client.get(f"/petugas/t/{tid}")
     assert "+6281200000055" not in page.text and "Tampilkan kontak" in page.text
     shown = await client.post(f"/petugas/t/{tid}/kontak", data={"csrf": await _any_csrf(client)})
@@ -167,12 +174,12 @@ async def test_contact_shown_only_with_role_flag_and_audited(client, gateway):
 async def test_lifecycle_through_the_engine_with_proof_photo(client, gateway, memory):
     tid = await report(gateway, "Sampah menumpuk di Jl. Kemang Raya Kel. Bangka", external_id="l1",
                        sender="+6281200000066")
-    await sign_in(client, "dlh-1")
+    await sign_in(client, gateway, "dlh-1")
     assert "?m=" in flash_of(await act(client, tid, "ambil"))
     assert "?m=" in flash_of(await act(client, tid, "disposisi", target="SUDIN_LH_JAKSEL"))
     t = await ticket(gateway, tid)
     assert t["status"] == "DISPOSISI" and t["unit"] == "SUDIN_LH_JAKSEL"
-    await sign_in(client, "sudin-1")
+    await sign_in(client, gateway, "sudin-1")
     flash_of(await act(client, tid, "proses"))
     big = jpeg((3000, 2000), (200, 60, 30))
     flash_of(await act(client, tid, "selesai", files={"photo": ("bukti.jpg", big, "image/jpeg")}, text="sudah bersih"))
@@ -181,7 +188,7 @@ async def test_lifecycle_through_the_engine_with_proof_photo(client, gateway, me
     proofs = await gateway.db.read(lambda c: list(c.execute(select(repo.T_ATTACHMENT).where(
         repo.T_ATTACHMENT.c.ticket_id == t["id"], repo.T_ATTACHMENT.c.kind == "proof")).mappings()))
     assert len(proofs) == 1 and proofs[0]["size"] < len(big)  # resized on the server
-    await sign_in(client, "val-1")
+    await sign_in(client, gateway, "val-1")
     flash_of(await act(client, tid, "validasi"))
     assert (await ticket(gateway, tid))["status"] == "SELESAI"
     actors = [(e["kind"], e["actor"]) for e in await events(gateway, tid)]
@@ -192,7 +199,7 @@ async def test_lifecycle_through_the_engine_with_proof_photo(client, gateway, me
 
 async def test_state_refusal_is_shown_and_csrf_is_required(client, gateway):
     tid = await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="s1", sender="+6281200000044")
-    await sign_in(client, "val-1")
+    await sign_in(client, gateway, "val-1")
     r = await act(client, tid, "validasi")
     page = await client.get(flash_of(r))
     assert "notice-error" in page.text  # nothing to validate: the engine's answer, shown as an error
@@ -217,7 +224,7 @@ async def test_out_of_scope_officer_is_refused_on_every_action(client, gateway, 
                                                                 database_url):
     tid = await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="o1", sender="+6281200000033")
     before = await ticket(gateway, tid)
-    await sign_in(client, who)
+    await sign_in(client, gateway, who)
     files = {"photo": ("p.jpg", jpeg(), "image/jpeg")} if command == "selesai" else None
     r = await act(client, tid, command, files=files, **fields)
     assert r.status_code == 403, (command, r.status_code)
@@ -229,7 +236,7 @@ async def test_out_of_scope_officer_is_refused_on_every_action(client, gateway, 
 
 
 async def test_walk_in_intake_records_source_and_update_channel(client, gateway, memory):
-    await sign_in(client, "lurah-bangka")
+    await sign_in(client, gateway, "lurah-bangka")
     form = await client.get("/petugas/baru")
     assert form.status_code == 200 and "Surat Gubernur" in form.text
     r = await client.post("/petugas/baru", data={"csrf": hidden(form.text, "csrf", "/petugas/baru"), "origin": "surat_gubernur",
@@ -267,7 +274,7 @@ async def test_report_and_dashboard_csv_broken_down_by_source(client, gateway):
     from bot.reports import performance
 
     await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="r1", sender="+6281200000011")
-    await sign_in(client, "lurah-bangka")
+    await sign_in(client, gateway, "lurah-bangka")
     form = await client.get("/petugas/baru")
     for text in ("Saluran air tersumbat di Kel. Bangka", "Pohon tumbang di Kel. Bangka"):
         flash_of(await client.post("/petugas/baru", data={
@@ -280,3 +287,25 @@ async def test_report_and_dashboard_csv_broken_down_by_source(client, gateway):
     assert rows[0][:4] == ["area_code", "area_name", "source", "total"]
     assert {row[2]: row[3] for row in rows[1:]} == {"kantor_kelurahan": "2", "memory": "1", "TOTAL": "3"}
     assert (await client.get("/dashboard.csv", params={"by": "nonsense"})).status_code == 400
+
+
+async def test_canned_reply_is_inserted_edited_and_sent(client, gateway, memory):
+    from store import staff as staff_store
+
+    tid = await report(gateway, "Sampah menumpuk di Kel. Bangka", external_id="cr1", sender="+6281200000088")
+    category = (await ticket(gateway, tid))["category_code"]
+    body = "Terima kasih, petugas kami sedang menuju lokasi."
+    cid = await gateway.db.write(lambda c: staff_store.add_canned(
+        c, {"category_code": category, "language": "id", "title": "Menuju lokasi", "body": body}, "cli",
+        gateway.clock.now()))
+    await gateway.db.write(lambda c: staff_store.add_canned(
+        c, {"category_code": None, "language": "en", "title": "English one", "body": "On our way"}, "cli",
+        gateway.clock.now()))
+    await sign_in(client, gateway, "lurah-bangka")
+    page = await client.get(f"/petugas/t/{tid}")
+    assert "Menuju lokasi" in page.text and "English one" not in page.text  # the ticket's language
+    picked = await client.get(f"/petugas/t/{tid}", params={"balasan": str(cid)})
+    assert f">{body}</textarea>" in picked.text  # without JavaScript: the reply box holds it, to edit
+    flash_of(await act(client, tid, "balas", text=body + " Sekitar 30 menit lagi."))
+    replies = [e for e in await events(gateway, tid) if e["kind"] == "staff_reply"]
+    assert replies and replies[-1]["reason"].endswith("Sekitar 30 menit lagi.")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import _HASH, STAFF_PASSWORD, hidden, web_config
+from tests.web.conftest import _HASH, sign_in, web_config
 
 
 @pytest.fixture
@@ -16,20 +16,15 @@ def config(tmp_path: Path, database_url: str):
     return web_config(tmp_path, database_url, staff=staff)
 
 
-async def _sign_in(client, login: str) -> None:
-    form = await client.get("/masuk")
-    r = await client.post("/masuk", data={"csrf": hidden(form.text, "csrf", "/masuk"), "login": login,
-                                          "password": STAFF_PASSWORD, "next": ""})
-    assert r.status_code == 303
-
-
-async def test_admin_session_sees_health_details(client):
+async def test_admin_session_sees_health_details(client, clock):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
-    await _sign_in(client, "admin-1")
+    r, _ = await sign_in(client, "admin-1", clock)  # an admin enrols in TOTP on the way
+    assert r.status_code == 200 and "aduan_staff" in r.cookies
     body = (await client.get("/healthz")).json()
     assert body["status"] == "ok" and body["channels"]["partner"]["partners"] == ["jaki"]
 
 
-async def test_officer_session_sees_the_status_alone(client):
-    await _sign_in(client, "dlh-1")
+async def test_officer_session_sees_the_status_alone(client, clock):
+    r, _ = await sign_in(client, "dlh-1", clock)
+    assert r.status_code == 303
     assert (await client.get("/healthz")).json() == {"status": "ok"}

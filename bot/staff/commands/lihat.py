@@ -56,7 +56,7 @@ def run(ctx: CommandContext) -> Reply:
         tracking_id=t["tracking_id"], status=staff.label(t["status"], lang),
         category=staff.category(t["category_code"], lang), area=notify.area_label(conn, t["area_code"]),
         agency=staff.agency(t["agency_code"]) + (f" / {staff.agency(t['unit'])}" if t["unit"] else ""),
-        assignee=staff.staff_label(assignee) if assignee else "-",
+        assignee=staff.staff_label(ctx.db, assignee) if assignee else "-",
         created=staff.time(t["created_at"]), channel=t["channel"],
         coordinate_due=staff.time(t["coordinate_due"]) + (
             late if open_ and t["coordinated_at"] is None and t["coordinate_due"] < now else ""),

@@ -50,7 +50,7 @@ async def officer(request: Request) -> Officer | Response:
     if row is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return _redirect("/masuk?next=" + quote(target, safe="/"))
-    member = web.gateway.staff.directory.members.get(row["code"])
+    member = web.gateway.staff.directory.member_of(row)
     if member is None:
         t = web.t(lang)
         return web.render(request, "message.html", lang, status=403, title=t("con_title"), heading=t("con_title"),

@@ -40,13 +40,19 @@ def _load(conn: Any, tracking_id: str, o: Officer, show_contact: bool) -> dict[s
         d = describe(engine, conn, e, lang, lambda text: redact(text, who))
         events.append(dict(d, at=e["created_at"], internal=not e["public"], reason=d["reason"][:1000]))
     return {"t": dict(t, description=redact(t["description"], who)), "events": events,
-            "photos": store_console.attachments(conn, t["id"]), "assignee": staff_store.assignee(conn, t["id"]),
+            "photos": store_console.attachments(conn, t["id"]), "assignee": _assignee(conn, t["id"]),
             "reporter": {"opted_out": bool(reporter and reporter["opted_out"]),
                          "unreachable": bool(reporter and reporter["unreachable"]),
                          "contact": reporter["address"] if show_contact and reporter is not None else None},
+            "canned": staff_store.list_canned(conn, t["category_code"], t["language"] or "id"),
             "units": sorted(c for c, p in o.web.gateway.staff.directory.agency_parent.items()
                             if t["agency_code"] and c != t["agency_code"]
                             and o.web.gateway.staff.directory.agency_within(c, t["agency_code"]))}
+
+
+def _assignee(conn: Any, ticket_id: int) -> dict[str, str] | None:
+    code = staff_store.assignee(conn, ticket_id)
+    return {"code": code, "name": staff_store.staff_name(conn, code) or code} if code else None
 
 
 async def render_ticket(request: Request, o: Officer, tracking_id: str, *, show_contact: bool = False,
@@ -72,7 +78,7 @@ async def render_ticket(request: Request, o: Officer, tracking_id: str, *, show_
     return web.render(
         request, "console/ticket.html", o.lang, status=status, title=t("con_ticket_title", id=tk["tracking_id"]),
         staff=o.row, tk=tk, events=got["events"], photos=got["photos"], reporter=got["reporter"],
-        assignee=directory.members.get(got["assignee"]) if got["assignee"] else None, open_=open_,
+        assignee=got["assignee"], open_=open_,
         coordinated=tk["coordinated_at"] is not None, coord_words=coord_words, coord_late=coord_late and open_,
         resolve_words=resolve_words, resolve_late=resolve_late and open_, units=got["units"],
         agencies=sorted(directory.agency_names.items()), agency_name=directory.agency_names.get,
@@ -80,7 +86,14 @@ async def render_ticket(request: Request, o: Officer, tracking_id: str, *, show_
         category=web.gateway.staff.engine.category(tk["category_code"], o.lang),
         actions=console_actions.allowed(o.member), can_view_contact=o.can_view_contact,
         csrf=web.csrf_token(request, CSRF_PURPOSE), flash=read_flash(web, request.query_params.get("m")),
-        max_text=MAX_TEXT, max_hours=int(MAX_EXTEND_HOURS), origins=ORIGINS)
+        max_text=MAX_TEXT, max_hours=int(MAX_EXTEND_HOURS), origins=ORIGINS, canned=got["canned"],
+        **_prefill(got["canned"], request.query_params.get("balasan", "")))
+
+
+def _prefill(canned: list[Any], chosen: str) -> dict[str, Any]:
+    """The canned reply picked without JavaScript (``?balasan=<id>``): its body goes into the reply box to edit."""
+    found = next((c for c in canned if str(c["id"]) == chosen[:12]), None)
+    return {"prefill": found["body"] if found else "", "prefill_id": found["id"] if found else None}
 
 
 @router.get("/petugas/t/{tracking_id}", response_class=HTMLResponse, summary="Staff ticket page", responses=PAGE_ERRORS)

@@ -1,7 +1,7 @@
 """ticket.source: where a report came in (a channel, or a walk-in/letter origin); the console inbox index
 
 Revision ID: 0012_ticket_source
-Revises: 0005_startup
+Revises: 0011_staff_directory
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_ticket_source"
-down_revision = "0005_startup"
+down_revision = "0011_staff_directory"
 branch_labels = None
 depends_on = None
 
