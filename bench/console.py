@@ -109,27 +109,44 @@ async def load(gw: Any, n: int) -> float:
         print(f"  loaded {start + len(tickets):,} tickets", end="\r", flush=True)
     print()
 
-    def analyze(conn: Any) -> None:
-        from sqlalchemy import text
+    if gw.db.url.startswith("postgresql"):
+        await _pg_vacuum(gw.db.url)
+    else:
+        def analyze(conn: Any) -> None:
+            from sqlalchemy import text
 
-        conn.execute(text("ANALYZE"))
+            conn.execute(text("ANALYZE"))
 
-    await gw.db.write(analyze)
+        await gw.db.write(analyze)
     return time.perf_counter() - started
 
 
-async def _recreate_pg(url: str) -> None:
+async def _pg_vacuum(url: str) -> None:
+    """VACUUM ANALYZE (outside a transaction): statistics, and the visibility map and hint bits a freshly
+    loaded table lacks. Without it the first page loads also pay for setting hint bits on a million rows
+    (measured: p95 234 ms instead of 54 ms); autovacuum does the same in a running instance."""
+    await _pg_admin(url, "VACUUM ANALYZE ticket", own_database=True)
+
+
+async def _pg_admin(url: str, *statements: str, own_database: bool = False) -> None:
     import asyncpg
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    admin = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                                  database="postgres")
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                                 database=u.database if own_database else "postgres")
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{u.database}"')
-        await admin.execute(f'CREATE DATABASE "{u.database}"')
+        for statement in statements:
+            await conn.execute(statement)
     finally:
-        await admin.close()
+        await conn.close()
+
+
+async def _recreate_pg(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    await _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
 
 
 async def measure(gw: Any, runs: int) -> dict[str, list[float]]:
