@@ -132,7 +132,8 @@ async def inbox_page(request: Request, status: str = "", due: str = "", kategori
         status_label=lambda s: web.gateway.templates.status_label(s, o.lang),
         categories=sorted(web.gateway.staff.engine.categories.values(), key=lambda c: c.code),
         agencies=sorted(directory.agency_names.items()), kelurahan_opts=kelurahan_opts,
-        area_name=directory.area_name, source_label=lambda s: _source_label(t, s))
+        area_name=directory.area_name, source_label=lambda s: _source_label(t, s),
+        category_name=lambda code: web.gateway.staff.engine.category(code, o.lang))
 
 
 def _statuses() -> list[str]:
