@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.email_corpus import OUR_ADDRESS, Mail, generate, read_dir, write_dir  # noqa: E402
-from bench.outbound import calibration  # noqa: E402
+from bench._env import print_env  # noqa: E402
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/aduan_bench_email"
 
@@ -232,9 +232,7 @@ async def main() -> None:
 
     os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")
     logging.basicConfig(level=logging.ERROR)
-    load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop {calibration():.3f} s; "
-          f"db {args.db}; cpus {os.cpu_count()}", flush=True)
+    print_env(os.environ.get("ADUAN_BENCH_DATABASE_URL", PG_DEFAULT) if args.db == "postgresql" else None)
     with tempfile.TemporaryDirectory() as d:
         folder = args.dir or Path(d) / "mails"
         if not folder.is_dir() or not any(folder.glob("*.eml")):

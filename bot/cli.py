@@ -4,7 +4,7 @@
     aduan db upgrade [REV]        apply database migrations (default: the latest)
     aduan db downgrade REV        roll migrations back to REV
     aduan check-config            validate the configuration and exit
-    aduan report [--since D] [--until D] [--by agency|kelurahan] [--csv out.csv]
+    aduan report [--since D] [--until D] [--by agency|kelurahan|source] [--csv out.csv]
                                   SLA performance figures: aligned table + CSV
     aduan figures verify          recompute the dashboard/report figures and list differences (exit 1 on any)
     aduan figures rebuild         recompute the figures from the tickets and store them
@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="performance figures per agency or kelurahan (table and CSV)")
     report.add_argument("--since", help="first creation date, YYYY-MM-DD (instance time zone) or ISO datetime")
     report.add_argument("--until", help="end of the period (exclusive), same formats")
-    report.add_argument("--by", default="agency", choices=["agency", "kelurahan"], help="grouping (default agency)")
+    report.add_argument("--by", default="agency", choices=["agency", "kelurahan", "source"],
+                        help="grouping (default agency; source: the channel or walk-in origin reports came in by)")
     report.add_argument("--csv", help="CSV output path (default: var/reports/performance-<by>-<since>-<until>.csv)")
     report.add_argument("--as-of", help="count backlog and overdue as of this date/time (default: now)")
     figures = sub.add_parser("figures", help="the aggregates behind dashboards and reports: verify or rebuild")

@@ -47,7 +47,7 @@ class HttpConfig(Strict):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_upload_bytes: int = Field(default=12 * 1_048_576, gt=0)
     # Paths that take uploads get max_upload_bytes; everything else max_body_bytes.
-    upload_paths: list[str] = ["/api/v1/reports", "/lapor", "/webhooks/twilio"]
+    upload_paths: list[str] = ["/api/v1/reports", "/lapor", "/webhooks/twilio", "/petugas/t/"]
     # Reverse proxies (IPs or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto are believed.
     # Empty: nobody's, so a client cannot pick the address rate limits count against.
     trusted_proxies: list[str] = []
@@ -207,6 +207,13 @@ class StaffConfig(Strict):
     language: Literal["id", "en"] | None = None
 
 
+class StaffRoleConfig(Strict):
+    """What a staff role may do beyond its commands (``staff_roles:``, per role)."""
+
+    # See the reporter's phone number or email address on the console's ticket page; every view is audited.
+    can_view_contact: bool = False
+
+
 class ChannelsConfig(BaseModel):
     """The ``channels:`` sections, each validated once by its channel's own settings model.
 
@@ -266,6 +273,7 @@ class AppConfig(Strict):
     agencies: list[AgencyConfig] = []
     categories: list[CategoryConfig] = []
     staff: list[StaffConfig] = []
+    staff_roles: dict[Literal["lurah", "agency_officer", "validator", "admin"], StaffRoleConfig] = {}
     channels: ChannelsConfig = ChannelsConfig()
     admin: AdminConfig = AdminConfig()
     metrics: MetricsConfig = MetricsConfig()

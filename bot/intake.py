@@ -177,7 +177,7 @@ def _new_ticket(
     due = rules.policy.sla.new_ticket(now, cat)  # the configured SLA clock, category overrides
     lang = reporter["language"] or rules.config.instance.default_language
     values = dict(
-        status=Status.MENUNGGU.value, channel=msg.channel, reporter_id=reporter["id"], category_code=category,
+        status=Status.MENUNGGU.value, channel=msg.channel, source=msg.source or msg.channel, reporter_id=reporter["id"], category_code=category,
         agency_code=cat.agency if cat else None, area_code=area.code if area else None,
         area_method=area.method if area else None, latitude=lat, longitude=lon, description=text,
         language=lang, created_at=now, updated_at=now, last_inbound_at=now,

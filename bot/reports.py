@@ -47,7 +47,7 @@ from sqlalchemy import Connection
 
 from store import reports as store_reports
 
-GROUPINGS = ("agency", "kelurahan")
+GROUPINGS = ("agency", "kelurahan", "source")  # source: where reports came in (ticket.source)
 FIELDS = (
     "key", "name", "tickets", "coordinated", "coordinate_hours_mean", "coordinate_hours_p90", "resolved",
     "resolve_hours_mean", "resolve_hours_p90", "resolved_within_sla", "backlog", "overdue", "reopened",
@@ -62,7 +62,8 @@ class ReportError(ValueError):
 class PerformanceGroup(BaseModel):
     """One agency's or kelurahan's figures (``GET /api/v1/performance``); null where there is no data."""
 
-    key: str | None = Field(description="agency code or area (kelurahan) code; null: not routed")
+    key: str | None = Field(description="agency code, area (kelurahan) code or source (a channel or a walk-in "
+                                        "origin such as kantor_kelurahan); null: not routed")
     name: str
     tickets: int
     coordinated: int
@@ -85,7 +86,7 @@ class PerformanceGroup(BaseModel):
 class PerformanceReport(BaseModel):
     since: str | None
     until: str | None
-    by: Literal["agency", "kelurahan"]
+    by: Literal["agency", "kelurahan", "source"]
     generated_at: str
     groups: list[PerformanceGroup]
 

@@ -89,6 +89,7 @@ class Dashboard:
     overdue_count: int = 0
     categories: list[dict[str, Any]] = field(default_factory=list)
     agencies: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # by ticket.source: channel or walk-in origin
     overdue: list[dict[str, Any]] = field(default_factory=list)
     weeks: list[dict[str, Any]] = field(default_factory=list)
     performance_source: str = "dashboard"
@@ -135,6 +136,7 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     for row in d.agencies:
         row["name"] = agency_names.get(row["code"], row["code"]) if row["code"] else None
     d.agencies.sort(key=lambda r: (-r["total"], r["code"] or ""))
+    d.sources = sorted(_by_source(conn, areas, scope, late), key=lambda r: (-r["total"], r["code"] or ""))
 
     q = (select(T.c.tracking_id, T.c.category_code, T.c.agency_code, T.c.created_at, T.c.resolve_due, T.c.status)
          .where(scope, late).order_by(T.c.resolve_due, T.c.id).limit(overdue_limit))
@@ -158,6 +160,17 @@ def _counts(conn: Connection, areas: list[str] | None) -> dict[tuple[str, str, s
     q = (select(F.c.category_code, F.c.agency_code, F.c.status, func.sum(F.c.n), func.sum(F.c.on_time))
          .where(*where).group_by(F.c.category_code, F.c.agency_code, F.c.status))
     return {(cat, agency, status): (int(n), int(on_time)) for cat, agency, status, n, on_time in conn.execute(q) if n}
+
+
+def _by_source(conn: Connection, areas: list[str] | None, scope: Any, late: Any) -> list[dict[str, Any]]:
+    """Rows per source (the channel or walk-in origin): counts from fig_count, overdue from the open tickets."""
+    where = [F.c.area_code.in_(areas)] if areas is not None else []
+    q = (select(F.c.source, F.c.status, func.sum(F.c.n), func.sum(F.c.on_time))
+         .where(*where).group_by(F.c.source, F.c.status))
+    counts = {(source, "", status): (int(n), int(on_time)) for source, status, n, on_time in conn.execute(q) if n}
+    overdue = {(source, ""): n for source, n in conn.execute(
+        select(T.c.source, func.count()).where(scope, late).group_by(T.c.source))}
+    return _grouped(counts, overdue, 0)
 
 
 def _grouped(counts: dict[tuple[str, str, str], tuple[int, int]], overdue: dict[tuple[Any, Any], int],

@@ -16,7 +16,7 @@ def performance_groups(conn: Connection, since: datetime | None, until: datetime
     """Per group key: the counts (tickets, coordinated, resolved, in_sla, backlog, overdue, reopened, and from
     the status events ever_resolved, proofs, rejected), and the coordinate and resolve durations in hours."""
     T, E = repo.T_TICKET, repo.T_EVENT
-    key = T.c.agency_code if by == "agency" else T.c.area_code
+    key = {"agency": T.c.agency_code, "source": T.c.source}.get(by, T.c.area_code)
     period = []
     if since is not None:
         period.append(T.c.created_at >= since)
@@ -75,8 +75,8 @@ def _hours(conn: Connection, later: Any, earlier: Any) -> Any:
 
 
 def names(conn: Connection, by: str, keys: list[Any]) -> dict[Any, str]:
-    """Agency or area names by code, in chunks of 500 (bound-parameter limits)."""
-    if not keys:
+    """Agency or area names by code, in chunks of 500 (bound-parameter limits); a source is its own name."""
+    if not keys or by == "source":
         return {}
     table = repo.T_AGENCY if by == "agency" else repo.T_AREA
     out: dict[Any, str] = {}

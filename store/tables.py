@@ -12,6 +12,10 @@ from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
+# The open statuses (bot.lifecycle.OPEN_STATUSES) as SQL, for partial indexes.
+OPEN_CONDITION = "status IN ('MENUNGGU', 'KOORDINASI', 'DISPOSISI', 'PROSES', 'MENUNGGU_VALIDASI', 'TL_DITOLAK')"
+
+
 class Area(SQLModel, table=True):
     """A kota/kabupaten, kecamatan or kelurahan (Kemendagri code)."""
 
@@ -155,11 +159,18 @@ class Ticket(SQLModel, table=True):
         # (The weekly SLA chart's current week reads ix_ticket_resolve_due_status, migration 0007.)
         Index("ix_ticket_area_created", "area_code", "created_at"),
         Index("ix_ticket_category_status_created", "category_code", "status", "created_at"),
+        # The console inbox (migration 0012): open tickets in deadline order, one page read from the index.
+        Index("ix_ticket_open_due", "resolve_due", "id", sqlite_where=text(OPEN_CONDITION),
+              postgresql_where=text(OPEN_CONDITION)),
+        *(Index(f"ix_ticket_open_{key}_due", key, "resolve_due", "id", sqlite_where=text(OPEN_CONDITION),
+                postgresql_where=text(OPEN_CONDITION)) for key in ("area_code", "agency_code", "unit")),
     )
     id: int | None = Field(default=None, primary_key=True)
     tracking_id: str = Field(max_length=20, unique=True)
     status: str = Field(max_length=20, index=True)
-    channel: str = Field(max_length=30)
+    channel: str = Field(max_length=30)  # where replies go
+    # Where the report came in (migration 0012): the channel, or a walk-in/letter origin (bot/web/console/intake.py).
+    source: str | None = Field(default=None, max_length=30, index=True)
     reporter_id: int = Field(foreign_key="reporter.id")
     category_code: str = Field(max_length=40, index=True)
     agency_code: str | None = Field(default=None, max_length=40, index=True)

@@ -48,6 +48,9 @@ class InboundMessage:
     # A structured report (partner app, web form) always opens its own ticket:
     # the sender chose "new report", so no threading applies.
     standalone: bool = False
+    # Where the report came in when that is not the channel: a walk-in or letter typed by an officer
+    # ("kantor_kelurahan", "surat_gubernur"...); stored as ticket.source (default: the channel).
+    source: str | None = None
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The officers' command engine: authorise, run, audit, one transaction per command.
 
-Channel-neutral: Slack, the Telegram staff group (and later the web console)
+Channel-neutral: Slack, the Telegram staff group and the web console
 call ``StaffEngine.execute(member, command, origin=...)`` and show the text
-it returns. Every action is checked against the staff directory (role from
+it returns (the web console calls ``run``, which also says whether it was done).
+Every action is checked against the staff directory (role from
 the command's declaration, and scope; a refusal says why, and a refusal on a
 ticket is itself audited) and recorded as a TicketEvent with actor
 ``staff:<code>``. The commands themselves are one module each under
@@ -141,57 +142,65 @@ class StaffEngine:
     async def execute(self, member: StaffMember, cmd: StaffCommand, *, origin: str,
                       photo: bytes | None = None, photo_error: str | None = None) -> str:
         """Run one command for ``member``; returns the text to show them. Never raises."""
+        return (await self.run(member, cmd, origin=origin, photo=photo, photo_error=photo_error)).text
+
+    async def run(self, member: StaffMember, cmd: StaffCommand, *, origin: str,
+                  photo: bytes | None = None, photo_error: str | None = None) -> Reply:
+        """Run one command for ``member``: the answer, and whether it was done. Never raises."""
         lang = self.language(member)
         command = BY_NAME[cmd.name]
         if command.data == NO_DATA:
-            return self.help(lang)
+            return Reply(self.help(lang))
         try:
             refusal = self.directory.may_run(member, cmd.name)
             if command.data in (READ, INTAKE):
                 if refusal:
-                    return self.refusal(lang, refusal)
+                    return self._refused(lang, refusal)
                 ctx = CommandContext(self, member, cmd, self.clock.now(), lang, origin)
                 if command.data == READ:
-                    return await self.db.read(lambda conn: _text(command.run(_on(ctx, conn))))
+                    return await self.db.read(lambda conn: _reply(command.run(_on(ctx, conn))))
                 reply = command.run(ctx)  # an INTAKE command is async
-                return _text(await reply if inspect.isawaitable(reply) else reply)
+                return _reply(await reply if inspect.isawaitable(reply) else reply)
             stored: ProofPhoto | None = None
             if cmd.name in ("selesai", "foto") and refusal is None and (photo is not None or cmd.url or photo_error):
                 # Fetch only for someone allowed to act on this ticket.
                 ticket = await self.db.read(repo.ticket_by_tracking_id, cmd.tracking_id)
                 if ticket is not None and self.directory.may_touch(member, ticket) is None:
                     if photo_error:
-                        return self.render(lang, photo_error)
+                        return Reply(self.render(lang, photo_error), ok=False)
                     if photo is None and cmd.url:
                         photo = await self.proofs.fetch_url(cmd.url)
                     if photo is not None:
                         stored = await self.proofs.store(photo)
             return await self.db.write(self._apply, command, member, cmd, self.clock.now(), stored, lang, origin)
         except PhotoError as exc:
-            return self.render(lang, exc.key, **exc.fields)
+            return Reply(self.render(lang, exc.key, **exc.fields), ok=False)
         except TransitionError as exc:
-            return self.render(lang, "staff_bad_status", tracking_id=cmd.tracking_id or "",
-                               status=self.label(str(exc.from_status), lang),
-                               command=self.command_name(cmd.name, lang))
+            return Reply(self.render(lang, "staff_bad_status", tracking_id=cmd.tracking_id or "",
+                                     status=self.label(str(exc.from_status), lang),
+                                     command=self.command_name(cmd.name, lang)), ok=False)
         except Exception:  # noqa: BLE001 - an officer gets an answer, never a stack trace
             log.exception("staff command %s by %s failed", cmd.name, member.code)
-            return self.render(lang, "staff_error")
+            return Reply(self.render(lang, "staff_error"), ok=False)
         finally:
             self.wake()
 
+    def _refused(self, lang: str, refusal: Refusal) -> Reply:
+        return Reply(self.refusal(lang, refusal), ok=False, refused=True)
+
     def _apply(self, conn: Connection, command: Command, member: StaffMember, cmd: StaffCommand, now: datetime,
-               photo: ProofPhoto | None, lang: str, origin: str) -> str:
+               photo: ProofPhoto | None, lang: str, origin: str) -> Reply:
         ticket = repo.ticket_by_tracking_id(conn, cmd.tracking_id or "")
         if ticket is None:
-            return self.render(lang, "staff_not_found", tracking_id=cmd.tracking_id)
+            return Reply(self.render(lang, "staff_not_found", tracking_id=cmd.tracking_id), ok=False)
         refusal = self.directory.may_run(member, cmd.name) or self.directory.may_touch(member, ticket)
         if refusal is not None:
             # A refused attempt is part of the audit trail too.
             repo.add_event(conn, ticket["id"], "staff_denied", member.actor, now,
                            data={"command": cmd.name, "why": refusal.key, "via": origin})
-            return self.refusal(lang, refusal)
+            return self._refused(lang, refusal)
         ctx = CommandContext(self, member, cmd, now, lang, origin, conn=conn, ticket=ticket, photo=photo)
-        return _text(command.run(ctx))
+        return _reply(command.run(ctx))
 
     async def add_photo(self, member: StaffMember, tracking_id: str, content: bytes, *, origin: str) -> str:
         """Keep a photo shared in a ticket's thread; returns a text for the thread ("" when the post says it)."""
@@ -204,6 +213,6 @@ def _on(ctx: CommandContext, conn: Connection) -> CommandContext:
     return replace(ctx, conn=conn)
 
 
-def _text(reply: Any) -> str:
+def _reply(reply: Any) -> Reply:
     assert not inspect.isawaitable(reply), "an ON_TICKET/READ command must not be async"
-    return reply.text if isinstance(reply, Reply) else str(reply)
+    return reply if isinstance(reply, Reply) else Reply(str(reply))

@@ -1,5 +1,5 @@
 """The public web face: tracking pages, kelurahan dashboards, the citizen form,
-staff sign-in and Open311 GeoReport v2. ``install(app, gateway)`` wires it in."""
+staff sign-in, the officers' console (/petugas) and Open311 GeoReport v2. ``install(app, gateway)`` wires it in."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,6 +15,7 @@ def install(app: Any, gateway: WebGateway) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from bot.web import account, canned_admin, oidc, open311, pages, report_form, signin, staff_admin
+    from bot.web.console.routes import router as console_router
     from bot.web.state import HERE, WebState
 
     app.state.web = WebState(gateway)
@@ -27,4 +28,5 @@ def install(app: Any, gateway: WebGateway) -> None:
     app.include_router(staff_admin.router)
     app.include_router(canned_admin.router)
     app.include_router(open311.router)
+    app.include_router(console_router, tags=["officers' console"])
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -5,7 +5,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -239,15 +239,19 @@ async def city_dashboard(request: Request, area: str = "") -> Response:
     return await _dashboard(request, web, None)
 
 
-@router.get("/dashboard.csv", response_class=Response, summary="City overview as CSV (aggregates)", responses={200: CSV})
-async def city_dashboard_csv(request: Request) -> Response:
+_BAD_BY = {"description": "`by` is neither category nor source"}
+
+
+@router.get("/dashboard.csv", response_class=Response, summary="City overview as CSV (aggregates)",
+            responses={200: CSV, 400: _BAD_BY})
+async def city_dashboard_csv(request: Request, by: Literal["category", "source"] = "category") -> Response:
     web = get_state(request)
     return await _dashboard_csv(request, web, None)
 
 
 @router.get("/dashboard/{area}.csv", response_class=Response, summary="A kelurahan's figures as CSV (aggregates)",
-            responses={200: CSV, 404: _PAGE_ERRORS[404]})
-async def area_dashboard_csv(area: str, request: Request) -> Response:
+            responses={200: CSV, 400: _BAD_BY, 404: _PAGE_ERRORS[404]})
+async def area_dashboard_csv(area: str, request: Request, by: Literal["category", "source"] = "category") -> Response:
     web = get_state(request)
     row = await web.gateway.db.read(queries.find_area, area)
     if row is None:
@@ -343,24 +347,29 @@ async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response
     filename = f"aduan-{(area['slug'] if area is not None else 'jakarta')}-{now.date().isoformat()}.csv"
     headers = {"content-disposition": f'attachment; filename="{filename}"', "x-content-type-options": "nosniff",
                "cache-control": "no-store"}
-    return StreamingResponse(_csv_chunks(_dashboard_rows(data, area)), media_type="text/csv; charset=utf-8",
+    by_source = request.query_params.get("by") == "source"
+    return StreamingResponse(_csv_chunks(_dashboard_rows(data, area, by_source)), media_type="text/csv; charset=utf-8",
                              headers=headers)
 
 
-def _dashboard_rows(data: Any, area: Any) -> Iterator[list[Any]]:
-    """The CSV's rows, one at a time: a header, one per category, the total."""
+def _dashboard_rows(data: Any, area: Any, by_source: bool) -> Iterator[list[Any]]:
+    """The CSV's rows, one at a time: a header, one per category (or per source: the channel or walk-in
+    origin reports came in by), the total."""
     statuses = queries.STATUS_ORDER
-    yield ["area_code", "area_name", "category_code", "category_name_id", "category_name_en", "total",
-           *[s.lower() for s in statuses], "overdue", "done_on_time", "done_on_time_pct"]
+    keys = ["source"] if by_source else ["category_code", "category_name_id", "category_name_en"]
+    yield ["area_code", "area_name", *keys, "total", *[s.lower() for s in statuses], "overdue", "done_on_time",
+           "done_on_time_pct"]
     code, name = (area["code"], area["name"]) if area is not None else ("", "DKI Jakarta")
-    for c in data.categories:
-        yield [_cell(code), _cell(name), _cell(c["code"]), _cell(c["name_id"]), _cell(c["name_en"]), c["total"],
+    for c in (data.sources if by_source else data.categories):
+        key = [c["code"] or ""] if by_source else [c["code"], c["name_id"], c["name_en"]]
+        yield [_cell(code), _cell(name), *[_cell(k) for k in key], c["total"],
                *[c["by_status"].get(s, 0) for s in statuses], c["overdue"], c["on_time"],
                "" if c["on_time_pct"] is None else c["on_time_pct"]]
     done = data.by_status.get("SELESAI", 0)
     on_time = sum(c["on_time"] for c in data.categories)
-    yield [_cell(code), _cell(name), "TOTAL", "", "", data.total, *[data.by_status.get(s, 0) for s in statuses],
-           data.overdue_count, on_time, round(100 * on_time / done) if done else ""]
+    yield [_cell(code), _cell(name), "TOTAL", *([] if by_source else ["", ""]), data.total,
+           *[data.by_status.get(s, 0) for s in statuses], data.overdue_count, on_time,
+           round(100 * on_time / done) if done else ""]
 
 
 def _csv_chunks(rows: Iterator[list[Any]], per_chunk: int = 500) -> Iterator[bytes]:

@@ -120,7 +120,7 @@ class WebState:
         script = f"'nonce-{nonce}'" if nonce else "'none'"
         return {
             "content-security-policy": (f"default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                        f"script-src {script}; form-action 'self'; base-uri 'none'; "
+                                        f"script-src {script}; connect-src 'self'; form-action 'self'; base-uri 'none'; "
                                         f"frame-ancestors 'none'"),
             "x-content-type-options": "nosniff",
             "referrer-policy": "same-origin",

@@ -43,6 +43,7 @@ class ProviderFakes:
         self.port = 0
         self.twilio_waiting = 0  # requests held open while hanging
         self.received: list[tuple[str, str, str]] = []  # (channel, recipient, text) of each accepted send
+        self.telegram_calls: list[tuple[str, str]] = []  # (Bot API method, chat_id): sendMessage or sendPhoto
         self._faults: dict[str, list[str]] = {c: [] for c in CHANNELS}
 
     def fail(self, channel: str, *faults: str) -> None:
@@ -70,15 +71,16 @@ class ProviderFakes:
         return web.json_response({"error": fault}, status=int(fault), headers={"Retry-After": "3"} if throttled else {})
 
     async def _telegram(self, request: web.Request) -> web.Response:
-        await request.read()
+        # Parsed before anything reads the body: a multipart body (sendPhoto) can be read once only.
+        sent = await _fields(request)
         bot = {"id": 123456789, "is_bot": True, "first_name": "Aduan", "username": "aduan_bot"}
         if request.match_info["method"] == "getMe":
             return web.json_response({"ok": True, "result": bot})
         fault = self._fault("telegram")
         if fault is not None:
             return fault
-        sent = await _fields(request)
         self.received.append(("telegram", str(sent.get("chat_id")), str(sent.get("text") or sent.get("caption"))))
+        self.telegram_calls.append((request.match_info["method"], str(sent.get("chat_id"))))
         self.counts["telegram"] += 1
         return web.json_response({"ok": True, "result": {
             "message_id": self.counts["telegram"], "date": 1718000000, "text": "ok",
@@ -142,5 +144,6 @@ class ProviderFakes:
 async def _fields(request: web.Request) -> dict:
     """A Bot API call's parameters, sent as JSON or as a form."""
     if request.content_type == "application/json":
-        return json.loads(await request.read())
+        body = await request.read()
+        return json.loads(body) if body else {}
     return dict(await request.post())

@@ -2,10 +2,11 @@
 tickets moved through the CRM lifecycle, forms with their CSRF tokens."""
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from PIL import Image
@@ -152,8 +153,8 @@ class GatewayLifespan:
     """ASGI wrapper: start the gateway on lifespan startup (on the server's own event loop),
     stop it on shutdown. Used where the app runs outside the test's loop (schemathesis, uvicorn)."""
 
-    def __init__(self, app: Any, gateway: Any) -> None:
-        self.app, self.gateway = app, gateway
+    def __init__(self, app: Any, gateway: Any, *, dispatcher: bool = False) -> None:
+        self.app, self.gateway, self.dispatcher = app, gateway, dispatcher
         self.loop: Any = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -166,9 +167,47 @@ class GatewayLifespan:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.loop = asyncio.get_running_loop()
-                await self.gateway.start(dispatcher=False, receivers=False, scheduler=False)
+                await self.gateway.start(dispatcher=self.dispatcher, receivers=False, scheduler=False)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.gateway.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def fresh_database_url(migrated_template: str, tmp: Path) -> str:
+    """An empty migrated database for a module's own server: the PostgreSQL test database emptied, or a copy
+    of the migrated SQLite template."""
+    import shutil
+
+    from tests.conftest import TABLES, TEST_PG, _pg_exec
+
+    if TEST_PG:
+        _pg_exec(TEST_PG, "TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
+        return TEST_PG
+    shutil.copy(migrated_template, tmp / "aduan.db")
+    return f"sqlite:///{tmp / 'aduan.db'}"
+
+
+@contextlib.contextmanager
+def serve(lifespan: GatewayLifespan, port: int) -> Iterator[None]:
+    """uvicorn serving ``lifespan`` on 127.0.0.1:``port`` in a thread, from when it has started to the end."""
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(lifespan, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

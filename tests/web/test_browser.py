@@ -11,8 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,8 +21,9 @@ from bot.clock import FakeClock
 from bot.gateway import Gateway
 from bot.http.app import create_app
 from store import repo
-from tests.conftest import ROOT, TABLES, TEST_PG, _pg_exec
-from tests.web.conftest import BANGKA, GatewayLifespan, contact_adapters, finish, jpeg, report, web_config
+from tests.conftest import ROOT
+from tests.web.conftest import (BANGKA, GatewayLifespan, contact_adapters, finish, fresh_database_url, jpeg, report,
+                                serve, web_config)
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -70,15 +69,9 @@ class LiveServer:
 @pytest.fixture(scope="module")
 def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     pytest.importorskip("playwright", reason="pip install playwright (never `playwright install`)")
-    import uvicorn
 
     tmp = tmp_path_factory.mktemp("browser")
-    if TEST_PG:
-        _pg_exec(TEST_PG, "TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        url = TEST_PG
-    else:
-        shutil.copy(migrated_template, tmp / "aduan.db")
-        url = f"sqlite:///{tmp / 'aduan.db'}"
+    url = fresh_database_url(migrated_template, tmp)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     config = web_config(tmp, url, instance={"public_base_url": base})
@@ -86,20 +79,8 @@ def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> It
                       adapters=[(PartnerAdapter(config.channels.partner, allow_private_hosts=True), []),
                                 *contact_adapters()])
     lifespan = GatewayLifespan(create_app(gateway), gateway)
-    server = uvicorn.Server(uvicorn.Config(lifespan, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
+    with serve(lifespan, port):
         yield LiveServer(base, gateway, lifespan)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -53,15 +53,28 @@ class StaffCommand:
     hours: float | None = None  # perpanjang
     force: bool = False  # validasi paksa
     contact: str | None = None  # baru: +628... or an email address
-    contact_channel: str | None = None  # baru: "sms" or "email"
+    contact_channel: str | None = None  # baru: "sms", "whatsapp", "email", or "none" (no updates wanted)
+    source: str | None = None  # baru: where the report came in (bot.staff.commands.baru.ORIGINS)
     filters: dict[str, str] = field(default_factory=dict)  # daftar
+
+
+# Answers that are not a success although no refusal either (the action was recorded).
+_RECORDED = frozenset({"staff_reply_unreachable"})
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the officer is shown ("" when a post in the thread says it already)."""
+    """What the officer is shown ("" when a post in the thread says it already).
+
+    ``ok`` is False when nothing was done (a refusal, a bad argument, a wrong status): chat desks
+    show the text either way, the web console also answers with a 4xx status. ``refused`` is
+    True when the refusal is about who may do it (role or scope) rather than the ticket's state.
+    """
 
     text: str
+    ok: bool = True
+    refused: bool = False
+    tracking_id: str | None = None  # the ticket a command opened (baru)
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,9 @@ class CommandContext:
     photo: "ProofPhoto | None" = None
 
     def render(self, key: str, **fields: Any) -> Reply:
-        return Reply(self.staff.render(self.lang, key, **fields))
+        """The answer ``key``; a success only for ``staff_ok_*`` (and answers in ``_RECORDED``)."""
+        ok = key.startswith("staff_ok_") or key in _RECORDED
+        return Reply(self.staff.render(self.lang, key, **fields), ok=ok, refused=key.startswith("staff_denied"))
 
     @property
     def t(self) -> Any:

@@ -1,6 +1,10 @@
 """``lihat|show <id>``: one ticket in full: details, deadlines, history (the reporter is never shown)."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
+from sqlalchemy import Connection
+
 from adapters.contract.rows import RowLike
 from bot.lifecycle import OPEN_STATUSES
 from bot.staff import notify
@@ -14,21 +18,27 @@ from store import staff as staff_store
 TIMELINE = 10  # history lines shown
 
 
+def describe(staff: Any, conn: Connection, e: RowLike, lang: str, redact: Callable[[str], str]) -> dict[str, str]:
+    """One audit event for officers: what happened, who did it, and its text (a citizen's text redacted).
+    The web console's ticket page shows the same lines."""
+    what = e["kind"]
+    if e["kind"] in ("status", "reopen", "created") and e["to_status"]:
+        what = staff.label(e["to_status"], lang)
+    elif staff.has(f"staff_kind_{e['kind']}"):
+        what = staff.render(lang, f"staff_kind_{e['kind']}")
+    reason = e["reason"] or ""
+    if reason and not e["actor"].startswith("staff:"):
+        reason = redact(reason)
+    return {"what": what, "actor": notify.actor_label(conn, e["actor"], staff.templates, lang), "reason": reason}
+
+
 def timeline(ctx: CommandContext, reporter: RowLike | None) -> list[str]:
     staff, conn, lang = ctx.staff, ctx.db, ctx.lang
     lines = []
     for e in repo.events_for(conn, ctx.t["id"])[-TIMELINE:]:
-        what = e["kind"]
-        if e["kind"] in ("status", "reopen", "created") and e["to_status"]:
-            what = staff.label(e["to_status"], lang)
-        elif staff.has(f"staff_kind_{e['kind']}"):
-            what = staff.render(lang, f"staff_kind_{e['kind']}")
-        reason = e["reason"] or ""
-        if reason and not e["actor"].startswith("staff:"):
-            reason = notify.identity_redact(reason, reporter)
-        lines.append(staff.render(lang, "staff_timeline_line", at=staff.time(e["created_at"]), what=what,
-                                  actor=notify.actor_label(conn, e["actor"], staff.templates, lang),
-                                  reason=f": {reason[:200]}" if reason else ""))
+        d = describe(staff, conn, e, lang, lambda text: notify.identity_redact(text, reporter))
+        lines.append(staff.render(lang, "staff_timeline_line", at=staff.time(e["created_at"]), what=d["what"],
+                                  actor=d["actor"], reason=f": {d['reason'][:200]}" if d["reason"] else ""))
     return lines
 
 

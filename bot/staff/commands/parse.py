@@ -57,8 +57,15 @@ def normalize_phone(token: str) -> str | None:
 
 
 def parse_contact(token: str) -> tuple[str, str] | None:
-    """(address, channel) of a counter report's citizen: ("+628..", "sms") or ("a@b.id", "email")."""
+    """(address, channel) of a counter report's citizen: ("+628..", "sms"), ("+628..", "whatsapp") for
+    ``wa:0812..``, ("a@b.id", "email"), or ("", "none") for ``-`` (the citizen wants no updates)."""
     token = unslack(token.strip())
+    if token == "-":
+        return "", "none"
+    head, sep, rest = token.partition(":")
+    if sep and head.lower() in ("wa", "whatsapp"):
+        phone = normalize_phone(rest)
+        return (phone, "whatsapp") if phone else None
     if "@" in token:
         if not _EMAIL.match(token):
             return None
@@ -66,6 +73,18 @@ def parse_contact(token: str) -> tuple[str, str] | None:
         return f"{local}@{domain.lower()}", "email"
     phone = normalize_phone(token)
     return (phone, "sms") if phone else None
+
+
+# Where a report typed by an officer came in (ticket.source): five of the CRM's official channels and a
+# phone call. A counter report whose origin is not given is recorded as ``COUNTER``.
+ORIGINS = ("kantor_kelurahan", "kantor_kecamatan", "surat_gubernur", "pendopo_balai_kota", "kantor_inspektorat",
+           "telepon")
+COUNTER = "counter"
+
+
+def parse_origin(value: str) -> str | None:
+    wanted = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return wanted if wanted in ORIGINS else None
 
 
 def parse_hours(token: str) -> float | None:
@@ -144,6 +163,14 @@ def _filters(name: str, rest: str) -> StaffCommand:
 
 def _contact_text(name: str, rest: str) -> StaffCommand:
     contact_token, _, text = rest.partition(" ")
+    source = None
+    first, _, after = text.strip().partition(" ")
+    key, sep, value = first.partition("=")
+    if sep and key.lower() in ("asal", "from"):
+        source = parse_origin(value)
+        if source is None:
+            raise CommandSyntaxError("staff_bad_origin", name, given=value[:40], known=", ".join(ORIGINS))
+        text = after
     text = _unquote(text)
     if not contact_token or not text:
         raise CommandSyntaxError("staff_usage_error", name)
@@ -152,7 +179,7 @@ def _contact_text(name: str, rest: str) -> StaffCommand:
     contact = parse_contact(contact_token)
     if contact is None:
         raise CommandSyntaxError("staff_bad_contact", name)
-    return StaffCommand(name, text=text, contact=contact[0], contact_channel=contact[1])
+    return StaffCommand(name, text=text, contact=contact[0], contact_channel=contact[1], source=source)
 
 
 # --- grammars after a tracking ID --------------------------------------------------

@@ -1,7 +1,7 @@
 """When each reporter last wrote (the messaging window of WhatsApp and Messenger)
 
 Revision ID: 0013_messaging_window
-Revises: 0011_staff_directory
+Revises: 0012_ticket_source
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel.sql.sqltypes  # the submodule itself
 from alembic import op
 
 revision = "0013_messaging_window"
-down_revision = "0011_staff_directory"
+down_revision = "0012_ticket_source"
 branch_labels = None
 depends_on = None
 
