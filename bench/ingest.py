@@ -24,7 +24,9 @@ import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ would come first on sys.path, and bench/email.py would shadow the standard
+# library's ``email`` package for everything imported below: the checkout's root instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench._env import print_env  # noqa: E402
 

@@ -39,7 +39,9 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ would come first on sys.path, and bench/email.py would shadow the standard
+# library's ``email`` package for everything imported below: the checkout's root instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench._env import print_env  # noqa: E402
 from tests.harness.provider_fakes import CHANNELS, ProviderFakes, channels_config  # noqa: E402

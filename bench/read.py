@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ would come first on sys.path, and bench/email.py would shadow the standard
+# library's ``email`` package for everything imported below: the checkout's root instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench import read_build  # noqa: E402
 from bench._env import print_env  # noqa: E402

@@ -136,8 +136,9 @@ class Builder:
         if status == "MENUNGGU_VALIDASI":
             paused = proof
         updated = created + timedelta(hours=steps[-1]) if steps else created
-        row = dict(id=tid, tracking_id=tracking_id(prefix, tid), status=status,
-                   channel=rng.choices(self.ch_names, self.ch_w)[0], reporter_id=1 + rng.randrange(self.reporters),
+        channel = rng.choices(self.ch_names, self.ch_w)[0]
+        row = dict(id=tid, tracking_id=tracking_id(prefix, tid), status=status, channel=channel, source=channel,
+                   reporter_id=1 + rng.randrange(self.reporters),
                    category_code=cat, agency_code=agency, unit=None,
                    area_code=rng.choices(self.areas, self.area_w)[0], area_method="text",
                    latitude=None, longitude=None, description=" ".join(rng.choices(WORDS, k=12)), language="id",
@@ -229,7 +230,7 @@ def build(url: str, cfg: AppConfig, n: int, now: datetime, log: Callable[[str], 
 
     def write(conn: Connection) -> None:
         with conn.begin():
-            sync_reference_data(conn, cfg, areas)
+            sync_reference_data(conn, cfg, areas, now)
         t0 = time.perf_counter()
         for start in range(1, builder.reporters + 1, CHUNK * 4):
             with conn.begin():
