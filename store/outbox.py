@@ -57,15 +57,23 @@ class Outcome:
 
 
 QUEUED: ColumnClause[str] = literal_column("'queued'")
+SENDING: ColumnClause[str] = literal_column("'sending'")
 PENDING_LITERAL: tuple[ColumnClause[str], ...] = (literal_column("'queued'"), literal_column("'sending'"))
 OUT: ColumnClause[str] = literal_column("'out'")
 ONE: ColumnClause[int] = literal_column("1")
 
 
 def due_lanes(conn: Connection, now: datetime) -> list[str]:
-    """Lanes that have at least one queued row due now."""
+    """Lanes that have at least one queued row due now (a range of ix_message_queued_due)."""
     q = select(M.c.lane).distinct().where(M.c.direction == OUT, M.c.status == QUEUED, M.c.next_attempt_at <= now)
     return [r for r in conn.execute(q).scalars() if r]
+
+
+def next_due(conn: Connection) -> datetime | None:
+    """When the earliest queued row falls due (one probe of ix_message_queued_due); None: nothing queued."""
+    q = select(func.min(M.c.next_attempt_at)).where(M.c.direction == OUT, M.c.status == QUEUED)
+    due: datetime | None = conn.execute(q).scalar()
+    return due
 
 
 def _heads(lane: str, now: datetime, limit: int) -> Select[int]:
@@ -225,7 +233,8 @@ def requeue(conn: Connection, message_id: int, now: datetime) -> bool:
 def reclaim_expired(conn: Connection, now: datetime) -> int:
     """Requeue messages whose sender died holding the lease."""
     res = conn.execute(
-        update(M).where(M.c.direction == "out", M.c.status == "sending", M.c.lease_until < now)
+        # Literals: a range of the partial ix_message_sending_lease, never a walk of sent rows.
+        update(M).where(M.c.direction == OUT, M.c.status == SENDING, M.c.lease_until < now)
         .values(status="queued", lease_owner=None, lease_until=None, next_attempt_at=now)
     )
     return res.rowcount
