@@ -22,6 +22,8 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from store import writebehind
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -71,11 +73,13 @@ class Database:
         self.sqlite = is_sqlite(url)
         if self.sqlite:
             self._write_engine = _sqlite_engine(url, immediate=True)
+            writebehind.install(self._write_engine)
             self._read_engine = _sqlite_engine(url, immediate=False)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="db-writer")
             self._readers = ThreadPoolExecutor(2, thread_name_prefix="db-reader")
         else:
             self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            writebehind.install(self._async_engine.sync_engine)
 
     @property
     def dialect(self) -> str:
