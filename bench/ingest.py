@@ -34,6 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine_line  # noqa: E402
+
 TEXTS = [
     "Sampah menumpuk di Jl. Kemang Raya Kel. Bangka Kec. Mampang Prapatan sudah 3 hari",
     "jalan berlubang parah di jl raya bogor dekat halte, kel. kramat jati",
@@ -181,15 +183,6 @@ async def run_http(n: int, concurrency: int, tmp: Path, db_url: str | None, rate
     return line(n / elapsed, latencies, rss, mode, db_kind(db_url))
 
 
-def calibration() -> float:
-    """Seconds for a fixed pure-Python loop (as bench/outbound.py): compare machines and loaded runs by it."""
-    start = time.perf_counter()
-    total = 0
-    for i in range(3_000_000):
-        total += i % 7
-    return time.perf_counter() - start
-
-
 def db_kind(db_url: str | None) -> str:
     return "postgresql" if db_url and db_url.startswith("postgresql") else "sqlite"
 
@@ -204,9 +197,7 @@ async def main() -> None:
     parser.add_argument("--processes", type=int, default=1,
                         help="2: compare one gateway process with two on one database, and check duplicates")
     args = parser.parse_args()
-    load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop {calibration():.3f} s; "
-          f"database {db_kind(args.database_url)}", flush=True)
+    print(f"{machine_line()}; database {db_kind(args.database_url)}", flush=True)
     if args.processes > 1:
         from bench.ingest_processes import compare_processes
 

@@ -36,18 +36,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import calibration  # noqa: E402
 from tests.harness.provider_fakes import CHANNELS, ProviderFakes, channels_config  # noqa: E402
 
 HANGING = "sms"
-
-
-def calibration() -> float:
-    """Seconds for a fixed pure-Python loop: compare machines and loaded runs by it."""
-    start = time.perf_counter()
-    total = 0
-    for i in range(3_000_000):
-        total += i % 7
-    return time.perf_counter() - start
 
 
 def _config(tmp: Path, db_url: str | None, base: str, smtp_port: int, send_timeout: float) -> Path:
