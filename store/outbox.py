@@ -118,10 +118,9 @@ def lease(conn: Connection, lane: str, owner: str, now: datetime, until: datetim
     Three short statements: the heads (index-walked, stopping at ``limit``), what
     sending them needs, and the lease itself.
     """
-    if conn.dialect.name == "sqlite":
-        ids = list(conn.execute(_HEADS_SQLITE, {"lane": lane, "now": now, "limit": limit}).scalars())
-    else:
-        ids = list(conn.execute(_heads(lane, now, limit).with_for_update(skip_locked=True, of=M)).scalars())
+    if conn.dialect.name != "sqlite":
+        return _lease_in_one(conn, lane, owner, now, until, limit)
+    ids = list(conn.execute(_HEADS_SQLITE, {"lane": lane, "now": now, "limit": limit}).scalars())
     if not ids:
         return []
     T, A, R = repo.T_TICKET, repo.T_ATTACHMENT, repo.T_REPORTER
@@ -135,6 +134,24 @@ def lease(conn: Connection, lane: str, owner: str, now: datetime, until: datetim
     for r in rows:
         r.update(status="sending", lease_owner=owner, lease_until=until)
     return rows
+
+
+def _lease_in_one(conn: Connection, lane: str, owner: str, now: datetime, until: datetime,
+                  limit: int) -> list[dict[str, Any]]:
+    """PostgreSQL: the same three steps as one statement (one round trip): the heads locked
+    (SKIP LOCKED: another process's lease is passed over), leased, and joined with what sending needs."""
+    T, A, R = repo.T_TICKET, repo.T_ATTACHMENT, repo.T_REPORTER
+    heads = _heads(lane, now, limit).with_for_update(skip_locked=True, of=M).cte("heads")
+    leased = (update(M).where(M.c.id.in_(select(heads.c.id)), M.c.status == QUEUED)
+              .values(status="sending", lease_owner=owner, lease_until=until)
+              .returning(*M.c).cte("leased"))
+    stmt = (select(leased, T.c.tracking_id, A.c.sha256.label("att_sha"), A.c.content_type.label("att_type"),
+                   R.c.opted_out, R.c.unreachable)
+            .select_from(leased.outerjoin(T, T.c.id == leased.c.ticket_id)
+                         .outerjoin(A, A.c.id == leased.c.attachment_id)
+                         .outerjoin(R, R.c.id == leased.c.reporter_id))
+            .order_by(leased.c.id))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 _OUTCOME_FIELDS = ("status", "attempts", "lease_owner", "lease_until", "updated_at", "parts_sent", "error",

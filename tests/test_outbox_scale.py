@@ -48,7 +48,7 @@ def _captured(conn: Connection, fn: Any, *args: Any) -> list[tuple[str, Any]]:
     seen: list[tuple[str, Any]] = []
 
     def grab(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "UPDATE")):
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "WITH")):
             seen.append((statement, params))
 
     event.listen(conn, "before_cursor_execute", grab)
