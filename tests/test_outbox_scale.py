@@ -98,9 +98,13 @@ async def test_every_dispatcher_poll_is_index_served_over_history(gateway, clock
         for plan in statement_plans:
             assert not _walks_history(dialect, plan), (name, plan)
     text_of = "\n".join(line for ps in plans.values() for p in ps for line in p)
-    # The new partial indexes are the ones that serve the polls.
-    for index in ("ix_message_sending_lease", "ix_message_lane_queued"):
-        assert index in text_of, (index, text_of)
+    if dialect == "sqlite":
+        # The partial indexes are the ones that serve the polls (SQLite's choice is stable here).
+        for index in ("ix_message_sending_lease", "ix_message_lane_queued"):
+            assert index in text_of, (index, text_of)
+    else:
+        # PostgreSQL picks among the partial indexes by its statistics: any of them, never the table.
+        assert all("Index" in "\n".join(p) for ps in plans.values() for p in ps), text_of
 
 
 async def test_polls_return_the_right_rows_over_history(gateway, clock):
