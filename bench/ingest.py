@@ -7,6 +7,14 @@ Modes:
 
 Each mode prints one line; the last line is exactly:
   ingest: <msgs_per_s> msg/s p50 <ms> ms p99 <ms> ms rss <MB> MB (<mode>, <db>)
+
+--processes 2 (http mode): one gateway process, then two on the same database, each fed
+half the reports; a quarter of the reports is also sent to the other process (a redelivery
+racing in another process). Partner callbacks (the acknowledgements) go to a local receiver.
+Prints both rates and their ratio, then a check line: tickets against distinct reports,
+provider messages stored twice, replies queued twice, callbacks delivered twice.
+
+First printed: the load average, a CPU calibration figure and the database kind.
 """
 from __future__ import annotations
 
@@ -30,6 +38,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bench._env import print_env  # noqa: E402
 
+
 TEXTS = [
     "Sampah menumpuk di Jl. Kemang Raya Kel. Bangka Kec. Mampang Prapatan sudah 3 hari",
     "jalan berlubang parah di jl raya bogor dekat halte, kel. kramat jati",
@@ -51,14 +60,17 @@ def line(rate: float, lat: list[float], rss_mb: float, mode: str, db: str) -> st
             f"p99 {percentile(lat, 0.99) * 1000:.1f} ms rss {rss_mb:.0f} MB ({mode}, {db})")
 
 
-def bench_config(tmp: Path, port: int, db_url: str | None) -> Path:
+def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | None = None) -> Path:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["http"].update(host="127.0.0.1", port=port)
     data["database"]["url"] = db_url or f"sqlite:///{tmp / 'bench.db'}"
     data["media"]["dir"] = str(tmp / "media")
     data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
-    data["channels"] = {"partner": {"partners": [{"name": "bench", "api_key": API_KEY}]}}
-    path = tmp / "config.yaml"
+    partner = {"name": "bench", "api_key": API_KEY}
+    if callback_url:
+        partner.update(callback_url=callback_url, callback_secret="bench-callback-secret")
+    data["channels"] = {"partner": {"partners": [partner]}}
+    path = tmp / f"config-{port}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -102,11 +114,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _server(tmp: Path, db_url: str | None) -> tuple[asyncio.subprocess.Process, int]:
+async def _server(tmp: Path, db_url: str | None,
+                  callback_url: str | None = None) -> tuple[asyncio.subprocess.Process, int]:
     import httpx
 
     port = _free_port()
-    cfg = bench_config(tmp, port, db_url)
+    cfg = bench_config(tmp, port, db_url, callback_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADUAN_")}
     env["ADUAN_LOG_LEVEL"] = "WARNING"
     proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "main.py"), "--config", str(cfg), "serve",
@@ -170,8 +183,11 @@ async def run_http(n: int, concurrency: int, tmp: Path, db_url: str | None, rate
         await proc.wait()
     mode = f"paced {rate:.0f}/s" if rate else f"http c={concurrency}"
     print(f"  {mode}: {n} requests in {elapsed:.2f}s, {errors} errors", file=sys.stderr)
-    db = "postgresql" if db_url and db_url.startswith("postgresql") else "sqlite"
-    return line(n / elapsed, latencies, rss, mode, db)
+    return line(n / elapsed, latencies, rss, mode, db_kind(db_url))
+
+
+def db_kind(db_url: str | None) -> str:
+    return "postgresql" if db_url and db_url.startswith("postgresql") else "sqlite"
 
 
 async def main() -> None:
@@ -181,9 +197,16 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="2: compare one gateway process with two on one database, and check duplicates")
     args = parser.parse_args()
-    modes = ["inprocess", "http", "paced"] if args.mode == "all" else [args.mode]
     print_env(args.database_url)  # what the figures depend on (load, CPU, where the database lives, versions)
+    if args.processes > 1:
+        from bench.ingest_processes import compare_processes
+
+        await compare_processes(args.n, args.concurrency, args.database_url, args.processes)
+        return
+    modes = ["inprocess", "http", "paced"] if args.mode == "all" else [args.mode]
     for mode in modes:
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)

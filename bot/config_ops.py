@@ -44,7 +44,11 @@ class OutboxConfig(Strict):
     staff_lane_concurrency: int = Field(default=2, ge=1)
     send_timeout_seconds: float = Field(default=30, gt=0)
     lanes: dict[str, LaneConfig] = Field(default_factory=dict)
+    # While rows are due, the dispatcher polls every poll_interval_seconds. With nothing due it
+    # sleeps until the next row falls due, a local wake (a commit in this process queued rows),
+    # or at most idle_poll_seconds (rows another process or a tool queued).
     poll_interval_seconds: float = Field(default=1.0, gt=0)
+    idle_poll_seconds: float = Field(default=10.0, gt=0)
     sweep_interval_seconds: float = Field(default=15, gt=0)
 
     @model_validator(mode="after")

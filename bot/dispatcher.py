@@ -252,20 +252,38 @@ class Dispatcher:
     async def run(self) -> None:
         """Send until stopped: a lane worker per lane, woken by new rows, finished sends or the poll."""
         while not self._stopping:
+            # Cleared before the poll: a wake during it (a commit that queued rows) is not lost.
+            self._wake.clear()
+            timeout = self.config.poll_interval_seconds
             try:
                 await self._sweep_if_due()
-                for name in await self._due_lanes(self.clock.now()):
+                due = await self._due_lanes(self.clock.now())
+                for name in due:
                     self._worker(name).wake.set()
+                if not due:
+                    timeout = await self._idle_timeout()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - e.g. database briefly down
                 log.exception("dispatcher poll failed")
-            self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout)
             except asyncio.TimeoutError:
                 pass
         await self._drain()
+
+    async def _idle_timeout(self) -> float:
+        """Nothing due: sleep until the earliest queued row falls due, at most ``idle_poll_seconds``.
+
+        A commit in this process that queues rows wakes the loop at once (``wake``); the bound
+        picks up rows queued elsewhere (another process, a tool). One index probe.
+        """
+        ceiling = max(self.config.idle_poll_seconds, self.config.poll_interval_seconds)
+        due = await self.db.read(store_outbox.next_due)
+        if due is None:
+            return ceiling
+        until = (due - self.clock.now()).total_seconds()
+        return min(ceiling, max(self.config.poll_interval_seconds, until))
 
     async def _sweep_if_due(self) -> None:
         now = self.clock.now()

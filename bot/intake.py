@@ -49,24 +49,72 @@ def normalized_json(item: PreparedInbound) -> dict[str, Any]:
     return data
 
 
-def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime) -> IntakeOutcome:
-    """Run the whole pipeline for one message inside the caller's transaction."""
+_INBOUND_KEY = ("channel", "direction", "external_id")
+_PREFETCHED = "intake_prefetched"
+_FIRST_WORDS = "intake_first_words"
+
+
+def _inbound_row(item: PreparedInbound, now: datetime) -> dict[str, Any]:
     msg = item.msg
     reply_context = dict(msg.reply_context)
     if item.media_errors:
         reply_context["media_errors"] = item.media_errors
-    message_id = repo.insert_ignore(
-        conn,
-        repo.T_MESSAGE,
-        dict(channel=msg.channel, direction="in", external_id=msg.external_id, kind="report", text=msg.text or "",
-             status="received", reply_context=repo.dumps(reply_context), raw=msg.raw,
-             payload=repo.dumps(normalized_json(item)), created_at=now, updated_at=now),
-        ("channel", "direction", "external_id"),
-    )
+    return dict(channel=msg.channel, direction="in", external_id=msg.external_id, kind="report", text=msg.text or "",
+                status="received", reply_context=repo.dumps(reply_context), raw=msg.raw,
+                payload=repo.dumps(normalized_json(item)), created_at=now, updated_at=now)
+
+
+def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> None:
+    """The first two statements of every message of a group commit, as one statement each.
+
+    One multi-row INSERT stores every inbound row (a repeated provider id is inserted once,
+    for its first message: the others are redeliveries), one multi-row upsert finds or makes
+    their reporters. On PostgreSQL that is two round trips per group instead of two per
+    message. A reporter who wrote several messages of the group gets the prefetched row on
+    the first only; the next ones read it again, after the first may have changed it.
+    ``process_inbound`` takes what is prefetched for its item; ``forget_prefetched`` ends it.
+    """
+    ids = repo.insert_ignore_many(conn, repo.T_MESSAGE, [_inbound_row(i, now) for i in items], _INBOUND_KEY)
+    message_ids: list[int | None] = [ids.pop((i.msg.channel, "in", i.msg.external_id), None) for i in items]
+    first_of: dict[tuple[str, str], int] = {}
+    for n, (item, mid) in enumerate(zip(items, message_ids)):
+        if mid is not None:
+            first_of.setdefault((item.msg.channel, item.msg.sender), n)
+    reporters = repo.get_or_create_reporters(conn, [
+        dict(channel=items[n].msg.channel, address=items[n].msg.sender, display_name=items[n].msg.sender_name,
+             language=items[n].msg.language) for n in first_of.values()], now)
+    chosen = {n: reporters[key] for key, n in first_of.items()}
+    conn.info[_PREFETCHED] = {id(item): (mid, chosen[n][0] if n in chosen else None)
+                              for n, (item, mid) in enumerate(zip(items, message_ids))}
+    # A reporter this group created has no ticket and no earlier message: the lookups by
+    # reporter (thread window, a location shared just before) are empty for its first message.
+    conn.info[_FIRST_WORDS] = {id(items[n]) for n, (_, created) in chosen.items() if created}
+
+
+def forget_prefetched(conn: Connection) -> None:
+    conn.info.pop(_PREFETCHED, None)
+    conn.info.pop(_FIRST_WORDS, None)
+
+
+def _first_words(conn: Connection, item: PreparedInbound) -> bool:
+    """The reporter's very first message (prefetch created the reporter for it)."""
+    return id(item) in conn.info.get(_FIRST_WORDS, ())
+
+
+def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime) -> IntakeOutcome:
+    """Run the whole pipeline for one message inside the caller's transaction."""
+    msg = item.msg
+    prefetched: tuple[int | None, RowMapping | None] | None = conn.info.get(_PREFETCHED, {}).pop(id(item), None)
+    if prefetched is None:
+        message_id = repo.insert_ignore(conn, repo.T_MESSAGE, _inbound_row(item, now), _INBOUND_KEY)
+        reporter = None
+    else:
+        message_id, reporter = prefetched
     if message_id is None:
         return _redelivery(conn, msg, now)
 
-    reporter = repo.get_or_create_reporter(conn, msg.channel, msg.sender, now, msg.sender_name, msg.language)
+    if reporter is None:
+        reporter = repo.get_or_create_reporter(conn, msg.channel, msg.sender, now, msg.sender_name, msg.language)
     if reporter["unreachable"] or (msg.language and not reporter["language"]):
         # Anyone who writes to us is reachable again on this channel.
         repo.update_reporter(conn, reporter["id"], now, unreachable=False, unreachable_reason=None,
@@ -126,9 +174,9 @@ def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeO
 
 def _attach_media(conn: Connection, item: PreparedInbound, ticket_id: int, message_id: int, now: datetime) -> None:
     for m in item.media:
-        repo.insert(conn, repo.T_ATTACHMENT, dict(sha256=m.sha256, content_type=m.content_type, size=m.size,
-                                                  kind="citizen", ticket_id=ticket_id, message_id=message_id,
-                                                  created_at=now))
+        repo.insert_later(conn, repo.T_ATTACHMENT, dict(sha256=m.sha256, content_type=m.content_type, size=m.size,
+                                                        kind="citizen", ticket_id=ticket_id, message_id=message_id,
+                                                        created_at=now))
 
 
 def _report(
@@ -147,7 +195,7 @@ def _report(
     if ticket is None and msg.thread_refs:
         tid = repo.ticket_for_thread_refs(conn, msg.channel, msg.thread_refs)
         ticket = repo.ticket_by_id(conn, tid) if tid else None
-    if ticket is None and not msg.standalone:
+    if ticket is None and not msg.standalone and not _first_words(conn, item):
         window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)
         ticket = window_ticket(conn, msg, reporter["id"], window, OPEN_STATUSES)
     if ticket is not None:
@@ -169,7 +217,7 @@ def _new_ticket(
 ) -> IntakeOutcome:
     msg = item.msg
     lat, lon = msg.latitude, msg.longitude
-    if lat is None and not msg.standalone:
+    if lat is None and not msg.standalone and not _first_words(conn, item):
         lat, lon = _recent_location(conn, rules, now, reporter["id"])
     category = rules.categorizer.categorize(text[:MATCH_CHARS])
     cat = rules.categories.get(category)
@@ -183,10 +231,11 @@ def _new_ticket(
         language=lang, created_at=now, updated_at=now, last_inbound_at=now,
         coordinate_due=due.coordinate_due, resolve_due=due.resolve_due, reopen_count=0,
     )
-    ticket_id = None
+    tracking_id = new_tracking_id(rules.prefix)
+    ticket_id = repo.insert_ticket_later(conn, dict(values, tracking_id=tracking_id))  # in a group commit
     while ticket_id is None:  # a random ID collides about once in 10^10
-        tracking_id = new_tracking_id(rules.prefix)
         ticket_id = repo.insert_ticket(conn, dict(values, tracking_id=tracking_id))
+        tracking_id = tracking_id if ticket_id is not None else new_tracking_id(rules.prefix)
     repo.add_event(conn, ticket_id, "created", "citizen", now, to_status=Status.MENUNGGU.value, public=True,
                    data={"channel": msg.channel, "category": category, "area": area.code if area else None})
     _attach_media(conn, item, ticket_id, message_id, now)

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from store import writebehind
 from store.figures import DEFAULT_TZ, TZ_INFO_KEY
 
 log = logging.getLogger(__name__)
@@ -82,12 +83,14 @@ class Database:
         self._heavy_limit = asyncio.Semaphore(heavy_readers)
         if self.sqlite:
             self._write_engine = _sqlite_engine(url, immediate=True, tz=timezone)
+            writebehind.install(self._write_engine)
             self._read_engine = _sqlite_engine(url, immediate=False, tz=timezone)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="db-writer")
             self._readers = ThreadPoolExecutor(2, thread_name_prefix="db-reader")
             self._heavy = ThreadPoolExecutor(heavy_readers, thread_name_prefix="db-heavy")
         else:
             self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            writebehind.install(self._async_engine.sync_engine)
 
             @event.listens_for(self._async_engine.sync_engine, "connect")
             def _tz(_dbapi_conn: Any, record: Any) -> None:

@@ -57,15 +57,23 @@ class Outcome:
 
 
 QUEUED: ColumnClause[str] = literal_column("'queued'")
+SENDING: ColumnClause[str] = literal_column("'sending'")
 PENDING_LITERAL: tuple[ColumnClause[str], ...] = (literal_column("'queued'"), literal_column("'sending'"))
 OUT: ColumnClause[str] = literal_column("'out'")
 ONE: ColumnClause[int] = literal_column("1")
 
 
 def due_lanes(conn: Connection, now: datetime) -> list[str]:
-    """Lanes that have at least one queued row due now."""
+    """Lanes that have at least one queued row due now (a range of ix_message_queued_due)."""
     q = select(M.c.lane).distinct().where(M.c.direction == OUT, M.c.status == QUEUED, M.c.next_attempt_at <= now)
     return [r for r in conn.execute(q).scalars() if r]
+
+
+def next_due(conn: Connection) -> datetime | None:
+    """When the earliest queued row falls due (one probe of ix_message_queued_due); None: nothing queued."""
+    q = select(func.min(M.c.next_attempt_at)).where(M.c.direction == OUT, M.c.status == QUEUED)
+    due: datetime | None = conn.execute(q).scalar()
+    return due
 
 
 def _heads(lane: str, now: datetime, limit: int) -> Select[int]:
@@ -110,10 +118,9 @@ def lease(conn: Connection, lane: str, owner: str, now: datetime, until: datetim
     Three short statements: the heads (index-walked, stopping at ``limit``), what
     sending them needs, and the lease itself.
     """
-    if conn.dialect.name == "sqlite":
-        ids = list(conn.execute(_HEADS_SQLITE, {"lane": lane, "now": now, "limit": limit}).scalars())
-    else:
-        ids = list(conn.execute(_heads(lane, now, limit).with_for_update(skip_locked=True, of=M)).scalars())
+    if conn.dialect.name != "sqlite":
+        return _lease_in_one(conn, lane, owner, now, until, limit)
+    ids = list(conn.execute(_HEADS_SQLITE, {"lane": lane, "now": now, "limit": limit}).scalars())
     if not ids:
         return []
     T, A, R = repo.T_TICKET, repo.T_ATTACHMENT, repo.T_REPORTER
@@ -127,6 +134,24 @@ def lease(conn: Connection, lane: str, owner: str, now: datetime, until: datetim
     for r in rows:
         r.update(status="sending", lease_owner=owner, lease_until=until)
     return rows
+
+
+def _lease_in_one(conn: Connection, lane: str, owner: str, now: datetime, until: datetime,
+                  limit: int) -> list[dict[str, Any]]:
+    """PostgreSQL: the same three steps as one statement (one round trip): the heads locked
+    (SKIP LOCKED: another process's lease is passed over), leased, and joined with what sending needs."""
+    T, A, R = repo.T_TICKET, repo.T_ATTACHMENT, repo.T_REPORTER
+    heads = _heads(lane, now, limit).with_for_update(skip_locked=True, of=M).cte("heads")
+    leased = (update(M).where(M.c.id.in_(select(heads.c.id)), M.c.status == QUEUED)
+              .values(status="sending", lease_owner=owner, lease_until=until)
+              .returning(*M.c).cte("leased"))
+    stmt = (select(leased, T.c.tracking_id, A.c.sha256.label("att_sha"), A.c.content_type.label("att_type"),
+                   R.c.opted_out, R.c.unreachable)
+            .select_from(leased.outerjoin(T, T.c.id == leased.c.ticket_id)
+                         .outerjoin(A, A.c.id == leased.c.attachment_id)
+                         .outerjoin(R, R.c.id == leased.c.reporter_id))
+            .order_by(leased.c.id))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 _OUTCOME_FIELDS = ("status", "attempts", "lease_owner", "lease_until", "updated_at", "parts_sent", "error",
@@ -225,7 +250,8 @@ def requeue(conn: Connection, message_id: int, now: datetime) -> bool:
 def reclaim_expired(conn: Connection, now: datetime) -> int:
     """Requeue messages whose sender died holding the lease."""
     res = conn.execute(
-        update(M).where(M.c.direction == "out", M.c.status == "sending", M.c.lease_until < now)
+        # Literals: a range of the partial ix_message_sending_lease, never a walk of sent rows.
+        update(M).where(M.c.direction == OUT, M.c.status == SENDING, M.c.lease_until < now)
         .values(status="queued", lease_owner=None, lease_until=None, next_attempt_at=now)
     )
     return res.rowcount

@@ -9,12 +9,11 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, func, select, update
+from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
-from store import figures
-
+from store import figures, writebehind
 from store.tables import (
     Agency,
     Area,
@@ -82,6 +81,12 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any], key: Sequence
 
 
 def insert(conn: Connection, table: Table, values: dict[str, Any]) -> int:
+    """Insert a row and return its id; inside a group commit the row is queued with a reserved
+    id and written with the transaction's next statement (store.writebehind)."""
+    row_id = writebehind.next_id(conn, table)
+    if row_id is not None:
+        writebehind.insert_later(conn, table, dict(values, id=row_id))
+        return row_id
     stmt = _cached(("insert", table.name), lambda: table.insert().returning(table.c.id))
     return conn.execute(stmt, values).scalar_one()
 
@@ -116,6 +121,53 @@ def get_or_create_reporter(
     return conn.execute(stmt, dict(channel=channel, address=address, display_name=display_name, language=language,
                                    opted_out=False, unreachable=False, created_at=now, updated_at=now,
                                    last_inbound_at=now)).mappings().one()
+
+
+def get_or_create_reporters(
+    conn: Connection, entries: list[dict[str, Any]], now: datetime
+) -> dict[tuple[str, str], tuple[RowMapping, bool]]:
+    """``get_or_create_reporter`` for many distinct (channel, address) at once: one batched upsert.
+
+    ``entries`` hold channel, address, display_name and language; a key may appear once only
+    (PostgreSQL refuses to upsert one row twice in a statement). Each row comes with whether
+    this statement created it: on PostgreSQL a row it inserted has xmax 0; on SQLite (one
+    writer, holding the lock) its id is above the largest id before the statement.
+    """
+    if not entries:
+        return {}
+    pg = conn.dialect.name == "postgresql"
+
+    def build() -> Any:
+        stmt = _insert(conn, T_REPORTER)
+        created: Any = literal_column("(xmax = 0)") if pg else literal_column("1")
+        # As get_or_create_reporter: the update that makes RETURNING yield an existing row also
+        # records when they last wrote (the messaging window, bot/window.py).
+        return stmt.on_conflict_do_update(index_elements=["channel", "address"],
+                                          set_={"last_inbound_at": stmt.excluded.last_inbound_at}).returning(
+            *T_REPORTER.c, created.label("created_here"))
+
+    stmt = _cached(("reporters_upsert", conn.dialect.name), build)
+    before = 0 if pg else conn.execute(select(func.coalesce(func.max(T_REPORTER.c.id), 0))).scalar_one()
+    rows = [dict(e, opted_out=False, unreachable=False, created_at=now, updated_at=now, last_inbound_at=now)
+            for e in entries]
+    # executemany with RETURNING: SQLAlchemy sends it as multi-row statements ("insertmanyvalues").
+    found = {}
+    for r in conn.execute(stmt, rows).mappings():
+        created = bool(r["created_here"]) if pg else r["id"] > before
+        found[(r["channel"], r["address"])] = (r, created)
+    return found
+
+
+def insert_ignore_many(conn: Connection, table: Table, rows: list[dict[str, Any]],
+                       conflict: Sequence[str]) -> dict[tuple[Any, ...], int]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING for many rows (multi-row statements): the id
+    of each row inserted, by its ``conflict`` key. A key repeated within ``rows`` is inserted once."""
+    if not rows:
+        return {}
+    stmt = _cached(("ins_ignore_many", table.name, tuple(conflict), conn.dialect.name),
+                   lambda: _insert(conn, table).on_conflict_do_nothing(index_elements=list(conflict))
+                   .returning(table.c.id, *[table.c[c] for c in conflict]))
+    return {tuple(row[1:]): row[0] for row in conn.execute(stmt, rows)}
 
 
 def update_reporter(conn: Connection, reporter_id: int, now: datetime, **values: Any) -> None:
@@ -187,13 +239,30 @@ def add_event(
     reason: str | None = None,
     public: bool = False,
     data: dict[str, Any] | None = None,
-) -> int:
-    return insert(
+) -> None:
+    """Add an audit event; inside a group commit it is written with the next statement (store.writebehind)."""
+    writebehind.insert_later(
         conn,
         T_EVENT,
         dict(ticket_id=ticket_id, kind=kind, actor=actor, from_status=from_status, to_status=to_status,
              reason=reason, public=public, data=dumps(data), created_at=now),
     )
+
+
+def insert_ticket_later(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Queue a new ticket with a reserved id inside a group commit; None outside one (the caller
+    inserts it at once). A tracking ID that collides fails the group at its flush, and the group
+    is redone message by message, where ``insert_ignore`` draws another."""
+    ticket_id = writebehind.next_id(conn, T_TICKET)
+    if ticket_id is not None:
+        writebehind.insert_later(conn, T_TICKET, dict(values, id=ticket_id))
+        figures.ticket_changed(conn, None, dict(values, id=ticket_id))  # dropped with the group if it fails
+    return ticket_id
+
+
+def insert_later(conn: Connection, table: Table, values: dict[str, Any]) -> None:
+    """Insert a row whose id the caller does not need; batched inside a group commit (store.writebehind)."""
+    writebehind.insert_later(conn, table, values)
 
 
 def events_for(conn: Connection, ticket_id: int, public_only: bool = False) -> list[RowMapping]:

@@ -218,6 +218,17 @@ class Message(SQLModel, table=True):
               postgresql_where=text("direction = 'out' AND status IN ('queued', 'sending')")),
         # /healthz: the oldest queued reply per channel is one index probe.
         Index("ix_message_channel_age", "direction", "status", "channel", "created_at"),
+        # The dispatcher's polls (migration 0008): due queued rows and the next due time, expired
+        # leases, the backlog per lane. Partial, so their size follows the backlog, not the history.
+        Index("ix_message_queued_due", "next_attempt_at", "lane",
+              sqlite_where=text("direction = 'out' AND status = 'queued'"),
+              postgresql_where=text("direction = 'out' AND status = 'queued'")),
+        Index("ix_message_sending_lease", "lease_until",
+              sqlite_where=text("direction = 'out' AND status = 'sending'"),
+              postgresql_where=text("direction = 'out' AND status = 'sending'")),
+        Index("ix_message_pending_lane", "lane", "created_at",
+              sqlite_where=text("direction = 'out' AND status IN ('queued', 'sending')"),
+              postgresql_where=text("direction = 'out' AND status IN ('queued', 'sending')")),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=30)

@@ -1,7 +1,7 @@
 """Shared rate limits: send budgets (GCRA) and per-client sliding windows (bot/limiter.py)
 
 Revision ID: 0010_budgets
-Revises: 0007_sla_scale
+Revises: 0008_outbox_scale
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel.sql.sqltypes  # the submodule itself: autogenerate writes sqlmod
 from alembic import op
 
 revision = "0010_budgets"
-down_revision = "0007_sla_scale"
+down_revision = "0008_outbox_scale"
 branch_labels = None
 depends_on = None
 

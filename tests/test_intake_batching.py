@@ -1,0 +1,90 @@
+"""Issue 16, point 6: a group commit sends its statements per group, not per message, with the
+same outcomes as one message at a time (redeliveries in the group, a reporter writing twice in
+the group, a failing message that must not lose the others). Runs on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, event, func, select
+
+from bot.intake_service import _process_batch
+from bot.intake_types import PreparedInbound
+from bot.models import InboundMessage
+from store import repo
+
+
+def _report(n: int, sender: str | None = None, text: str | None = None) -> PreparedInbound:
+    return PreparedInbound(InboundMessage(
+        channel="memory", external_id=f"b{n}", sender=sender or f"+62812{n:05d}",
+        text=text or f"Sampah menumpuk di Jl. Kemang nomor {n} Kel. Bangka"))
+
+
+async def _run_counting(gateway, items: list[PreparedInbound]) -> tuple[list[Any], int]:
+    """Process one group; returns the outcomes and how many statements reached the database."""
+    count = 0
+
+    def run(conn: Connection) -> list[Any]:
+        nonlocal count
+
+        def seen(*_: Any) -> None:
+            nonlocal count
+            count += 1
+
+        event.listen(conn, "before_cursor_execute", seen)
+        try:
+            return _process_batch(conn, items, gateway.intake.rules, gateway.clock.now())
+        finally:
+            event.remove(conn, "before_cursor_execute", seen)
+
+    return await gateway.db.write(run), count
+
+
+async def test_statements_per_group_do_not_grow_with_the_group(gateway):
+    _, small = await _run_counting(gateway, [_report(n) for n in range(10)])
+    outcomes, large = await _run_counting(gateway, [_report(n) for n in range(100, 160)])
+    assert [o.action for o in outcomes] == ["new_ticket"] * 60
+    # One statement per message would be 50 more; the group pays the same few statements.
+    assert large == small, (small, large)
+    counts = await gateway.db.read(lambda c: {
+        "tickets": c.execute(select(func.count()).select_from(repo.T_TICKET)).scalar_one(),
+        "events": c.execute(select(func.count()).select_from(repo.T_EVENT)).scalar_one(),
+        "inbound": c.execute(select(func.count()).select_from(repo.T_MESSAGE)
+                             .where(repo.T_MESSAGE.c.direction == "in", repo.T_MESSAGE.c.status == "processed"))
+        .scalar_one()})
+    assert counts == {"tickets": 70, "events": 70, "inbound": 70}
+
+
+async def test_redeliveries_and_a_second_message_in_the_same_group(gateway):
+    items = [_report(1, sender="+628121"), _report(2), _report(1, sender="+628121"),
+             _report(3, sender="+628121", text="Tambahan: sampahnya makin banyak")]
+    outcomes, _ = await _run_counting(gateway, items)
+    first, other, again, follow_up = outcomes
+    assert first.action == "new_ticket" and other.action == "new_ticket"
+    assert again.duplicate and again.ticket_id == first.ticket_id and again.message_id == first.message_id
+    # The reporter's next message joins the ticket its first message opened in this same group.
+    assert follow_up.action == "appended" and follow_up.ticket_id == first.ticket_id
+    assert follow_up.reporter_id == first.reporter_id
+    events = await gateway.db.read(lambda c: [e["kind"] for e in repo.events_for(c, first.ticket_id)])
+    assert events == ["created", "message"]
+
+
+async def test_a_failing_message_does_not_lose_the_group(gateway, monkeypatch):
+    from bot import intake
+
+    real = intake._new_ticket
+
+    def explode_on_bad(conn, item, *args):
+        if "MELEDAK" in (item.msg.text or ""):
+            raise RuntimeError("boom")
+        return real(conn, item, *args)
+
+    monkeypatch.setattr(intake, "_new_ticket", explode_on_bad)
+    items = [_report(n) for n in range(5)] + [_report(99, text="MELEDAK di Kel. Bangka")] + [_report(n) for n in range(5, 9)]
+    outcomes, _ = await _run_counting(gateway, items)
+    assert [o.action for o in outcomes] == ["new_ticket"] * 5 + ["failed"] + ["new_ticket"] * 4
+    tickets = await gateway.db.read(lambda c: c.execute(select(func.count()).select_from(repo.T_TICKET)).scalar_one())
+    events = await gateway.db.read(lambda c: c.execute(select(func.count()).select_from(repo.T_EVENT)).scalar_one())
+    assert tickets == 9 and events == 9  # nothing of the failed message's half-done work remains
+    (failed,) = await gateway.db.read(lambda c: list(c.execute(
+        select(repo.T_MESSAGE).where(repo.T_MESSAGE.c.status == "failed")).mappings()))
+    assert failed["external_id"] == "b99" and "boom" in failed["error"]
