@@ -133,7 +133,7 @@ class Delivery:
             return Outcome(mid, "failed", ids, done, f"blocked: {exc}",
                            reporter_flags={"unreachable": True, "unreachable_reason": f"{channel}: {exc}"[:200]})
         if isinstance(exc, OutsideWindow):  # bot/window.py: the citizen can reopen it by writing again
-            return Outcome(mid, "failed", ids, done, f"outside messaging window: {exc}")
+            return Outcome(mid, "failed", ids, done, f"outside messaging window: {exc}", window_refused=True)
         if isinstance(exc, PermanentError):
             return Outcome(mid, "failed", ids, done, f"permanent: {exc}")
         retry_at = self.clock.now() + timedelta(seconds=self.backoff(row["attempts"]))

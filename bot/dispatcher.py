@@ -112,7 +112,11 @@ class Dispatcher:
         rng: Callable[[], float] = random.random,
         budget: SendBudget | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        on_window_refused: Callable[[int], Awaitable[Any]] | None = None,
     ) -> None:
+        # A provider refused a send as outside its messaging window: the composition root reaches the
+        # citizen elsewhere and tells the officers (bot/window.py refused_at_send).
+        self.on_window_refused = on_window_refused
         self.db = db
         self.registry = registry
         self.clock = clock
@@ -189,6 +193,11 @@ class Dispatcher:
         """Send one leased row and record its outcome; returns the status recorded."""
         outcome = await self.delivery.deliver(row, lane.send_timeout)
         status = await self._record(outcome)
+        if outcome.window_refused and status == "failed" and self.on_window_refused is not None:
+            try:
+                await self.on_window_refused(outcome.message_id)
+            except Exception:  # noqa: BLE001 - the failure itself is recorded; never stop the lane
+                log.exception("outbox #%s: reaching the citizen elsewhere failed", outcome.message_id)
         if outcome.status == "sent":
             self._streaks[lane.channel] = 0
             lane.sent += 1

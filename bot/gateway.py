@@ -17,7 +17,7 @@ from bot.events import StatusChanged
 from bot.intake import IntakeRules
 from bot.intake_service import IntakeService
 from bot.limiter_wiring import build_limiter
-from bot.outbox import OutboxPolicy
+from bot.outbox import OutboxPolicy, enqueue
 from bot.ratelimit import SendBudget
 from bot.refdata import sync_reference_data
 from bot.routing import AreaResolver, load_areas_csv
@@ -26,7 +26,7 @@ from bot.staff.wiring import wire_staff_events
 from bot.startup import ChannelStartup, Sleep
 from bot.templates import Templates
 from bot.tickets import notify_of_status
-from bot.window import WindowPolicy
+from bot.window import WindowPolicy, refused_at_send
 from scheduler.jobs import SlaHook, build_scheduler, refresh_statistics
 from scheduler.sla import sla_hook
 from store.db import Database
@@ -87,7 +87,8 @@ class Gateway:
         self.limiter = build_limiter(config, self.db)
         self.dispatcher = Dispatcher(self.db, self.registry, self.media, self.templates, self.clock, config.outbox,
                                      config.instance.public_base_url,
-                                     budget=SendBudget(self.limiter, config.outbox.budget_overrides()))
+                                     budget=SendBudget(self.limiter, config.outbox.budget_overrides()),
+                                     on_window_refused=self._window_refused)
         self.intake = IntakeService(self.db, rules, self.media, self.clock, max_batch=config.intake.group_commit_max,
                                     on_outbox=self.dispatcher.wake)
         # The staff side: Slack and Telegram-group commands, ticket threads, proof photos.
@@ -104,6 +105,13 @@ class Gateway:
 
     def adapter(self, channel: str) -> ChannelAdapter:
         return self.registry.adapter_for(channel)
+
+    async def _window_refused(self, message_id: int) -> None:
+        """A provider refused a send as outside its messaging window: reach the citizen elsewhere, tell the officers."""
+        now = self.clock.now()
+        await self.db.write(lambda conn: refused_at_send(conn, self.policy.windows, now, enqueue, message_id,
+                                                         reachable=self.registry.reachable, events=self.policy.events))
+        self.dispatcher.wake()
 
     async def start(self, *, dispatcher: bool = True, receivers: bool = True, scheduler: bool = True) -> None:
         await self.db.write(sync_reference_data, self.config, self.areas, self.clock.now())

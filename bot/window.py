@@ -107,6 +107,18 @@ def undeliverable(conn: Connection, policy: WindowPolicy, now: datetime, enqueue
         kind=kind, lane=lane_name(channel, kind), text=text, status="failed", error=reason, attempts=0,
         parts_sent=0, attachment_id=attachment_id, payload=repo.dumps(payload), reply_context=repo.dumps({}),
         created_at=now, updated_at=now))
+    return reach_elsewhere(conn, policy, now, enqueue, reason=reason, ticket=ticket, reporter=reporter, kind=kind,
+                           template=template, text=text, payload=payload, attachment_id=attachment_id,
+                           reachable=reachable, events=events)
+
+
+def reach_elsewhere(conn: Connection, policy: WindowPolicy, now: datetime, enqueue: Enqueue, *, reason: str,
+                    ticket: RowLike, reporter: RowMapping, kind: str, template: str | None, text: str,
+                    payload: dict[str, Any], attachment_id: int | None,
+                    reachable: Callable[[str, str], bool], events: EventBus) -> int | None:
+    """A message could not go on the reporter's channel: send it on the same person's other reachable
+    channel if there is one, and tell the officers either way (event ``undeliverable``, ``CitizenUnreachable``)."""
+    channel, address = reporter["channel"], reporter["address"]
     fallback_id, used = None, None
     for other in reach.other_reporters(conn, address, channel):
         ch = other["channel"]
@@ -122,3 +134,21 @@ def undeliverable(conn: Connection, policy: WindowPolicy, now: datetime, enqueue
                    data={"channel": channel, "fallback_channel": used, "kind": kind})
     events.publish(conn, now, CitizenUnreachable(ticket, channel, used, reason))  # the officers' thread
     return fallback_id
+
+
+def refused_at_send(conn: Connection, policy: WindowPolicy, now: datetime, enqueue: Enqueue, message_id: int, *,
+                    reachable: Callable[[str, str], bool], events: EventBus) -> int | None:
+    """The provider refused a message as outside its window although our clock thought it open (the
+    delivery recorded it failed): the same fallback and notice as a message blocked when queued."""
+    row = repo.message_by_id(conn, message_id)
+    if row is None or row["ticket_id"] is None or row["reporter_id"] is None or row["status"] != "failed":
+        return None
+    ticket = repo.ticket_by_id(conn, row["ticket_id"])
+    reporter = repo.get_reporter(conn, row["reporter_id"])
+    if ticket is None or reporter is None:
+        return None
+    payload = repo.loads(row["payload"]) or {}
+    return reach_elsewhere(conn, policy, now, enqueue, reason=row["error"] or "outside messaging window",
+                           ticket=ticket, reporter=reporter, kind=row["kind"], template=payload.get("template"),
+                           text=row["text"], payload=payload, attachment_id=row["attachment_id"],
+                           reachable=reachable, events=events)

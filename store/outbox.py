@@ -54,6 +54,8 @@ class Outcome:
     retry_at: datetime | None = None
     count_attempt: bool = True
     reporter_flags: dict[str, Any] = field(default_factory=dict)
+    # The provider refused it as outside the channel's messaging window (bot/window.py reaches elsewhere).
+    window_refused: bool = False
 
 
 QUEUED: ColumnClause[str] = literal_column("'queued'")

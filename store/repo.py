@@ -274,6 +274,10 @@ def events_for(conn: Connection, ticket_id: int, public_only: bool = False) -> l
 
 # --- messages ----------------------------------------------------------------
 
+def message_by_id(conn: Connection, message_id: int) -> RowMapping | None:
+    return conn.execute(select(T_MESSAGE).where(T_MESSAGE.c.id == message_id)).mappings().first()
+
+
 def ticket_for_thread_refs(conn: Connection, channel: str, refs: Sequence[str]) -> int | None:
     """The ticket of any stored message on ``channel`` whose provider id is one of ``refs``.
 

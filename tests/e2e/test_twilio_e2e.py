@@ -257,6 +257,7 @@ async def test_whatsapp_without_templates_falls_back_to_sms_and_63016_is_recorde
                 conn.execute(sql_update(repo.T_REPORTER).values(last_inbound_at=clock.now()))
 
             await gw.db.write(make_inside)
+            before = len(fake.accepted)
             await staff_moves(gw, tid, "MENUNGGU_VALIDASI")
             await drain(gw)
             rows = await gw.db.read(lambda c: list(c.execute(repo.T_MESSAGE.select().where(
@@ -264,5 +265,13 @@ async def test_whatsapp_without_templates_falls_back_to_sms_and_63016_is_recorde
                 .order_by(repo.T_MESSAGE.c.id)).mappings()))
             assert rows[-1]["status"] == "failed" and "outside messaging window" in rows[-1]["error"]
             assert "63016" in rows[-1]["error"]
+            # ... and the citizen still hears of it by SMS, and the officers are told (never silent).
+            (sms,) = fake.accepted[before:]  # the refused WhatsApp message is not among the accepted
+            assert sms["To"] == CITIZEN and sms["From"] == SHORT_CODE and tid in sms["Body"], sms
+            events = await gw.db.read(lambda c: list(c.execute(repo.T_EVENT.select().where(
+                repo.T_EVENT.c.kind == "undeliverable").order_by(repo.T_EVENT.c.id)).mappings()))
+            refused = json.loads(events[-1]["data"])
+            assert refused["channel"] == "whatsapp" and refused["fallback_channel"] == "sms"
+            assert "63016" in events[-1]["reason"]
         finally:
             await gw.stop()
