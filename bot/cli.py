@@ -7,6 +7,10 @@
     aduan report [--since D] [--until D] [--by agency|kelurahan] [--csv out.csv]
                                   SLA performance figures: aligned table + CSV
     aduan init DIR                write a starting config.yaml and its data files into DIR
+    aduan areas import FILE [--dry-run]
+                                  store kelurahan polygons (GeoJSON or zipped Shapefile) for routing
+    aduan areas import-centres FILE [--dry-run]
+                                  store kelurahan centres (CSV code,latitude,longitude)
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bot import area_cli
 from bot.config import ConfigError, load_config, resolved_database_url
 from bot.logging_setup import setup_logging, use_channel_secrets
 from bot.version import __version__
@@ -31,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aduan", description="Aduan citizen-complaint gateway")
     parser.add_argument("--version", action="version", version=f"aduan {__version__}")
     parser.add_argument("--config", help="config file (default: $ADUAN_CONFIG or config.yaml)")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,init}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,init,areas}")
     serve = sub.add_parser("serve", help="run the gateway (the default)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     db = sub.add_parser("db", help="database tools")
@@ -49,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as-of", help="count backlog and overdue as of this date/time (default: now)")
     init = sub.add_parser("init", help="write a starting config.yaml and its data files into a folder")
     init.add_argument("directory", help="folder to create or fill (existing files are kept)")
+    area_cli.add_parser(sub)
     return parser
 
 
@@ -170,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_report(config, args)
     if command == "db":
         return run_db(config, args)
+    if command == "areas":
+        from bot.clock import SystemClock
+
+        return area_cli.run_areas(config, args, SystemClock().now())
     from bot.listen_check import warn_on_mismatch
     from store.migrate import upgrade
 

@@ -18,7 +18,9 @@ from bot.intake import IntakeRules
 from bot.intake_service import IntakeService
 from bot.outbox import OutboxPolicy
 from bot.refdata import sync_reference_data
-from bot.routing import AreaResolver, load_areas_csv
+from bot.area_boundaries import BoundaryLoader, build_index
+from bot.area_import import load_boundary_file
+from bot.routing import AreaResolver, CoordinateFallback, load_areas_csv
 from bot.sla import SlaRules
 from bot.staff.wiring import wire_staff_events
 from bot.startup import ChannelStartup, Sleep
@@ -56,8 +58,12 @@ class Gateway:
         )
         areas_csv = config.path(config.routing.areas_csv)
         self.areas = load_areas_csv(areas_csv)
-        geojson = config.path(config.routing.boundaries_geojson) if config.routing.boundaries_geojson else None
-        self.resolver = AreaResolver.from_files(areas_csv, geojson)
+        routing = config.routing
+        file_polygons = load_boundary_file(config.path(routing.boundaries_geojson), self.areas) \
+            if routing.boundaries_geojson else {}
+        self.resolver = AreaResolver(self.areas, build_index([], file_polygons),
+                                     CoordinateFallback(routing.unplaced_area, routing.nearest_centre_max_km))
+        self.boundary_loader = BoundaryLoader(self.db, self.resolver, file_polygons)
         self.registry = Registry()
         for adapter, paths in (adapters if adapters is not None else build_adapters(config, **(adapter_deps or {}))):
             self.registry.register(adapter, paths)
@@ -99,6 +105,7 @@ class Gateway:
 
     async def start(self, *, dispatcher: bool = True, receivers: bool = True, scheduler: bool = True) -> None:
         await self.db.write(sync_reference_data, self.config, self.areas)
+        await self.boundary_loader.reload(force=True)  # polygons stored by `aduan areas import`
         # A provider that is down never stops the process: its channel starts degraded.
         await self.startup.start_all()
         await self.intake.start()

@@ -37,6 +37,7 @@ class JobsHost(SweepHost, Protocol):
 
     intake: Any  # has retry_failed()
     sla_hooks: list[Any]
+    boundary_loader: Any  # bot.area_boundaries.BoundaryLoader: has reload()
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ async def prune_dedup_keys(gw: "JobsHost") -> int:
     return await gw.db.write(prune_dedup, cutoff)
 
 
+async def reload_boundaries(gw: "JobsHost") -> bool:
+    """Pick up polygons that ``aduan areas import`` stored since the last load."""
+    return bool(await gw.boundary_loader.reload())
+
+
 async def sla_sweep(gw: "JobsHost") -> None:
     for hook in list(gw.sla_hooks):
         try:
@@ -85,4 +91,6 @@ def build_scheduler(gw: "JobsHost") -> AsyncIOScheduler:
     scheduler.add_job(sla_sweep, "interval", args=[gw], seconds=gw.config.sla.sweep_interval_seconds,
                       id="sla_sweep", **common)
     scheduler.add_job(prune_dedup_keys, "interval", args=[gw], hours=6, id="prune_dedup_keys", **common)
+    scheduler.add_job(reload_boundaries, "interval", args=[gw], minutes=gw.config.routing.boundaries_reload_minutes,
+                      id="reload_boundaries", **common)
     return scheduler

@@ -252,3 +252,17 @@ class StaffDedup(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+
+class AreaGeometry(SQLModel, table=True):
+    """A kelurahan's boundary (GeoJSON geometry, WGS84) and centre, from ``aduan areas import``.
+
+    ``geojson`` is NULL for a centre known without a polygon (``aduan areas import-centres``)."""
+
+    __tablename__ = "area_geometry"
+    area_code: str = Field(primary_key=True, max_length=20)
+    geojson: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    centroid_lat: float
+    centroid_lon: float
+    source: str = Field(max_length=200)
+    imported_at: datetime
