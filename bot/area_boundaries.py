@@ -23,19 +23,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_index(rows: Sequence[Mapping[str, Any]] | Sequence[RowMapping], file_polygons: Mapping[str, BaseGeometry]) -> BoundaryIndex | None:
-    """The index over the stored rows; polygons from the ``routing.boundaries_geojson`` file win
-    for the codes they cover. None when there is nothing to index."""
+def build_index(rows: Sequence[Mapping[str, Any]] | Sequence[RowMapping],
+                file_polygons: Mapping[str, BaseGeometry]) -> BoundaryIndex | None:
+    """The index over the ``routing.boundaries_geojson`` file's polygons and the stored rows; what
+    ``aduan areas import`` stored wins for the codes it covers (it is the operator's later word).
+    None when there is nothing to index."""
     from shapely.geometry import shape
 
-    polygons: dict[str, BaseGeometry] = {}
+    polygons: dict[str, BaseGeometry] = dict(file_polygons)
     centres = []
     for row in rows:
         if row["geojson"]:
             polygons[row["area_code"]] = shape(json.loads(row["geojson"]))
         centres.append(Centre(row["area_code"], row["centroid_lat"], row["centroid_lon"]))
-    polygons.update(file_polygons)
-    centres = [c for c in centres if c.code not in file_polygons]
     if not polygons and not centres:
         return None
     return BoundaryIndex(polygons, centres)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.area_import import BoundaryFileError, ImportResult, match_features, read_features
 from bot.areas import KELURAHAN, load_areas_csv
-from bot.boundaries import valid_point
+from bot.boundaries import polygon_centre, valid_point
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -57,9 +57,9 @@ def geometry_rows(result: ImportResult, source: str, now: datetime) -> list[dict
 
     rows = []
     for code, geom in sorted(result.polygons.items()):
-        centre = geom.centroid if geom.centroid.within(geom) else geom.representative_point()
+        centre = polygon_centre(code, geom)
         rows.append(dict(area_code=code, geojson=json.dumps(shapely.geometry.mapping(geom)),
-                         centroid_lat=centre.y, centroid_lon=centre.x, source=source, imported_at=now))
+                         centroid_lat=centre.latitude, centroid_lon=centre.longitude, source=source, imported_at=now))
     return rows
 
 

@@ -44,6 +44,12 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+def polygon_centre(code: str, geom: BaseGeometry) -> Centre:
+    """The centroid, or a point surely inside when the centroid is not (a ring, a crescent, islands)."""
+    point = geom.centroid if geom.centroid.within(geom) else geom.representative_point()
+    return Centre(code, point.y, point.x)
+
+
 class BoundaryIndex:
     """Which kelurahan contains a point; which kelurahan centre is nearest to it."""
 
@@ -58,10 +64,9 @@ class BoundaryIndex:
             self._tree = shapely.STRtree(geoms)
         self._point = shapely.Point
         known = {c.code: c for c in centres}
-        for code, geom in polygons.items():  # a polygon's centroid unless a centre was given
+        for code, geom in polygons.items():  # a polygon's own centre unless one was given
             if code not in known and not geom.is_empty:
-                point = geom.centroid
-                known[code] = Centre(code, point.y, point.x)
+                known[code] = polygon_centre(code, geom)
         self._centres = [known[c] for c in sorted(known)]
 
     @property

@@ -8,6 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 import shapefile
 from sqlalchemy import select
 
@@ -145,6 +146,12 @@ def test_import_centres(tmp_path, database_url) -> None:
     assert [(r["area_code"], r["geojson"]) for r in rows] == [(CIDENG, None), ("31.71.06.1003", None)]
 
 
+@pytest.fixture
+def config(tmp_path, database_url):
+    """No boundaries file: only what these tests import."""
+    return make_config(tmp_path, database_url, routing={"boundaries_geojson": None})
+
+
 async def test_partner_report_with_only_coordinates_after_import(client, gateway, tmp_path) -> None:
     auth = {"Authorization": f"Bearer {PARTNER_KEY}"}
 
@@ -178,7 +185,7 @@ async def _import_in_thread(config) -> tuple[int, str]:
 
 
 async def test_telegram_location_then_text_gets_the_kelurahan(tmp_path, database_url, clock) -> None:
-    config = make_config(tmp_path, database_url)
+    config = make_config(tmp_path, database_url)  # with the shipped file: the import wins where it covers
     assert (await _import_in_thread(config))[0] == 0  # before start-up: loaded by start()
     async with FakeAPI() as api:
         api.expect("POST", p.api_path("getMe"), body=p.ok(p.BOT_USER))

@@ -150,3 +150,19 @@ def test_valid_polygon_rejects_empty_and_non_polygons() -> None:
     assert valid_polygon({"type": "Polygon", "coordinates": []}) == (None, False)
     geom, repaired = valid_polygon({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]})
     assert repaired and geom is not None and geom.is_valid and geom.area == pytest.approx(0.5)
+
+
+def test_shipped_kelurahan_polygons() -> None:
+    """data/jakarta_kelurahan.geojson (cahyadsn/wilayah_boundaries, MIT): every kelurahan, valid, and landmarks
+    land where they are."""
+    result = match_features(read_features(ROOT / "data" / "jakarta_kelurahan.geojson"), AREAS)
+    assert len(result.polygons) == 267
+    assert result.unmatched == result.rejected == result.repaired == result.missing == []
+    index = BoundaryIndex(result.polygons)
+    assert index.locate(-6.1754, 106.8272) == GAMBIR  # Monas
+    assert index.locate(-6.1925, 106.8392) == CIKINI  # Taman Ismail Marzuki
+    assert index.locate(-6.1215, 106.8750) is not None  # Tanjung Priok, Jakarta Utara
+    assert index.locate(-6.595, 106.80) is None  # Bogor is not Jakarta
+    # Shared borders overlap by almost nothing: the sum of the areas is within 0.1 % of their union.
+    polys = list(result.polygons.values())
+    assert sum(p.area for p in polys) == pytest.approx(shapely.union_all(polys).area, rel=1e-3)

@@ -15,7 +15,7 @@ async def _report_at(desk, n: int, lat: float, lon: float) -> str:
 
 
 async def test_needs_placing_and_approximate_are_marked(desk):
-    unplaced = await _report_at(desk, 1, -6.2, 106.8)  # no polygons, no centres: city level
+    unplaced = await _report_at(desk, 1, -6.595, 106.80)  # Bogor: in no polygon, no centre within 5 km
     text = await desk.run("U_ADMIN", f"lihat {unplaced}")
     assert "Wilayah: Kota Administrasi Jakarta Pusat" in text
     assert "PERLU DITEMPATKAN" in text
