@@ -7,10 +7,13 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import RowMapping
 
+from bot.area_import import BoundaryFileError, load_boundary_file
+from bot.areas import Area
 from bot.boundaries import BoundaryIndex, Centre
 from store import area_geometry as geometry_store
 from store.db import Database
@@ -39,6 +42,18 @@ def build_index(rows: Sequence[Mapping[str, Any]] | Sequence[RowMapping],
     if not polygons and not centres:
         return None
     return BoundaryIndex(polygons, centres)
+
+
+def file_polygons(path: Path | None, areas: Sequence[Area]) -> dict[str, BaseGeometry]:
+    """The ``routing.boundaries_geojson`` file's polygons. A missing or unreadable file is logged and
+    routing goes on without it (names, stored polygons, the fallbacks): it never stops the process."""
+    if path is None:
+        return {}
+    try:
+        return load_boundary_file(path, areas)
+    except (OSError, BoundaryFileError) as err:
+        log.error("routing.boundaries_geojson not loaded, routing by coordinates uses stored polygons only: %s", err)
+        return {}
 
 
 class BoundaryLoader:

@@ -19,7 +19,7 @@ from bot.intake_service import IntakeService
 from bot.outbox import OutboxPolicy
 from bot.refdata import sync_reference_data
 from bot.area_boundaries import BoundaryLoader, build_index
-from bot.area_import import load_boundary_file
+from bot.area_boundaries import file_polygons as file_polygons_of
 from bot.routing import AreaResolver, CoordinateFallback, load_areas_csv
 from bot.sla import SlaRules
 from bot.staff.wiring import wire_staff_events
@@ -59,8 +59,8 @@ class Gateway:
         areas_csv = config.path(config.routing.areas_csv)
         self.areas = load_areas_csv(areas_csv)
         routing = config.routing
-        file_polygons = load_boundary_file(config.path(routing.boundaries_geojson), self.areas) \
-            if routing.boundaries_geojson else {}
+        file_polygons = file_polygons_of(config.path(routing.boundaries_geojson) if routing.boundaries_geojson else None,
+                                         self.areas)
         self.resolver = AreaResolver(self.areas, build_index([], file_polygons),
                                      CoordinateFallback(routing.unplaced_area, routing.nearest_centre_max_km))
         self.boundary_loader = BoundaryLoader(self.db, self.resolver, file_polygons)

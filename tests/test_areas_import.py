@@ -207,3 +207,13 @@ async def test_telegram_location_then_text_gets_the_kelurahan(tmp_path, database
             assert (ticket["area_code"], ticket["area_method"]) == (CIDENG, "coordinates")
         finally:
             await gw.stop()
+
+
+def test_missing_boundaries_file_is_logged_not_fatal(tmp_path, database_url, caplog) -> None:
+    from bot.gateway import Gateway
+
+    config = make_config(tmp_path, database_url, routing={"boundaries_geojson": str(tmp_path / "nowhere.geojson")})
+    gw = Gateway(config, database_url=database_url, adapters=[])
+    assert "routing.boundaries_geojson not loaded" in caplog.text
+    # Coordinates still place a report: city level, flagged.
+    assert gw.resolver.resolve("", latitude=-6.195, longitude=106.815).method == NEEDS_PLACING

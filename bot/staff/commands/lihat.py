@@ -58,7 +58,7 @@ def run(ctx: CommandContext) -> Reply:
         timeline="\n".join(timeline(ctx, reporter)) or "-",
     )
     if t["area_method"] in APPROXIMATE_METHODS:  # placed by the nearest centre, or waiting for an officer
-        text += "\n" + staff.render(lang, f"staff_area_{t['area_method']}")
+        text += "\n" + staff.render(lang, f"staff_area_{t['area_method']}", tracking_id=t["tracking_id"])
     if flags:
         text += "\n" + staff.render(lang, "staff_reuse_warning", matches=staff.matches(flags, lang))
     text += email_auth_line(conn, t, lambda key, **f: staff.render(lang, key, **f))
