@@ -68,6 +68,8 @@ class BoundaryIndex:
             if code not in known and not geom.is_empty:
                 known[code] = polygon_centre(code, geom)
         self._centres = [known[c] for c in sorted(known)]
+        self._centre_tree = shapely.STRtree([shapely.Point(c.longitude, c.latitude) for c in self._centres]) \
+            if self._centres else None
 
     @property
     def polygons(self) -> int:
@@ -88,9 +90,15 @@ class BoundaryIndex:
     def nearest_centre(self, latitude: float, longitude: float, max_km: float) -> str | None:
         """The kelurahan with the nearest centre within ``max_km``; ties go to the lowest code.
 
-        A linear scan: Jakarta has 267 kelurahan, a few microseconds' work, and it only runs
-        for points outside every polygon."""
-        if not self._centres or not valid_point(latitude, longitude):
+        The tree finds the nearest centre in plain degrees; every centre within 2 % more of that
+        is then compared by great-circle distance (a longitude degree is shorter than a latitude
+        degree away from the equator, so the planar nearest may not be the true nearest)."""
+        if self._centre_tree is None or not valid_point(latitude, longitude):
             return None
-        best = min(self._centres, key=lambda c: distance_km(latitude, longitude, c.latitude, c.longitude))
+        point = self._point(longitude, latitude)
+        nearest = self._centre_tree.query_nearest(point, return_distance=True)
+        radius = float(nearest[1][0]) * 1.02 + 1e-12
+        candidates = [self._centres[int(i)] for i in self._centre_tree.query(point, predicate="dwithin", distance=radius)]
+        best = min(candidates or [self._centres[int(nearest[0][0])]],
+                   key=lambda c: (distance_km(latitude, longitude, c.latitude, c.longitude), c.code))
         return best.code if distance_km(latitude, longitude, best.latitude, best.longitude) <= max_km else None

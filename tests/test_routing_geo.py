@@ -166,3 +166,19 @@ def test_shipped_kelurahan_polygons() -> None:
     # Shared borders overlap by almost nothing: the sum of the areas is within 0.1 % of their union.
     polys = list(result.polygons.values())
     assert sum(p.area for p in polys) == pytest.approx(shapely.union_all(polys).area, rel=1e-3)
+
+
+def test_nearest_centre_equals_the_great_circle_nearest() -> None:
+    """The tree's planar shortlist never loses the true (haversine) nearest centre."""
+    import random
+
+    from bot.boundaries import distance_km
+
+    result = match_features(read_features(ROOT / "data" / "jakarta_kelurahan.geojson"), AREAS)
+    index = BoundaryIndex(result.polygons)
+    centres = index._centres  # comparing against the brute force
+    rng = random.Random(7)
+    for _ in range(2000):
+        lat, lon = rng.uniform(-6.45, -5.6), rng.uniform(106.3, 107.1)
+        brute = min(centres, key=lambda c: (distance_km(lat, lon, c.latitude, c.longitude), c.code))
+        assert index.nearest_centre(lat, lon, 1000.0) == brute.code
