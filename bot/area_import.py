@@ -156,8 +156,7 @@ def match_features(features: Iterable[tuple[dict[str, Any], dict[str, Any] | Non
         if geom is None:
             result.rejected.append(f"{code} ({_describe(i, props)})")
             continue
-        if repaired:
-            log.warning("boundary of %s was invalid; repaired with make_valid", code)
+        if repaired:  # listed in the result (the log filter would mask a code as if it were a number)
             result.repaired.append(code)
         if code in result.polygons:
             result.duplicates.append(code)
@@ -170,6 +169,8 @@ def match_features(features: Iterable[tuple[dict[str, Any], dict[str, Any] | Non
 def load_boundary_file(path: str | Path, areas: Sequence[Area]) -> dict[str, BaseGeometry]:
     """The ``routing.boundaries_geojson`` option: the same reading and matching as an import."""
     result = match_features(read_features(path), areas)
-    for what in (*result.unmatched, *result.rejected):
-        log.warning("boundary skipped: %s", what)
+    if result.unmatched or result.rejected or result.repaired:
+        log.warning("boundary file %s: %d features not matched, %d rejected, %d repaired; "
+                    "`aduan areas import FILE --dry-run` lists them", Path(path).name, len(result.unmatched),
+                    len(result.rejected), len(result.repaired))
     return result.polygons
