@@ -52,6 +52,7 @@ _MAX_FUZZY_TOKENS = 3
 NEAREST_CENTRE = "nearest_centre"
 NEEDS_PLACING = "needs_placing"
 APPROXIMATE_METHODS = frozenset({NEAREST_CENTRE, NEEDS_PLACING})  # an officer should check or place these
+OFFICER_PLACED = "officer"  # set by hand (staff command ``tempatkan``): never re-routed
 
 
 @dataclass(frozen=True)

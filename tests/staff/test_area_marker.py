@@ -54,3 +54,11 @@ async def test_officer_places_a_report_and_it_is_audited(desk):
     # English alias, by code; and a role without the right is refused.
     assert (await desk.run("U_ADMIN", f"place {tid} 31.74.03.1001")).startswith(f"Laporan {tid} ditempatkan di")
     assert "Ditolak" in await desk.run("U_VAL", f"tempatkan {tid} 31.74.03.1002")
+    # The reporter then shares a location inside another kelurahan: the officer's placement stands.
+    where = InboundMessage(channel="memory", external_id="geo-3-loc", sender="+628120000003", text="",
+                           latitude=-6.1754, longitude=106.8272, is_location_only=True)
+    (outcome,) = await desk.gw.intake.submit([where])
+    assert outcome.action == "location" and outcome.tracking_id == tid
+    ticket = await desk.gw.db.read(lambda c: repo.ticket_by_tracking_id(c, tid))
+    assert (ticket["area_code"], ticket["area_method"]) == ("31.74.03.1001", "officer")
+    assert (ticket["latitude"], ticket["longitude"]) == (-6.1754, 106.8272)

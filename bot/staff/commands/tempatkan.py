@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.areas import KELURAHAN
 from bot.refdata import slugify
+from bot.routing import OFFICER_PLACED
 from bot.staff import notify
 from bot.staff.commands.base import OFFICERS, Command, CommandContext, Reply
 from store import repo
 
-OFFICER_PLACED = "officer"  # ticket.area_method after this command
 
 
 def _kelurahan(ctx: CommandContext, given: str) -> str | None:
