@@ -12,6 +12,10 @@
     aduan staff list|show|add|disable|enable|set-password|set-role|link|reset-2fa
                                   the staff directory (see bot/staffcli.py)
     aduan canned list|add|delete  canned replies for the console's reply form (bot/cannedcli.py)
+    aduan areas import FILE [--dry-run]
+                                  store kelurahan polygons (GeoJSON or zipped Shapefile) for routing
+    aduan areas import-centres FILE [--dry-run]
+                                  store kelurahan centres (CSV code,latitude,longitude)
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot import cannedcli, staffcli
+from bot import area_cli, cannedcli, staffcli
 from bot.config import ConfigError, load_config, resolved_database_url
 from bot.logging_setup import setup_logging, use_channel_secrets
 from bot.version import __version__
@@ -37,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aduan", description="Aduan citizen-complaint gateway")
     parser.add_argument("--version", action="version", version=f"aduan {__version__}")
     parser.add_argument("--config", help="config file (default: $ADUAN_CONFIG or config.yaml)")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,figures,init,staff,canned}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,db,check-config,report,figures,init,staff,canned,areas}")
     serve = sub.add_parser("serve", help="run the gateway (the default)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     db = sub.add_parser("db", help="database tools")
@@ -61,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("directory", help="folder to create or fill (existing files are kept)")
     staffcli.add_parser(sub)
     cannedcli.add_parser(sub)
+    area_cli.add_parser(sub)
     return parser
 
 
@@ -210,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         return cannedcli.run_canned(config, args)
     if command == "figures":
         return run_figures(config, args)
+    if command == "areas":
+        from bot.clock import SystemClock
+
+        return area_cli.run_areas(config, args, SystemClock().now())
     from bot.listen_check import warn_on_mismatch
     from store.migrate import upgrade
 

@@ -169,6 +169,12 @@ class WebConfig(Strict):
 class RoutingConfig(Strict):
     areas_csv: str = "data/jakarta_areas.csv"
     boundaries_geojson: str | None = None
+    # A report with coordinates that no polygon or name places: nearest kelurahan centre within
+    # this distance (approximate), else this city-level area (None: the lowest kota code), flagged.
+    nearest_centre_max_km: float = Field(default=5.0, gt=0)
+    unplaced_area: str | None = None
+    # How often the server looks for a newer `aduan areas import` and reloads its polygons.
+    boundaries_reload_minutes: int = Field(default=5, ge=1)
 
 
 class AgencyConfig(Strict):

@@ -20,7 +20,9 @@ from bot.limiter_wiring import build_limiter
 from bot.outbox import OutboxPolicy, enqueue
 from bot.ratelimit import SendBudget
 from bot.refdata import sync_reference_data
-from bot.routing import AreaResolver, load_areas_csv
+from bot.area_boundaries import BoundaryLoader, build_index
+from bot.area_boundaries import file_polygons as file_polygons_of
+from bot.routing import AreaResolver, CoordinateFallback, load_areas_csv
 from bot.sla import SlaRules
 from bot.staff.wiring import wire_staff_events
 from bot.startup import ChannelStartup, Sleep
@@ -59,8 +61,12 @@ class Gateway:
         )
         areas_csv = config.path(config.routing.areas_csv)
         self.areas = load_areas_csv(areas_csv)
-        geojson = config.path(config.routing.boundaries_geojson) if config.routing.boundaries_geojson else None
-        self.resolver = AreaResolver.from_files(areas_csv, geojson)
+        routing = config.routing
+        file_polygons = file_polygons_of(config.path(routing.boundaries_geojson) if routing.boundaries_geojson else None,
+                                         self.areas)
+        self.resolver = AreaResolver(self.areas, build_index([], file_polygons),
+                                     CoordinateFallback(routing.unplaced_area, routing.nearest_centre_max_km))
+        self.boundary_loader = BoundaryLoader(self.db, self.resolver, file_polygons)
         self.registry = Registry()
         for adapter, paths in (adapters if adapters is not None else build_adapters(config, **(adapter_deps or {}))):
             self.registry.register(adapter, paths)
@@ -115,6 +121,7 @@ class Gateway:
 
     async def start(self, *, dispatcher: bool = True, receivers: bool = True, scheduler: bool = True) -> None:
         await self.db.write(sync_reference_data, self.config, self.areas, self.clock.now())
+        await self.boundary_loader.reload(force=True)  # polygons stored by `aduan areas import`
         # A provider that is down never stops the process: its channel starts degraded.
         await self.startup.start_all()
         await self.intake.start()

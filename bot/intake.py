@@ -24,6 +24,7 @@ from bot.lifecycle import OPEN_STATUSES, Status
 from bot.models import InboundMessage
 from bot.outbox import notify_reporter
 from bot.textnorm import MATCH_CHARS
+from bot.routing import APPROXIMATE_METHODS, OFFICER_PLACED
 from bot.tracking import find_tracking_ids, new_tracking_id
 from store import inbound as inbound_store
 from store import repo
@@ -288,9 +289,11 @@ def _recent_location(conn: Connection, rules: IntakeRules, now: datetime, report
 
 def _set_location(conn: Connection, rules: IntakeRules, now: datetime, ticket: RowMapping, lat: float, lon: float) -> None:
     values: dict[str, Any] = dict(latitude=lat, longitude=lon, updated_at=now)
-    if ticket["area_method"] != "coordinates":
+    if ticket["area_method"] not in ("coordinates", OFFICER_PLACED):  # a polygon or an officer's word stands
         area = rules.resolver.resolve(ticket["description"], lat, lon)
-        if area is not None and (area.method == "coordinates" or ticket["area_code"] is None):
+        # A polygon beats anything; an approximate placement (nearest centre, needs placing) gives way.
+        if area is not None and (area.method == "coordinates" or ticket["area_code"] is None
+                                 or ticket["area_method"] in APPROXIMATE_METHODS):
             values.update(area_code=area.code, area_method=area.method)
     repo.update_ticket(conn, ticket["id"], **values)
     repo.add_event(conn, ticket["id"], "location", "citizen", now, data={"area": values.get("area_code")})

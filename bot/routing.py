@@ -2,12 +2,16 @@
 
 Evidence, strongest first:
 
-1. coordinates inside an operator-supplied kelurahan boundary (GeoJSON);
+1. coordinates inside a kelurahan boundary (imported with ``aduan areas import`` or the
+   ``routing.boundaries_geojson`` file; see bot/boundaries.py);
 2. kelurahan/kecamatan names in the text, as citizens write them
    ("Kel. Pulogadung", "kelurahan pulo gadung", "di kec. tebet");
 3. a Jakarta postal code (10xxx-14xxx);
 4. a place name that is only seen as part of a street name ("Jl. Kartini");
-5. nothing: ``None``, and the caller sends the report to triage.
+5. for a report with coordinates: the nearest kelurahan centre (``nearest_centre``,
+   approximate), else the configured city-level area (``needs_placing``, an officer places it):
+   a report with coordinates is never left without an area;
+6. nothing: ``None``, and the caller sends the report to triage.
 
 Names are matched on *compact keys*: the name's tokens after spelling-variant
 normalisation, joined without spaces, so "Rawa Mangun" and "Rawamangun",
@@ -18,13 +22,10 @@ postal code, kota), else the shared kecamatan, else nothing.
 """
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.areas import AREA_MARKERS as _MARKERS
 # Re-exported: callers and tests import the area records and the name lists from here.
@@ -42,15 +43,24 @@ from bot.areas import (  # noqa: F401
     AreaMatch,
     load_areas_csv,
 )
+from bot.boundaries import BoundaryIndex, valid_point
 from bot.textnorm import FuzzyVocabulary, tokenize
-
-if TYPE_CHECKING:
-    from shapely import STRtree  # imported lazily at run time: only boundary files need shapely
 
 log = logging.getLogger(__name__)
 
-_BOUNDARY_CODE_KEYS = ("code", "kode", "village_code", "kode_kelurahan")
 _MAX_FUZZY_TOKENS = 3
+NEAREST_CENTRE = "nearest_centre"
+NEEDS_PLACING = "needs_placing"
+APPROXIMATE_METHODS = frozenset({NEAREST_CENTRE, NEEDS_PLACING})  # an officer should check or place these
+OFFICER_PLACED = "officer"  # set by hand (staff command ``tempatkan``): never re-routed
+
+
+@dataclass(frozen=True)
+class CoordinateFallback:
+    """Where a report with coordinates goes when no polygon and no name places it."""
+
+    unplaced_area: str | None = None  # city-level area code; None: the lowest kota code
+    nearest_centre_max_km: float = 5.0
 
 
 def _name_tokens(text: str) -> list[str]:
@@ -94,8 +104,11 @@ class _Context:
 class AreaResolver:
     """Resolves a complaint's text (and optional coordinates) to an area code."""
 
-    def __init__(self, areas: Sequence[Area], boundaries: dict | None = None) -> None:
+    def __init__(self, areas: Sequence[Area], boundaries: BoundaryIndex | None = None,
+                 fallback: CoordinateFallback = CoordinateFallback()) -> None:
         self._areas = {a.code: a for a in areas}
+        self._fallback = fallback
+        self._unplaced = self._unplaced_area(fallback.unplaced_area)
         self._kota_of: dict[str, str] = {}
         self._postal: dict[str, list[str]] = {}
         self._index: dict[str, _Entry] = {}
@@ -108,21 +121,35 @@ class AreaResolver:
         self._build_name_index(areas)
         self._prefixes = {key[:i] for key in self._index for i in range(1, len(key) + 1)}
         self._fuzzy = FuzzyVocabulary(self._index, min_length=6, protected=())
-        self._tree: STRtree | None = None
-        self._tree_codes: list[str] = []
-        if boundaries:
-            self._load_boundaries(boundaries)
+        self.boundaries = boundaries
 
     @classmethod
     def from_files(
-        cls, areas_csv: str | Path, boundaries_geojson: str | Path | None = None
+        cls, areas_csv: str | Path, boundaries_geojson: str | Path | None = None,
+        fallback: CoordinateFallback = CoordinateFallback(),
     ) -> AreaResolver:
         """Build a resolver from the areas CSV and an optional GeoJSON of kelurahan boundaries."""
-        boundaries = None
-        if boundaries_geojson:
-            with open(boundaries_geojson, encoding="utf-8") as fh:
-                boundaries = json.load(fh)
-        return cls(load_areas_csv(areas_csv), boundaries)
+        from bot.area_import import load_boundary_file
+
+        areas = load_areas_csv(areas_csv)
+        index = BoundaryIndex(load_boundary_file(boundaries_geojson, areas)) if boundaries_geojson else None
+        return cls(areas, index, fallback)
+
+    def use_boundaries(self, boundaries: BoundaryIndex | None) -> None:
+        """Swap the polygons in (at start-up and after an import); one assignment, so a resolve
+        running meanwhile sees the old index or the new one, never half of each."""
+        self.boundaries = boundaries
+
+    def _unplaced_area(self, code: str | None) -> Area:
+        if code is not None:
+            area = self._areas.get(code)
+            if area is None:
+                raise ValueError(f"routing.unplaced_area {code!r} is not in the area list")
+            return area
+        kota = sorted(a.code for a in self._areas.values() if a.level == KOTA)
+        if not kota:
+            raise ValueError("the area list has no kota for reports that need placing")
+        return self._areas[kota[0]]
 
     def get(self, code: str) -> Area | None:
         """The area with this code, if known."""
@@ -163,38 +190,33 @@ class AreaResolver:
             if target is not None:
                 self._index.setdefault("".join(_name_tokens(alias)), target)
 
-    def _load_boundaries(self, collection: dict) -> None:
-        # Imported here so text-only deployments do not pay for GEOS at import time.
-        import shapely
-        from shapely.geometry import shape
-
-        geoms, codes = [], []
-        for feature in collection.get("features", []):
-            props = feature.get("properties") or {}
-            raw = next((props[k] for k in _BOUNDARY_CODE_KEYS if props.get(k)), None)
-            code = _normalise_code(str(raw)) if raw is not None else None
-            area = self._areas.get(code or "")
-            if area is None or area.level != KELURAHAN or not feature.get("geometry"):
-                log.warning("boundary feature skipped: unknown kelurahan code %r", raw)
-                continue
-            geoms.append(shape(feature["geometry"]))
-            codes.append(area.code)
-        if geoms:
-            shapely.prepare(geoms)
-            self._tree = shapely.STRtree(geoms)
-            self._tree_codes = codes
-            self._point = shapely.Point
-
     # -- resolution -------------------------------------------------------
 
     def resolve(
         self, text: str, latitude: float | None = None, longitude: float | None = None
     ) -> AreaMatch | None:
-        """The best area for a complaint, or None when nothing locates it."""
-        if self._tree is not None and latitude is not None and longitude is not None:
-            code = self._locate(latitude, longitude)
+        """The best area for a complaint; None only for a report without usable coordinates
+        that nothing in its text locates."""
+        has_point = valid_point(latitude, longitude)
+        index = self.boundaries
+        if has_point and index is not None:
+            code = index.locate(latitude, longitude)  # type: ignore[arg-type]  # valid_point checked
             if code is not None:
                 return AreaMatch(code, KELURAHAN, "coordinates")
+        by_text = self._resolve_text(text)
+        if by_text is None and has_point:
+            return self._place_approximately(latitude, longitude)  # type: ignore[arg-type]
+        return by_text
+
+    def _place_approximately(self, latitude: float, longitude: float) -> AreaMatch:
+        index = self.boundaries
+        if index is not None:
+            code = index.nearest_centre(latitude, longitude, self._fallback.nearest_centre_max_km)
+            if code is not None:
+                return AreaMatch(code, KELURAHAN, NEAREST_CENTRE)
+        return AreaMatch(self._unplaced.code, self._unplaced.level, NEEDS_PLACING)
+
+    def _resolve_text(self, text: str) -> AreaMatch | None:
         tokens = _name_tokens(text or "")
         spans = self._find_spans(tokens)
         ctx = _Context()
@@ -222,15 +244,6 @@ class AreaResolver:
         if by_postal is not None:
             return by_postal
         return self._best_by_name([s for s in spans if s.street], ctx)
-
-    def _locate(self, latitude: float, longitude: float) -> str | None:
-        if not (math.isfinite(latitude) and math.isfinite(longitude)):
-            return None
-        if self._tree is None:
-            return None
-        point = self._point(longitude, latitude)  # GeoJSON order: x = longitude
-        hits = self._tree.query(point, predicate="intersects")
-        return self._tree_codes[int(min(hits))] if len(hits) else None
 
     def _find_spans(self, tokens: list[str]) -> list[_Span]:
         """Leftmost-longest name matches, each with its marker and street context."""
@@ -352,11 +365,3 @@ class AreaResolver:
 def _is_jakarta_postal_code(code: str) -> bool:
     """Jakarta's postal codes are 10xxx-14xxx."""
     return len(code) == 5 and code.isdigit() and "10000" <= code < "15000"
-
-
-def _normalise_code(raw: str) -> str:
-    """Accept "3171011001" as well as "31.71.01.1001" from boundary files."""
-    raw = raw.strip()
-    if raw.isdigit() and len(raw) == 10:
-        return f"{raw[:2]}.{raw[2:4]}.{raw[4:6]}.{raw[6:]}"
-    return raw

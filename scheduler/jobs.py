@@ -38,6 +38,7 @@ class JobsHost(SweepHost, Protocol):
 
     intake: Any  # has retry_failed()
     sla_hooks: list[Any]
+    boundary_loader: Any  # bot.area_boundaries.BoundaryLoader: has reload()
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,11 @@ async def refresh_statistics(gw: "JobsHost") -> None:
         await gw.db.write(optimize)
 
 
+async def reload_boundaries(gw: "JobsHost") -> bool:
+    """Pick up polygons that ``aduan areas import`` stored since the last load."""
+    return bool(await gw.boundary_loader.reload())
+
+
 async def sla_sweep(gw: "JobsHost") -> None:
     for hook in list(gw.sla_hooks):
         try:
@@ -97,4 +103,6 @@ def build_scheduler(gw: "JobsHost") -> AsyncIOScheduler:
     scheduler.add_job(prune_dedup_keys, "interval", args=[gw], hours=6, id="prune_dedup_keys", **common)
     scheduler.add_job(refresh_statistics, "interval", args=[gw], hours=STATISTICS_INTERVAL_HOURS,
                       id="refresh_statistics", **common)
+    scheduler.add_job(reload_boundaries, "interval", args=[gw], minutes=gw.config.routing.boundaries_reload_minutes,
+                      id="reload_boundaries", **common)
     return scheduler

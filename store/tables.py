@@ -442,3 +442,17 @@ class FigHist(SQLModel, table=True):
 
 FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist)
 metadata = SQLModel.metadata
+
+
+class AreaGeometry(SQLModel, table=True):
+    """A kelurahan's boundary (GeoJSON geometry, WGS84) and centre, from ``aduan areas import``.
+
+    ``geojson`` is NULL for a centre known without a polygon (``aduan areas import-centres``)."""
+
+    __tablename__ = "area_geometry"
+    area_code: str = Field(primary_key=True, max_length=20)
+    geojson: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    centroid_lat: float
+    centroid_lon: float
+    source: str = Field(max_length=200)
+    imported_at: datetime

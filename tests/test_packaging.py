@@ -40,7 +40,7 @@ def test_wheel_holds_packages_data_and_no_checkout_clutter(wheel: Path) -> None:
                      "store/migrations/env.py", "store/migrations/script.py.mako",
                      "store/migrations/versions/0001_initial_schema.py", "bot/web/templates/base.html",
                      "bot/web/static/aduan.css", "bot/web/messages.yaml", "bot/bundled/config.yaml",
-                     "bot/bundled/data/jakarta_areas.csv"):
+                     "bot/bundled/data/jakarta_areas.csv", "bot/bundled/data/jakarta_kelurahan.geojson"):
         assert expected in names, expected
     assert not any(n.split("/")[0] in {"tests", "bench", "var", "data"} for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.area_import import match_features
+from bot.boundaries import BoundaryIndex
 from bot.routing import Area, AreaMatch, AreaResolver, load_areas_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,8 +180,13 @@ BOUNDARIES = {
 }
 
 
+def boundary_index(collection: dict) -> BoundaryIndex:
+    features = [(f["properties"], f["geometry"]) for f in collection["features"]]
+    return BoundaryIndex(match_features(features, AREAS).polygons)
+
+
 def test_coordinates_inside_polygons() -> None:
-    resolver = AreaResolver(AREAS, BOUNDARIES)
+    resolver = AreaResolver(AREAS, boundary_index(BOUNDARIES))
     assert resolver.resolve("", latitude=-6.195, longitude=106.805) == kel(GAMBIR_KEL, "coordinates")
     assert resolver.resolve("", latitude=-6.195, longitude=106.815) == kel(CIDENG, "coordinates")
     # Coordinates win over a name in the text.
@@ -187,12 +194,13 @@ def test_coordinates_inside_polygons() -> None:
 
 
 def test_coordinates_outside_all_polygons_fall_back_to_text() -> None:
-    resolver = AreaResolver(AREAS, BOUNDARIES)
+    resolver = AreaResolver(AREAS, boundary_index(BOUNDARIES))
     assert resolver.resolve("kel. Cikini", latitude=-6.10, longitude=106.90) == kel(CIKINI)
-    assert resolver.resolve("", latitude=-6.10, longitude=106.90) is None
+    # Nothing in the text: never left without an area (tests/test_routing_geo.py has the details).
+    assert resolver.resolve("", latitude=-6.10, longitude=106.90) == AreaMatch("31.01", "kota", "needs_placing")
     assert resolver.resolve("kel. Cikini") == kel(CIKINI)  # no coordinates at all
     # The feature with an unknown code was skipped, not matched.
-    assert resolver.resolve("", latitude=0.5, longitude=0.5) is None
+    assert resolver.resolve("", latitude=0.5, longitude=0.5).method == "needs_placing"
     assert resolver.resolve("kel. Cikini", latitude=float("nan"), longitude=106.8) == kel(CIKINI)
 
 

@@ -11,7 +11,8 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-FILES = ("config.yaml", "data/jakarta_areas.csv", "data/README.md", "config_fragments/jakarta_catalogue.yaml")
+FILES = ("config.yaml", "data/jakarta_areas.csv", "data/jakarta_kelurahan.geojson", "data/README.md",
+         "config_fragments/jakarta_catalogue.yaml")
 
 
 def init_instance(directory: str) -> int:

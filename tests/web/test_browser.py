@@ -93,7 +93,7 @@ def browser_context(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) 
         context = p.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable, headless=True, args=FLAGS,
             viewport=MOBILE, locale="id-ID", permissions=["geolocation"],
-            geolocation={"latitude": -6.2615, "longitude": 106.8106})
+            geolocation={"latitude": -6.2632, "longitude": 106.8183})  # inside Kel. Bangka
         try:
             yield context
         finally:
@@ -189,7 +189,7 @@ def test_report_form_with_photo(live: LiveServer, page: Any, tmp_path: Path) -> 
     page.set_input_files("#photo", str(photo))
     page.get_by_role("button", name="Gunakan lokasi saya").click()
     page.wait_for_function("document.getElementById('lat').value !== ''")
-    assert page.input_value("#lat") == "-6.261500"
+    assert page.input_value("#lat") == "-6.263200"
     page.select_option("#kelurahan", BANGKA)
     page.get_by_label("Lewat email").check()
     page.get_by_label("Alamat email").fill("warga@example.com")
@@ -202,7 +202,7 @@ def test_report_form_with_photo(live: LiveServer, page: Any, tmp_path: Path) -> 
     _shot(page, "lapor-terkirim")
     ticket = live.run(live.gateway.db.read(repo.ticket_by_tracking_id, tid))
     assert ticket["channel"] == "email" and ticket["area_code"] == BANGKA
-    assert ticket["latitude"] == pytest.approx(-6.2615)
+    assert ticket["latitude"] == pytest.approx(-6.2632)
     atts = live.run(live.gateway.db.read(lambda c: c.execute(
         repo.T_ATTACHMENT.select().where(repo.T_ATTACHMENT.c.ticket_id == ticket["id"])).mappings().all()))
     assert len(atts) == 1 and atts[0]["content_type"] == "image/jpeg"

@@ -98,7 +98,7 @@ async def test_service_definition(client):
 # --- POST requests ----------------------------------------------------------------------------------
 
 # The spec's example request, adapted to Jakarta (same fields and encoding).
-SPEC_EXAMPLE = ("api_key={key}&jurisdiction_id=jakarta.go.id&service_code=jalan_rusak&lat=-6.2615&long=106.8106"
+SPEC_EXAMPLE = ("api_key={key}&jurisdiction_id=jakarta.go.id&service_code=jalan_rusak&lat=-6.2632&long=106.8183"
                 "&address_string=Jl.+Kemang+Raya+Kel.+Bangka&email=smit333%40example.org&device_id=tt222111"
                 "&account_id=123456&first_name=john&last_name=smith&phone=081111111111"
                 "&description=A+large+sinkhole+is+destroying+the+street"
@@ -129,7 +129,7 @@ async def test_post_spec_example(client, gateway, fmt):
     ticket = await gateway.db.read(repo.ticket_by_tracking_id, tid)
     assert ticket["channel"] == "partner" and ticket["category_code"] == "jalan_rusak"
     assert ticket["agency_code"] == "DBM" and ticket["area_code"] == BANGKA
-    assert ticket["latitude"] == pytest.approx(-6.2615) and "Patokan: depan masjid" in ticket["description"]
+    assert ticket["latitude"] == pytest.approx(-6.2632) and "Patokan: depan masjid" in ticket["description"]
     reporter = await gateway.db.read(repo.get_reporter, ticket["reporter_id"])
     assert reporter["address"] == "jaki:smit333@example.org" and reporter["display_name"] == "john smith"
     # the reporter never shows in any answer

@@ -21,6 +21,7 @@ from bot.staff.commands import (
     perpanjang,
     proses,
     selesai,
+    tempatkan,
     tolak,
     tolak_tl,
     validasi,
@@ -30,7 +31,7 @@ from bot.staff.commands.parse import GRAMMARS
 
 COMMANDS: tuple[Command, ...] = tuple(m.COMMAND for m in (
     lihat, daftar, ambil, koordinasi, disposisi, proses, selesai, validasi, tolak_tl, tolak, catatan, balas,
-    perpanjang, baru, bantuan, foto))
+    perpanjang, tempatkan, baru, bantuan, foto))
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 # What officers may type: each name and alias -> the command's name (``foto`` is not typed).
 ALIASES: dict[str, str] = {word: c.name for c in COMMANDS if c.listed for word in (c.name, *c.aliases)}

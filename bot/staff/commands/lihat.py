@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from adapters.contract.rows import RowLike
 from bot.lifecycle import OPEN_STATUSES
+from bot.routing import APPROXIMATE_METHODS
 from bot.staff import notify
 from bot.staff.commands.base import ANY_ROLE, Command, CommandContext, Reply
 from bot.staff.email_auth import email_auth_line
@@ -66,6 +67,8 @@ def run(ctx: CommandContext) -> Reply:
         description=notify.identity_redact(t["description"], reporter)[:notify.MAX_DESCRIPTION],
         timeline="\n".join(timeline(ctx, reporter)) or "-",
     )
+    if t["area_method"] in APPROXIMATE_METHODS:  # placed by the nearest centre, or waiting for an officer
+        text += "\n" + staff.render(lang, f"staff_area_{t['area_method']}", tracking_id=t["tracking_id"])
     if flags:
         text += "\n" + staff.render(lang, "staff_reuse_warning", matches=staff.matches(flags, lang))
     text += email_auth_line(conn, t, lambda key, **f: staff.render(lang, key, **f))
