@@ -113,3 +113,13 @@ def describe(db_url: str | None, *, sqlite_synchronous: str = "FULL (the gateway
 def print_env(db_url: str | None, **kwargs: str) -> None:
     for line in describe(db_url, **kwargs):
         print(line, flush=True)
+
+
+def checkout_data_paths(config: dict) -> dict:
+    """Point a copied config.yaml's data files at the checkout's (their paths are relative to the config file,
+    and a benchmark writes its config into a temporary folder)."""
+    root = Path(__file__).resolve().parents[1]
+    config["routing"]["areas_csv"] = str(root / "data" / "jakarta_areas.csv")
+    if config["routing"].get("boundaries_geojson"):
+        config["routing"]["boundaries_geojson"] = str(root / "data" / "jakarta_kelurahan.geojson")
+    return config

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # library's ``email`` package for everything imported below: the checkout's root instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench._env import print_env  # noqa: E402
+from bench._env import checkout_data_paths, print_env  # noqa: E402
 
 OPEN = ("MENUNGGU", "KOORDINASI", "DISPOSISI", "PROSES", "MENUNGGU_VALIDASI", "TL_DITOLAK")
 OFFICERS = [
@@ -54,7 +54,7 @@ def _config(tmp: Path, db_url: str) -> Any:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["database"]["url"] = db_url
     data["media"]["dir"] = str(tmp / "media")
-    data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
+    checkout_data_paths(data)
     data["web"]["secret_key"] = "bench-console-secret-0123456789"
     data["staff"] = OFFICERS
     data["channels"] = {}

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.email_corpus import OUR_ADDRESS, Mail, generate, read_dir, write_dir  # noqa: E402
-from bench._env import print_env  # noqa: E402
+from bench._env import checkout_data_paths, print_env  # noqa: E402
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/aduan_bench_email"
 
@@ -57,7 +57,7 @@ def _config(tmp: Path, db_url: str) -> Any:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["database"]["url"] = db_url
     data["media"]["dir"] = str(tmp / "media")
-    data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
+    checkout_data_paths(data)
     data["channels"] = {"email": {"enabled": True, "listen_host": "127.0.0.1", "listen_port": 0,
                                   "addresses": [OUR_ADDRESS], "maildir_path": str(tmp / "mail")}}
     if PARSE_PROCESSES is not None:

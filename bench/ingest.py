@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # library's ``email`` package for everything imported below: the checkout's root instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench._env import print_env  # noqa: E402
+from bench._env import checkout_data_paths, print_env  # noqa: E402
 
 
 TEXTS = [
@@ -65,7 +65,7 @@ def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | N
     data["http"].update(host="127.0.0.1", port=port)
     data["database"]["url"] = db_url or f"sqlite:///{tmp / 'bench.db'}"
     data["media"]["dir"] = str(tmp / "media")
-    data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
+    checkout_data_paths(data)
     partner = {"name": "bench", "api_key": API_KEY}
     if callback_url:
         partner.update(callback_url=callback_url, callback_secret="bench-callback-secret")

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # library's ``email`` package for everything imported below: the checkout's root instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench._env import print_env  # noqa: E402
+from bench._env import checkout_data_paths, print_env  # noqa: E402
 from tests.harness.provider_fakes import CHANNELS, ProviderFakes, channels_config  # noqa: E402
 
 HANGING = "sms"
@@ -53,7 +53,7 @@ def _config(tmp: Path, db_url: str | None, base: str, smtp_port: int, send_timeo
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["database"]["url"] = db_url or f"sqlite:///{tmp / 'bench.db'}"
     data["media"]["dir"] = str(tmp / "media")
-    data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
+    checkout_data_paths(data)
     data["outbox"].update(send_timeout_seconds=send_timeout, lease_seconds=max(120, 4 * send_timeout),
                           poll_interval_seconds=0.2)
     data["channels"] = channels_config(base, smtp_port)

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import yaml
 
+from bench._env import checkout_data_paths
+
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "bench-read-partner-key-0123456789"
 TEXTS = [
@@ -44,7 +46,7 @@ def write_config(folder: Path, db_url: str, port: int, smtp_port: int) -> Path:
     data["instance"]["public_base_url"] = f"http://127.0.0.1:{port}"
     data["database"]["url"] = db_url
     data["media"]["dir"] = str(folder / "media")
-    data["routing"]["areas_csv"] = str(ROOT / "data" / "jakarta_areas.csv")
+    checkout_data_paths(data)
     data["web"]["tracking_lookups_per_minute_per_ip"] = 1_000_000
     email = dict(data["channels"]["email"], enabled=True, listen_host="127.0.0.1", listen_port=smtp_port,
                  maildir_path=str(folder / "mail"))
