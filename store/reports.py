@@ -108,14 +108,16 @@ def created_count(conn: Connection, since: datetime, until: datetime) -> int:
 
 def figure_rows(conn: Connection, by: str, first: str | None, end: str | None
                 ) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
-    """The stored fig_perf rows and fig_hist (key, measure, bucket, n) of grouping ``by`` for the months
-    ``first`` <= month < ``end`` (``YYYY-MM``; None: unbounded)."""
+    """The stored fig_perf columns summed per group key, and the fig_hist counts per (key, measure, bucket),
+    of grouping ``by`` over the months ``first`` <= month < ``end`` (``YYYY-MM``; None: unbounded)."""
     out = []
-    for name in ("fig_perf", "fig_hist"):
+    for name, by_cols in (("fig_perf", ("group_key",)), ("fig_hist", ("group_key", "measure", "bucket"))):
         t = figures.TABLES[name]
         cond = [t.c.grouping == by] + ([] if first is None else [t.c.month >= first]) + (
             [] if end is None else [t.c.month < end])
-        out.append(conn.execute(select(t).where(*cond)).mappings().all())
+        keys = [t.c[c] for c in by_cols]
+        sums = [func.sum(t.c[c]).label(c) for c in figures.VALUES[name]]
+        out.append(conn.execute(select(*keys, *sums).where(*cond).group_by(*keys)).mappings().all())
     perf, hist = out
     return [dict(r) for r in perf], [(r["group_key"], r["measure"], r["bucket"], r["n"]) for r in hist]
 
