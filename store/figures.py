@@ -18,7 +18,7 @@ import math
 from contextlib import contextmanager
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
@@ -99,8 +99,10 @@ def _add(acc: Acc, table: str, key: tuple[Any, ...], values: Mapping[str, int], 
             row[col] += sign * v
 
 
-def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool | None = None) -> None:
-    """Add (sign 1) or take away (-1) one ticket's contributions, except the event-derived proof counts.
+def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool | None = None,
+               perf_only: bool = False) -> None:
+    """Add (sign 1) or take away (-1) one ticket's contributions, except the event-derived proof counts
+    (``perf_only``: to fig_perf and fig_hist only, as a report's edge months need).
 
     ``ever_resolved`` defaults to what the lifecycle implies (SELESAI now, or reopened: only SELESAI can be
     reopened); ``rebuild`` passes what the status events say, so ``verify`` checks that rule too."""
@@ -108,11 +110,12 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
     created, due = _aware(t["created_at"]), _aware(t["resolve_due"])
     resolved = t.get("resolved_at")
     on_time = status == DONE and resolved is not None and _aware(resolved) <= due
-    _add(acc, "fig_count", (area, cat, agency, source_of(t), status), {"n": 1, "on_time": int(on_time)}, sign)
-    _add(acc, "fig_day", (created.astimezone(tz).date().isoformat(), area, cat, source_of(t)), {"n": 1}, sign)
-    handled = resolved if status == DONE else (t.get("closed_at") if status == REJECTED else None)
-    _add(acc, "fig_week", (week_start(due, tz).date().isoformat(), area),
-         {"due": 1, "on_time": int(handled is not None and _aware(handled) <= due)}, sign)
+    if not perf_only:
+        _add(acc, "fig_count", (area, cat, agency, source_of(t), status), {"n": 1, "on_time": int(on_time)}, sign)
+        _add(acc, "fig_day", (created.astimezone(tz).date().isoformat(), area, cat, source_of(t)), {"n": 1}, sign)
+        handled = resolved if status == DONE else (t.get("closed_at") if status == REJECTED else None)
+        _add(acc, "fig_week", (week_start(due, tz).date().isoformat(), area),
+             {"due": 1, "on_time": int(handled is not None and _aware(handled) <= due)}, sign)
     if ever_resolved is None:
         ever_resolved = status == DONE or (t.get("reopen_count") or 0) > 0
     c_s, r_s = _seconds(t.get("coordinated_at"), created), _seconds(resolved, created)
@@ -241,11 +244,31 @@ def expected(conn: Connection) -> Acc:
         if not tickets:
             return acc
         after = tickets[-1]["id"]
-        events = _event_counts(conn, [t["id"] for t in tickets], (PROOF, PROOF_REJECTED, DONE))
-        for t in tickets:
-            counts = events.get(t["id"], {})
-            add_ticket(acc, t, tz, 1, ever_resolved=counts.get(DONE, 0) > 0)
-            _proof_counts(acc, t, tz, counts.get(PROOF, 0), counts.get(PROOF_REJECTED, 0), 1)
+        _add_tickets(conn, acc, tickets, tz)
+
+
+def _add_tickets(conn: Connection, acc: Acc, tickets: Sequence[Row], tz: ZoneInfo, perf_only: bool = False
+                 ) -> None:
+    """Add every contribution of ``tickets`` (the proof and ever-resolved counts from their status events)."""
+    events = _event_counts(conn, [t["id"] for t in tickets], (PROOF, PROOF_REJECTED, DONE))
+    for t in tickets:
+        counts = events.get(t["id"], {})
+        add_ticket(acc, t, tz, 1, ever_resolved=counts.get(DONE, 0) > 0, perf_only=perf_only)
+        _proof_counts(acc, t, tz, counts.get(PROOF, 0), counts.get(PROOF_REJECTED, 0), 1)
+
+
+def created_between(conn: Connection, since: datetime | None, until: datetime | None) -> Acc:
+    """The figures of the tickets created in ``[since, until)`` only, recomputed from their rows (read
+    through ix_ticket_created_at) and their status events (through the ticket_id index): the partial months
+    at the edges of a report period, in the same shape as the stored figures so they merge by addition."""
+    tz = tz_of(conn)
+    acc: Acc = {}
+    period = [c for c in (None if since is None else T.c.created_at >= since,
+                          None if until is None else T.c.created_at < until) if c is not None]
+    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS]).where(*period)).mappings())
+    for i in range(0, len(tickets), CHUNK):
+        _add_tickets(conn, acc, tickets[i:i + CHUNK], tz, perf_only=True)
+    return acc
 
 
 def stored(conn: Connection) -> Acc:

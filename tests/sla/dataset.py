@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from store import repo
+from store import figures, repo
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 1, 0, 0, tzinfo=timezone.utc)
@@ -154,6 +154,7 @@ def insert_all(conn: Connection, data: Data) -> None:
                                                 created_at=START, updated_at=START)])
     conn.execute(insert(repo.T_TICKET), data.tickets)
     conn.execute(insert(repo.T_EVENT), data.events)
+    figures.rebuild(conn)  # rows inserted directly: the kept aggregates recomputed, as after a bulk load
 
 
 # --- the figures, independently ------------------------------------------------------

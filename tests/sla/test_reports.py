@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 
 from bot.reports import FIELDS, ReportError, parse_params, percentile, performance
 from store.migrate import upgrade
@@ -28,11 +28,22 @@ SEED = 128_2017
 
 FLOATS = {"coordinate_hours_mean", "coordinate_hours_p90", "resolve_hours_mean", "resolve_hours_p90",
           "resolved_within_sla", "reopen_rate", "proof_rejection_rate"}
+P90S = {"coordinate_hours_p90", "resolve_hours_p90"}
+
+
+def near_p90(got: float | None, want: float | None, shown: float = 0.0) -> bool:
+    """The histogram's documented precision (bot.perf_figures): within a bucket's width of the exact p90,
+    (2 ** 0.25 - 1) * p90, plus a minute for durations under a minute (1e-6: seconds rounding)."""
+    if want is None or got is None:
+        return got is want
+    return abs(got - want) <= (2 ** 0.25 - 1) * want + 1 / 60 + 1e-6 + shown
 
 
 def _same(got: dict[str, Any], want: dict[str, Any], where: str) -> None:
     for field, value in want.items():
-        if field in FLOATS and value is not None:
+        if field in P90S:
+            assert near_p90(got[field], value), f"{where} {field}: {got[field]} vs exact {value}"
+        elif field in FLOATS and value is not None:
             assert got[field] == pytest.approx(value, rel=1e-7, abs=1e-6), f"{where} {field}"
         else:
             assert got[field] == value, f"{where} {field}"
@@ -69,7 +80,8 @@ async def test_figures_on_10k_tickets_match_plain_python(gateway, clock, client,
 
     timings = []
     for by in ("agency", "kelurahan"):
-        for since, until in ((None, None), (JAN, FEB), (JAN, None), (None, FEB)):
+        for since, until in ((None, None), (JAN, FEB), (JAN, None), (None, FEB),
+                             (datetime(2026, 1, 15, 13, 30, tzinfo=WIB), datetime(2026, 2, 10, tzinfo=WIB))):
             started = time.perf_counter()
             rows = await gateway.db.read(lambda c: performance(c, since, until, by, now=NOW))
             timings.append(time.perf_counter() - started)
@@ -120,18 +132,101 @@ def test_parse_params():
         parse_params("01/01/2026", None, None, "Asia/Jakarta")
 
 
-# --- the CLI ---------------------------------------------------------------------------
-
-@pytest.fixture
-def small_db(tmp_path: Path) -> tuple[str, Any]:
-    url = f"sqlite:///{tmp_path / 'report.db'}"
+def _db(path: Path, n: int, seed: int) -> tuple[str, Any]:
+    url = f"sqlite:///{path}"
     upgrade(url)
-    data = generate(600, SEED + 1)
+    data = generate(n, seed)
     engine = create_engine(url)
     with engine.begin() as conn:
         insert_all(conn, data)
     engine.dispose()
     return url, data
+
+
+@pytest.fixture
+def small_db(tmp_path: Path) -> tuple[str, Any]:
+    return _db(tmp_path / "report.db", 600, SEED + 1)
+
+
+def _recorded(url: str) -> tuple[Any, list[tuple[str, Any]]]:
+    """A SQLite engine and the list every statement it executes is appended to (SQL, parameters)."""
+    engine, seen = create_engine(url), []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        seen.append((statement, parameters))
+
+    return engine, seen
+
+
+def _ticket_reads(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [(sql, p) for sql, p in seen if re.search(r"\bFROM ticket\b", sql)]
+
+
+def _plans(conn: Any, reads: list[tuple[str, Any]]) -> list[str]:
+    return [row[-1] for sql, p in reads for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, p).all()]
+
+
+def test_month_aligned_period_reads_no_history(tmp_path):
+    """Whole months come from fig_perf / fig_hist: no statement reads ticket_event, and the ticket table only
+    for the overdue count, through ix_ticket_status_resolve_due (open tickets), never by a scan."""
+    url, data = _db(tmp_path / "aligned.db", 3000, SEED + 2)
+    engine, seen = _recorded(url)
+    with engine.connect() as conn:
+        for by in ("agency", "kelurahan"):
+            for since, until in ((JAN, FEB), (None, None), (datetime(2025, 12, 1, tzinfo=WIB), None), (None, FEB)):
+                seen.clear()
+                rows = performance(conn, since, until, by, now=NOW)
+                statements = list(seen)
+                _check(rows, expected(data, since, until, by), f"aligned {by} {since}..{until}")
+                assert not [sql for sql, _ in statements if "ticket_event" in sql]
+                reads = _ticket_reads(statements)
+                assert len(reads) == 1 and "ticket.status IN" in reads[0][0]
+                assert any("fig_perf" in sql for sql, _ in statements)
+                assert any("fig_hist" in sql for sql, _ in statements)
+                plans = _plans(conn, reads)
+                assert any("ix_ticket_status_resolve_due" in p for p in plans), plans
+                assert not [p for p in plans if p.startswith("SCAN ticket")], plans
+    engine.dispose()
+
+
+def test_partial_months_at_the_edges_match_plain_python(tmp_path):
+    """A period starting or ending mid-month: the edge ranges are read from their tickets (created_at range,
+    events by ticket id) and merged with the whole months; equal to the plain computation."""
+    url, data = _db(tmp_path / "edges.db", 3000, SEED + 3)
+    engine, seen = _recorded(url)
+    periods = (
+        (datetime(2026, 1, 15, 13, 30, tzinfo=WIB), datetime(2026, 2, 10, tzinfo=WIB)),  # two edges
+        (datetime(2025, 12, 15, tzinfo=WIB), datetime(2026, 2, 20, tzinfo=WIB)),  # edges around a month
+        (datetime(2026, 2, 1, tzinfo=WIB), datetime(2026, 2, 20, tzinfo=WIB)),  # from a month start
+        (datetime(2026, 2, 3, tzinfo=WIB), datetime(2026, 2, 27, tzinfo=WIB)),  # the stored month minus the rest
+        (datetime(2025, 12, 20, tzinfo=WIB), None),  # a leading edge, then whole months
+        (None, datetime(2026, 2, 14, 8, tzinfo=WIB)),  # whole months, then a trailing edge
+        (datetime(2026, 1, 5, tzinfo=WIB), datetime(2026, 1, 20, tzinfo=WIB)),  # inside one month
+        (datetime(2025, 12, 31, 23, 59, tzinfo=WIB), datetime(2026, 3, 1, 0, 1, tzinfo=WIB)),  # minutes
+    )
+    with engine.connect() as conn:
+        for by in ("agency", "kelurahan"):
+            for since, until in periods:
+                seen.clear()
+                rows = performance(conn, since, until, by, now=NOW)
+                statements = list(seen)
+                _check(rows, expected(data, since, until, by), f"edges {by} {since}..{until}")
+                reads = _ticket_reads(statements)
+                assert len([sql for sql, _ in reads if "ticket.status IN" in sql]) == 1  # the overdue count
+                for sql, _ in reads:  # the edge tickets: a created_at range
+                    assert "ticket.status IN" in sql or "ticket.created_at >=" in sql or "ticket.created_at <" in sql, sql
+                for sql, _ in statements:
+                    if "ticket_event" in sql:
+                        assert "ticket_event.ticket_id IN" in sql, sql
+                plans = _plans(conn, _ticket_reads(statements))
+                assert not [p for p in plans if p.startswith("SCAN ticket")], plans
+                if since == datetime(2026, 2, 3, tzinfo=WIB):  # fewer tickets outside: month minus the rest
+                    assert any("fig_perf" in sql for sql, _ in statements)
+    engine.dispose()
+
+
+# --- the CLI ---------------------------------------------------------------------------
 
 
 def _run(args: list[str], url: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -154,6 +249,8 @@ def _check_csv(rows: list[dict[str, str]], want: dict[Any, dict[str, Any]]) -> N
             cell = row[field]
             if value is None:
                 assert cell == "", field
+            elif field in P90S:
+                assert near_p90(float(cell), value), field
             elif field in FLOATS:
                 assert float(cell) == pytest.approx(value, abs=1e-6), field
             elif field == "key":
@@ -193,9 +290,10 @@ def test_cli_report_prints_a_table_and_writes_csv(small_db, tmp_path):
         cells = [row[a:b] for a, b in _spans(row)]
         w = want[None if cells[0] == "-" else cells[0]]
         assert int(cells[2]) == w["tickets"] and int(cells[8]) == w["backlog"] and int(cells[9]) == w["overdue"]
-        for i, field in ((3, "coordinate_hours_mean"), (4, "coordinate_hours_p90"), (5, "resolve_hours_mean"),
-                         (6, "resolve_hours_p90")):
+        for i, field in ((3, "coordinate_hours_mean"), (5, "resolve_hours_mean")):
             assert cells[i] == ("-" if w[field] is None else f"{w[field]:.1f}"), field
+        for i, field in ((4, "coordinate_hours_p90"), (6, "resolve_hours_p90")):
+            assert cells[i] == "-" if w[field] is None else near_p90(float(cells[i]), w[field], shown=0.05), field
         for i, field in ((7, "resolved_within_sla"), (10, "reopen_rate"), (11, "proof_rejection_rate")):
             assert cells[i] == ("-" if w[field] is None else f"{w[field] * 100:.1f}%"), field
     _check_csv(_csv_rows(out), want)
