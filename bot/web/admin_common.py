@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import RowMapping
 
 from bot.web.pages import _PAGE_ERRORS, HTML, _form, _redirect
-from bot.web.security import BadToken
+from bot.web.security import BadToken, clean_text
 from bot.web.state import WebState, get_state
 
 ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -78,9 +78,9 @@ async def posted(request: Request, purpose: str, max_fields: int = 20,
 
 
 def text(form: Any, key: str, limit: int = 200) -> str:
-    """A form field as stripped text ('' when missing or not text), cut at ``limit``."""
+    """A form field as stripped text without control characters ('' when missing or not text), cut at ``limit``."""
     value = form.get(key)
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    return clean_text(value).strip()[:limit] if isinstance(value, str) else ""
 
 
 def or_none(value: str) -> str | None:

@@ -232,7 +232,7 @@ async def _form(request: Request, **limits: Any) -> Any:
 async def city_dashboard(request: Request, area: str = "") -> Response:
     web = get_state(request)
     if area:
-        row = await web.gateway.db.read(queries.find_area, area[:140])
+        row = await web.gateway.db.read(queries.find_area, clean_text(area)[:140])
         if row is None:
             return _area_not_found(request, web)
         return _redirect(f"/dashboard/{quote(row['slug'])}")

@@ -21,6 +21,7 @@ from bot.staff.commands.parse import COUNTER, ORIGINS, parse_status
 from bot.staff.scope import NoScope, ticket_scope
 from bot.web.console.common import PAGE_ERRORS, Officer, deadline_words, officer
 from bot.web.console.search import parse_search
+from bot.web.security import clean_text
 from store import console as store_console
 
 router = APIRouter()
@@ -49,8 +50,9 @@ def _cursor(value: str) -> tuple[datetime, int] | None:
 def build_filter(o: Officer, params: Any, now: datetime) -> tuple[store_console.InboxFilter, dict[str, str], Any]:
     """The filter, the values to show in the form, and the search (with its corrected-ID flag)."""
     directory = o.web.gateway.staff.directory
-    shown = {k: str(params.get(k, ""))[:80] for k in ("status", "due", "kategori", "kelurahan", "instansi", "saya",
-                                                      "kanal", "dari", "sampai", "q")}
+    # Control characters out (NUL above all: PostgreSQL refuses it in a text parameter).
+    shown = {k: clean_text(str(params.get(k, "")))[:80] for k in ("status", "due", "kategori", "kelurahan", "instansi",
+                                                                  "saya", "kanal", "dari", "sampai", "q")}
     f = store_console.InboxFilter(status=parse_status(shown["status"]) if shown["status"] else None)
     if shown["due"] in ("overdue", "soon"):
         f.due, f.soon_before = shown["due"], now + timedelta(hours=SOON_HOURS)
