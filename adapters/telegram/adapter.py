@@ -60,6 +60,7 @@ class TelegramAdapter(ChannelAdapter):
         self._receiver_task: asyncio.Task[None] | None = None
         self._recent_staff = RecentIds(settings.webhook_dedup_window)
         self._started = False  # getMe (and setWebhook) succeeded
+        self._username: str | None = None  # from getMe: how citizens find the bot
 
     @staticmethod
     def photo_to_fetch(msg: Message, max_bytes: int | None = None) -> PhotoRef | None:
@@ -102,7 +103,13 @@ class TelegramAdapter(ChannelAdapter):
                 allowed_updates=list(self.settings.allowed_updates),
             )
         self._started = True
+        self._username = bot.username
         log.info("telegram: started as @%s (%s mode)", bot.username, self.settings.mode)
+
+    def contact(self, channel: str) -> str | None:
+        """The bot's t.me link for /lapor and the public pages (the configured name, else getMe's)."""
+        name = self.settings.public_username or self._username
+        return f"https://t.me/{name}" if name else None
 
     async def stop(self) -> None:
         """Stop the poller if it runs, close the HTTP clients."""

@@ -39,6 +39,8 @@ class TelegramSettings(BaseModel):
     # The staff group's chat id; its updates go to the adapter's staff_handler.
     staff_chat_id: int | None = None
     allowed_updates: tuple[str, ...] = DEFAULT_ALLOWED_UPDATES
+    # The bot's @username shown on /lapor and the public pages (t.me link); default: what getMe answered.
+    public_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
 
     # Long polling.
     poll_timeout: int = Field(default=30, ge=0, le=50)

@@ -29,3 +29,25 @@ def test_each_adapter_says_how_to_reach_it():
     assert twilio.contact("sms") == "1708, +628111272206"
     assert twilio.contact("whatsapp") == "+628111272206"
     assert MessengerAdapter(messenger_settings()).contact("messenger") is None  # no page_url: not listed
+
+
+async def test_telegram_is_listed_by_the_username_getme_gives():
+    """The bot's t.me link comes from getMe at start-up (a fake Bot API), or from the configured name."""
+    from adapters.telegram import TelegramAdapter, TelegramSettings
+    from tests.harness.provider_fakes import TOKEN, ProviderFakes
+
+    fakes = ProviderFakes()
+    base = await fakes.start()
+    try:
+        adapter = TelegramAdapter(TelegramSettings(bot_token=TOKEN, api_base_url=base, mode="webhook",
+                                                    webhook_secret="reach-secret-0123456789"))
+        assert adapter.contact("telegram") is None  # not started: nothing known yet
+        await adapter.start()
+        try:
+            assert adapter.contact("telegram") == "https://t.me/aduan_bot"
+        finally:
+            await adapter.stop()
+        named = TelegramAdapter(TelegramSettings(bot_token=TOKEN, api_base_url=base, public_username="LaporJakartaBot"))
+        assert named.contact("telegram") == "https://t.me/LaporJakartaBot"
+    finally:
+        await fakes.stop()
