@@ -42,7 +42,6 @@ GROUPINGS = ("agency", "kelurahan")
 COLUMNS = ("id", "status", "channel", "area_code", "category_code", "agency_code", "created_at", "resolve_due",
            "coordinated_at", "resolved_at", "closed_at", "reopen_count")
 CHUNK = 5000
-HAS_SOURCE = "source" in T.c
 
 Key = tuple[str, tuple[Any, ...]]
 Acc = dict[Key, dict[str, int]]
@@ -54,8 +53,8 @@ def tz_of(conn: Connection) -> ZoneInfo:
 
 
 def source_of(ticket: Row) -> str:
-    """Where a ticket came from: its ``source`` column when the table has one (issue 11), else its channel."""
-    return str((ticket.get("source") if HAS_SOURCE else None) or ticket["channel"] or "")
+    """Where a ticket came from: its ``source`` (issue 11), else its channel (rows written before 0012)."""
+    return str(ticket.get("source") or ticket["channel"] or "")
 
 
 def _aware(when: datetime) -> datetime:
@@ -236,7 +235,7 @@ def expected(conn: Connection) -> Acc:
     # The database's own columns, not the model's: migration 0006 runs this before a later one may add
     # ``source`` (issue 11).
     present = {c["name"] for c in inspect(conn).get_columns("ticket")}
-    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if HAS_SOURCE and "source" in present else [])
+    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if "source" in present else [])
     stmt = select(*cols).where(T.c.id > bindparam("after")).order_by(T.c.id).limit(CHUNK)
     after = 0
     while True:
