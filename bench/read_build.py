@@ -23,10 +23,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import Connection, create_engine, event, func, select, text
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ would come first on sys.path, and bench/email.py would shadow the standard
+# library's email package (which SQLAlchemy imports).
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from sqlalchemy import Connection, create_engine, event, func, select, text  # noqa: E402
 
 from bot.config import AppConfig  # noqa: E402
 from store import repo  # noqa: E402
@@ -314,3 +316,25 @@ def ticket_count(url: str) -> int:
 def now_hour() -> datetime:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
+
+def main() -> None:
+    """Build a history database on its own (bench/read.py --reuse PATH then measures it):
+    ``python bench/read_build.py PATH [--tickets N]``."""
+    import argparse
+
+    from bot.config import load_config
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("path", help="SQLite file to create (must not hold tickets yet)")
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    args = parser.parse_args()
+    url = f"sqlite:///{Path(args.path).resolve()}"
+    if ticket_count(url):
+        raise SystemExit(f"{args.path} already holds tickets")
+    t0 = time.perf_counter()
+    build(url, load_config(str(ROOT / "config.yaml")), args.tickets, now_hour(), lambda s: print(s, flush=True))
+    print(f"read_build: {ticket_count(url)} tickets in {time.perf_counter() - t0:.0f} s ({args.path})")
+
+
+if __name__ == "__main__":
+    main()

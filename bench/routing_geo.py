@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+# Run as a script, bench/ would come first on sys.path, and bench/email.py would shadow the standard
+# library's email package.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from outbound import calibration  # noqa: E402  (bench/ is not a package)
+from bench._env import calibration  # noqa: E402
 
 from bot.area_import import load_boundary_file  # noqa: E402
 from bot.areas import load_areas_csv  # noqa: E402
