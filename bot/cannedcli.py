@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import SystemClock
 from bot.staffcli import in_database
-from store import staff as store_staff
-from store import staff_directory as sd
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -36,6 +34,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run_canned(config: "AppConfig", args: argparse.Namespace) -> int:
+    from store import staff as store_staff
+    from store import staff_directory as sd
+
     now = SystemClock().now()
     if args.canned_command == "add":
         if args.category and args.category not in {c.code for c in config.categories}:

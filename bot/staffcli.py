@@ -20,9 +20,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from bot.clock import SystemClock
-from bot.staff import admin_ops
-from bot.staff.directory import ROLES
-from store import staff_directory as sd
+from bot.staff.roles import LINK_CHANNELS, ROLES
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -53,7 +51,7 @@ def add_parser(sub: Any) -> None:
     role.add_argument("role", choices=ROLES)
     link = ss.add_parser("link", help="attach (or --remove) a Slack or Telegram user id")
     link.add_argument("code")
-    link.add_argument("channel", choices=admin_ops.CHANNELS)
+    link.add_argument("channel", choices=LINK_CHANNELS)
     link.add_argument("external_id")
     link.add_argument("--remove", action="store_true")
 
@@ -66,6 +64,8 @@ def _row_line(r: Any, links: list[str]) -> str:
 
 
 def _show(conn: Any, code: str) -> str:
+    from store import staff_directory as sd
+
     r = sd.staff_row(conn, code)
     if r is None:
         raise sd.DirectoryError(f"no officer {code!r}")
@@ -83,6 +83,7 @@ def _show(conn: Any, code: str) -> str:
 
 def _change(config: "AppConfig", args: argparse.Namespace) -> tuple[str, dict[str, Any], str] | None:
     """(command, parameters, what to print) for ``admin_ops.apply``; None when the input is refused."""
+    from bot.staff import admin_ops
     from bot.web.passwords import read_password
     from bot.web.security import hash_password
 
@@ -116,6 +117,7 @@ def in_database(config: "AppConfig", work: Callable[[Any], str], name: str) -> i
     2 with the reason on stderr when the directory refuses."""
     from bot.config import resolved_database_url
     from bot.refdata import staff_seed
+    from store import staff_directory as sd
     from store.db import Database
     from store.migrate import upgrade
 
@@ -143,6 +145,9 @@ def in_database(config: "AppConfig", work: Callable[[Any], str], name: str) -> i
 
 
 def run_staff(config: "AppConfig", args: argparse.Namespace) -> int:
+    from bot.staff import admin_ops
+    from store import staff_directory as sd
+
     now = SystemClock().now()
     change = None
     if args.staff_command not in ("list", "show"):

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.staff.directory import ROLES
+from bot.staff.roles import LINK_CHANNELS, ROLES
 from store import staff_directory as sd
 
-CHANNELS = ("slack", "telegram")
+CHANNELS = LINK_CHANNELS
 COMMANDS = ("add", "update", "disable", "enable", "set-password", "set-role", "link", "unlink", "reset-2fa")
 
 

@@ -21,9 +21,8 @@ from typing import Any
 from adapters.contract.rows import RowLike
 from bot.config import AppConfig
 from bot.routing import Area
-from store import staff_directory as store_directory
 
-ROLES = ("lurah", "agency_officer", "validator", "admin")
+from store import staff_directory as store_directory
 
 # Which roles may run which command: declared by each command (bot.staff.commands), see ``may_run``.
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from bot.staff.directory import ROLES
+from bot.staff.roles import ROLES
 from bot.web import twofactor
 from bot.web.admin_common import ADMIN_RESPONSES, Admin, admin_of, form_schema, posted, refusal
 from bot.web.pages import _redirect

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from bot.staff import admin_ops
-from bot.staff.directory import ROLES
+from bot.staff.roles import ROLES
 from bot.web.admin_common import (ADMIN_RESPONSES, Admin, admin_of, form_schema, number, or_none, posted, refusal,
                                   text)
 from bot.web.pages import _redirect

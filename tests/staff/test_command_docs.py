@@ -8,7 +8,7 @@ import yaml
 import bot.staff.commands as commands_pkg
 from bot.staff.commands import ALIASES, BY_NAME, COMMANDS, ENGLISH, help_text, readme_table
 from bot.staff.commands.docs import CONFIG, README, config_with_help, readme_with_table
-from bot.staff.directory import ROLES
+from bot.staff.roles import ROLES
 
 _NOT_COMMANDS = {"base", "parse", "catalog", "shared", "docs"}
 
