@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from store.tables import metadata
@@ -26,6 +27,12 @@ def _do_run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTER TABLE limits
         compare_type=True,
+        # All pending migrations in one transaction, DDL included, on both databases: a migration that
+        # fails or a process killed half-way leaves the database at its previous revision, never a
+        # half-migrated file (SQLite's DDL is transactional once the driver stops autocommitting it,
+        # see _sqlite_engine).
+        transactional_ddl=True,
+        transaction_per_migration=False,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -44,12 +51,29 @@ async def _run_async(url: str) -> None:
     await engine.dispose()
 
 
+def _sqlite_engine(url: str) -> Engine:
+    """pysqlite opens transactions only before INSERT/UPDATE/DELETE, so a CREATE or ALTER would commit by
+    itself; with the driver's handling off, SQLAlchemy's BEGIN covers the DDL too (the SQLAlchemy docs'
+    "Serializable isolation / Savepoints / Transactional DDL" recipe for pysqlite)."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock at once: no upgrade racing another
+
+    return engine
+
+
 def run_online() -> None:
     url = _url()
     if "+asyncpg" in url:
         asyncio.run(_run_async(url))
         return
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         _do_run(conn)
         conn.commit()
