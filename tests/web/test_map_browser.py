@@ -13,17 +13,14 @@ from typing import Any, Iterator
 
 import pytest
 
-from adapters.partner import PartnerAdapter
-from bot.clock import FakeClock
-from bot.gateway import Gateway
-from bot.http.app import create_app
 from store import repo
-from tests.web.conftest import GatewayLifespan, contact_adapters, fresh_database_url, report, serve, web_config
-from tests.web.test_browser import FLAGS, MOBILE, SHOTS, LiveServer, _ensure_chromium, _free_port
+from tests.web.conftest import BANGKA, report
+from tests.web.test_browser import SHOTS, LiveServer, chromium, live_server, watched_page
 
 # The map opens here (Kel. Gambir and Kel. Petojo Selatan side by side at zoom 15).
 CENTRE = (-6.1700, 106.8200)
 ZOOM = 15
+BANGKA_POINT = (-6.2632, 106.8183)  # where the browser says the citizen is
 TILE = 256
 
 
@@ -73,49 +70,23 @@ def tiles() -> Iterator[SilentTileServer]:
 
 @pytest.fixture(scope="module")
 def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory, tiles: SilentTileServer) -> Iterator[LiveServer]:
-    pytest.importorskip("playwright", reason="pip install playwright (never `playwright install`)")
-    tmp = tmp_path_factory.mktemp("map-browser")
-    url = fresh_database_url(migrated_template, tmp)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    config = web_config(tmp, url, instance={"public_base_url": base}, web={"map": {
-        "tile_url": f"http://127.0.0.1:{tiles.port}/{{z}}/{{x}}/{{y}}.png", "centre_latitude": CENTRE[0],
-        "centre_longitude": CENTRE[1], "zoom": ZOOM}})
-    gateway = Gateway(config, clock=FakeClock(), database_url=url,
-                      adapters=[(PartnerAdapter(config.channels.partner, allow_private_hosts=True), []),
-                                *contact_adapters()])
-    lifespan = GatewayLifespan(create_app(gateway), gateway)
-    with serve(lifespan, port):
-        yield LiveServer(base, gateway, lifespan)
+    with live_server(migrated_template, tmp_path_factory.mktemp("map-browser"), web={"map": {
+            "tile_url": f"http://127.0.0.1:{tiles.port}/{{z}}/{{x}}/{{y}}.png", "centre_latitude": CENTRE[0],
+            "centre_longitude": CENTRE[1], "zoom": ZOOM}}) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser_context(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    executable = _ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable, headless=True, args=FLAGS,
-            viewport=MOBILE, locale="id-ID")
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), permissions=["geolocation"],
+                  geolocation={"latitude": BANGKA_POINT[0], "longitude": BANGKA_POINT[1]}) as context:
+        yield context
 
 
 @pytest.fixture
 def page(browser_context: Any) -> Iterator[Any]:
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.console_errors = errors
-    try:
+    with watched_page(browser_context) as page:
         yield page
-    finally:
-        page.close()
 
 
 def _area_name(live: LiveServer, lat: float, lon: float) -> tuple[str, str]:
@@ -198,4 +169,16 @@ def test_ticket_page_map_is_a_circle_on_the_rounded_point(live: LiveServer, page
     html = page.content()
     assert "6.170437" not in html and "106.823951" not in html
     page.screenshot(path=str(SHOTS / "ticket-map.png"), full_page=True)
+    assert page.console_errors == []
+
+
+def test_use_my_location_moves_the_pin_and_names_the_kelurahan(live: LiveServer, page: Any) -> None:
+    page.goto(f"{live.base_url}/lapor", wait_until="domcontentloaded")
+    page.locator("#lapor-map").wait_for(state="visible")
+    assert page.locator("#lapor-map .leaflet-marker-icon").count() == 0
+    page.get_by_role("button", name="Gunakan lokasi saya").click()
+    page.wait_for_function("() => document.getElementById('map-area').textContent.indexOf('Bangka,') > 0")
+    assert page.locator("#lapor-map .leaflet-marker-icon").count() == 1
+    assert (page.input_value("#lat"), page.input_value("#lon")) == ("-6.263200", "106.818300")
+    assert page.input_value("#kelurahan") == BANGKA
     assert page.console_errors == []
