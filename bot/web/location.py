@@ -18,6 +18,7 @@ from bot.web.state import get_state
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 
+
 class LocatedArea(BaseModel):
     code: str
     name: str
@@ -65,8 +66,6 @@ async def location_of_point(request: Request, lat: Annotated[float, _LAT], lon: 
     if wait:
         return JSONResponse({"detail": web.lookup_refusal(wait)}, status_code=429, headers={"retry-after": str(wait)})
     return locate(web.gateway.resolver, lat, lon)
-
-
 
 
 @router.get("/wilayah.geojson", response_class=Response,

@@ -147,6 +147,8 @@ def test_citizen_clicks_and_drags_the_pin_and_the_report_goes_to_that_kelurahan(
     page.screenshot(path=str(SHOTS / "lapor-map.png"), full_page=True)
 
     page.get_by_label("Apa masalahnya?").fill("Lampu jalan mati sejak tiga hari")
+    page.keyboard.press("Tab")  # the description changed (the category comes from it): the event again
+    assert [h["area_code"] for h in page.evaluate("window.heard")] == [first_code, second_code, second_code]
     page.get_by_role("button", name="Kirim laporan").click()
     page.wait_for_url("**/lapor/terkirim/**")
     tid = page.locator("#tracking-id").inner_text()

@@ -2,7 +2,8 @@
    the point (GET /api/v1/lokasi: the same routing a filed report gets). A progressive enhancement:
    without JavaScript, or without Leaflet or tiles, the kelurahan <select> and the address remain.
 
-   After every change of the point or of the kelurahan, a DOM event on document:
+   After every change of the point, of the kelurahan or of the description (the category is read from
+   it), a DOM event on document:
      new CustomEvent("aduan:location", {detail: {lat, lon, area_code}})
    (lat/lon are numbers or null; area_code a kelurahan code or null) for other parts of the page. */
 (function () {
@@ -16,7 +17,7 @@
   if (!latInput || !lonInput || !found) { return; }
 
   var map = null, marker = null, outlines = {}, highlighted = null;
-  var lookups = 0, timer = null, selectedByPin = false;
+  var lookups = 0, timer = null, selectedByPin = false, areaCode = select && select.value ? select.value : null;
 
   function fill(template, fields) {
     return (template || "").replace(/\{(\w+)\}/g, function (m, key) { return fields[key] == null ? "" : fields[key]; });
@@ -27,10 +28,11 @@
     return isFinite(lat) && isFinite(lon) ? {lat: lat, lon: lon} : null;
   }
 
-  function announce(areaCode) {
+  function announce(code) {
+    areaCode = code || null;
     var p = point();
     document.dispatchEvent(new CustomEvent("aduan:location", {
-      detail: {lat: p ? p.lat : null, lon: p ? p.lon : null, area_code: areaCode || null}
+      detail: {lat: p ? p.lat : null, lon: p ? p.lon : null, area_code: areaCode}
     }));
   }
 
@@ -128,6 +130,11 @@
       if (map && highlighted) { map.fitBounds(highlighted.getBounds(), {maxZoom: 16}); }
       announce(select.value);
     });
+  }
+
+  var description = document.getElementById("description");
+  if (description) {
+    description.addEventListener("change", function () { announce(areaCode); });
   }
 
   var el = document.getElementById("lapor-map");
