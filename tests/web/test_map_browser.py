@@ -145,6 +145,8 @@ def test_citizen_clicks_and_drags_the_pin_and_the_report_goes_to_that_kelurahan(
     assert heard[-1]["lat"] == pytest.approx(second[0], abs=2e-5) and heard[-1]["lon"] == pytest.approx(second[1], abs=2e-5)
     assert page.locator("#map-area").get_attribute("aria-live") == "polite"
     page.screenshot(path=str(SHOTS / "lapor-map.png"), full_page=True)
+    # Tiles are asked for with the page's origin as Referer (tile servers' policies), never its path.
+    assert page.evaluate("() => document.querySelector('#lapor-map img.leaflet-tile').referrerPolicy") == "strict-origin"
 
     page.get_by_label("Apa masalahnya?").fill("Lampu jalan mati sejak tiga hari")
     page.keyboard.press("Tab")  # the description changed (the category comes from it): the event again

@@ -30,7 +30,10 @@
       L.tileLayer(tiles, {
         maxZoom: maxZoom,
         subdomains: el.getAttribute("data-subdomains") || "abc",
-        attribution: escapeHtml(el.getAttribute("data-attribution") || "")
+        attribution: escapeHtml(el.getAttribute("data-attribution") || ""),
+        // Tile servers (OSM's policy) want a Referer; the pages' own policy sends none off-site. The
+        // origin alone: never the path, which on /t/{id} names the report.
+        referrerPolicy: "strict-origin"
       }).addTo(map);
     }
     return map;
