@@ -58,6 +58,7 @@ class BoundaryIndex:
 
         self._codes = sorted(polygons)
         geoms = [polygons[c] for c in self._codes]
+        self._geoms = geoms
         self._tree = None
         if geoms:
             shapely.prepare(geoms)
@@ -78,6 +79,10 @@ class BoundaryIndex:
     @property
     def centres(self) -> int:
         return len(self._centres)
+
+    def shapes(self) -> list[tuple[str, BaseGeometry]]:
+        """(code, polygon) of every kelurahan that has one, by code (the maps draw them)."""
+        return list(zip(self._codes, self._geoms))
 
     def locate(self, latitude: float, longitude: float) -> str | None:
         """The kelurahan whose polygon contains the point (holes excluded); on a shared border

@@ -149,6 +149,50 @@ class OidcConfig(Strict):
     timeout_seconds: float = Field(default=10, gt=0)
 
 
+class MapConfig(Strict):
+    """The maps on /lapor and /t/{id} (``web.map``): Leaflet served from /static, tiles from this server.
+
+    Pages work without JavaScript and without tiles: an empty ``tile_url`` draws the kelurahan
+    outlines on a plain background. The pages' CSP allows images from the tile host only."""
+
+    enabled: bool = True
+    # A Leaflet URL template: {z}/{x}/{y}, optionally {s} (subdomains) and {r} (retina suffix).
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "\u00a9 OpenStreetMap contributors"  # plain text, shown on the map
+    tile_subdomains: str = "abc"  # what {s} in tile_url stands for, one letter each
+    max_zoom: int = Field(default=19, ge=1, le=22)
+    centre_latitude: float = Field(default=-6.2088, ge=-90, le=90)  # the map's start before a pin is set
+    centre_longitude: float = Field(default=106.8456, ge=-180, le=180)
+    zoom: int = Field(default=11, ge=1, le=22)
+    # GET /api/v1/lokasi (the kelurahan of a point, asked as the pin moves) per client per minute.
+    locate_per_minute_per_ip: int = Field(default=60, ge=1)
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            tile_origin(value)  # raises ValueError for a URL the CSP could not name
+        return value
+
+    @property
+    def tile_origin(self) -> str | None:
+        """The tile server's origin for the CSP's img-src (``{s}.`` becomes ``*.``); None without tiles."""
+        return tile_origin(self.tile_url) if self.enabled and self.tile_url else None
+
+
+_TILE_URL = re.compile(r"^(https?)://((?:\{s\}\.)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?)/[^\s\"'<>]*$")
+
+
+def tile_origin(url: str) -> str:
+    """``scheme://host[:port]`` of a tile URL template, with a ``{s}.`` subdomain as ``*.``."""
+    m = _TILE_URL.match(url)
+    if m is None or not all(p in url for p in ("{z}", "{x}", "{y}")):
+        raise ValueError("must be an http(s) URL template with {z}, {x} and {y} (and optionally {s}. before "
+                         "the host), or empty for a map without tiles")
+    return f"{m.group(1)}://{m.group(2).replace('{s}.', '*.')}"
+
+
 class WebConfig(Strict):
     """The public web face: tracking pages, dashboards, the citizen form."""
 
@@ -164,6 +208,7 @@ class WebConfig(Strict):
     open311_jurisdiction_id: str = "jakarta.go.id"
     open311_contact: str = "Aduan Jakarta: lihat README / see README"
     open311_key_service: str = "API keys are issued to partner apps: channels.partner.partners[].api_key"
+    map: MapConfig = MapConfig()
 
 
 class RoutingConfig(Strict):

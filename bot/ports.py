@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.intake import IntakeOutcome
     from bot.models import DeliveryUpdate, InboundMessage
     from bot.outbox import OutboxPolicy
+    from bot.routing import AreaResolver
     from bot.templates import Templates
 
 T = TypeVar("T")
@@ -96,6 +97,7 @@ class WebGateway(Protocol):
     staff: Any  # the staff service: its directory scopes what a signed-in officer sees
     dispatcher: Any  # wake() after a reopen queued a reply
     limiter: Any  # bot.limiter.SharedLimiter: the per-client limits, shared by every process
+    resolver: AreaResolver  # the kelurahan of a point on the maps: the very resolver intake routes with
 
     @property
     def db(self) -> DatabasePort: ...  # read-only, see StoreAndClock

@@ -40,7 +40,14 @@ def test_wheel_holds_packages_data_and_no_checkout_clutter(wheel: Path) -> None:
                      "store/migrations/env.py", "store/migrations/script.py.mako",
                      "store/migrations/versions/0001_initial_schema.py", "bot/web/templates/base.html",
                      "bot/web/static/aduan.css", "bot/web/messages.yaml", "bot/bundled/config.yaml",
-                     "bot/bundled/data/jakarta_areas.csv", "bot/bundled/data/jakarta_kelurahan.geojson"):
+                     "bot/bundled/data/jakarta_areas.csv", "bot/bundled/data/jakarta_kelurahan.geojson",
+                     "bot/web/static/lapor_location.js", "bot/web/static/aduan_map.js", "bot/web/static/ticket_map.js",
+                     "bot/web/static/lapor.js", "bot/web/static/vendor/leaflet/leaflet.js",
+                     "bot/web/static/vendor/leaflet/leaflet.css", "bot/web/static/vendor/leaflet/LICENSE",
+                     "bot/web/static/vendor/leaflet/images/marker-icon.png",
+                     "bot/web/static/vendor/leaflet/images/marker-icon-2x.png",
+                     "bot/web/static/vendor/leaflet/images/marker-shadow.png", "bot/web/static/vendor/README.md",
+                     "bot/web/templates/_map_element.html"):
         assert expected in names, expected
     assert not any(n.split("/")[0] in {"tests", "bench", "var", "data"} for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

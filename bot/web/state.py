@@ -21,6 +21,7 @@ from bot.public import COLOURS
 from bot.public_cache import PublicCache
 from bot.web import queries
 from bot.web.i18n import LANGUAGES, Catalogue, format_datetime
+from bot.web.outlines import Outlines
 from bot.web.security import BadToken, Signer, load_secret
 
 HERE = Path(__file__).parent
@@ -55,6 +56,9 @@ class WebState:
         # Per account (the login typed, known or not): a password guessed from many addresses is still limited.
         self.account_limiter = window("login-account", cfg.web.login_failures_per_hour_per_account, 3600)
         self.lookup_limiter = window("lookup-ip", cfg.web.tracking_lookups_per_minute_per_ip, 60)
+        self.locate_limiter = window("locate-ip", cfg.web.map.locate_per_minute_per_ip, 60)
+        self.map = cfg.web.map if cfg.web.map.enabled else None
+        self.outlines = Outlines()
         self.started = clock()
         self.public_cache = PublicCache(cfg.http.public_cache_seconds, clock)
         self.env = Environment(
@@ -64,7 +68,7 @@ class WebState:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(instance_name=cfg.instance.name, colours=COLOURS, prefix=self.prefix)
+        self.env.globals.update(instance_name=cfg.instance.name, colours=COLOURS, prefix=self.prefix, map_settings=self.map)
 
     def now(self) -> datetime:
         return self.gateway.clock.now()
@@ -104,7 +108,8 @@ class WebState:
             dt=lambda v, time=True: format_datetime(v, lang, self.tz, with_time=time),
             script_nonce=nonce, path=request.url.path, staff=staff, reach=self.reach(lang),
             logout_csrf=self.csrf_token(request, "logout") if staff is not None else "", **ctx)
-        response = HTMLResponse(html, status_code=status, headers=self.security_headers(nonce))
+        tiles = self.map.tile_origin if self.map is not None else None
+        response = HTMLResponse(html, status_code=status, headers=self.security_headers(nonce, tiles))
         if headers:
             response.headers.update(headers)
         if request.query_params.get("lang") in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
@@ -116,10 +121,13 @@ class WebState:
         return response
 
     @staticmethod
-    def security_headers(nonce: str | None = None) -> dict[str, str]:
+    def security_headers(nonce: str | None = None, tile_origin: str | None = None) -> dict[str, str]:
+        """The pages' headers; images come from us (and data: URIs), plus the map's tile server
+        when one is configured (``web.map.tile_url``): never any other host."""
         script = f"'nonce-{nonce}'" if nonce else "'none'"
+        img = f"'self' data: {tile_origin}" if tile_origin else "'self' data:"
         return {
-            "content-security-policy": (f"default-src 'none'; style-src 'self'; img-src 'self' data:; "
+            "content-security-policy": (f"default-src 'none'; style-src 'self'; img-src {img}; "
                                         f"script-src {script}; connect-src 'self'; form-action 'self'; base-uri 'none'; "
                                         f"frame-ancestors 'none'"),
             "x-content-type-options": "nosniff",

@@ -37,8 +37,10 @@ def web_config(tmp_path: Path, database_url: str, **overrides: Any) -> AppConfig
          "password_hash": _HASH},
         {"code": "no-password", "name": "Tanpa Sandi", "role": "lurah", "area": BANGKA},
     ]
-    base: dict[str, Any] = {"web": {"secret_key": WEB_SECRET}, "staff": staff}
-    base.update(overrides)
+    # No tile server in tests (no network): the maps draw only the kelurahan outlines.
+    base: dict[str, Any] = {"web": {"secret_key": WEB_SECRET, "map": {"tile_url": ""}}, "staff": staff}
+    web = {**base["web"], **overrides.pop("web", {})}
+    base.update(overrides, web=web)
     return make_config(tmp_path, database_url, **base)
 
 

@@ -7,6 +7,7 @@ the tests skip and say why. Playwright never downloads a browser here."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -66,15 +67,14 @@ class LiveServer:
         return asyncio.run_coroutine_threadsafe(coro, self.lifespan.loop).result(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def live_server(migrated_template: str, tmp: Path, **config: Any) -> Iterator[LiveServer]:
+    """The gateway served by uvicorn on 127.0.0.1, on a fresh database; ``config`` overrides web_config's."""
     pytest.importorskip("playwright", reason="pip install playwright (never `playwright install`)")
-
-    tmp = tmp_path_factory.mktemp("browser")
     url = fresh_database_url(migrated_template, tmp)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    config = web_config(tmp, url, instance={"public_base_url": base})
+    config = web_config(tmp, url, instance={"public_base_url": base}, **config)
     gateway = Gateway(config, clock=FakeClock(), database_url=url,
                       adapters=[(PartnerAdapter(config.channels.partner, allow_private_hosts=True), []),
                                 *contact_adapters()])
@@ -83,26 +83,27 @@ def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> It
         yield LiveServer(base, gateway, lifespan)
 
 
-@pytest.fixture(scope="module")
-def browser_context(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+@contextlib.contextmanager
+def chromium(profile: Path, **options: Any) -> Iterator[Any]:
+    """A headless Chromium context (mobile viewport, Indonesian locale) with Playwright ``options`` on top."""
     executable = _ensure_chromium()
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable, headless=True, args=FLAGS,
-            viewport=MOBILE, locale="id-ID", permissions=["geolocation"],
-            geolocation={"latitude": -6.2632, "longitude": 106.8183})  # inside Kel. Bangka
+            str(profile), executable_path=executable, headless=True, args=FLAGS,
+            **{"viewport": MOBILE, "locale": "id-ID", **options})
         try:
             yield context
         finally:
             context.close()
 
 
-@pytest.fixture
-def page(browser_context: Any) -> Iterator[Any]:
-    page = browser_context.new_page()
+@contextlib.contextmanager
+def watched_page(context: Any) -> Iterator[Any]:
+    """A new page that collects console errors and uncaught exceptions in ``page.console_errors``."""
+    page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -111,6 +112,25 @@ def page(browser_context: Any) -> Iterator[Any]:
         yield page
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def live(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(migrated_template, tmp_path_factory.mktemp("browser")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser_context(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), permissions=["geolocation"],
+                  geolocation={"latitude": -6.2632, "longitude": 106.8183}) as context:  # inside Kel. Bangka
+        yield context
+
+
+@pytest.fixture
+def page(browser_context: Any) -> Iterator[Any]:
+    with watched_page(browser_context) as page:
+        yield page
 
 
 def _shot(page: Any, name: str) -> None:
