@@ -41,6 +41,9 @@ GROUPINGS = ("agency", "kelurahan")
 # The ticket columns the figures depend on: an update touching none of them costs nothing here.
 COLUMNS = ("id", "status", "channel", "area_code", "category_code", "agency_code", "created_at", "resolve_due",
            "coordinated_at", "resolved_at", "closed_at", "reopen_count")
+# Columns a later migration added (``source`` 0012, ``rating`` 0017): read only where the database has them,
+# since migration 0006 recomputes the figures before those columns exist.
+LATER_COLUMNS = ("source", "rating")
 CHUNK = 5000
 
 Key = tuple[str, tuple[Any, ...]]
@@ -127,6 +130,17 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
         for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
             if secs is not None:
                 _add(acc, "fig_hist", (*key, measure, bucket_of(secs)), {"n": 1}, sign)
+    if not perf_only:
+        add_rating(acc, t, sign)
+
+
+def add_rating(acc: Acc, t: Row, sign: int) -> None:
+    """A rated ticket's rating in fig_rating (per agency and kelurahan): count, sum, and whether it was 1-2."""
+    score = t.get("rating")
+    if score is None:
+        return
+    _add(acc, "fig_rating", (t["agency_code"] or "", t["area_code"] or ""),
+         {"n": 1, "total": int(score), "low": int(score <= 2)}, sign)
 
 
 def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, sign: int) -> None:
@@ -189,7 +203,7 @@ def batched(conn: Connection) -> Iterator[None]:
 
 
 def touches_figures(values: Row) -> bool:
-    return any(k in values for k in COLUMNS) or "source" in values
+    return any(k in values for k in COLUMNS) or any(k in values for k in LATER_COLUMNS)
 
 
 _UPSERTS: dict[tuple[str, str], tuple[str, list[str]]] = {}
@@ -233,9 +247,9 @@ def expected(conn: Connection) -> Acc:
     tz = tz_of(conn)
     acc: Acc = {}
     # The database's own columns, not the model's: migration 0006 runs this before a later one may add
-    # ``source`` (issue 11).
+    # ``source`` (issue 11) or ``rating``.
     present = {c["name"] for c in inspect(conn).get_columns("ticket")}
-    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if "source" in present else [])
+    cols = [T.c[c] for c in COLUMNS] + [T.c[c] for c in LATER_COLUMNS if c in present]
     stmt = select(*cols).where(T.c.id > bindparam("after")).order_by(T.c.id).limit(CHUNK)
     after = 0
     while True:
@@ -281,10 +295,15 @@ def stored(conn: Connection) -> Acc:
 def rebuild(conn: Connection) -> int:
     """Replace every figure with one recomputed from the base tables; returns the rows written."""
     acc = expected(conn)
+    # Only the tables the database has: migration 0006 rebuilds before later ones add theirs (fig_rating).
+    present = set(inspect(conn).get_table_names())
     for table in TABLES.values():
-        conn.execute(delete(table))
+        if table.name in present:
+            conn.execute(delete(table))
     written = 0
     for name, rows in _rows(acc):
+        if name not in present:
+            continue
         for i in range(0, len(rows), CHUNK):
             conn.execute(TABLES[name].insert(), rows[i:i + CHUNK])
         written += len(rows)

@@ -197,6 +197,11 @@ class Ticket(SQLModel, table=True):
     resolve_started_at: datetime | None = None
     paused_at: datetime | None = None
     paused_hours: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    # The citizen's rating of the handling (migration 0017, bot/ratings.py): 1..5, the latest one given;
+    # every rating is also a ticket event ("rating"), so the history stays.
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime | None = None
 
 
 class Message(SQLModel, table=True):
@@ -440,7 +445,19 @@ class FigHist(SQLModel, table=True):
     n: int = _count()
 
 
-FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist)
+class FigRating(SQLModel, table=True):
+    """Citizens' ratings of finished tickets per agency and kelurahan (migration 0017): how many, their sum
+    (the average is total / n) and how many were 1 or 2."""
+
+    __tablename__ = "fig_rating"
+    agency_code: str = Field(primary_key=True, max_length=40)
+    area_code: str = Field(primary_key=True, max_length=20)
+    n: int = _count()
+    total: int = _count()
+    low: int = _count()
+
+
+FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigRating)
 metadata = SQLModel.metadata
 
 
