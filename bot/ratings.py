@@ -36,6 +36,7 @@ from bot.command_ids import read_id
 from bot.config import RatingsConfig
 from bot.events import StatusChanged
 from bot.intake_commands import reply_direct
+from bot.intake_email import reply_texts
 from bot.intake_types import IntakeOutcome, IntakeRules, PreparedInbound
 from bot.lifecycle import Status
 from bot.outbox import OutboxPolicy, notify_reporter
@@ -137,7 +138,7 @@ def take(conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datet
     settings, msg = rules.config.ratings, item.msg
     if not settings.enabled or msg.standalone or msg.is_location_only or not msg.text:
         return None
-    reply = parse_rating(msg.text, rules.prefix)
+    reply = next((r for r in (parse_rating(text, rules.prefix) for text in reply_texts(msg)) if r), None)
     if reply is None:
         return None
     window = settings.reply_window_days
