@@ -20,7 +20,8 @@ a lone digit 1-5 and its sender has a ticket on this channel that became SELESAI
 else goes on as before: a bare digit from someone with nothing to rate is an ordinary message.
 
 One rating per ticket: a later one replaces the earlier (``ticket.rating``), every one is a ticket
-event ``rating``; the figures (``fig_rating``) follow through ``store.repo.update_ticket``.
+event ``rating``; the figures (fig_perf's ``rated``, ``rating_total``, ``rated_low`` per agency and
+kelurahan) follow through ``store.repo.update_ticket``.
 """
 from __future__ import annotations
 

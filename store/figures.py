@@ -124,23 +124,19 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
     perf = {"tickets": 1, "coordinated": int(c_s is not None), "resolved": int(r_s is not None),
             "in_sla": int(resolved is not None and _aware(resolved) <= due), "backlog": int(status in OPEN),
             "reopened": int((t.get("reopen_count") or 0) > 0), "ever_resolved": int(ever_resolved),
-            "coordinate_s": c_s or 0, "resolve_s": r_s or 0}
+            "coordinate_s": c_s or 0, "resolve_s": r_s or 0, **rating_sums(t.get("rating"))}
     for key in perf_keys(t, tz):
         _add(acc, "fig_perf", key, perf, sign)
         for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
             if secs is not None:
                 _add(acc, "fig_hist", (*key, measure, bucket_of(secs)), {"n": 1}, sign)
-    if not perf_only:
-        add_rating(acc, t, sign)
 
 
-def add_rating(acc: Acc, t: Row, sign: int) -> None:
-    """A rated ticket's rating in fig_rating (per agency and kelurahan): count, sum, and whether it was 1-2."""
-    score = t.get("rating")
+def rating_sums(score: int | None) -> dict[str, int]:
+    """A ticket's citizen rating (bot/ratings.py) in fig_perf: rated, its score, and whether it was 1-2."""
     if score is None:
-        return
-    _add(acc, "fig_rating", (t["agency_code"] or "", t["area_code"] or ""),
-         {"n": 1, "total": int(score), "low": int(score <= 2)}, sign)
+        return {}
+    return {"rated": 1, "rating_total": int(score), "rated_low": int(score <= 2)}
 
 
 def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, sign: int) -> None:
@@ -278,7 +274,7 @@ def created_between(conn: Connection, since: datetime | None, until: datetime | 
     acc: Acc = {}
     period = [c for c in (None if since is None else T.c.created_at >= since,
                           None if until is None else T.c.created_at < until) if c is not None]
-    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS]).where(*period)).mappings())
+    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS], T.c.rating).where(*period)).mappings())
     for i in range(0, len(tickets), CHUNK):
         _add_tickets(conn, acc, tickets[i:i + CHUNK], tz, perf_only=True)
     return acc
@@ -295,15 +291,14 @@ def stored(conn: Connection) -> Acc:
 def rebuild(conn: Connection) -> int:
     """Replace every figure with one recomputed from the base tables; returns the rows written."""
     acc = expected(conn)
-    # Only the tables the database has: migration 0006 rebuilds before later ones add theirs (fig_rating).
-    present = set(inspect(conn).get_table_names())
+    # Only the columns the database has: migration 0006 rebuilds before 0017 adds fig_perf's rating sums.
+    db = inspect(conn)
     for table in TABLES.values():
-        if table.name in present:
-            conn.execute(delete(table))
+        conn.execute(delete(table))
     written = 0
     for name, rows in _rows(acc):
-        if name not in present:
-            continue
+        present = {c["name"] for c in db.get_columns(name)}
+        rows = [{k: v for k, v in r.items() if k in present} for r in rows]
         for i in range(0, len(rows), CHUNK):
             conn.execute(TABLES[name].insert(), rows[i:i + CHUNK])
         written += len(rows)

@@ -1,7 +1,9 @@
-"""Ratings in the database: the ticket awaiting a rating, and the rating figures (``fig_rating``).
+"""Ratings in the database: the ticket awaiting a rating, and the rating figures.
 
-The figures themselves are kept by ``store.figures`` (every ticket write goes through ``store.repo``);
-this module only reads them, per agency, per kelurahan and for the whole city.
+The figures are fig_perf's ``rated``, ``rating_total`` and ``rated_low`` per agency or kelurahan and
+month of creation, kept by ``store.figures`` (every ticket write goes through ``store.repo``); this
+module reads them summed over all months, per agency, per kelurahan and for the whole city (the
+report and the performance API read them per period through ``bot.perf_figures``).
 """
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, Table, bindparam, func, select
 
-from store.tables import FigRating, Ticket
+from store.tables import FigPerf, Ticket
 
 T: Table = getattr(Ticket, "__table__")
-R: Table = getattr(FigRating, "__table__")
+P: Table = getattr(FigPerf, "__table__")
 DONE = "SELESAI"
 
 _PENDING = (select(T).where(T.c.reporter_id == bindparam("reporter"), T.c.status == DONE,
@@ -45,29 +47,30 @@ class RatingFigures:
         return self.low / self.n if self.n else None
 
 
-def _grouped(conn: Connection, column: str, area_codes: list[str] | None = None) -> list[RatingFigures]:
-    col = R.c[column]
-    stmt = select(col, func.sum(R.c.n), func.sum(R.c.total), func.sum(R.c.low)).group_by(col).order_by(col)
-    if area_codes is not None:
-        stmt = stmt.where(R.c.area_code.in_(area_codes))
+def _grouped(conn: Connection, grouping: str, keys: list[str] | None = None) -> list[RatingFigures]:
+    stmt = (select(P.c.group_key, func.sum(P.c.rated), func.sum(P.c.rating_total), func.sum(P.c.rated_low))
+            .where(P.c.grouping == grouping).group_by(P.c.group_key).order_by(P.c.group_key))
+    if keys is not None:
+        stmt = stmt.where(P.c.group_key.in_(keys))
     return [RatingFigures(key or "", int(n or 0), int(total or 0), int(low or 0))
             for key, n, total, low in conn.execute(stmt) if n]
 
 
-def by_agency(conn: Connection, area_codes: list[str] | None = None) -> list[RatingFigures]:
-    """Per agency (within ``area_codes`` if given), agencies with at least one rating."""
-    return _grouped(conn, "agency_code", area_codes)
+def by_agency(conn: Connection) -> list[RatingFigures]:
+    """Per agency ('' for tickets without one), agencies with at least one rating."""
+    return _grouped(conn, "agency")
 
 
-def by_area(conn: Connection) -> list[RatingFigures]:
-    """Per kelurahan, kelurahan with at least one rating."""
-    return _grouped(conn, "area_code")
+def by_area(conn: Connection, area_codes: list[str] | None = None) -> list[RatingFigures]:
+    """Per kelurahan (only ``area_codes`` if given), kelurahan with at least one rating."""
+    return _grouped(conn, "kelurahan", area_codes)
 
 
 def overall(conn: Connection, area_codes: list[str] | None = None) -> RatingFigures:
-    """All ratings (of ``area_codes`` if given) as one group."""
-    stmt = select(func.sum(R.c.n), func.sum(R.c.total), func.sum(R.c.low))
+    """All ratings (of ``area_codes`` if given) as one group: every ticket counts once per grouping."""
+    stmt = select(func.sum(P.c.rated), func.sum(P.c.rating_total), func.sum(P.c.rated_low)).where(
+        P.c.grouping == "kelurahan")
     if area_codes is not None:
-        stmt = stmt.where(R.c.area_code.in_(area_codes))
+        stmt = stmt.where(P.c.group_key.in_(area_codes))
     n, total, low = conn.execute(stmt).one()
     return RatingFigures("", int(n or 0), int(total or 0), int(low or 0))

@@ -431,6 +431,11 @@ class FigPerf(SQLModel, table=True):
     rejected: int = _count()
     coordinate_s: int = _count()  # sum of coordinated_at - created_at, whole seconds
     resolve_s: int = _count()
+    # Citizens' ratings (migration 0017, bot/ratings.py) of the group's tickets: how many are rated, the sum
+    # of their ratings (the average is rating_total / rated) and how many are rated 1 or 2.
+    rated: int = _count()
+    rating_total: int = _count()
+    rated_low: int = _count()
 
 
 class FigHist(SQLModel, table=True):
@@ -445,19 +450,7 @@ class FigHist(SQLModel, table=True):
     n: int = _count()
 
 
-class FigRating(SQLModel, table=True):
-    """Citizens' ratings of finished tickets per agency and kelurahan (migration 0017): how many, their sum
-    (the average is total / n) and how many were 1 or 2."""
-
-    __tablename__ = "fig_rating"
-    agency_code: str = Field(primary_key=True, max_length=40)
-    area_code: str = Field(primary_key=True, max_length=20)
-    n: int = _count()
-    total: int = _count()
-    low: int = _count()
-
-
-FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigRating)
+FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist)
 metadata = SQLModel.metadata
 
 

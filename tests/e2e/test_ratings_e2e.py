@@ -291,8 +291,11 @@ async def _events(gw: Gateway, ticket_id: int, kind: str) -> list[Any]:
 
 
 async def _fig_rating(gw: Gateway) -> list[tuple[Any, ...]]:
-    table = figures.TABLES["fig_rating"]
-    return await gw.db.read(lambda c: [tuple(r) for r in c.execute(select(table))])
+    """(grouping, key, rated, rating_total, rated_low) of the fig_perf rows holding a rating."""
+    t = figures.TABLES["fig_perf"]
+    return await gw.db.read(lambda c: [tuple(r) for r in c.execute(
+        select(t.c.grouping, t.c.group_key, t.c.rated, t.c.rating_total, t.c.rated_low)
+        .where(t.c.rated != 0).order_by(t.c.grouping))])
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
@@ -311,8 +314,9 @@ async def test_ratings_by_every_channels_reply_form(tmp_path, database_url, cloc
         (event,) = await _events(scene.gw, ticket["id"], "rating")
         assert repo.loads(event["data"])["score"] == case.score and event["actor"] == "citizen"
         assert not event["public"]
-        assert await _fig_rating(scene.gw) == [(ticket["agency_code"] or "", ticket["area_code"] or "", 1,
-                                                case.score, int(case.score <= 2))]
+        low = int(case.score <= 2)
+        assert await _fig_rating(scene.gw) == [("agency", ticket["agency_code"] or "", 1, case.score, low),
+                                               ("kelurahan", ticket["area_code"] or "", 1, case.score, low)]
         assert await scene.gw.db.read(figures.verify) == []
 
 

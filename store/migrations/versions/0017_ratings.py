@@ -1,4 +1,4 @@
-"""Citizens' ratings of finished tickets: the latest rating on the ticket, figures per agency and kelurahan
+"""Citizens' ratings of finished tickets: the latest rating on the ticket, sums in fig_perf
 
 Revision ID: 0017_ratings
 Revises: 0014_area_geometry
@@ -13,6 +13,7 @@ revision = "0017_ratings"
 down_revision = "0014_area_geometry"
 branch_labels = None
 depends_on = None
+RATING_SUMS = ("rated", "rating_total", "rated_low")
 
 
 def _count(name: str) -> sa.Column:
@@ -24,16 +25,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("rating", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("rating_comment", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("rated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-    # No backfill: no ticket has a rating before this revision, so the table starts empty and exact.
-    op.create_table("fig_rating",
-                    sa.Column("agency_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-                    sa.Column("area_code", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-                    _count("n"), _count("total"), _count("low"),
-                    sa.PrimaryKeyConstraint("agency_code", "area_code"))
+    # No backfill: no ticket has a rating before this revision, so the new sums start at 0 and exact.
+    with op.batch_alter_table("fig_perf", schema=None) as batch_op:
+        for name in RATING_SUMS:
+            batch_op.add_column(_count(name))
 
 
 def downgrade() -> None:
-    op.drop_table("fig_rating")
+    with op.batch_alter_table("fig_perf", schema=None) as batch_op:
+        for name in reversed(RATING_SUMS):
+            batch_op.drop_column(name)
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_column("rated_at")
         batch_op.drop_column("rating_comment")
