@@ -74,3 +74,14 @@ def overall(conn: Connection, area_codes: list[str] | None = None) -> RatingFigu
         stmt = stmt.where(P.c.group_key.in_(area_codes))
     n, total, low = conn.execute(stmt).one()
     return RatingFigures("", int(n or 0), int(total or 0), int(low or 0))
+
+
+def dashboard(conn: Connection, area_codes: list[str] | None) -> dict[str, object]:
+    """What the dashboards show (bot/web/templates/_ratings.html): the ratings of ``area_codes`` (None: the
+    city) as one group, and for the city one row per agency with its name."""
+    from store.reports import names
+
+    agencies = by_agency(conn) if area_codes is None else []
+    labels = names(conn, "agency", [a.key for a in agencies if a.key])
+    return {"overall": overall(conn, area_codes),
+            "agencies": [(labels.get(a.key) or a.key, a) for a in agencies]}
