@@ -120,8 +120,7 @@ def record(conn: Connection, now: datetime, ticket: RowMapping, score: int, comm
                    data={"score": score, "previous": ticket["rating"], "channel": channel, "message_id": message_id})
 
 
-def _target(conn: Connection, item: PreparedInbound, rules: IntakeRules, reporter: RowMapping,
-            since: datetime) -> RowMapping | None:
+def _target(conn: Connection, item: PreparedInbound, reporter: RowMapping, since: datetime) -> RowMapping | None:
     """The ticket a bare digit rates: the one an email reply is threaded to, else the latest finished one."""
     msg = item.msg
     if msg.thread_refs:
@@ -144,7 +143,7 @@ def take(conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datet
         return None
     window = settings.reply_window_days
     if reply.tracking_id is None:
-        ticket = _target(conn, item, rules, reporter, now - timedelta(days=window))
+        ticket = _target(conn, item, reporter, now - timedelta(days=window))
         if ticket is None:
             return None  # nothing to rate: handled as it always was
     else:
