@@ -48,6 +48,11 @@ class Registry:
         adapter = self._by_channel.get(channel)
         return adapter is None or adapter.capabilities_for(channel).links_fit
 
+    def reply_buttons(self, channel: str) -> bool:
+        """Whether the channel shows ``payload["buttons"]`` as buttons (False for a channel not served here)."""
+        adapter = self._by_channel.get(channel)
+        return adapter is not None and adapter.capabilities_for(channel).reply_buttons
+
     def public_replies(self, channel: str) -> bool:
         """Whether the channel may show a reply in public (True for a channel not served here: the safe side)."""
         adapter = self._by_channel.get(channel)

@@ -106,6 +106,18 @@ class IntakeConfig(Strict):
     auto_replies_per_hour: int = Field(default=20, ge=1)
 
 
+class RatingsConfig(Strict):
+    """Citizens rating finished tickets (bot/ratings.py)."""
+
+    enabled: bool = True
+    # A reply of a digit 1-5 this long after SELESAI is a rating of that ticket (not a new report).
+    reply_window_days: float = Field(default=7, gt=0)
+    # Words in a 1-2 rating's comment that mean "not fixed": the thank-you then offers the reopen path.
+    unresolved_phrases: list[str] = ["belum beres", "belum selesai", "tidak beres", "gak beres", "nggak beres",
+                                     "masih rusak", "masih sama", "belum diperbaiki", "not fixed", "not resolved",
+                                     "still broken", "not done"]
+
+
 class WorkingHoursConfig(Strict):
     start: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
     end: str = Field(default="16:00", pattern=r"^\d{2}:\d{2}$")
@@ -316,6 +328,7 @@ class AppConfig(Strict):
     database: DatabaseConfig = DatabaseConfig()
     media: MediaConfig = MediaConfig()
     intake: IntakeConfig = IntakeConfig()
+    ratings: RatingsConfig = RatingsConfig()
     sla: SlaConfig = SlaConfig()
     outbox: OutboxConfig = OutboxConfig()
     startup: StartupConfig = StartupConfig()

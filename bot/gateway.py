@@ -19,6 +19,7 @@ from bot.intake_service import IntakeService
 from bot.limiter_wiring import build_limiter
 from bot.outbox import OutboxPolicy, enqueue
 from bot.ratelimit import SendBudget
+from bot.ratings import ask_for_rating
 from bot.refdata import sync_reference_data
 from bot.area_boundaries import BoundaryLoader, build_index
 from bot.area_boundaries import file_polygons as file_polygons_of
@@ -73,6 +74,7 @@ class Gateway:
         for spec in always_on_specs():  # the web form: served by every gateway, also one given a list
             if spec.name not in self.registry.channels():
                 self.registry.register(*spec.build(spec.settings_model(), build_deps(config)))
+        from bot.web.rating_link import RatingLinks
         from bot.web.reopen import ReopenLinks
 
         self.policy = OutboxPolicy(self.templates, config.instance.public_base_url,
@@ -83,6 +85,10 @@ class Gateway:
                                                         lambda channel: channel in self.registry.channels()))
         # Domain events -> outbox rows, in the publisher's transaction: the citizen first, then the officers' desks.
         self.policy.events.subscribe(StatusChanged, notify_of_status(lambda: self.policy))
+        # Right after the SELESAI message: the ask for a rating (bot/ratings.py).
+        self.policy.events.subscribe(StatusChanged, ask_for_rating(lambda: self.policy, lambda: self.config.ratings,
+                                                                   RatingLinks(config).link,
+                                                                   self.registry.reply_buttons))
         self.officer_alerts = wire_staff_events(self.policy.events, config, self.templates)
         # Start-up retries sleep through this (tests inject a fake).
         self.startup = ChannelStartup(self.registry.adapters, config.startup, sleep=sleep or asyncio.sleep)

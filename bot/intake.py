@@ -23,6 +23,7 @@ from bot.intake_types import IntakeOutcome, IntakeRules, PreparedInbound  # noqa
 from bot.lifecycle import OPEN_STATUSES, Status
 from bot.models import InboundMessage
 from bot.outbox import notify_reporter
+from bot import ratings
 from bot.textnorm import MATCH_CHARS
 from bot.routing import APPROXIMATE_METHODS, OFFICER_PLACED
 from bot.tracking import find_tracking_ids, new_tracking_id
@@ -129,7 +130,10 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
         # chat-style commands (CEK, BUKA...) only come from conversational channels.
         command = CitizenCommand("report", text=msg.text or "") if msg.standalone \
             else parse_citizen_command(msg.text or "", prefix=rules.prefix)
-        if command.kind == "report":
+        rated = ratings.take(conn, item, rules, now, reporter, message_id)  # "4 cepat" after SELESAI
+        if rated is not None:
+            outcome = rated
+        elif command.kind == "report":
             outcome = _report(conn, item, rules, now, reporter, message_id, command)
         else:
             outcome = run_command(conn, item, rules, now, reporter, message_id, command)
@@ -138,7 +142,7 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
         reply_direct(conn, rules, now, reporter, msg, "photo_too_many_pixels", automatic=True,
                       megapixels=max(1, rules.config.media.max_pixels // 1_000_000))
     kind = "location" if outcome.action == "location" and outcome.ticket_id is None else (
-        "command" if outcome.action == "command" else "automatic" if outcome.action == "automatic" else "report")
+        "command" if outcome.action == "command" else "rating" if outcome.action == "rating" else "automatic" if outcome.action == "automatic" else "report")
     # The message row is marked processed by the caller, batched (see mark_processed);
     # until then a duplicate in the same batch finds its outcome here.
     outcome = dataclasses.replace(outcome, reporter_id=reporter["id"], kind=kind)

@@ -65,3 +65,12 @@ def stop_verified(msg: InboundMessage) -> bool:
         return True
     auth = (msg.reply_context or {}).get("auth") or {}
     return bool(auth.get("verified"))
+
+
+def reply_texts(msg: InboundMessage) -> list[str]:
+    """Where a short answer ("5 cepat") may stand in a message: its text, and for an email reply also
+    the body alone (the adapter puts the subject line first, then a blank line, then the body)."""
+    texts = [msg.text or ""]
+    if msg.channel == EMAIL and msg.reply_context.get("is_reply") and "\n\n" in texts[0]:
+        texts.append(texts[0].split("\n\n", 1)[1])
+    return texts

@@ -95,9 +95,12 @@ def notify_reporter(
     attachment_id: int | None = None,
     automatic: bool = False,
     reply_context: Mapping[str, Any] | None = None,
+    extra_payload: Mapping[str, Any] | None = None,
     **fields: Any,
 ) -> int | None:
     """Render ``template`` in the reporter's language and queue it on the ticket's channel.
+
+    ``extra_payload`` adds keys adapters may use (``buttons``: see bot/ratings.py).
 
     Returns the message id, or None when nothing may be sent (opted out,
     unreachable channel, or the hourly cap on automatic replies reached).
@@ -127,6 +130,7 @@ def notify_reporter(
         "last_inbound_at": stamp(reporter),
         "template": template,
         "fields": {k: v for k, v in values.items() if isinstance(v, (str, int, float))},
+        **(extra_payload or {}),
     }
     if policy.public_replies(channel):
         # Shown in public on X: through the one redactor, whatever an operator puts in the template.

@@ -30,7 +30,7 @@ from store import figures
 from store import reports as store_reports
 
 SUMS = ("tickets", "coordinated", "resolved", "in_sla", "backlog", "reopened", "ever_resolved", "proofs",
-        "rejected", "coordinate_s", "resolve_s")
+        "rejected", "coordinate_s", "resolve_s", "rated", "rating_total", "rated_low")
 Hist = dict[Any, dict[str, Counter[int]]]
 
 
@@ -152,6 +152,7 @@ def groups(conn: Connection, since: datetime | None, until: datetime | None, by:
             resolve_hours_mean=s["resolve_s"] / s["resolved"] / 3600 if s["resolved"] else None,
             resolve_hours_p90=p90(hist[k]["resolve"]), in_sla=s["in_sla"], backlog=s["backlog"],
             overdue=overdue.get(key, 0), reopened=s["reopened"], ever_resolved=s["ever_resolved"],
-            proofs=s["proofs"], rejected=s["rejected"],
+            proofs=s["proofs"], rejected=s["rejected"], rated=s["rated"], rating_total=s["rating_total"],
+            rated_low=s["rated_low"],
         ))
     return out

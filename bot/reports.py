@@ -26,6 +26,10 @@ whenever it happened. Per group:
 ``proofs_submitted``       transitions to MENUNGGU_VALIDASI
 ``proofs_rejected``        transitions to TL_DITOLAK
 ``proof_rejection_rate``   proofs_rejected / proofs_submitted
+``ratings``                tickets the reporter rated 1-5 (bot/ratings.py; the
+                           latest rating of each)
+``rating_mean``            their average rating
+``rating_low_share``       share (0-1) of them rated 1 or 2
 =========================  ===================================================
 
 By agency or kelurahan the figures come from the aggregates kept in every
@@ -55,6 +59,7 @@ FIELDS = (
     "key", "name", "tickets", "coordinated", "coordinate_hours_mean", "coordinate_hours_p90", "resolved",
     "resolve_hours_mean", "resolve_hours_p90", "resolved_within_sla", "backlog", "overdue", "reopened",
     "ever_resolved", "reopen_rate", "proofs_submitted", "proofs_rejected", "proof_rejection_rate",
+    "ratings", "rating_mean", "rating_low_share",
 )
 
 
@@ -84,6 +89,9 @@ class PerformanceGroup(BaseModel):
     proofs_submitted: int
     proofs_rejected: int
     proof_rejection_rate: float | None
+    ratings: int = Field(0, description="tickets the reporter rated (1-5, their latest rating)")
+    rating_mean: float | None = Field(None, description="the average of those ratings")
+    rating_low_share: float | None = Field(None, description="share (0-1) of the ratings that were 1 or 2")
 
 
 class PerformanceReport(BaseModel):
@@ -155,7 +163,8 @@ def _source_groups(conn: Connection, since: datetime | None, until: datetime | N
             resolve_hours_p90=percentile(r_list, 0.9), in_sla=int(g["in_sla"] or 0),
             backlog=int(g["backlog"] or 0), overdue=int(g["overdue"] or 0), reopened=int(g["reopened"] or 0),
             ever_resolved=int(g.get("ever_resolved") or 0), proofs=int(g.get("proofs") or 0),
-            rejected=int(g.get("rejected") or 0),
+            rejected=int(g.get("rejected") or 0), rated=int(g.get("rated") or 0),
+            rating_total=int(g.get("rating_total") or 0), rated_low=int(g.get("rated_low") or 0),
         ))
     return out
 
@@ -177,10 +186,12 @@ def performance(conn: Connection, since: datetime | None, until: datetime | None
     for g in raw:
         k, ever, proofs, rejected = g.pop("key"), g.pop("ever_resolved"), g.pop("proofs"), g.pop("rejected")
         in_sla = g.pop("in_sla")
+        rated, rating_total, rated_low = g.pop("rated"), g.pop("rating_total"), g.pop("rated_low")
         out.append(dict(
             key=k, name=names.get(k) or ("(unknown)" if k is None else k), **g, ever_resolved=ever,
             resolved_within_sla=_ratio(in_sla, g["resolved"]), reopen_rate=_ratio(g["reopened"], ever),
             proofs_submitted=proofs, proofs_rejected=rejected, proof_rejection_rate=_ratio(rejected, proofs),
+            ratings=rated, rating_mean=_ratio(rating_total, rated), rating_low_share=_ratio(rated_low, rated),
         ))
     out.sort(key=lambda r: (-r["tickets"], r["key"] is None, r["key"] or ""))
     return out
@@ -193,6 +204,7 @@ _COLUMNS = (  # header, field, kind
     ("coord h p90", "coordinate_hours_p90", "h"), ("resolve h mean", "resolve_hours_mean", "h"),
     ("resolve h p90", "resolve_hours_p90", "h"), ("in SLA", "resolved_within_sla", "%"), ("backlog", "backlog", "d"),
     ("overdue", "overdue", "d"), ("reopen", "reopen_rate", "%"), ("proof rejected", "proof_rejection_rate", "%"),
+    ("ratings", "ratings", "d"), ("rating avg", "rating_mean", "f"), ("rated 1-2", "rating_low_share", "%"),
 )
 
 
@@ -201,6 +213,8 @@ def _cell(value: Any, kind: str, width: int | None = None) -> str:
         return "-"
     if kind == "h":
         return f"{value:.1f}"
+    if kind == "f":
+        return f"{value:.2f}"
     if kind == "%":
         return f"{value * 100:.1f}%"
     text = str(value)

@@ -41,6 +41,9 @@ GROUPINGS = ("agency", "kelurahan")
 # The ticket columns the figures depend on: an update touching none of them costs nothing here.
 COLUMNS = ("id", "status", "channel", "area_code", "category_code", "agency_code", "created_at", "resolve_due",
            "coordinated_at", "resolved_at", "closed_at", "reopen_count")
+# Columns a later migration added (``source`` 0012, ``rating`` 0017): read only where the database has them,
+# since migration 0006 recomputes the figures before those columns exist.
+LATER_COLUMNS = ("source", "rating")
 CHUNK = 5000
 
 Key = tuple[str, tuple[Any, ...]]
@@ -121,12 +124,19 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
     perf = {"tickets": 1, "coordinated": int(c_s is not None), "resolved": int(r_s is not None),
             "in_sla": int(resolved is not None and _aware(resolved) <= due), "backlog": int(status in OPEN),
             "reopened": int((t.get("reopen_count") or 0) > 0), "ever_resolved": int(ever_resolved),
-            "coordinate_s": c_s or 0, "resolve_s": r_s or 0}
+            "coordinate_s": c_s or 0, "resolve_s": r_s or 0, **rating_sums(t.get("rating"))}
     for key in perf_keys(t, tz):
         _add(acc, "fig_perf", key, perf, sign)
         for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
             if secs is not None:
                 _add(acc, "fig_hist", (*key, measure, bucket_of(secs)), {"n": 1}, sign)
+
+
+def rating_sums(score: int | None) -> dict[str, int]:
+    """A ticket's citizen rating (bot/ratings.py) in fig_perf: rated, its score, and whether it was 1-2."""
+    if score is None:
+        return {}
+    return {"rated": 1, "rating_total": int(score), "rated_low": int(score <= 2)}
 
 
 def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, sign: int) -> None:
@@ -189,7 +199,7 @@ def batched(conn: Connection) -> Iterator[None]:
 
 
 def touches_figures(values: Row) -> bool:
-    return any(k in values for k in COLUMNS) or "source" in values
+    return any(k in values for k in COLUMNS) or any(k in values for k in LATER_COLUMNS)
 
 
 _UPSERTS: dict[tuple[str, str], tuple[str, list[str]]] = {}
@@ -233,9 +243,9 @@ def expected(conn: Connection) -> Acc:
     tz = tz_of(conn)
     acc: Acc = {}
     # The database's own columns, not the model's: migration 0006 runs this before a later one may add
-    # ``source`` (issue 11).
+    # ``source`` (issue 11) or ``rating``.
     present = {c["name"] for c in inspect(conn).get_columns("ticket")}
-    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if "source" in present else [])
+    cols = [T.c[c] for c in COLUMNS] + [T.c[c] for c in LATER_COLUMNS if c in present]
     stmt = select(*cols).where(T.c.id > bindparam("after")).order_by(T.c.id).limit(CHUNK)
     after = 0
     while True:
@@ -264,7 +274,7 @@ def created_between(conn: Connection, since: datetime | None, until: datetime | 
     acc: Acc = {}
     period = [c for c in (None if since is None else T.c.created_at >= since,
                           None if until is None else T.c.created_at < until) if c is not None]
-    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS]).where(*period)).mappings())
+    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS], T.c.rating).where(*period)).mappings())
     for i in range(0, len(tickets), CHUNK):
         _add_tickets(conn, acc, tickets[i:i + CHUNK], tz, perf_only=True)
     return acc
@@ -281,10 +291,14 @@ def stored(conn: Connection) -> Acc:
 def rebuild(conn: Connection) -> int:
     """Replace every figure with one recomputed from the base tables; returns the rows written."""
     acc = expected(conn)
+    # Only the columns the database has: migration 0006 rebuilds before 0017 adds fig_perf's rating sums.
+    db = inspect(conn)
     for table in TABLES.values():
         conn.execute(delete(table))
     written = 0
     for name, rows in _rows(acc):
+        present = {c["name"] for c in db.get_columns(name)}
+        rows = [{k: v for k, v in r.items() if k in present} for r in rows]
         for i in range(0, len(rows), CHUNK):
             conn.execute(TABLES[name].insert(), rows[i:i + CHUNK])
         written += len(rows)

@@ -15,7 +15,7 @@ from store import figures, repo
 
 def performance_groups(conn: Connection, since: datetime | None, until: datetime | None, by: str, now: datetime
                        ) -> tuple[dict[Any, dict[str, Any]], dict[Any, list[float]], dict[Any, list[float]]]:
-    """Per group key: the counts (tickets, coordinated, resolved, in_sla, backlog, overdue, reopened, and from
+    """Per group key: the counts (tickets, coordinated, resolved, in_sla, backlog, overdue, reopened, ratings, and from
     the status events ever_resolved, proofs, rejected), and the coordinate and resolve durations in hours."""
     T, E = repo.T_TICKET, repo.T_EVENT
     key = {"agency": T.c.agency_code, "source": T.c.source}.get(by, T.c.area_code)
@@ -33,6 +33,8 @@ def performance_groups(conn: Connection, since: datetime | None, until: datetime
         count_if(and_(T.c.resolved_at.is_not(None), T.c.resolved_at <= T.c.resolve_due)).label("in_sla"),
         count_if(open_).label("backlog"), count_if(overdue).label("overdue"),
         count_if(T.c.reopen_count > 0).label("reopened"),
+        func.count(T.c.rating).label("rated"), func.coalesce(func.sum(T.c.rating), 0).label("rating_total"),
+        count_if(T.c.rating <= 2).label("rated_low"),
     ).where(where).group_by(key)).mappings():
         groups[row["key"]] = dict(row)
 

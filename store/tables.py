@@ -197,6 +197,11 @@ class Ticket(SQLModel, table=True):
     resolve_started_at: datetime | None = None
     paused_at: datetime | None = None
     paused_hours: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    # The citizen's rating of the handling (migration 0017, bot/ratings.py): 1..5, the latest one given;
+    # every rating is also a ticket event ("rating"), so the history stays.
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime | None = None
 
 
 class Message(SQLModel, table=True):
@@ -426,6 +431,11 @@ class FigPerf(SQLModel, table=True):
     rejected: int = _count()
     coordinate_s: int = _count()  # sum of coordinated_at - created_at, whole seconds
     resolve_s: int = _count()
+    # Citizens' ratings (migration 0017, bot/ratings.py) of the group's tickets: how many are rated, the sum
+    # of their ratings (the average is rating_total / rated) and how many are rated 1 or 2.
+    rated: int = _count()
+    rating_total: int = _count()
+    rated_low: int = _count()
 
 
 class FigHist(SQLModel, table=True):

@@ -51,6 +51,10 @@ class Capabilities:
     public_replies: bool = False
     # The messaging window (WhatsApp, Messenger), or None where the business may write at any time.
     window: MessagingWindow | None = None
+    # True where the adapter shows ``payload["buttons"]`` ([{"label": "4", "text": "NILAI JKT-... 4"}])
+    # as buttons under the message (Telegram inline keyboard, Messenger quick replies); a press comes
+    # back as an inbound message whose text is the button's ``text``.
+    reply_buttons: bool = False
 
 
 @dataclass(frozen=True)

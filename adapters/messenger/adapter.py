@@ -32,7 +32,7 @@ class MessengerAdapter(MetaAdapter):
         self.capabilities = Capabilities(
             max_text_length=TEXT_MAX, supports_photo=True, max_photo_bytes=8 * 1024 * 1024,
             photo_caption_max=TEXT_MAX, rate_per_second=rate, burst=max(1, int(rate)),
-            split_long_text=True, links_fit=True,
+            split_long_text=True, links_fit=True, reply_buttons=True,
             window=MessagingWindow(hours=24.0, outside="tag"),
         )
         self.reads = 0

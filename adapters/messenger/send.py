@@ -21,6 +21,7 @@ from adapters.meta import graph
 # https://developers.facebook.com/docs/messenger-platform/send-messages#text  (2,000 characters)
 TEXT_MAX = 2000
 QUICK_REPLY_TITLE_MAX = 20
+QUICK_REPLIES_MAX = 13
 
 
 def envelope(message: OutboundMessage, settings: MessengerSettings) -> dict[str, Any]:
@@ -39,7 +40,13 @@ def envelope(message: OutboundMessage, settings: MessengerSettings) -> dict[str,
 
 def text_message(message: OutboundMessage, settings: MessengerSettings) -> dict[str, Any]:
     out: dict[str, Any] = {"text": message.text[:TEXT_MAX]}
-    if message.tracking_id:
+    buttons = [b for b in message.payload.get("buttons") or [] if isinstance(b, dict) and b.get("label")
+               and b.get("text")]
+    if buttons:
+        # The core's choice buttons (a rating 1..5): a press comes back as quick_reply.payload, the text.
+        out["quick_replies"] = [{"content_type": "text", "title": str(b["label"])[:QUICK_REPLY_TITLE_MAX],
+                                 "payload": str(b["text"])} for b in buttons[:QUICK_REPLIES_MAX]]
+    elif message.tracking_id:
         lang = str(message.payload.get("language") or "id")
         title = settings.quick_reply_title.get(lang) or settings.quick_reply_title.get("id") or "Cek status"
         out["quick_replies"] = [{"content_type": "text", "title": title[:QUICK_REPLY_TITLE_MAX],

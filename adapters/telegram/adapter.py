@@ -40,6 +40,7 @@ TELEGRAM_CAPABILITIES = Capabilities(
     per_recipient_per_second=1.0,
     per_recipient_burst=3,
     split_long_text=True,
+    reply_buttons=True,  # inline keyboards; presses arrive as callback_query (allowed_updates)
 )
 
 

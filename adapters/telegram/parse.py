@@ -17,7 +17,7 @@ from adapters.contract.messages import InboundAttachment, InboundMessage
 
 CHANNEL = "telegram"
 
-Route = Literal["citizen", "staff", "ignored"]
+Route = Literal["citizen", "button", "staff", "ignored"]
 
 
 class MalformedUpdate(ValueError):
@@ -57,7 +57,37 @@ def route(update: Update, staff_chat_id: int | None) -> Route:
         return "ignored"  # other groups, supergroups and channels
     if update.message is not None or update.edited_message is not None:
         return "citizen"
+    if update.callback_query is not None and update.callback_query.data:
+        return "button"  # a press on one of our inline keyboard buttons (e.g. a rating 1..5)
     return "ignored"
+
+
+def button_message(update: Update, raw: str) -> InboundMessage:
+    """A press on an inline keyboard button as the citizen's message: its ``callback_data`` is the text
+    the button stands for (``NILAI JKT-... 4``). The callback query id is the idempotency key, so a
+    redelivered update counts once.
+
+    https://core.telegram.org/bots/api#callbackquery
+    """
+    query = update.callback_query
+    assert query is not None and query.data  # route() said "button"
+    chat = update.effective_chat
+    assert chat is not None
+    user = query.from_user
+    code = (user.language_code if user else None) or ""
+    reply_context: dict[str, Any] = {"chat_id": chat.id, "callback_query_id": query.id}
+    if query.message is not None:
+        reply_context["message_id"] = query.message.message_id
+    return InboundMessage(
+        channel=CHANNEL,
+        external_id=f"callback:{query.id}",
+        sender=str(chat.id),
+        text=str(query.data),
+        sender_name=user.first_name if user else None,
+        language="en" if code.lower().startswith("en") else "id",
+        reply_context=reply_context,
+        raw=raw,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import TelegramError
 
 from adapters.contract.messages import InboundAttachment, InboundMessage
 from adapters.telegram.parse import (
     MalformedUpdate,
+    button_message,
     citizen_message,
     citizen_text_message,
     decode_update,
@@ -62,13 +64,27 @@ class UpdateProcessor:
         if where == "ignored":
             log.debug("telegram: ignoring update %s (not a private chat message)", update.update_id)
             return Processed(update.update_id, skipped="ignored")
-        attachments, errors = await self._photo(update)
         if raw is None:
             raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        if where == "button":
+            await self._answer(update)
+            return Processed(update.update_id, messages=[button_message(update, raw)])
+        attachments, errors = await self._photo(update)
         message = citizen_message(update, raw, attachments, errors)
         if message is None:
             return Processed(update.update_id, skipped="empty")
         return Processed(update.update_id, messages=[message])
+
+    async def _answer(self, update: Update) -> None:
+        """answerCallbackQuery: stops the button's spinner in the citizen's app. The press itself is
+        answered in the chat (the core's reply), so a failure here (a query older than Telegram keeps,
+        a redelivery) is only logged."""
+        query = update.callback_query
+        assert query is not None
+        try:
+            await self._bot.answer_callback_query(query.id)
+        except TelegramError as exc:
+            log.info("telegram: answerCallbackQuery for update %s failed (%s)", update.update_id, type(exc).__name__)
 
     async def _photo(self, update: Update) -> tuple[list[InboundAttachment], list[str]]:
         ref = photo_to_fetch(citizen_text_message(update), self._photos.max_bytes)

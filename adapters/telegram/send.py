@@ -5,7 +5,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from adapters.contract.errors import PermanentError, RecipientBlocked, SendError, Throttled, TransientError
@@ -74,6 +74,21 @@ async def _read_photo(path: str, max_bytes: int) -> tuple[bytes, str]:
     return data, p.name
 
 
+CALLBACK_DATA_MAX = 64  # bytes: https://core.telegram.org/bots/api#inlinekeyboardbutton
+
+
+def keyboard(message: OutboundMessage) -> InlineKeyboardMarkup | None:
+    """``payload["buttons"]`` as one row of inline keyboard buttons; a press sends back the button's text
+    as callback_data (parsed by adapters.telegram.parse.button_message)."""
+    buttons = [b for b in message.payload.get("buttons") or []
+               if isinstance(b, dict) and b.get("label") and b.get("text")
+               and len(str(b["text"]).encode()) <= CALLBACK_DATA_MAX]
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(str(b["label"]), callback_data=str(b["text"]))
+                                  for b in buttons]])
+
+
 async def send_one(bot: Bot, message: OutboundMessage, *, caption_max: int, max_photo_bytes: int) -> str:
     """Send text, or a photo with the text as its caption; return "<chat_id>:<message_id>".
 
@@ -94,7 +109,7 @@ async def send_one(bot: Bot, message: OutboundMessage, *, caption_max: int, max_
             )
         else:
             # Plain text, no parse_mode: citizen-provided text is never interpreted as markup.
-            sent = await bot.send_message(chat_id=chat_id, text=message.text)
+            sent = await bot.send_message(chat_id=chat_id, text=message.text, reply_markup=keyboard(message))
     except TelegramError as exc:
         raise map_error(exc) from exc
     return f"{chat_id}:{sent.message_id}"

@@ -14,13 +14,15 @@ def install(app: Any, gateway: WebGateway) -> None:
     """Add the public routers and /static to the FastAPI ``app``."""
     from fastapi.staticfiles import StaticFiles
 
-    from bot.web import account, canned_admin, location, oidc, open311, pages, report_form, signin, staff_admin
+    from bot.web import (account, canned_admin, location, oidc, open311, pages, rating_page, report_form, signin,
+                         staff_admin)
     from bot.web.console.routes import router as console_router
     from bot.web.state import HERE, WebState
 
     app.state.web = WebState(gateway)
     app.state.web.env.globals["sso_enabled"] = gateway.config.web.oidc is not None
     app.include_router(pages.router)
+    app.include_router(rating_page.router)
     app.include_router(report_form.router)
     app.include_router(location.router)
     app.include_router(signin.router)

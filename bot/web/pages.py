@@ -20,6 +20,7 @@ from bot.web import charts, queries
 from bot.web.reopen import ReopenLinks
 from bot.web.security import BadToken, clean_text
 from bot.web.state import WebState, get_state
+from store import ratings as rating_figures
 from store import repo
 
 router = APIRouter(tags=["public pages"])
@@ -296,7 +297,7 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
         listing = queries.staff_tickets(conn, scope, codes) if sees_tickets else None
         names = queries.names_for(conn, [r["area_code"] for r in listing or []])
         return {"data": data, "chain": chain, "perf": perf, "listing": listing, "area_names": names,
-                "pickers": queries.kelurahan_options(conn)}
+                "pickers": queries.kelurahan_options(conn), "ratings": rating_figures.dashboard(conn, codes)}
 
     async def compute() -> dict[str, Any]:
         return await gw.db.read_heavy(load)  # aggregates: never on the readers /t/{id} needs
@@ -319,7 +320,8 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
         request, "dashboard.html", lang, title=title, area=area, chain=got["chain"], d=data, name_key=name_key,
         sla_svg=sla_svg, cat_svg=cat_svg, week_labels=week_labels, perf=got["perf"], csv_url=csv_url,
         listing=got["listing"], area_names=got["area_names"], pickers=got["pickers"], staff=staff,
-        status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now)
+        status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now,
+        ratings=got["ratings"])
 
 
 _CSV_DANGER = re.compile(r"^[=+\-@\t\r]")

@@ -79,7 +79,8 @@ async def test_email_citizen_flow(tmp_path, database_url, clock, caplog):
 
             await finish_with_proof(gw, tid)
             await drain(gw)
-            done = parsed(relay.envelopes[-1])
+            done, ask = parsed(relay.envelopes[-2]), parsed(relay.envelopes[-1])  # SELESAI, then the rating ask
+            assert "/nilai?token=" in ask.get_body(("plain",)).get_content()
             images = [p for p in done.iter_attachments() if p.get_content_type() == "image/jpeg"]
             assert images, "the proof photo is attached"
             assert "siti.rahma@example.com" not in caplog.text  # no reporter address in any log line

@@ -86,7 +86,8 @@ async def test_citizen_flow(tmp_path, database_url, clock, channel, caplog):
                 assert photo_msgs and photo_msgs[-1]["MediaUrl"] == f"{PUBLIC}/media/{sha}"
             else:
                 assert not photo_msgs  # plain SMS: the photo goes as a link to the tracking page
-                assert f"{PUBLIC}/t/{ticket['tracking_id']}" in done[-1].form["Body"]
+                assert f"{PUBLIC}/t/{ticket['tracking_id']}" in done[-2].form["Body"]
+                assert "Balas angka 1-5" in done[-1].form["Body"]  # then the rating ask
             twilio.verify()
             # Neither the reporter's number nor the account secret reached any log line.
             logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("aiohttp"))

@@ -73,7 +73,8 @@ async def test_x_mention_flow(tmp_path, database_url, clock):
             await finish_with_proof(gw, tid)
             await drain(gw)
             assert api.matching("POST", UPLOAD), "the proof photo was uploaded"
-            last = api.matching("POST", DM)[-1].json
+            last, ask = (r.json for r in api.matching("POST", DM)[-2:])  # SELESAI, then the rating ask
+            assert "Balas angka 1-5" in ask["text"]
             assert last["attachments"] == [{"media_id": "1455952740635586573"}]
             assert len(api.matching("POST", TWEETS)) == 1  # updates went privately, not in public
         finally:

@@ -274,13 +274,13 @@ def test_cli_report_prints_a_table_and_writes_csv(small_db, tmp_path):
     header, rule, rows = lines[0], lines[1], lines[2:2 + len(want)]
     assert [header[a:b] for a, b in _spans(header)] == [
         "key", "name", "tickets", "coord h mean", "coord h p90", "resolve h mean", "resolve h p90", "in SLA",
-        "backlog", "overdue", "reopen", "proof rejected"]
-    assert set(rule) <= {"-", " "} and len(_spans(rule)) == 12
+        "backlog", "overdue", "reopen", "proof rejected", "ratings", "rating avg", "rated 1-2"]
+    assert set(rule) <= {"-", " "} and len(_spans(rule)) == 15
     # Aligned: text columns start, number columns end, where their headers do.
     cols = _spans(rule)
     for row in rows:
         cells = _spans(row)
-        assert len(cells) == 12, row
+        assert len(cells) == 15, row
         assert [c[0] for c in cells[:2]] == [c[0] for c in cols[:2]], row
         assert [c[1] for c in cells[2:]] == [c[1] for c in cols[2:]], row
     assert lines[2 + len(want)] == ""

@@ -47,7 +47,7 @@ async def test_slack_thread_proof_validated_and_delivered_to_the_citizen(desk, p
     assert validated["actor"] == "staff:validator-1"
 
     await desk.pump()
-    done = desk.citizen.sent[-1]
+    done = [m for m in desk.citizen.sent if m.kind != "rating_ask"][-1]  # the rating ask follows it
     assert done.recipient == REPORTER_PHONE and f"Laporan {tid} SELESAI" in done.text
     if photo_caps:
         # Sent as a photo: the metadata-free public copy, never the original with its GPS position.
@@ -158,7 +158,8 @@ async def test_validator_rejects_the_proof_then_work_resumes(desk):
     await desk.photo_in_thread(tid, "U_DLH", second, text="selesai diulang")
     assert "SELESAI" in await desk.run("U_VAL", f"validasi {tid}")
     await desk.pump()
-    assert desk.citizen.sent[-1].media_url == f"http://aduan.test/media/{sha(second)}"
+    done = [m for m in desk.citizen.sent if m.kind != "rating_ask"][-1]
+    assert done.media_url == f"http://aduan.test/media/{sha(second)}"
 
 
 async def test_reused_proof_photos_are_flagged(desk):

@@ -126,7 +126,7 @@ async def test_photo_captioned_done_is_the_proof(tg_desk):
 
     await group(tg_desk, VALIDATOR, text=f"/aduan validasi {tid}")
     assert answers(tg_desk)[-1] == f"Laporan {tid} divalidasi dan SELESAI. Pelapor menerima foto bukti."
-    done = tg_desk.citizen.sent[-1]
+    done = [m for m in tg_desk.citizen.sent if m.kind != "rating_ask"][-1]  # the rating ask follows it
     assert done.recipient == REPORTER_PHONE and done.media_path and done.media_path.endswith(".public.jpg")
     # The Slack thread heard about it too.
     assert any("Selesai oleh Validator Biro (validator-1)" in x for x in tg_desk.post_texts("C_DLH"))

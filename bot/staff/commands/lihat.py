@@ -27,6 +27,9 @@ def describe(staff: Any, conn: Connection, e: RowLike, lang: str, redact: Callab
         what = staff.label(e["to_status"], lang)
     elif staff.has(f"staff_kind_{e['kind']}"):
         what = staff.render(lang, f"staff_kind_{e['kind']}")
+    if e["kind"] == "rating":  # the score given; the comment is the reason
+        score = (repo.loads(e["data"]) or {}).get("score")
+        what = f"{what} {score}/5" if score else what
     reason = e["reason"] or ""
     if reason and not e["actor"].startswith("staff:"):
         reason = redact(reason)
@@ -67,6 +70,9 @@ def run(ctx: CommandContext) -> Reply:
         description=notify.identity_redact(t["description"], reporter)[:notify.MAX_DESCRIPTION],
         timeline="\n".join(timeline(ctx, reporter)) or "-",
     )
+    if t["rating"] is not None:  # the citizen's latest rating (bot/ratings.py); their words redacted
+        comment = notify.identity_redact(t["rating_comment"] or "", reporter)[:200]
+        text += "\n" + staff.render(lang, "staff_rating", score=t["rating"], comment=f" ({comment})" if comment else "")
     if t["area_method"] in APPROXIMATE_METHODS:  # placed by the nearest centre, or waiting for an officer
         text += "\n" + staff.render(lang, f"staff_area_{t['area_method']}", tracking_id=t["tracking_id"])
     if flags:

@@ -39,7 +39,10 @@ def _load(conn: Any, tracking_id: str, o: Officer, show_contact: bool) -> dict[s
     for e in repo.events_for(conn, t["id"]):
         d = describe(engine, conn, e, lang, lambda text: redact(text, who))
         events.append(dict(d, at=e["created_at"], internal=not e["public"], reason=d["reason"][:1000]))
-    return {"t": dict(t, description=redact(t["description"], who)), "events": events,
+    # The citizen's own words (description, rating comment) through the one redactor.
+    return {"t": dict(t, description=redact(t["description"], who),
+                      rating_comment=redact(t["rating_comment"], who) if t["rating_comment"] else None),
+            "events": events,
             "photos": store_console.attachments(conn, t["id"]), "assignee": _assignee(conn, t["id"]),
             "reporter": {"opted_out": bool(reporter and reporter["opted_out"]),
                          "unreachable": bool(reporter and reporter["unreachable"]),

@@ -37,6 +37,8 @@ def cases(graph: GraphFake) -> list[InboundCase]:
         InboundCase("quick reply", p.post(p.page(p.text("m_6", "Cek status",
                                                         quick_reply={"payload": "CEK JKT-7K3M-QXP2"}))),
                     messages=[dict(external_id="m_6", text="CEK JKT-7K3M-QXP2")]),
+        InboundCase("rating quick reply", p.post(p.page(p.text("m_6r", "4", quick_reply={"payload": "NILAI JKT-7K3M-QXP2 4"}))),
+                    messages=[dict(text="NILAI JKT-7K3M-QXP2 4", external_id="m_6r", sender=p.PSID)]),
         InboundCase("postback", p.post(p.page(p.postback("CEK JKT-7K3M-QXP2"))),
                     messages=[dict(external_id="m_pb1", text="CEK JKT-7K3M-QXP2", sender=p.PSID)]),
         InboundCase("get started postback without mid", p.post(p.page(p.postback("GET_STARTED", mid=None))),

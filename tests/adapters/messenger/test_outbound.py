@@ -32,6 +32,14 @@ async def test_text_inside_window_is_a_response_with_the_cek_button(adapter: Mes
         {"content_type": "text", "title": "Cek status", "payload": "CEK JKT-7K3M-QXP2"}]
 
 
+async def test_rating_buttons_replace_the_cek_button(adapter: MessengerAdapter, graph: GraphFake) -> None:
+    buttons = [{"label": str(n), "text": f"NILAI JKT-7K3M-QXP2 {n}"} for n in range(1, 6)]
+    await adapter.send(message("Bagaimana penanganan laporan JKT-7K3M-QXP2?", kind="rating_ask",
+                               payload={"language": "id", "buttons": buttons}))
+    assert graph.sent[0].body["message"]["quick_replies"] == [
+        {"content_type": "text", "title": str(n), "payload": f"NILAI JKT-7K3M-QXP2 {n}"} for n in range(1, 6)]
+
+
 async def test_english_button(adapter: MessengerAdapter, graph: GraphFake) -> None:
     await adapter.send(message(payload={"language": "en"}))
     assert graph.sent[0].body["message"]["quick_replies"][0]["title"] == "Check status"

@@ -129,3 +129,12 @@ def edited_update(update_id: int, message_id: int, text: str) -> dict[str, Any]:
 
 def body(payload: Any) -> bytes:
     return json.dumps(payload).encode()
+
+
+def callback_update(update_id: int, query_id: str, data: str, *, user: dict[str, Any] = CITIZEN,
+                    chat: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A press on an inline keyboard button under one of the bot's messages (a CallbackQuery)."""
+    return update(update_id, callback_query={
+        "id": query_id, "from": user, "chat_instance": "-8243245238212343", "data": data,
+        "message": {**text_message(900, "Bagaimana penanganan laporan?", user=BOT_USER),
+                    "chat": chat or private_chat(user)}})

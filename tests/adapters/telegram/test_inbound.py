@@ -181,6 +181,30 @@ ROWS = [
             received_at=datetime.fromtimestamp(p.DATE + 120, tz=UTC),
         )],
     )),
+    Row(
+        InboundCase(
+            "rating button press (callback_query): its data is the text, answered once",
+            post(p.callback_update(1030, "4382bfdwdsb323b2d9", "NILAI JKT-7K3M-QXP2 4")),
+            messages=[dict(channel="telegram", external_id="callback:4382bfdwdsb323b2d9", sender=str(CITIZEN_ID),
+                           text="NILAI JKT-7K3M-QXP2 4", sender_name="Siti", language="id",
+                           reply_context={"chat_id": CITIZEN_ID, "callback_query_id": "4382bfdwdsb323b2d9",
+                                          "message_id": 900})],
+        ),
+        responses=[MockResponse("POST", p.api_path("answerCallbackQuery"), body=p.ok(True))],
+        check=lambda api: [r.form.get("callback_query_id") for r in api.matching("POST", p.api_path("answerCallbackQuery"))]
+        == ["4382bfdwdsb323b2d9"],
+    ),
+    Row(
+        InboundCase(
+            "button press answered even when answerCallbackQuery fails (query too old)",
+            post(p.callback_update(1031, "4382bfdwdsb323b2e0", "NILAI JKT-7K3M-QXP2 1")),
+            messages=[dict(external_id="callback:4382bfdwdsb323b2e0", text="NILAI JKT-7K3M-QXP2 1")],
+        ),
+        responses=[MockResponse("POST", p.api_path("answerCallbackQuery"), status=400,
+                                body=p.error(400, "Bad Request: query is too old and response timeout expired"))],
+    ),
+    Row(InboundCase("button press in a group ignored",
+                    post(p.callback_update(1032, "99", "NILAI JKT-7K3M-QXP2 4", chat=p.OTHER_GROUP)))),
     Row(InboundCase("group message ignored", post(p.text_update(1018, 5, "halo semua", chat=p.OTHER_GROUP)))),
     Row(InboundCase("channel post ignored", post(p.update(1019, channel_post=p.message(6, user=None, chat=p.CHANNEL, text="Pengumuman"))))),
     Row(InboundCase("service message without content ignored", post(p.update(1020, message=p.message(27, new_chat_title="x"))))),

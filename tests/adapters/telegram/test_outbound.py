@@ -1,6 +1,7 @@
 """Outbound: the real PTB client against FakeAPI, one table of cases."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,23 @@ def caption_of(req: RecordedRequest) -> str:
     return part.split(b"\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0].decode()
 
 
+BUTTONS = [{"label": str(n), "text": f"NILAI JKT-7K3M-QXP4 {n}"} for n in range(1, 6)]
+
+
+def rating_keyboard(req: RecordedRequest) -> bool:
+    markup = json.loads(req.form["reply_markup"])
+    return markup == {"inline_keyboard": [[{"text": str(n), "callback_data": f"NILAI JKT-7K3M-QXP4 {n}"}
+                                           for n in range(1, 6)]]}
+
+
 CASES = [
+    OutboundCase(
+        "rating ask: payload buttons as one row of inline keyboard buttons",
+        out("Bagaimana penanganan laporan JKT-7K3M-QXP4?", kind="rating_ask", payload={"buttons": BUTTONS}),
+        [GET_ME, MockResponse("POST", p.api_path("sendMessage"), body=sent_message(4250, text="Bagaimana"))],
+        [GET_ME_SENT, ExpectedRequest("POST", p.api_path("sendMessage"), check=rating_keyboard)],
+        result=f"{CHAT}:4250",
+    ),
     OutboundCase(
         "text via sendMessage",
         out(),
