@@ -116,6 +116,9 @@ class RatingsConfig(Strict):
     unresolved_phrases: list[str] = ["belum beres", "belum selesai", "tidak beres", "gak beres", "nggak beres",
                                      "masih rusak", "masih sama", "belum diperbaiki", "not fixed", "not resolved",
                                      "still broken", "not done"]
+    # Channels whose ask carries the one-click rating page link even where the channel's adapter says long
+    # links do not fit (SMS: one more segment, once per ticket, for citizens who would rather tap than type).
+    link_channels: list[str] = ["email", "sms"]
 
 
 class WorkingHoursConfig(Strict):

@@ -207,7 +207,8 @@ def ask_for_rating(
         channel = ticket["channel"]
         fields: dict[str, Any] = {}
         extra: dict[str, Any] = {}
-        url = rating_link(ticket) if policy.links_fit(channel) else None
+        wants_link = policy.links_fit(channel) or channel in settings().link_channels
+        url = rating_link(ticket) if wants_link else None
         if shows_buttons(channel) and policy.templates.has("rating_ask_buttons"):
             template, extra["buttons"] = "rating_ask_buttons", buttons(ticket["tracking_id"])
         elif url and policy.templates.has("rating_ask_link"):

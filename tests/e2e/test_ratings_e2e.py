@@ -403,8 +403,20 @@ async def test_sms_low_rating_offers_buka(tmp_path, database_url, clock):
         await drain(scene.gw)
         bodies = [r.form["Body"] for r in scene.api.requests if r.method == "POST" and "Body" in r.form]
         assert any(f"BUKA {tid}" in b and "(2/5)" in b for b in bodies), bodies
-        # SMS: no room for a link, so the ask says "reply with a digit"
-        assert any("Balas angka 1-5" in b for b in bodies)
+        # SMS (ratings.link_channels): the ask offers both the digit reply and the one-click page
+        (ask,) = [b for b in bodies if "Balas angka 1-5" in b]
+        assert f"/t/{tid}/nilai?token=" in ask
+
+
+async def test_sms_ask_link_opens_the_rating_page(tmp_path, database_url, clock):
+    async with twilio(tmp_path, database_url, clock, False) as scene:
+        tid = await _finish(scene)
+        await drain(scene.gw)
+        bodies = [r.form["Body"] for r in scene.api.requests if r.method == "POST" and "Body" in r.form]
+        (ask,) = [b for b in bodies if f"/t/{tid}/nilai?token=" in b]
+        path = ask[ask.index(f"/t/{tid}/nilai"):].split()[0]
+        page = await asgi_client(scene.gw).get(path)
+        assert page.status_code == 200 and 'name="score" value="5"' in page.text
 
 
 async def test_rating_someone_elses_ticket_is_refused(tmp_path, database_url, clock):
