@@ -105,6 +105,8 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
 
     ``ever_resolved`` defaults to what the lifecycle implies (SELESAI now, or reopened: only SELESAI can be
     reopened); ``rebuild`` passes what the status events say, so ``verify`` checks that rule too."""
+    if t.get("merged_into_id") is not None:
+        return  # merged into another report (``gabung``): the main ticket counts once, this one not at all
     area, cat, agency, status = t["area_code"] or "", t["category_code"] or "", t["agency_code"] or "", t["status"]
     created, due = _aware(t["created_at"]), _aware(t["resolve_due"])
     resolved = t.get("resolved_at")
@@ -130,6 +132,8 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
 
 
 def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, sign: int) -> None:
+    if t.get("merged_into_id") is not None:
+        return
     for key in perf_keys(t, tz):
         _add(acc, "fig_perf", key, {"proofs": proofs, "rejected": rejected}, sign)
 
@@ -163,7 +167,8 @@ def ticket_changed(conn: Connection, before: Row | None, after: Row | None) -> N
     if before is not None and after is not None:
         if after["status"] != before["status"] and after["status"] in (PROOF, PROOF_REJECTED):
             _proof_counts(acc, after, tz, int(after["status"] == PROOF), int(after["status"] == PROOF_REJECTED), 1)
-        if perf_keys(before, tz) != perf_keys(after, tz):
+        if perf_keys(before, tz) != perf_keys(after, tz) or \
+                before.get("merged_into_id") != after.get("merged_into_id"):
             counts = _event_counts(conn, [before["id"]], (PROOF, PROOF_REJECTED)).get(before["id"], {})
             for row, sign in ((before, -1), (after, 1)):
                 _proof_counts(acc, row, tz, counts.get(PROOF, 0), counts.get(PROOF_REJECTED, 0), sign)
@@ -188,8 +193,12 @@ def batched(conn: Connection) -> Iterator[None]:
     apply(conn, acc)
 
 
+# Columns read when present: migrations that ran before they were added (0012, 0016) rebuild figures too.
+OPTIONAL = ("source", "merged_into_id")
+
+
 def touches_figures(values: Row) -> bool:
-    return any(k in values for k in COLUMNS) or "source" in values
+    return any(k in values for k in COLUMNS) or any(k in values for k in OPTIONAL)
 
 
 _UPSERTS: dict[tuple[str, str], tuple[str, list[str]]] = {}
@@ -235,7 +244,7 @@ def expected(conn: Connection) -> Acc:
     # The database's own columns, not the model's: migration 0006 runs this before a later one may add
     # ``source`` (issue 11).
     present = {c["name"] for c in inspect(conn).get_columns("ticket")}
-    cols = [T.c[c] for c in COLUMNS] + ([T.c.source] if "source" in present else [])
+    cols = [T.c[c] for c in COLUMNS] + [T.c[c] for c in OPTIONAL if c in present]
     stmt = select(*cols).where(T.c.id > bindparam("after")).order_by(T.c.id).limit(CHUNK)
     after = 0
     while True:
@@ -264,7 +273,7 @@ def created_between(conn: Connection, since: datetime | None, until: datetime | 
     acc: Acc = {}
     period = [c for c in (None if since is None else T.c.created_at >= since,
                           None if until is None else T.c.created_at < until) if c is not None]
-    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS]).where(*period)).mappings())
+    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS], T.c.merged_into_id).where(*period)).mappings())
     for i in range(0, len(tickets), CHUNK):
         _add_tickets(conn, acc, tickets[i:i + CHUNK], tz, perf_only=True)
     return acc
