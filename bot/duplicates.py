@@ -3,7 +3,7 @@
 Two tests, each bounded:
 
 * **distance**: an open report of the same category within ``duplicates.radius_m``. Tickets carry the
-  cell of a fixed ~50 m grid (``cell_of``, column ``ticket.geo_cell``); the cells a circle of the radius can
+  cell of a fixed ~64 m grid (``cell_of``, column ``ticket.geo_cell``); the cells a circle of the radius can
   touch (9 for the default 50 m) are read from the partial open-ticket index, then measured exactly
   (haversine, ``bot.boundaries.distance_km``).
 * **text**: near-identical text (rapidfuzz token-sort ratio of the normalised texts, at least
@@ -27,9 +27,10 @@ from bot.config import DuplicatesConfig
 from bot.textnorm import MATCH_CHARS, normalize
 from store import duplicates as store
 
-# The grid: square cells of CELL_M metres of latitude (and as many degrees of longitude). Fixed, because
-# the cells are stored; a larger radius reads more cells. Migration 0016 holds a copy of this formula.
-CELL_M = 50.0
+# The grid: cells of CELL_M metres of latitude (and as many degrees of longitude). Fixed, because the cells
+# are stored; a little wider than the default radius even at 38 degrees from the equator, so 50 m reads 9
+# cells; a larger radius reads more. Migration 0016 holds a copy of this formula.
+CELL_M = 64.0
 _CELL_DEGREES = CELL_M / 111_320
 _COLUMNS = 1_000_000  # cells per row of the grid: more than 360 degrees' worth, so rows never overlap
 POSSIBLE, MERGED = "possible_duplicate", "merged"

@@ -96,6 +96,7 @@ class WebGateway(Protocol):
     staff: Any  # the staff service: its directory scopes what a signed-in officer sees
     dispatcher: Any  # wake() after a reopen queued a reply
     limiter: Any  # bot.limiter.SharedLimiter: the per-client limits, shared by every process
+    categorizer: Any  # bot.categorize.Categorizer: /api/v1/sekitar categorises as intake does
 
     @property
     def db(self) -> DatabasePort: ...  # read-only, see StoreAndClock

@@ -94,8 +94,8 @@ def copy_followers(conn: Connection, reporter_ids: Iterable[int], ticket_id: int
         add_follower(conn, ticket_id, reporter_id, via, now)
 
 
-def merged_into(conn: Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
-    """tracking IDs by id (for the pages of merged tickets)."""
-    if not ticket_ids:
-        return {}
-    return dict(conn.execute(select(T.c.id, T.c.tracking_id).where(T.c.id.in_(list(ticket_ids)))).all())
+def main_of(conn: Connection, tracking_id: str) -> str | None:
+    """The tracking ID of the ticket a merged ticket was merged into (None: not merged)."""
+    main = T.alias("main")
+    return conn.execute(select(main.c.tracking_id).join(T, T.c.merged_into_id == main.c.id)
+                        .where(T.c.tracking_id == tracking_id)).scalar()

@@ -200,7 +200,7 @@ class Ticket(SQLModel, table=True):
     resolve_started_at: datetime | None = None
     paused_at: datetime | None = None
     paused_hours: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
-    # Duplicates (migration 0016): the ~50 m grid cell of latitude/longitude (bot/duplicates.py ``cell_of``),
+    # Duplicates (migration 0016): the ~64 m grid cell of latitude/longitude (bot/duplicates.py ``cell_of``),
     # so the reports near a point are read from a few index ranges; and the main ticket this one was merged
     # into (``gabung``): a merged ticket is closed (DITOLAK) and leaves the figures.
     geo_cell: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -14,7 +14,7 @@ def install(app: Any, gateway: WebGateway) -> None:
     """Add the public routers and /static to the FastAPI ``app``."""
     from fastapi.staticfiles import StaticFiles
 
-    from bot.web import account, canned_admin, oidc, open311, pages, report_form, signin, staff_admin
+    from bot.web import account, canned_admin, nearby, oidc, open311, pages, report_form, signin, staff_admin
     from bot.web.console.routes import router as console_router
     from bot.web.state import HERE, WebState
 
@@ -22,6 +22,7 @@ def install(app: Any, gateway: WebGateway) -> None:
     app.state.web.env.globals["sso_enabled"] = gateway.config.web.oidc is not None
     app.include_router(pages.router)
     app.include_router(report_form.router)
+    app.include_router(nearby.router)
     app.include_router(signin.router)
     app.include_router(oidc.router)
     app.include_router(account.router)

@@ -55,6 +55,7 @@ class WebState:
         # Per account (the login typed, known or not): a password guessed from many addresses is still limited.
         self.account_limiter = window("login-account", cfg.web.login_failures_per_hour_per_account, 3600)
         self.lookup_limiter = window("lookup-ip", cfg.web.tracking_lookups_per_minute_per_ip, 60)
+        self.nearby_limiter = window("nearby-ip", cfg.duplicates.nearby_lookups_per_minute_per_ip, 60)
         self.started = clock()
         self.public_cache = PublicCache(cfg.http.public_cache_seconds, clock)
         self.env = Environment(

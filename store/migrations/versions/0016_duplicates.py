@@ -19,7 +19,7 @@ depends_on = None
 # The open statuses (bot.lifecycle.OPEN_STATUSES), spelled out: a migration never imports the code it migrates.
 _OPEN = "status IN ('MENUNGGU', 'KOORDINASI', 'DISPOSISI', 'PROSES', 'MENUNGGU_VALIDASI', 'TL_DITOLAK')"
 # bot/duplicates.py's grid, as it was when this migration was written (the cells stored must not move).
-_CELL_DEGREES = 50 / 111_320
+_CELL_DEGREES = 64 / 111_320
 _COLUMNS = 1_000_000
 _CHUNK = 5000
 
