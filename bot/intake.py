@@ -206,9 +206,10 @@ def _report(
         ticket = window_ticket(conn, msg, reporter["id"], window, OPEN_STATUSES)
     if ticket is not None:
         return _append(conn, item, rules, now, reporter, message_id, ticket, text)
-    if not msg.auto_reply and not opens_ticket_without_reply(msg):
+    if not msg.auto_reply and not msg.follows and not opens_ticket_without_reply(msg):
         # Machine-sent mail (out-of-office, newsletters, bounces' cousins) never
-        # opens a ticket; it is kept as a message for inspection.
+        # opens a ticket; it is kept as a message for inspection. (A web form's "follow" of a closed
+        # report, sent without a contact, is a citizen's report: it opens one.)
         return IntakeOutcome("automatic", message_id)
     if not text and not item.media:
         if msg.auto_reply:
