@@ -8,7 +8,7 @@ Two tests, each bounded:
   (haversine, ``bot.boundaries.distance_km``).
 * **text**: near-identical text (rapidfuzz token-sort ratio of the normalised texts, at least
   ``duplicates.text_similarity``) from the same kelurahan within ``duplicates.text_window_hours``; only the
-  newest ``text_candidates`` reports of the kelurahan in the window are compared.
+  newest ``text_candidates`` reports of the kelurahan in the window are compared, the most alike is linked.
 
 A possible duplicate is only *linked* (``ticket_link``), never merged: officers decide with ``gabung``.
 """
@@ -34,6 +34,9 @@ CELL_M = 64.0
 _CELL_DEGREES = CELL_M / 111_320
 _COLUMNS = 1_000_000  # cells per row of the grid: more than 360 degrees' worth, so rows never overlap
 POSSIBLE, MERGED = "possible_duplicate", "merged"
+# Links recorded per new report: the nearest reports within the radius, and the most alike text. More
+# would only repeat the same hint to the officer (and cost writes at a busy spot).
+NEAREST_LINKED = 3
 
 
 def cell_of(lat: float, lon: float) -> int:
@@ -75,11 +78,6 @@ def open_near(conn: Connection, rules: DuplicatesConfig, lat: float, lon: float,
     return sorted(found, key=lambda n: (n.distance_m, n.row["id"]))
 
 
-def similar_text(a: str, b: str) -> float:
-    """0-100: how alike two complaints read once normalised (case, punctuation, word order)."""
-    return fuzz.token_sort_ratio(normalize(a[:MATCH_CHARS]), normalize(b[:MATCH_CHARS]))
-
-
 def link_new_ticket(conn: Connection, rules: DuplicatesConfig, ticket: Mapping[str, Any], now: datetime) -> int:
     """Link a ticket made in this transaction to its possible duplicates; returns how many links."""
     if not rules.enabled:
@@ -87,16 +85,22 @@ def link_new_ticket(conn: Connection, rules: DuplicatesConfig, ticket: Mapping[s
     linked: set[int] = set()
     lat, lon = ticket.get("latitude"), ticket.get("longitude")
     if lat is not None and lon is not None:
-        for near in open_near(conn, rules, lat, lon, ticket["category_code"], exclude=ticket["id"]):
+        for near in open_near(conn, rules, lat, lon, ticket["category_code"], exclude=ticket["id"])[:NEAREST_LINKED]:
             store.add_link(conn, ticket["id"], near.row["id"], POSSIBLE, "distance", round(near.distance_m, 1), now,
                            new_ticket=True)
             linked.add(near.row["id"])
     if ticket.get("area_code") and rules.text_window_hours > 0 and ticket.get("description"):
         since = now - timedelta(hours=rules.text_window_hours)
+        mine = normalize(ticket["description"][:MATCH_CHARS])
+        best: tuple[float, int] | None = None
         for row in store.recent_in_area(conn, ticket["area_code"], since, rules.text_candidates + 1):
             if row["id"] == ticket["id"] or row["id"] in linked:
                 continue
-            if similar_text(ticket["description"], row["description"]) >= rules.text_similarity:
-                store.add_link(conn, ticket["id"], row["id"], POSSIBLE, "text", None, now, new_ticket=True)
-                linked.add(row["id"])
+            score = fuzz.token_sort_ratio(mine, normalize(row["description"][:MATCH_CHARS]),
+                                          score_cutoff=rules.text_similarity)
+            if score and (best is None or score > best[0]):
+                best = (score, row["id"])
+        if best is not None:
+            store.add_link(conn, ticket["id"], best[1], POSSIBLE, "text", None, now, new_ticket=True)
+            linked.add(best[1])
     return len(linked)
