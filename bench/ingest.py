@@ -95,7 +95,7 @@ def geo_points(conn: Any, n: int, seed: int = 15) -> list[tuple[float, float]]:
 
     rng = random.Random(seed)
     rows = conn.execute(sql(f"SELECT latitude, longitude FROM ticket WHERE {OPEN_CONDITION} AND latitude IS NOT NULL "
-                            f"ORDER BY id DESC LIMIT {GEO_SAMPLE}")).all()
+                            f"ORDER BY id LIMIT {GEO_SAMPLE}")).all()  # the history's, not an earlier run's
     bases = [(r[0], r[1]) for r in rows] or [(rng.uniform(*JAKARTA[:2]), rng.uniform(*JAKARTA[2:]))
                                              for _ in range(GEO_SAMPLE)]
     return [(lat + rng.uniform(-0.00018, 0.00018), lon + rng.uniform(-0.00018, 0.00018))

@@ -10,14 +10,15 @@ Two tests, each bounded:
   ``duplicates.text_similarity``) from the same kelurahan within ``duplicates.text_window_hours``; only the
   newest ``text_candidates`` reports of the kelurahan in the window are compared, the most alike is linked.
 
-A possible duplicate is only *linked* (``ticket_link``), never merged: officers decide with ``gabung``.
+A possible duplicate is only *linked* (``ticket_link``), never merged: officers decide with ``gabung``. The
+lookups of a group commit's new tickets run together when it ends (``queue_new_ticket``, ``link_queued``).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from rapidfuzz import fuzz
 from sqlalchemy import Connection, RowMapping
@@ -65,42 +66,94 @@ class Near:
     distance_m: float
 
 
-def open_near(conn: Connection, rules: DuplicatesConfig, lat: float, lon: float, category: str | None,
-              *, exclude: int | None = None) -> list[Near]:
-    """Open reports within the radius (of ``category`` when given), nearest first."""
+def _within(rows: Iterable[RowMapping], lat: float, lon: float, radius_m: float, category: str | None,
+            older_than: int | None = None) -> list[Near]:
+    """The rows within ``radius_m`` of the point (of ``category`` when given; with ids below ``older_than``
+    when given), nearest first."""
     found = []
-    for row in store.open_in_cells(conn, cells_near(lat, lon, rules.radius_m), category, rules.nearby_candidates):
-        if row["id"] == exclude or row["latitude"] is None or row["longitude"] is None:
+    for row in rows:
+        if (older_than is not None and row["id"] >= older_than) or (category and row["category_code"] != category):
+            continue
+        if row["latitude"] is None or row["longitude"] is None:
             continue
         metres = distance_km(lat, lon, row["latitude"], row["longitude"]) * 1000
-        if metres <= rules.radius_m:
+        if metres <= radius_m:
             found.append(Near(row, metres))
     return sorted(found, key=lambda n: (n.distance_m, n.row["id"]))
 
 
-def link_new_ticket(conn: Connection, rules: DuplicatesConfig, ticket: Mapping[str, Any], now: datetime) -> int:
-    """Link a ticket made in this transaction to its possible duplicates; returns how many links."""
-    if not rules.enabled:
+def open_near(conn: Connection, rules: DuplicatesConfig, lat: float, lon: float, category: str | None) -> list[Near]:
+    """Open reports within the radius (of ``category`` when given), nearest first."""
+    rows = store.open_in_cells(conn, cells_near(lat, lon, rules.radius_m), [category] if category else None,
+                               rules.nearby_candidates)
+    return _within(rows, lat, lon, rules.radius_m, category)
+
+
+_QUEUED = "aduan_duplicates_queued"  # conn.info: the new tickets of this transaction, looked at together
+
+
+def queue_new_ticket(conn: Connection, rules: DuplicatesConfig, ticket: Mapping[str, Any], now: datetime) -> None:
+    """Look for a new ticket's possible duplicates when its group commit ends (``link_queued``): a lookup
+    now would flush the group's queued inserts (store.writebehind) at every report."""
+    if rules.enabled:
+        conn.info.setdefault(_QUEUED, []).append((ticket, rules, now))
+
+
+def forget_queued(conn: Connection) -> None:
+    conn.info.pop(_QUEUED, None)
+
+
+def link_queued(conn: Connection) -> int:
+    """Link the tickets queued in this transaction to their possible duplicates, older reports only (a
+    report of the same group included); one query for the cells of the whole group, one per kelurahan.
+    Returns how many links were queued."""
+    queued = conn.info.pop(_QUEUED, None)
+    if not queued:
         return 0
-    linked: set[int] = set()
-    lat, lon = ticket.get("latitude"), ticket.get("longitude")
-    if lat is not None and lon is not None:
-        for near in open_near(conn, rules, lat, lon, ticket["category_code"], exclude=ticket["id"])[:NEAREST_LINKED]:
-            store.add_link(conn, ticket["id"], near.row["id"], POSSIBLE, "distance", round(near.distance_m, 1), now,
-                           new_ticket=True)
-            linked.add(near.row["id"])
-    if ticket.get("area_code") and rules.text_window_hours > 0 and ticket.get("description"):
+    rules: DuplicatesConfig = queued[0][1]
+    now: datetime = queued[0][2]
+    tickets = [t for t, _, _ in queued]
+    links: list[tuple[int, int, str, float | None]] = []
+    placed = [t for t in tickets if t.get("latitude") is not None and t.get("longitude") is not None]
+    if placed:
+        cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
+        wanted = sorted({c for cs in cells.values() for c in cs})
+        in_cell: dict[int, list[RowMapping]] = {}
+        categories = sorted({t["category_code"] for t in placed})
+        for row in store.open_in_cells(conn, wanted, categories, rules.nearby_candidates * len(placed)):
+            in_cell.setdefault(row["geo_cell"], []).append(row)
+        for t in placed:
+            rows = [r for c in cells[t["id"]] for r in in_cell.get(c, ())]
+            nearest = _within(rows, t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
+            links += [(t["id"], n.row["id"], "distance", round(n.distance_m, 1)) for n in nearest[:NEAREST_LINKED]]
+    if rules.text_window_hours > 0:
         since = now - timedelta(hours=rules.text_window_hours)
-        mine = normalize(ticket["description"][:MATCH_CHARS])
-        best: tuple[float, int] | None = None
-        for row in store.recent_in_area(conn, ticket["area_code"], since, rules.text_candidates + 1):
-            if row["id"] == ticket["id"] or row["id"] in linked:
-                continue
-            score = fuzz.token_sort_ratio(mine, normalize(row["description"][:MATCH_CHARS]),
-                                          score_cutoff=rules.text_similarity)
-            if score and (best is None or score > best[0]):
-                best = (score, row["id"])
-        if best is not None:
-            store.add_link(conn, ticket["id"], best[1], POSSIBLE, "text", None, now, new_ticket=True)
-            linked.add(best[1])
-    return len(linked)
+        by_area: dict[str, list[Mapping[str, Any]]] = {}
+        by_ticket: dict[int, set[int]] = {}
+        for mine, other, _, _ in links:
+            by_ticket.setdefault(mine, set()).add(other)
+        for t in tickets:
+            if t.get("area_code") and t.get("description"):
+                by_area.setdefault(t["area_code"], []).append(t)
+        for area, group in by_area.items():
+            recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group))
+            texts = {r["id"]: normalize(r["description"][:MATCH_CHARS]) for r in recent}
+            for t in group:
+                linked = by_ticket.get(t["id"], set())
+                older = [r["id"] for r in recent if r["id"] < t["id"] and r["id"] not in linked]
+                best = _most_alike(texts.get(t["id"]) or normalize(t["description"][:MATCH_CHARS]),
+                                   {i: texts[i] for i in older[:rules.text_candidates]}, rules.text_similarity)
+                if best is not None:
+                    links.append((t["id"], best, "text", None))
+    for ticket_id, other_id, reason, metres in links:
+        store.add_link(conn, ticket_id, other_id, POSSIBLE, reason, metres, now, new_ticket=True)
+    return len(links)
+
+
+def _most_alike(mine: str, others: Mapping[int, str], cutoff: float) -> int | None:
+    best: tuple[float, int] | None = None
+    for other_id, theirs in others.items():
+        score = fuzz.token_sort_ratio(mine, theirs, score_cutoff=cutoff)
+        if score and (best is None or score > best[0]):
+            best = (score, other_id)
+    return best[1] if best else None

@@ -76,6 +76,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
     the first only; the next ones read it again, after the first may have changed it.
     ``process_inbound`` takes what is prefetched for its item; ``forget_prefetched`` ends it.
     """
+    duplicates.forget_queued(conn)  # left by a transaction that failed on this connection
     ids = repo.insert_ignore_many(conn, repo.T_MESSAGE, [_inbound_row(i, now) for i in items], _INBOUND_KEY)
     message_ids: list[int | None] = [ids.pop((i.msg.channel, "in", i.msg.external_id), None) for i in items]
     first_of: dict[tuple[str, str], int] = {}
@@ -96,6 +97,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
 def forget_prefetched(conn: Connection) -> None:
     conn.info.pop(_PREFETCHED, None)
     conn.info.pop(_FIRST_WORDS, None)
+    duplicates.forget_queued(conn)
 
 
 def _first_words(conn: Connection, item: PreparedInbound) -> bool:
@@ -106,6 +108,8 @@ def _first_words(conn: Connection, item: PreparedInbound) -> bool:
 def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime) -> IntakeOutcome:
     """Run the whole pipeline for one message inside the caller's transaction."""
     msg = item.msg
+    if _PREFETCHED not in conn.info:  # one message, not a group: nothing queued may be left from a failed one
+        duplicates.forget_queued(conn)
     prefetched: tuple[int | None, RowMapping | None] | None = conn.info.get(_PREFETCHED, {}).pop(id(item), None)
     if prefetched is None:
         message_id = repo.insert_ignore(conn, repo.T_MESSAGE, _inbound_row(item, now), _INBOUND_KEY)
@@ -150,6 +154,7 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
 def mark_processed(conn: Connection, outcomes: list[IntakeOutcome]) -> None:
     """One executemany UPDATE for a whole batch of processed messages."""
     conn.info.pop("intake_batch", None)
+    duplicates.link_queued(conn)  # the possible duplicates of the new tickets, in one pass
     rows = [{"_id": o.message_id, "status": "processed", "reporter_id": o.reporter_id, "ticket_id": o.ticket_id,
              "kind": o.kind} for o in outcomes if o.kind is not None and o.message_id is not None]
     if rows:
@@ -249,7 +254,7 @@ def _new_ticket(
     _attach_media(conn, item, ticket_id, message_id, now)
     ticket = dict(values, id=ticket_id, tracking_id=tracking_id)  # no re-read on the hot path
     # Its own ticket and ack either way; officers see the link in ``lihat`` and may ``gabung``.
-    duplicates.link_new_ticket(conn, rules.config.duplicates, ticket, now)
+    duplicates.queue_new_ticket(conn, rules.config.duplicates, ticket, now)
     # Officers hear of it through the subscribers (e.g. its agency's Slack channel).
     rules.policy.events.publish(conn, now, TicketCreated(ticket, photos=len(item.media)))
     if msg.auto_reply:

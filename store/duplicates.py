@@ -17,22 +17,23 @@ from store.tables import OPEN_CONDITION, TicketFollower, TicketLink
 T = repo.T_TICKET
 T_LINK = repo.table_of(TicketLink)
 T_FOLLOWER = repo.table_of(TicketFollower)
-_NEAR_COLUMNS = (T.c.id, T.c.tracking_id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.status,
-                 T.c.created_at, T.c.area_code)
+_NEAR_COLUMNS = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.geo_cell)
 
 
-def open_in_cells(conn: Connection, cells: Sequence[int], category: str | None, cap: int) -> list[RowMapping]:
-    """Open, unmerged reports in ``cells`` (of ``category`` when given): read from ix_ticket_open_geo_cell."""
+def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[str] | None,
+                  cap: int) -> list[RowMapping]:
+    """Open, unmerged reports in ``cells`` (of ``categories`` when given): read from ix_ticket_open_geo_cell.
+    Only what a distance needs (id, position, category, cell)."""
     def build(with_category: bool) -> Any:
         # The partial index's condition spelled as in the index, so SQLite's planner can use it.
         q = select(*_NEAR_COLUMNS).where(T.c.geo_cell.in_(bindparam("cells", expanding=True)), text(OPEN_CONDITION),
                                          T.c.merged_into_id.is_(None))
         if with_category:
-            q = q.where(T.c.category_code == bindparam("cat"))
+            q = q.where(T.c.category_code.in_(bindparam("cats", expanding=True)))
         return q.limit(bindparam("cap"))
 
-    stmt = repo._cached(("dup_open_cells", category is not None), lambda: build(category is not None))
-    return list(conn.execute(stmt, {"cells": list(cells), "cat": category, "cap": cap}).mappings())
+    stmt = repo._cached(("dup_open_cells", categories is not None), lambda: build(categories is not None))
+    return list(conn.execute(stmt, {"cells": list(cells), "cats": list(categories or ()), "cap": cap}).mappings())
 
 
 def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int) -> list[RowMapping]:
