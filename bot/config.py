@@ -117,7 +117,7 @@ class DuplicatesConfig(Strict):
     # How alike two normalised texts must be (rapidfuzz token-sort ratio, 0-100) to count as near-identical.
     text_similarity: float = Field(default=90, ge=0, le=100)
     # At most this many recent reports of the kelurahan are compared (the newest first): bounded work per report.
-    text_candidates: int = Field(default=20, ge=1, le=500)
+    text_candidates: int = Field(default=10, ge=1, le=500)
     # Open reports read near a point (intake and /lapor): a crowded spot costs no more than this.
     nearby_candidates: int = Field(default=50, ge=1, le=500)
     # GET /api/v1/sekitar: lookups per client per minute.

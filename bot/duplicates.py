@@ -25,7 +25,7 @@ from sqlalchemy import Connection, RowMapping
 
 from bot.boundaries import distance_km
 from bot.config import DuplicatesConfig
-from bot.textnorm import MATCH_CHARS, normalize
+from bot.textnorm import normalize
 from store import duplicates as store
 
 # The grid: cells of CELL_M metres of latitude (and as many degrees of longitude). Fixed, because the cells
@@ -38,6 +38,9 @@ POSSIBLE, MERGED = "possible_duplicate", "merged"
 # Links recorded per new report: the nearest reports within the radius, and the most alike text. More
 # would only repeat the same hint to the officer (and cost writes at a busy spot).
 NEAREST_LINKED = 3
+# Texts are compared on their first characters: a complaint says what and where near its start, and a long
+# mail's tail (signatures, quoted replies) says nothing about the problem.
+TEXT_CHARS = 500
 
 
 def cell_of(lat: float, lon: float) -> int:
@@ -136,12 +139,12 @@ def link_queued(conn: Connection) -> int:
             if t.get("area_code") and t.get("description"):
                 by_area.setdefault(t["area_code"], []).append(t)
         for area, group in by_area.items():
-            recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group))
-            texts = {r["id"]: normalize(r["description"][:MATCH_CHARS]) for r in recent}
+            recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group), TEXT_CHARS)
+            texts = {r["id"]: normalize(r["description"]) for r in recent}
             for t in group:
                 linked = by_ticket.get(t["id"], set())
                 older = [r["id"] for r in recent if r["id"] < t["id"] and r["id"] not in linked]
-                best = _most_alike(texts.get(t["id"]) or normalize(t["description"][:MATCH_CHARS]),
+                best = _most_alike(texts.get(t["id"]) or normalize(t["description"][:TEXT_CHARS]),
                                    {i: texts[i] for i in older[:rules.text_candidates]}, rules.text_similarity)
                 if best is not None:
                     links.append((t["id"], best, "text", None))

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 
-from sqlalchemy import Connection, RowMapping, bindparam, select, text
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, text
 
 from store import repo
 from store.tables import OPEN_CONDITION, TicketFollower, TicketLink
@@ -36,14 +36,16 @@ def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[s
     return list(conn.execute(stmt, {"cells": list(cells), "cats": list(categories or ()), "cap": cap}).mappings())
 
 
-def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int) -> list[RowMapping]:
-    """The newest reports of a kelurahan since ``since`` (at most ``cap``, via ix_ticket_area_created)."""
-    stmt = repo._cached(("dup_recent_area",), lambda: select(T.c.id, T.c.tracking_id, T.c.description)
+def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int, chars: int) -> list[RowMapping]:
+    """The newest reports of a kelurahan since ``since`` (at most ``cap``, via ix_ticket_area_created), with the
+    first ``chars`` characters of their text."""
+    stmt = repo._cached(("dup_recent_area",), lambda: select(
+                           T.c.id, func.substr(T.c.description, 1, bindparam("chars")).label("description"))
                        .where(T.c.area_code == bindparam("area"),
                               T.c.created_at >= bindparam("since", type_=T.c.created_at.type),
                               T.c.merged_into_id.is_(None))
                        .order_by(T.c.created_at.desc()).limit(bindparam("cap")))
-    return list(conn.execute(stmt, {"area": area_code, "since": since, "cap": cap}).mappings())
+    return list(conn.execute(stmt, {"area": area_code, "since": since, "cap": cap, "chars": chars}).mappings())
 
 
 def add_link(conn: Connection, ticket_id: int, other_id: int, kind: str, reason: str | None,
