@@ -9,6 +9,7 @@ Two tests, each bounded:
 * **text**: near-identical text (rapidfuzz token-sort ratio of the normalised texts, at least
   ``duplicates.text_similarity``) from the same kelurahan within ``duplicates.text_window_hours``; only the
   newest ``text_candidates`` reports of the kelurahan in the window are compared, the most alike is linked.
+  Two reports that both have coordinates are compared by distance only.
 
 A possible duplicate is only *linked* (``ticket_link``), never merged: officers decide with ``gabung``. The
 lookups of a group commit's new tickets run together when it ends (``queue_new_ticket``, ``link_queued``).
@@ -140,12 +141,22 @@ def link_queued(conn: Connection) -> int:
                 by_area.setdefault(t["area_code"], []).append(t)
         for area, group in by_area.items():
             recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group), TEXT_CHARS)
-            texts = {r["id"]: normalize(r["description"]) for r in recent}
+            texts: dict[int, str] = {}
             for t in group:
                 linked = by_ticket.get(t["id"], set())
-                older = [r["id"] for r in recent if r["id"] < t["id"] and r["id"] not in linked]
-                best = _most_alike(texts.get(t["id"]) or normalize(t["description"][:TEXT_CHARS]),
-                                   {i: texts[i] for i in older[:rules.text_candidates]}, rules.text_similarity)
+                # Two reports that both have coordinates are compared by distance only: the same words
+                # ("lampu jalan mati") far apart in one kelurahan are two problems.
+                located = t.get("latitude") is not None
+                older = [r for r in recent if r["id"] < t["id"]][:rules.text_candidates]
+                others = {r["id"]: r["description"] for r in older
+                          if r["id"] not in linked and not (located and r["located"])}
+                if not others:
+                    continue
+                for other_id, raw in others.items():
+                    if other_id not in texts:
+                        texts[other_id] = normalize(raw)
+                best = _most_alike(normalize(t["description"][:TEXT_CHARS]),
+                                   {i: texts[i] for i in others}, rules.text_similarity)
                 if best is not None:
                     links.append((t["id"], best, "text", None))
     for ticket_id, other_id, reason, metres in links:

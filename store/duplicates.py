@@ -40,7 +40,8 @@ def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int, 
     """The newest reports of a kelurahan since ``since`` (at most ``cap``, via ix_ticket_area_created), with the
     first ``chars`` characters of their text."""
     stmt = repo._cached(("dup_recent_area",), lambda: select(
-                           T.c.id, func.substr(T.c.description, 1, bindparam("chars")).label("description"))
+                           T.c.id, T.c.latitude.is_not(None).label("located"),
+                           func.substr(T.c.description, 1, bindparam("chars")).label("description"))
                        .where(T.c.area_code == bindparam("area"),
                               T.c.created_at >= bindparam("since", type_=T.c.created_at.type),
                               T.c.merged_into_id.is_(None))

@@ -232,3 +232,26 @@ async def test_merged_ticket_page_points_to_the_main_one(desk):
     page = await desk.client.get(f"/t/{dup}")
     assert page.status_code == 200
     assert f'href="/t/{main}"' in page.text and "Laporan ini digabung ke" in page.text
+
+
+async def test_reports_of_one_group_commit_link_the_newer_to_the_older_once(desk):
+    msgs = [InboundMessage(channel="memory", external_id=f"group-{k}", sender=f"+6281266660{k:03d}", text=POTHOLE,
+                           standalone=True, latitude=LAT, longitude=LON + k * 0.0001) for k in range(2)]
+    older, newer = await desk.gw.intake.submit(msgs)
+    assert older.action == newer.action == "new_ticket"
+    first, second = await desk.ticket(older.tracking_id), await desk.ticket(newer.tracking_id)
+    assert first["id"] < second["id"]
+    (link,) = await links(desk, newer.tracking_id)
+    assert link["newer"] and link["tracking_id"] == older.tracking_id and link["reason"] == "distance"
+    (back,) = await links(desk, older.tracking_id)
+    assert not back["newer"] and back["tracking_id"] == newer.tracking_id
+
+
+async def test_the_same_words_far_apart_are_not_linked_when_both_have_coordinates(desk):
+    first = await submit(desk, RUBBISH, lat=LAT, lon=LON)
+    far = await submit(desk, RUBBISH, lat=LAT - 0.002, lon=LON)  # 222 m away, the same kelurahan
+    assert (await desk.ticket(far.tracking_id))["area_code"] == (await desk.ticket(first.tracking_id))["area_code"]
+    assert await links(desk, far.tracking_id) == []
+    # Without coordinates, the same words in the same kelurahan are a possible duplicate of it.
+    unplaced = await submit(desk, RUBBISH)
+    assert [lk["reason"] for lk in await links(desk, unplaced.tracking_id)] == ["text"]
