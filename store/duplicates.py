@@ -25,9 +25,9 @@ def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[s
     """Open, unmerged reports in ``cells`` (of ``categories`` when given): read from ix_ticket_open_geo_cell.
     Only what a distance needs (id, position, category, cell)."""
     def build(with_category: bool) -> Any:
-        # The partial index's condition spelled as in the index, so SQLite's planner can use it.
-        q = select(*_NEAR_COLUMNS).where(T.c.geo_cell.in_(bindparam("cells", expanding=True)), text(OPEN_CONDITION),
-                                         T.c.merged_into_id.is_(None))
+        # The partial index's condition spelled as in the index, so SQLite's planner can use it; a merged
+        # ticket is closed, so the open ones need no test of merged_into_id (the index covers the query).
+        q = select(*_NEAR_COLUMNS).where(T.c.geo_cell.in_(bindparam("cells", expanding=True)), text(OPEN_CONDITION))
         if with_category:
             q = q.where(T.c.category_code.in_(bindparam("cats", expanding=True)))
         return q.limit(bindparam("cap"))

@@ -164,9 +164,10 @@ class Ticket(SQLModel, table=True):
               postgresql_where=text(OPEN_CONDITION)),
         *(Index(f"ix_ticket_open_{key}_due", key, "resolve_due", "id", sqlite_where=text(OPEN_CONDITION),
                 postgresql_where=text(OPEN_CONDITION)) for key in ("area_code", "agency_code", "unit")),
-        # Possible duplicates (migration 0016): open reports in a grid cell (bot/duplicates.py), per category.
-        Index("ix_ticket_open_geo_cell", "geo_cell", "category_code", sqlite_where=text(OPEN_CONDITION),
-              postgresql_where=text(OPEN_CONDITION)),
+        # Possible duplicates (migration 0016): open reports in a grid cell (bot/duplicates.py), per category;
+        # covering (position and status are in it), so the lookup never reads the table's rows.
+        Index("ix_ticket_open_geo_cell", "geo_cell", "category_code", "latitude", "longitude", "status",
+              sqlite_where=text(OPEN_CONDITION), postgresql_where=text(OPEN_CONDITION)),
     )
     id: int | None = Field(default=None, primary_key=True)
     tracking_id: str = Field(max_length=20, unique=True)

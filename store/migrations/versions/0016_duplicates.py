@@ -74,7 +74,7 @@ def upgrade() -> None:
         after = rows[-1][0]
         conn.execute(sa.text("UPDATE ticket SET geo_cell = :cell WHERE id = :id"),
                      [{"id": r[0], "cell": _cell(r[1], r[2])} for r in rows])
-    op.create_index("ix_ticket_open_geo_cell", "ticket", ["geo_cell", "category_code"],
+    op.create_index("ix_ticket_open_geo_cell", "ticket", ["geo_cell", "category_code", "latitude", "longitude", "status"],
                     sqlite_where=sa.text(_OPEN), postgresql_where=sa.text(_OPEN))
 
 
