@@ -255,3 +255,27 @@ async def test_the_same_words_far_apart_are_not_linked_when_both_have_coordinate
     # Without coordinates, the same words in the same kelurahan are a possible duplicate of it.
     unplaced = await submit(desk, RUBBISH)
     assert [lk["reason"] for lk in await links(desk, unplaced.tracking_id)] == ["text"]
+
+
+def test_migration_0016_matches_the_tables_and_downgrades(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, inspect
+
+    from store.migrate import downgrade, upgrade
+    from store.tables import metadata
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    ours = [d for d in diff if any(k in repr(d) for k in ("ticket_link", "ticket_follower", "geo_cell",
+                                                             "merged_into_id"))]
+    assert ours == [], ours
+    downgrade(url, "0014_area_geometry")
+    inspector = inspect(create_engine(url))
+    assert not {"ticket_link", "ticket_follower"} & set(inspector.get_table_names())
+    assert not {"geo_cell", "merged_into_id"} & {c["name"] for c in inspector.get_columns("ticket")}
+    upgrade(url)
+    assert {"ticket_link", "ticket_follower"} <= set(inspect(create_engine(url)).get_table_names())
