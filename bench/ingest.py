@@ -1,7 +1,8 @@
 """Ingest benchmark: inbound messages through the intake pipeline.
 
 Modes:
-  inprocess  N messages submitted concurrently straight into intake (durable SQLite commits)
+  inprocess  N messages submitted concurrently straight into intake (durable SQLite commits); --geo gives them
+             coordinates near open reports, --duplicates off skips the possible-duplicate lookup (issue 15)
   http       N reports POSTed to the partner API of a gateway subprocess by concurrent clients
   paced      open-loop load at a fixed rate (default 200 msg/s) over HTTP, for latency
 
@@ -27,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from typing import Any
 
 import psutil
 import yaml
@@ -60,8 +63,10 @@ def line(rate: float, lat: list[float], rss_mb: float, mode: str, db: str) -> st
             f"p99 {percentile(lat, 0.99) * 1000:.1f} ms rss {rss_mb:.0f} MB ({mode}, {db})")
 
 
-def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | None = None) -> Path:
+def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | None = None,
+                 duplicates: bool = True) -> Path:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["duplicates"]["enabled"] = duplicates  # --duplicates off: intake without the possible-duplicate lookup
     data["http"].update(host="127.0.0.1", port=port)
     data["database"]["url"] = db_url or f"sqlite:///{tmp / 'bench.db'}"
     data["media"]["dir"] = str(tmp / "media")
@@ -75,23 +80,49 @@ def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | N
     return path
 
 
-async def run_inprocess(n: int, concurrency: int, tmp: Path, db_url: str | None) -> str:
+# --geo: reports carry coordinates about 20 m from open reports already in the database (a sample of them),
+# else from random points in Jakarta, so the possible-duplicate lookup reads real index ranges.
+JAKARTA = (-6.37, -6.08, 106.68, 106.97)
+GEO_SAMPLE = 5000
+
+
+def geo_points(conn: Any, n: int, seed: int = 15) -> list[tuple[float, float]]:
+    import random
+
+    from sqlalchemy import text as sql
+
+    from store.tables import OPEN_CONDITION
+
+    rng = random.Random(seed)
+    rows = conn.execute(sql(f"SELECT latitude, longitude FROM ticket WHERE {OPEN_CONDITION} AND latitude IS NOT NULL "
+                            f"ORDER BY id LIMIT {GEO_SAMPLE}")).all()  # the history's, not an earlier run's
+    bases = [(r[0], r[1]) for r in rows] or [(rng.uniform(*JAKARTA[:2]), rng.uniform(*JAKARTA[2:]))
+                                             for _ in range(GEO_SAMPLE)]
+    return [(lat + rng.uniform(-0.00018, 0.00018), lon + rng.uniform(-0.00018, 0.00018))
+            for lat, lon in (bases[i % len(bases)] for i in range(n))]
+
+
+async def run_inprocess(n: int, concurrency: int, tmp: Path, db_url: str | None, *, geo: bool = False,
+                        duplicates: bool = True) -> str:
     from bot.config import load_config, resolved_database_url
     from bot.gateway import Gateway
     from bot.models import InboundMessage
     from store.migrate import upgrade
 
-    cfg = load_config(str(bench_config(tmp, 0, db_url)))
+    cfg = load_config(str(bench_config(tmp, 0, db_url, duplicates=duplicates)))
     url = resolved_database_url(cfg)
     await asyncio.to_thread(upgrade, url)  # Alembic runs its own loop for asyncpg
     gw = Gateway(cfg)
     await gw.start(dispatcher=False, receivers=False, scheduler=False)
+    points = await gw.db.read(geo_points, n) if geo else []
     latencies: list[float] = []
     sem = asyncio.Semaphore(concurrency)
+    run = time.time_ns()  # external ids unique per run: a database reused across runs takes every message
 
     async def one(i: int) -> None:
-        msg = InboundMessage(channel="partner", external_id=f"bench:{i}", sender=f"bench:u{i}",
-                             text=TEXTS[i % len(TEXTS)], standalone=True)
+        lat, lon = points[i] if points else (None, None)
+        msg = InboundMessage(channel="partner", external_id=f"bench:{run}:{i}", sender=f"bench:u{i}",
+                             text=TEXTS[i % len(TEXTS)], standalone=True, latitude=lat, longitude=lon)
         async with sem:
             t0 = time.perf_counter()
             await gw.intake.submit([msg])
@@ -105,7 +136,8 @@ async def run_inprocess(n: int, concurrency: int, tmp: Path, db_url: str | None)
     await gw.stop()
     print(f"  inprocess: {n} messages in {elapsed:.2f}s, {batches} commits (mean batch {n / max(1, batches):.0f})",
           file=sys.stderr)
-    return line(n / elapsed, latencies, rss, "inprocess", gw.db.dialect)
+    mode = "inprocess" + (", geo" if geo else "") + ("" if duplicates else ", duplicates off")
+    return line(n / elapsed, latencies, rss, mode, gw.db.dialect)
 
 
 def _free_port() -> int:
@@ -197,6 +229,10 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--duplicates", choices=["on", "off"], default="on",
+                        help="inprocess: the possible-duplicate lookup at intake (duplicates.enabled)")
+    parser.add_argument("--geo", action="store_true",
+                        help="inprocess: reports carry coordinates ~20 m from open reports in the database")
     parser.add_argument("--processes", type=int, default=1,
                         help="2: compare one gateway process with two on one database, and check duplicates")
     args = parser.parse_args()
@@ -211,7 +247,8 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
             if mode == "inprocess":
-                out = await run_inprocess(args.n, 256, tmp, args.database_url)
+                out = await run_inprocess(args.n, 256, tmp, args.database_url, geo=args.geo,
+                                          duplicates=args.duplicates == "on")
             elif mode == "http":
                 out = await run_http(args.n, args.concurrency, tmp, args.database_url, None)
             else:

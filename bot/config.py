@@ -120,6 +120,23 @@ class RatingsConfig(Strict):
     # links do not fit (SMS: one more segment, once per ticket, for citizens who would rather tap than type).
     link_channels: list[str] = ["email", "sms"]
 
+class DuplicatesConfig(Strict):
+    """Possible duplicate reports (issue 15): linked at intake for officers, shown near the point on /lapor."""
+
+    enabled: bool = True
+    # Same category, an open report within this distance: a possible duplicate (and "nearby" on /lapor).
+    radius_m: float = Field(default=50, gt=0, le=1000)
+    # Near-identical text from the same kelurahan within this many hours: a possible duplicate.
+    text_window_hours: float = Field(default=48, ge=0)
+    # How alike two normalised texts must be (rapidfuzz token-sort ratio, 0-100) to count as near-identical.
+    text_similarity: float = Field(default=90, ge=0, le=100)
+    # At most this many recent reports of the kelurahan are compared (the newest first): bounded work per report.
+    text_candidates: int = Field(default=10, ge=1, le=500)
+    # Open reports read near a point (intake and /lapor): a crowded spot costs no more than this.
+    nearby_candidates: int = Field(default=50, ge=1, le=500)
+    # GET /api/v1/sekitar: lookups per client per minute.
+    nearby_lookups_per_minute_per_ip: int = Field(default=30, ge=1)
+
 
 class WorkingHoursConfig(Strict):
     start: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
@@ -332,6 +349,7 @@ class AppConfig(Strict):
     media: MediaConfig = MediaConfig()
     intake: IntakeConfig = IntakeConfig()
     ratings: RatingsConfig = RatingsConfig()
+    duplicates: DuplicatesConfig = DuplicatesConfig()
     sla: SlaConfig = SlaConfig()
     outbox: OutboxConfig = OutboxConfig()
     startup: StartupConfig = StartupConfig()

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
+from bot import duplicates, followers
 from bot.categorize import Categorizer  # noqa: F401 - re-exported (tests patch it here)
 from bot.commands import CitizenCommand, parse_citizen_command
 from bot.events import CitizenWrote, TicketCreated
@@ -76,6 +77,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
     the first only; the next ones read it again, after the first may have changed it.
     ``process_inbound`` takes what is prefetched for its item; ``forget_prefetched`` ends it.
     """
+    duplicates.forget_queued(conn)  # left by a transaction that failed on this connection
     ids = repo.insert_ignore_many(conn, repo.T_MESSAGE, [_inbound_row(i, now) for i in items], _INBOUND_KEY)
     message_ids: list[int | None] = [ids.pop((i.msg.channel, "in", i.msg.external_id), None) for i in items]
     first_of: dict[tuple[str, str], int] = {}
@@ -96,6 +98,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
 def forget_prefetched(conn: Connection) -> None:
     conn.info.pop(_PREFETCHED, None)
     conn.info.pop(_FIRST_WORDS, None)
+    duplicates.forget_queued(conn)
 
 
 def _first_words(conn: Connection, item: PreparedInbound) -> bool:
@@ -106,6 +109,8 @@ def _first_words(conn: Connection, item: PreparedInbound) -> bool:
 def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime) -> IntakeOutcome:
     """Run the whole pipeline for one message inside the caller's transaction."""
     msg = item.msg
+    if _PREFETCHED not in conn.info:  # one message, not a group: nothing queued may be left from a failed one
+        duplicates.forget_queued(conn)
     prefetched: tuple[int | None, RowMapping | None] | None = conn.info.get(_PREFETCHED, {}).pop(id(item), None)
     if prefetched is None:
         message_id = repo.insert_ignore(conn, repo.T_MESSAGE, _inbound_row(item, now), _INBOUND_KEY)
@@ -153,6 +158,7 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
 def mark_processed(conn: Connection, outcomes: list[IntakeOutcome]) -> None:
     """One executemany UPDATE for a whole batch of processed messages."""
     conn.info.pop("intake_batch", None)
+    duplicates.link_queued(conn)  # the possible duplicates of the new tickets, in one pass
     rows = [{"_id": o.message_id, "status": "processed", "reporter_id": o.reporter_id, "ticket_id": o.ticket_id,
              "kind": o.kind} for o in outcomes if o.kind is not None and o.message_id is not None]
     if rows:
@@ -193,6 +199,10 @@ def _report(
     # 1. Threading: a quoted tracking ID, then provider thread references,
     #    then the reporter's open ticket on this channel within the window.
     ticket = None
+    if msg.follows:
+        followed = repo.ticket_by_tracking_id(conn, msg.follows)
+        if followed is not None and followed["status"] in OPEN_STATUSES and followed["merged_into_id"] is None:
+            return _follow(conn, item, rules, now, reporter, message_id, followed, text)
     for quoted in ([] if msg.standalone else find_tracking_ids((msg.text or "")[:MATCH_CHARS], rules.prefix)):
         ticket = repo.ticket_by_tracking_id(conn, quoted)
         if ticket is not None:
@@ -205,9 +215,10 @@ def _report(
         ticket = window_ticket(conn, msg, reporter["id"], window, OPEN_STATUSES)
     if ticket is not None:
         return _append(conn, item, rules, now, reporter, message_id, ticket, text)
-    if not msg.auto_reply and not opens_ticket_without_reply(msg):
+    if not msg.auto_reply and not msg.follows and not opens_ticket_without_reply(msg):
         # Machine-sent mail (out-of-office, newsletters, bounces' cousins) never
-        # opens a ticket; it is kept as a message for inspection.
+        # opens a ticket; it is kept as a message for inspection. (A web form's "follow" of a closed
+        # report, sent without a contact, is a citizen's report: it opens one.)
         return IntakeOutcome("automatic", message_id)
     if not text and not item.media:
         if msg.auto_reply:
@@ -235,6 +246,7 @@ def _new_ticket(
         area_method=area.method if area else None, latitude=lat, longitude=lon, description=text,
         language=lang, created_at=now, updated_at=now, last_inbound_at=now,
         coordinate_due=due.coordinate_due, resolve_due=due.resolve_due, reopen_count=0,
+        geo_cell=duplicates.cell_of(lat, lon) if lat is not None and lon is not None else None,
     )
     tracking_id = new_tracking_id(rules.prefix)
     ticket_id = repo.insert_ticket_later(conn, dict(values, tracking_id=tracking_id))  # in a group commit
@@ -245,6 +257,8 @@ def _new_ticket(
                    data={"channel": msg.channel, "category": category, "area": area.code if area else None})
     _attach_media(conn, item, ticket_id, message_id, now)
     ticket = dict(values, id=ticket_id, tracking_id=tracking_id)  # no re-read on the hot path
+    # Its own ticket and ack either way; officers see the link in ``lihat`` and may ``gabung``.
+    duplicates.queue_new_ticket(conn, rules.config.duplicates, ticket, now)
     # Officers hear of it through the subscribers (e.g. its agency's Slack channel).
     rules.policy.events.publish(conn, now, TicketCreated(ticket, photos=len(item.media)))
     if msg.auto_reply:
@@ -283,6 +297,23 @@ def _append(
     return IntakeOutcome("appended" if is_reporter else "note", message_id, ticket["id"], ticket["tracking_id"])
 
 
+def _follow(
+    conn: Connection, item: PreparedInbound, rules: IntakeRules, now: datetime, reporter: RowMapping,
+    message_id: int, ticket: RowMapping, text: str,
+) -> IntakeOutcome:
+    """"The same report": no new ticket; the text and photo are a note on it, the sender a follower."""
+    msg = item.msg
+    repo.add_event(conn, ticket["id"], "note", f"follower:{msg.channel}", now, reason=text or None,
+                   data={"message_id": message_id, "follow": True})
+    _attach_media(conn, item, ticket["id"], message_id, now)
+    rules.policy.events.publish(conn, now, CitizenWrote(ticket, text, from_reporter=False, photos=len(item.media)))
+    if msg.auto_reply:  # a sender who gave no contact (auto_reply False) cannot be told anything later either
+        followers.follow(conn, ticket, reporter["id"], "follow", now)
+        followers.notify_as_follower(conn, rules.policy, now, ticket, reporter, "follow_ack", kind="ack",
+                                     automatic=True, reply_context=msg.reply_context)
+    return IntakeOutcome("followed", message_id, ticket["id"], ticket["tracking_id"])
+
+
 def _recent_location(conn: Connection, rules: IntakeRules, now: datetime, reporter_id: int) -> tuple[float | None, float | None]:
     """A location the reporter shared just before describing the problem."""
     since = now - timedelta(minutes=rules.config.intake.location_window_minutes)
@@ -292,7 +323,7 @@ def _recent_location(conn: Connection, rules: IntakeRules, now: datetime, report
 
 
 def _set_location(conn: Connection, rules: IntakeRules, now: datetime, ticket: RowMapping, lat: float, lon: float) -> None:
-    values: dict[str, Any] = dict(latitude=lat, longitude=lon, updated_at=now)
+    values: dict[str, Any] = dict(latitude=lat, longitude=lon, geo_cell=duplicates.cell_of(lat, lon), updated_at=now)
     if ticket["area_method"] not in ("coordinates", OFFICER_PLACED):  # a polygon or an officer's word stands
         area = rules.resolver.resolve(ticket["description"], lat, lon)
         # A polygon beats anything; an approximate placement (nearest centre, needs placing) gives way.

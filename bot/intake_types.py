@@ -18,7 +18,7 @@ from store.media import StoredMedia
 class IntakeOutcome:
     """What intake did with one message (returned once it is durable)."""
 
-    action: str  # new_ticket | appended | note | command | rating | duplicate | edited | location | failed
+    action: str  # new_ticket | appended | note | followed | command | rating | duplicate | edited | location | failed
     message_id: int | None = None
     ticket_id: int | None = None
     tracking_id: str | None = None

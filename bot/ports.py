@@ -98,6 +98,7 @@ class WebGateway(Protocol):
     dispatcher: Any  # wake() after a reopen queued a reply
     limiter: Any  # bot.limiter.SharedLimiter: the per-client limits, shared by every process
     resolver: AreaResolver  # the kelurahan of a point on the maps: the very resolver intake routes with
+    categorizer: Any  # bot.categorize.Categorizer: /api/v1/sekitar categorises as intake does
 
     @property
     def db(self) -> DatabasePort: ...  # read-only, see StoreAndClock

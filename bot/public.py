@@ -6,6 +6,8 @@ from typing import Any, Sequence
 from sqlalchemy import Connection
 
 from adapters.contract.rows import RowLike
+from bot.config import DuplicatesConfig
+from bot.duplicates import open_near
 from bot.redact import Identity, redact, round_coordinate
 from bot.templates import Templates
 from store import public as store_public
@@ -83,3 +85,37 @@ def public_ticket(conn: Connection, tracking_id: str, templates: Templates, lang
         "proof_photo_url": f"{base}/media/{proof}" if proof and ticket["status"] == "SELESAI" else None,
         "url": f"{base}/t/{ticket['tracking_id']}",
     }
+
+
+NEARBY_SHOWN = 10  # reports listed near a point on /lapor
+DISTANCE_STEP_M = 10  # distances are shown rounded to this: never a report's exact position
+
+
+def nearby_reports(conn: Connection, rules: DuplicatesConfig, lat: float, lon: float, category: str | None, templates: Templates,
+                   lang: str | None, public_base_url: str) -> list[dict[str, Any]]:
+    """Open reports near a point, for the citizen about to file one (GET /api/v1/sekitar): only what their
+    tracking pages show (the description through the same redaction), the distance rounded, never the
+    reporter or the exact location."""
+    lang = templates.language(lang)
+    near = open_near(conn, rules, lat, lon, category)[:NEARBY_SHOWN]
+    tickets = [t for t in (repo.ticket_by_id(conn, n.row["id"]) for n in near) if t is not None]
+    who = identities(conn, tickets)
+    names: dict[str, str] = {}
+    base = public_base_url.rstrip("/")
+    out = []
+    for n, t in zip(near, tickets):
+        code = t["category_code"]
+        if code not in names:
+            cat = store_public.category(conn, code)
+            names[code] = (cat["name_en"] if lang == "en" else cat["name_id"]) if cat else code
+        out.append({
+            "tracking_id": t["tracking_id"],
+            "url": f"{base}/t/{t['tracking_id']}",
+            "category": {"code": code, "name": names[code]},
+            "status": t["status"],
+            "status_label": templates.status_label(t["status"], lang),
+            "distance_m": max(DISTANCE_STEP_M, round(n.distance_m / DISTANCE_STEP_M) * DISTANCE_STEP_M),
+            "created_at": _iso(t["created_at"]),
+            "description": redact(t["description"], who[t["id"]]),
+        })
+    return out

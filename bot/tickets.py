@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, RowMapping
 
+from bot import followers
 from bot.lifecycle import Status, check_transition
 from bot.events import StatusChanged
 from bot.outbox import OutboxPolicy, notify_reporter
@@ -79,6 +80,13 @@ def notify_of_status(current: Callable[[], OutboxPolicy]) -> Callable[[Connectio
 
     def on_status(conn: Connection, now: datetime, event: StatusChanged) -> int | None:
         policy = current()
+        if event.after.get("merged_into_id") is not None:  # ``gabung``: "merged with ..." instead
+            return followers.tell_merged(conn, policy, now, event.after)
+        message_id = tell_reporter(conn, policy, now, event)
+        followers.tell_followers(conn, policy, now, event)  # each on their own channel
+        return message_id
+
+    def tell_reporter(conn: Connection, policy: OutboxPolicy, now: datetime, event: StatusChanged) -> int | None:
         updated, reason = event.after, event.reason
         reason_text = f" ({reason})" if reason else ""
         if updated["status"] == Status.SELESAI.value:

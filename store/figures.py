@@ -41,9 +41,9 @@ GROUPINGS = ("agency", "kelurahan")
 # The ticket columns the figures depend on: an update touching none of them costs nothing here.
 COLUMNS = ("id", "status", "channel", "area_code", "category_code", "agency_code", "created_at", "resolve_due",
            "coordinated_at", "resolved_at", "closed_at", "reopen_count")
-# Columns a later migration added (``source`` 0012, ``rating`` 0017): read only where the database has them,
-# since migration 0006 recomputes the figures before those columns exist.
-LATER_COLUMNS = ("source", "rating")
+# Columns a later migration added (``source`` 0012, ``merged_into_id`` 0016, ``rating`` 0017): read only where
+# the database has them, since migration 0006 recomputes the figures before those columns exist.
+LATER_COLUMNS = ("source", "merged_into_id", "rating")
 CHUNK = 5000
 
 Key = tuple[str, tuple[Any, ...]]
@@ -108,6 +108,8 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
 
     ``ever_resolved`` defaults to what the lifecycle implies (SELESAI now, or reopened: only SELESAI can be
     reopened); ``rebuild`` passes what the status events say, so ``verify`` checks that rule too."""
+    if t.get("merged_into_id") is not None:
+        return  # merged into another report (``gabung``): the main ticket counts once, this one not at all
     area, cat, agency, status = t["area_code"] or "", t["category_code"] or "", t["agency_code"] or "", t["status"]
     created, due = _aware(t["created_at"]), _aware(t["resolve_due"])
     resolved = t.get("resolved_at")
@@ -140,6 +142,8 @@ def rating_sums(score: int | None) -> dict[str, int]:
 
 
 def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, sign: int) -> None:
+    if t.get("merged_into_id") is not None:
+        return
     for key in perf_keys(t, tz):
         _add(acc, "fig_perf", key, {"proofs": proofs, "rejected": rejected}, sign)
 
@@ -173,7 +177,8 @@ def ticket_changed(conn: Connection, before: Row | None, after: Row | None) -> N
     if before is not None and after is not None:
         if after["status"] != before["status"] and after["status"] in (PROOF, PROOF_REJECTED):
             _proof_counts(acc, after, tz, int(after["status"] == PROOF), int(after["status"] == PROOF_REJECTED), 1)
-        if perf_keys(before, tz) != perf_keys(after, tz):
+        if perf_keys(before, tz) != perf_keys(after, tz) or \
+                before.get("merged_into_id") != after.get("merged_into_id"):
             counts = _event_counts(conn, [before["id"]], (PROOF, PROOF_REJECTED)).get(before["id"], {})
             for row, sign in ((before, -1), (after, 1)):
                 _proof_counts(acc, row, tz, counts.get(PROOF, 0), counts.get(PROOF_REJECTED, 0), sign)
@@ -274,7 +279,7 @@ def created_between(conn: Connection, since: datetime | None, until: datetime | 
     acc: Acc = {}
     period = [c for c in (None if since is None else T.c.created_at >= since,
                           None if until is None else T.c.created_at < until) if c is not None]
-    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS], T.c.rating).where(*period)).mappings())
+    tickets = list(conn.execute(select(*[T.c[c] for c in COLUMNS], T.c.merged_into_id, T.c.rating).where(*period)).mappings())
     for i in range(0, len(tickets), CHUNK):
         _add_tickets(conn, acc, tickets[i:i + CHUNK], tz, perf_only=True)
     return acc

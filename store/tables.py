@@ -164,6 +164,10 @@ class Ticket(SQLModel, table=True):
               postgresql_where=text(OPEN_CONDITION)),
         *(Index(f"ix_ticket_open_{key}_due", key, "resolve_due", "id", sqlite_where=text(OPEN_CONDITION),
                 postgresql_where=text(OPEN_CONDITION)) for key in ("area_code", "agency_code", "unit")),
+        # Possible duplicates (migration 0016): open reports in a grid cell (bot/duplicates.py), per category;
+        # covering (position and status are in it), so the lookup never reads the table's rows.
+        Index("ix_ticket_open_geo_cell", "geo_cell", "category_code", "latitude", "longitude", "status",
+              sqlite_where=text(OPEN_CONDITION), postgresql_where=text(OPEN_CONDITION)),
     )
     id: int | None = Field(default=None, primary_key=True)
     tracking_id: str = Field(max_length=20, unique=True)
@@ -202,6 +206,11 @@ class Ticket(SQLModel, table=True):
     rating: int | None = None
     rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     rated_at: datetime | None = None
+    # Duplicates (migration 0016): the ~64 m grid cell of latitude/longitude (bot/duplicates.py ``cell_of``),
+    # so the reports near a point are read from a few index ranges; and the main ticket this one was merged
+    # into (``gabung``): a merged ticket is closed (DITOLAK) and leaves the figures.
+    geo_cell: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    merged_into_id: int | None = None
 
 
 class Message(SQLModel, table=True):
@@ -466,3 +475,31 @@ class AreaGeometry(SQLModel, table=True):
     centroid_lon: float
     source: str = Field(max_length=200)
     imported_at: datetime
+
+
+class TicketLink(SQLModel, table=True):
+    """Two reports of the same problem (migration 0016): ``possible_duplicate`` found at intake (``reason``
+    distance or text), or ``merged`` by an officer (``gabung``); ``ticket_id`` is the newer or merged one."""
+
+    __tablename__ = "ticket_link"
+    __table_args__ = (UniqueConstraint("ticket_id", "other_ticket_id", "kind", name="uq_ticket_link"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    other_ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=20)  # possible_duplicate | merged
+    reason: str | None = Field(default=None, max_length=20)  # distance | text | officer
+    distance_m: float | None = None
+    created_at: datetime
+
+
+class TicketFollower(SQLModel, table=True):
+    """A citizen who gets a ticket's updates besides its reporter (migration 0016): one who chose "Ini laporan
+    yang sama" on /lapor (``via`` follow) or the reporter of a ticket merged into it (``via`` merged)."""
+
+    __tablename__ = "ticket_follower"
+    __table_args__ = (UniqueConstraint("ticket_id", "reporter_id", name="uq_ticket_follower"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    reporter_id: int = Field(foreign_key="reporter.id", index=True)
+    via: str = Field(max_length=10)  # follow | merged
+    created_at: datetime

@@ -51,6 +51,9 @@ class InboundMessage:
     # Where the report came in when that is not the channel: a walk-in or letter typed by an officer
     # ("kantor_kelurahan", "surat_gubernur"...); stored as ticket.source (default: the channel).
     source: str | None = None
+    # A report the sender chose to follow instead of filing a new one (the web form's "Ini laporan yang
+    # sama"): their text and photo become a note on it and they get its updates. Unknown or closed: a new report.
+    follows: str | None = None
 
 
 @dataclass

@@ -138,6 +138,8 @@ def actor_label(conn: Connection, actor: str, templates: Templates, lang: str) -
         return f"{name} ({code})" if name else code
     if actor == "citizen":
         return templates.render("staff_actor_citizen", lang)
+    if actor.startswith("follower:"):  # "Ini laporan yang sama" on /lapor (bot.intake._follow)
+        return templates.render("staff_actor_follower", lang)
     if actor.startswith("third_party:") or actor.startswith("auto:"):
         return templates.render("staff_actor_third_party", lang)
     return templates.render("staff_actor_system", lang)

@@ -14,8 +14,8 @@ def install(app: Any, gateway: WebGateway) -> None:
     """Add the public routers and /static to the FastAPI ``app``."""
     from fastapi.staticfiles import StaticFiles
 
-    from bot.web import (account, canned_admin, location, oidc, open311, pages, rating_page, report_form, signin,
-                         staff_admin)
+    from bot.web import (account, canned_admin, location, nearby, oidc, open311, pages, rating_page, report_form,
+                         signin, staff_admin)
     from bot.web.console.routes import router as console_router
     from bot.web.state import HERE, WebState
 
@@ -25,6 +25,7 @@ def install(app: Any, gateway: WebGateway) -> None:
     app.include_router(rating_page.router)
     app.include_router(report_form.router)
     app.include_router(location.router)
+    app.include_router(nearby.router)
     app.include_router(signin.router)
     app.include_router(oidc.router)
     app.include_router(account.router)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from bot.intake import reopen_refusal
 from bot.lifecycle import Status, TransitionError
 from bot.public import public_ticket
+from store import duplicates as dup_store
 from bot.tickets import transition
 from bot.tracking import ALPHABET, normalize
 from bot.web import charts, queries
@@ -109,6 +110,7 @@ async def ticket_page(tracking_id: str, request: Request) -> Response:
         overdue=bool(not closed and resolve_due and resolve_due < now),
         coordinate_overdue=bool(view["status"] == "MENUNGGU" and coordinate_due and coordinate_due < now),
         proof_src=web.local_path(view["proof_photo_url"]), reopen_until=reopen_until,
+        merged_into=await gw.db.read(dup_store.main_of, canonical) if view["status"] == "DITOLAK" else None,
         staff=await web.current_staff(request))
 
 

@@ -136,7 +136,8 @@ async def report_form(request: Request) -> Response:
             "photo": {"type": "string", "format": "binary"}, "address": {"type": "string", "maxLength": MAX_ADDRESS},
             "kelurahan": {"type": "string"}, "lat": {"type": "string"}, "lon": {"type": "string"},
             "contact": {"type": "string", "enum": ["none", "email", "sms"]}, "email": {"type": "string"},
-            "phone": {"type": "string"}}}}}}},
+            "phone": {"type": "string"},
+            "follow": {"type": "string", "description": "a tracking ID: follow that open report instead"}}}}}}},
 )
 async def report_submit(request: Request) -> Response:
     web = get_state(request)
@@ -166,12 +167,15 @@ async def report_submit(request: Request) -> Response:
     if retry:
         return await _form_page(request, web, lang, status=429, errors={"form": t("form_rate_limited")},
                                 values=values, nonce=nonce, headers={"retry-after": str(retry)})
+    # "Ini laporan yang sama" (nearby.js): follow that report instead of filing one; without a contact
+    # nothing can be sent later, so nothing is sent now either (the page shows the report's link).
+    follows = normalize(values["follow"][:40], web.prefix) if values["follow"] else None
     msg = InboundMessage(
         channel=report.channel, external_id=f"web-form:{nonce}", sender=report.sender,
         text=await _report_text(web, report, t), latitude=report.lat, longitude=report.lon,
         attachments=[attachment] if attachment else [], language=lang, standalone=True,
         reply_context={"via": "web"},
-        raw="web form",
+        raw="web form", follows=follows, auto_reply=not (follows and report.channel == "web"),
     )
     try:
         (outcome,) = await web.gateway.intake.submit([msg])
@@ -183,7 +187,9 @@ async def report_submit(request: Request) -> Response:
                                 values=values, nonce=nonce, headers={"retry-after": "10"})
     if not outcome.duplicate:
         await web.form_limiter.hit(ip)
-    return _redirect(f"/lapor/terkirim/{outcome.tracking_id}?kabar={'none' if report.channel == 'web' else report.channel}")
+    followed = "&ikut=1" if follows is not None and outcome.tracking_id == follows else ""
+    return _redirect(f"/lapor/terkirim/{outcome.tracking_id}?kabar={'none' if report.channel == 'web' else report.channel}"
+                     f"{followed}")
 
 
 def _values(form: Any) -> dict[str, str]:
@@ -192,7 +198,8 @@ def _values(form: Any) -> dict[str, str]:
         v = form.get(name)
         return clean_text(v) if isinstance(v, str) else ""
 
-    values = {k: text(k) for k in ("description", "address", "kelurahan", "contact", "email", "phone", "lat", "lon")}
+    values = {k: text(k) for k in ("description", "address", "kelurahan", "contact", "email", "phone", "lat", "lon",
+                                   "follow")}
     values["contact"] = values["contact"] if values["contact"] in ("none", "email", "sms") else "none"
     return values
 
@@ -213,7 +220,7 @@ class _Report:
 async def _checked(web: WebState, values: dict[str, str], t: Any, errors: dict[str, str]) -> _Report:
     """Check the text fields; each problem adds its message to ``errors``."""
     description = values["description"].strip()
-    if not description:
+    if not description and not values.get("follow"):  # following a report may add nothing but a photo
         errors["description"] = t("form_err_description")
     elif len(description) > MAX_TEXT:
         errors["description"] = t("form_err_too_long", n=MAX_TEXT)
@@ -267,7 +274,7 @@ async def _report_text(web: WebState, report: _Report, t: Any) -> str:
 
 @router.get("/lapor/terkirim/{tracking_id}", response_class=HTMLResponse, summary="Report filed: the tracking ID",
             responses={404: {"description": "Unknown tracking ID", **HTML}})
-async def report_done(tracking_id: str, request: Request, kabar: str = "none") -> Response:
+async def report_done(tracking_id: str, request: Request, kabar: str = "none", ikut: str = "") -> Response:
     web = get_state(request)
     lang = web.lang(request)
     canonical = normalize(tracking_id[:40], web.prefix)
@@ -279,4 +286,4 @@ async def report_done(tracking_id: str, request: Request, kabar: str = "none") -
     t = web.t(lang)
     return web.render(request, "lapor_done.html", lang, title=t("done_title"), tracking_id=canonical,
                       url=f"{web.base_url}/t/{canonical}", local_url=f"/t/{canonical}",
-                      kabar=kabar if kabar in ("email", "sms") else "none")
+                      kabar=kabar if kabar in ("email", "sms") else "none", follow=ikut == "1")

@@ -59,6 +59,7 @@ class WebState:
         self.locate_limiter = window("locate-ip", cfg.web.map.locate_per_minute_per_ip, 60)
         self.map = cfg.web.map if cfg.web.map.enabled else None
         self.outlines = Outlines()
+        self.nearby_limiter = window("nearby-ip", cfg.duplicates.nearby_lookups_per_minute_per_ip, 60)
         self.started = clock()
         self.public_cache = PublicCache(cfg.http.public_cache_seconds, clock)
         self.env = Environment(

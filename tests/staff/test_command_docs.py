@@ -46,5 +46,6 @@ def test_typed_words_and_english_names():
         "tolak-tl": "tolak-tl", "tolaktl": "tolak-tl", "reject-proof": "tolak-tl", "tolak": "tolak",
         "reject": "tolak", "catatan": "catatan", "note": "catatan", "balas": "balas", "reply": "balas",
         "perpanjang": "perpanjang", "extend": "perpanjang", "baru": "baru", "new": "baru",
-        "bantuan": "bantuan", "help": "bantuan", "tempatkan": "tempatkan", "place": "tempatkan"}
+        "bantuan": "bantuan", "help": "bantuan", "tempatkan": "tempatkan", "place": "tempatkan",
+        "gabung": "gabung", "merge": "gabung"}
     assert all(c.roles and c.roles <= set(ROLES) for c in COMMANDS)

@@ -216,6 +216,7 @@ OUT_OF_SCOPE = [
     ("selesai", "lurah-gambir", {}), ("validasi", "val-gambir", {}), ("tolak-tl", "val-gambir", {"text": "buruk"}),
     ("tolak", "lurah-gambir", {"text": "bukan wewenang"}), ("catatan", "lurah-gambir", {"text": "catatan"}),
     ("balas", "lurah-gambir", {"text": "halo"}), ("perpanjang", "lurah-gambir", {"hours": "4", "text": "alasan"}),
+    ("gabung", "lurah-gambir", {"target": "JKT-7K3M-QXP2"}),
 ]
 
 
@@ -317,3 +318,21 @@ async def test_inbox_filters_with_control_characters_are_cleaned_not_a_server_er
     for params in ({"kanal": "\x00"}, {"q": "sampah\x00"}, {"kelurahan": "\x00\x01"}, {"dari": "\x00"}):
         r = await client.get("/petugas", params=params)
         assert r.status_code == 200, (params, r.status_code)
+
+
+async def test_possible_duplicate_shown_and_merged_from_the_console(client, gateway, memory):
+    """The staff ticket page lists the possible duplicate, suggests it in the merge form, and merges (issue 15)."""
+    text = "Sampah menumpuk di pinggir jalan Kel. Bangka sudah 3 hari"
+    main = await report(gateway, text, external_id="d1", sender="+6281200000071", standalone=True)
+    dup = await report(gateway, text + "!", external_id="d2", sender="+6281200000072", standalone=True)
+    await sign_in(client, gateway, "lurah-bangka")
+    page = (await client.get(f"/petugas/t/{dup}")).text
+    assert 'id="duplicates"' in page and f"Kemungkinan duplikat: {main}" in page
+    assert f'value="{main}"' in page and 'id="do-gabung"' in page
+    flash_of(await act(client, dup, "gabung", target=main))
+    merged, kept = await ticket(gateway, dup), await ticket(gateway, main)
+    assert merged["merged_into_id"] == kept["id"] and merged["status"] == "DITOLAK"
+    closing = [e for e in await events(gateway, dup) if e["to_status"] == "DITOLAK"][-1]
+    assert closing["actor"] == "staff:lurah-bangka" and repo.loads(closing["data"])["via"] == "web"
+    page = (await client.get(f"/petugas/t/{dup}")).text
+    assert f"Digabung ke {main}." in page and 'id="do-gabung"' not in page

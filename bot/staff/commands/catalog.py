@@ -16,6 +16,7 @@ from bot.staff.commands import (
     daftar,
     disposisi,
     foto,
+    gabung,
     koordinasi,
     lihat,
     perpanjang,
@@ -31,7 +32,7 @@ from bot.staff.commands.parse import GRAMMARS
 
 COMMANDS: tuple[Command, ...] = tuple(m.COMMAND for m in (
     lihat, daftar, ambil, koordinasi, disposisi, proses, selesai, validasi, tolak_tl, tolak, catatan, balas,
-    perpanjang, tempatkan, baru, bantuan, foto))
+    perpanjang, tempatkan, gabung, baru, bantuan, foto))
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 # What officers may type: each name and alias -> the command's name (``foto`` is not typed).
 ALIASES: dict[str, str] = {word: c.name for c in COMMANDS if c.listed for word in (c.name, *c.aliases)}

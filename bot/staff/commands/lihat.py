@@ -6,12 +6,14 @@ from typing import Any, Callable
 from sqlalchemy import Connection
 
 from adapters.contract.rows import RowLike
+from bot import duplicates
 from bot.lifecycle import OPEN_STATUSES
 from bot.routing import APPROXIMATE_METHODS
 from bot.staff import notify
 from bot.staff.commands.base import ANY_ROLE, Command, CommandContext, Reply
 from bot.staff.email_auth import email_auth_line
 from bot.staff.proof import PROOF, find_reuse, latest_attachment
+from store import duplicates as dup_store
 from store import proofs as proofs_store
 from store import repo
 from store import staff as staff_store
@@ -46,6 +48,24 @@ def timeline(ctx: CommandContext, reporter: RowLike | None) -> list[str]:
     return lines
 
 
+def duplicate_lines(staff: Any, conn: Connection, t: RowLike, lang: str) -> list[str]:
+    """Possible duplicates and merges of a ticket, with the ``gabung`` hint (the console shows the same)."""
+    lines, possible = [], False
+    for link in dup_store.links_of(conn, t["id"]):
+        if link["kind"] == duplicates.MERGED:
+            key = "staff_merged_into" if link["newer"] else "staff_merged_from"
+            lines.append(staff.render(lang, key, other=link["tracking_id"]))
+            continue
+        possible = True
+        how = staff.render(lang, f"staff_duplicate_{link['reason']}",
+                           metres=round(link["distance_m"] or 0))
+        lines.append(staff.render(lang, "staff_possible_duplicate", other=link["tracking_id"], how=how,
+                                  status=staff.label(link["status"], lang)))
+    if possible and t["merged_into_id"] is None and t["status"] in OPEN_STATUSES:
+        lines.append(staff.render(lang, "staff_merge_hint", tracking_id=t["tracking_id"]))
+    return lines
+
+
 def run(ctx: CommandContext) -> Reply:
     staff, conn, t, now, lang = ctx.staff, ctx.db, ctx.t, ctx.now, ctx.lang
     reporter = repo.get_reporter(conn, t["reporter_id"])
@@ -77,6 +97,8 @@ def run(ctx: CommandContext) -> Reply:
         text += "\n" + staff.render(lang, f"staff_area_{t['area_method']}", tracking_id=t["tracking_id"])
     if flags:
         text += "\n" + staff.render(lang, "staff_reuse_warning", matches=staff.matches(flags, lang))
+    for line in duplicate_lines(staff, conn, t, lang):
+        text += "\n" + line
     text += email_auth_line(conn, t, lambda key, **f: staff.render(lang, key, **f))
     # Officers must know when updates cannot reach the citizen (STOP, blocked bot, bounces).
     if reporter is not None and reporter["opted_out"]:

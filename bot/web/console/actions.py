@@ -27,7 +27,7 @@ router = APIRouter()
 
 # The commands on a ticket the console offers, in the order of the page.
 ACTIONS = ("ambil", "koordinasi", "disposisi", "proses", "selesai", "validasi", "tolak-tl", "tolak", "catatan",
-           "balas", "perpanjang")
+           "balas", "perpanjang", "gabung")
 PROOF_MAX_SIDE = 1600
 
 
@@ -80,7 +80,9 @@ def command_from_form(name: str, tracking_id: str, form: Any) -> StaffCommand:
     if grammar == "id_text":
         return StaffCommand(name, tracking_id, text=_text(form, "text", True))
     if grammar == "id_target":
-        return StaffCommand(name, tracking_id, target=_text(form, "target", True))
+        # gabung's "paksa" (merge across kelurahan) is a checkbox here.
+        force = "paksa" if form.get("force") in ("1", "on", "paksa") else ""
+        return StaffCommand(name, tracking_id, target=_text(form, "target", True), text=force)
     if grammar == "id_url_text":
         return StaffCommand(name, tracking_id, text=_text(form, "text", False))
     if grammar == "id_force":
@@ -105,7 +107,7 @@ async def _photo(form: Any, max_pixels: int) -> bytes | None:
 
 @router.post("/petugas/t/{tracking_id}/aksi/{command}", response_class=HTMLResponse,
              summary="Run a staff command on a ticket (ambil, koordinasi, disposisi, proses, selesai, validasi, "
-                     "tolak-tl, tolak, catatan, balas, perpanjang)",
+                     "tolak-tl, tolak, catatan, balas, perpanjang, gabung)",
              responses={**PAGE_ERRORS, 400: {"description": "A missing or bad field (HTML page)"},
                         409: {"description": "Not possible in the ticket's state (HTML page with the reason)"},
                         413: {"description": "Upload too large"}},

@@ -11,13 +11,15 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from bot.lifecycle import OPEN_STATUSES
 from bot.public import identities
 from bot.redact import redact
-from bot.staff.commands.lihat import describe
+from bot import duplicates
+from bot.staff.commands.lihat import describe, duplicate_lines
 from bot.staff.commands.parse import MAX_EXTEND_HOURS, MAX_TEXT, ORIGINS
 from bot.tracking import normalize
 from bot.web.console import actions as console_actions
 from bot.web.console.common import (CSRF_PURPOSE, PAGE_ERRORS, Officer, deadline_words, error_page, officer,
                                     officer_form, read_flash)
 from store import console as store_console
+from store import duplicates as dup_store
 from store import repo
 from store import staff as staff_store
 
@@ -39,10 +41,14 @@ def _load(conn: Any, tracking_id: str, o: Officer, show_contact: bool) -> dict[s
     for e in repo.events_for(conn, t["id"]):
         d = describe(engine, conn, e, lang, lambda text: redact(text, who))
         events.append(dict(d, at=e["created_at"], internal=not e["public"], reason=d["reason"][:1000]))
+    links = dup_store.links_of(conn, t["id"])
+    # The open report a possible duplicate points to: the merge form's suggestion.
+    candidate = next((lk["tracking_id"] for lk in links if lk["kind"] == duplicates.POSSIBLE
+                      and lk["status"] in OPEN_STATUSES and lk["merged_into_id"] is None), None)
     # The citizen's own words (description, rating comment) through the one redactor.
     return {"t": dict(t, description=redact(t["description"], who),
                       rating_comment=redact(t["rating_comment"], who) if t["rating_comment"] else None),
-            "events": events,
+            "events": events, "duplicates": duplicate_lines(engine, conn, t, lang), "merge_candidate": candidate,
             "photos": store_console.attachments(conn, t["id"]), "assignee": _assignee(conn, t["id"]),
             "reporter": {"opted_out": bool(reporter and reporter["opted_out"]),
                          "unreachable": bool(reporter and reporter["unreachable"]),
@@ -90,6 +96,7 @@ async def render_ticket(request: Request, o: Officer, tracking_id: str, *, show_
         actions=console_actions.allowed(o.member), can_view_contact=o.can_view_contact,
         csrf=web.csrf_token(request, CSRF_PURPOSE), flash=read_flash(web, request.query_params.get("m")),
         max_text=MAX_TEXT, max_hours=int(MAX_EXTEND_HOURS), origins=ORIGINS, canned=got["canned"],
+        duplicates=got["duplicates"], merge_candidate=got["merge_candidate"],
         **_prefill(got["canned"], request.query_params.get("balasan", "")))
 
 

@@ -1,7 +1,7 @@
 """Citizens' ratings of finished tickets: the latest rating on the ticket, sums in fig_perf
 
 Revision ID: 0017_ratings
-Revises: 0014_area_geometry
+Revises: 0016_duplicates
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel.sql.sqltypes  # the submodule itself
 from alembic import op
 
 revision = "0017_ratings"
-down_revision = "0014_area_geometry"
+down_revision = "0016_duplicates"
 branch_labels = None
 depends_on = None
 RATING_SUMS = ("rated", "rating_total", "rated_low")

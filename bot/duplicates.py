@@ -1,0 +1,173 @@
+"""Possible duplicate reports (issue 15): what counts as one, found cheaply at any ticket count.
+
+Two tests, each bounded:
+
+* **distance**: an open report of the same category within ``duplicates.radius_m``. Tickets carry the
+  cell of a fixed ~64 m grid (``cell_of``, column ``ticket.geo_cell``); the cells a circle of the radius can
+  touch (9 for the default 50 m) are read from the partial open-ticket index, then measured exactly
+  (haversine, ``bot.boundaries.distance_km``).
+* **text**: near-identical text (rapidfuzz token-sort ratio of the normalised texts, at least
+  ``duplicates.text_similarity``) from the same kelurahan within ``duplicates.text_window_hours``; only the
+  newest ``text_candidates`` reports of the kelurahan in the window are compared, the most alike is linked.
+  Two reports that both have coordinates are compared by distance only.
+
+A possible duplicate is only *linked* (``ticket_link``), never merged: officers decide with ``gabung``. The
+lookups of a group commit's new tickets run together when it ends (``queue_new_ticket``, ``link_queued``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from rapidfuzz import fuzz
+from sqlalchemy import Connection, RowMapping
+
+from bot.boundaries import distance_km
+from bot.config import DuplicatesConfig
+from bot.textnorm import normalize
+from store import duplicates as store
+
+# The grid: cells of CELL_M metres of latitude (and as many degrees of longitude). Fixed, because the cells
+# are stored; a little wider than the default radius even at 38 degrees from the equator, so 50 m reads 9
+# cells; a larger radius reads more. Migration 0016 holds a copy of this formula.
+CELL_M = 64.0
+_CELL_DEGREES = CELL_M / 111_320
+_COLUMNS = 1_000_000  # cells per row of the grid: more than 360 degrees' worth, so rows never overlap
+POSSIBLE, MERGED = "possible_duplicate", "merged"
+# Links recorded per new report: the nearest reports within the radius, and the most alike text. More
+# would only repeat the same hint to the officer (and cost writes at a busy spot).
+NEAREST_LINKED = 3
+# Texts are compared on their first characters: a complaint says what and where near its start, and a long
+# mail's tail (signatures, quoted replies) says nothing about the problem.
+TEXT_CHARS = 500
+
+
+def cell_of(lat: float, lon: float) -> int:
+    """The grid cell holding a point, as one integer (row * _COLUMNS + column)."""
+    return _cell(math.floor(lat / _CELL_DEGREES), math.floor(lon / _CELL_DEGREES))
+
+
+def _cell(row: int, column: int) -> int:
+    return row * _COLUMNS + column + _COLUMNS // 2
+
+
+def cells_near(lat: float, lon: float, radius_m: float) -> list[int]:
+    """Every cell a circle of ``radius_m`` around the point can touch (a cell is narrower away from the
+    equator in longitude, so more columns are read there)."""
+    row, column = math.floor(lat / _CELL_DEGREES), math.floor(lon / _CELL_DEGREES)
+    rows = math.ceil(radius_m / CELL_M)
+    columns = math.ceil(radius_m / (CELL_M * max(math.cos(math.radians(lat)), 0.05)))
+    return [_cell(row + dr, column + dc) for dr in range(-rows, rows + 1) for dc in range(-columns, columns + 1)]
+
+
+@dataclass(frozen=True)
+class Near:
+    """An open report near a point."""
+
+    row: RowMapping
+    distance_m: float
+
+
+def _within(rows: Iterable[RowMapping], lat: float, lon: float, radius_m: float, category: str | None,
+            older_than: int | None = None) -> list[Near]:
+    """The rows within ``radius_m`` of the point (of ``category`` when given; with ids below ``older_than``
+    when given), nearest first."""
+    found = []
+    for row in rows:
+        if (older_than is not None and row["id"] >= older_than) or (category and row["category_code"] != category):
+            continue
+        if row["latitude"] is None or row["longitude"] is None:
+            continue
+        metres = distance_km(lat, lon, row["latitude"], row["longitude"]) * 1000
+        if metres <= radius_m:
+            found.append(Near(row, metres))
+    return sorted(found, key=lambda n: (n.distance_m, n.row["id"]))
+
+
+def open_near(conn: Connection, rules: DuplicatesConfig, lat: float, lon: float, category: str | None) -> list[Near]:
+    """Open reports within the radius (of ``category`` when given), nearest first."""
+    rows = store.open_in_cells(conn, cells_near(lat, lon, rules.radius_m), [category] if category else None,
+                               rules.nearby_candidates)
+    return _within(rows, lat, lon, rules.radius_m, category)
+
+
+_QUEUED = "aduan_duplicates_queued"  # conn.info: the new tickets of this transaction, looked at together
+
+
+def queue_new_ticket(conn: Connection, rules: DuplicatesConfig, ticket: Mapping[str, Any], now: datetime) -> None:
+    """Look for a new ticket's possible duplicates when its group commit ends (``link_queued``): a lookup
+    now would flush the group's queued inserts (store.writebehind) at every report."""
+    if rules.enabled:
+        conn.info.setdefault(_QUEUED, []).append((ticket, rules, now))
+
+
+def forget_queued(conn: Connection) -> None:
+    conn.info.pop(_QUEUED, None)
+
+
+def link_queued(conn: Connection) -> int:
+    """Link the tickets queued in this transaction to their possible duplicates, older reports only (a
+    report of the same group included); one query for the cells of the whole group, one per kelurahan.
+    Returns how many links were queued."""
+    queued = conn.info.pop(_QUEUED, None)
+    if not queued:
+        return 0
+    rules: DuplicatesConfig = queued[0][1]
+    now: datetime = queued[0][2]
+    tickets = [t for t, _, _ in queued]
+    links: list[tuple[int, int, str, float | None]] = []
+    placed = [t for t in tickets if t.get("latitude") is not None and t.get("longitude") is not None]
+    if placed:
+        cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
+        wanted = sorted({c for cs in cells.values() for c in cs})
+        in_cell: dict[int, list[RowMapping]] = {}
+        categories = sorted({t["category_code"] for t in placed})
+        for row in store.open_in_cells(conn, wanted, categories, rules.nearby_candidates * len(placed)):
+            in_cell.setdefault(row["geo_cell"], []).append(row)
+        for t in placed:
+            rows = [r for c in cells[t["id"]] for r in in_cell.get(c, ())]
+            nearest = _within(rows, t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
+            links += [(t["id"], n.row["id"], "distance", round(n.distance_m, 1)) for n in nearest[:NEAREST_LINKED]]
+    if rules.text_window_hours > 0:
+        since = now - timedelta(hours=rules.text_window_hours)
+        by_area: dict[str, list[Mapping[str, Any]]] = {}
+        by_ticket: dict[int, set[int]] = {}
+        for mine, other, _, _ in links:
+            by_ticket.setdefault(mine, set()).add(other)
+        for t in tickets:
+            if t.get("area_code") and t.get("description"):
+                by_area.setdefault(t["area_code"], []).append(t)
+        for area, group in by_area.items():
+            recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group), TEXT_CHARS)
+            texts: dict[int, str] = {}
+            for t in group:
+                linked = by_ticket.get(t["id"], set())
+                # Two reports that both have coordinates are compared by distance only: the same words
+                # ("lampu jalan mati") far apart in one kelurahan are two problems.
+                located = t.get("latitude") is not None
+                older = [r for r in recent if r["id"] < t["id"]][:rules.text_candidates]
+                others = {r["id"]: r["description"] for r in older
+                          if r["id"] not in linked and not (located and r["located"])}
+                if not others:
+                    continue
+                for other_id, raw in others.items():
+                    if other_id not in texts:
+                        texts[other_id] = normalize(raw)
+                best = _most_alike(normalize(t["description"][:TEXT_CHARS]),
+                                   {i: texts[i] for i in others}, rules.text_similarity)
+                if best is not None:
+                    links.append((t["id"], best, "text", None))
+    for ticket_id, other_id, reason, metres in links:
+        store.add_link(conn, ticket_id, other_id, POSSIBLE, reason, metres, now, new_ticket=True)
+    return len(links)
+
+
+def _most_alike(mine: str, others: Mapping[int, str], cutoff: float) -> int | None:
+    best: tuple[float, int] | None = None
+    for other_id, theirs in others.items():
+        score = fuzz.token_sort_ratio(mine, theirs, score_cutoff=cutoff)
+        if score and (best is None or score > best[0]):
+            best = (score, other_id)
+    return best[1] if best else None

@@ -1,0 +1,105 @@
+"""Duplicate reports' storage: open reports near a point, recent reports of a kelurahan, links, followers.
+
+Every lookup is bounded: by an index range (the partial open-ticket index on (geo_cell, category_code),
+the (area_code, created_at) index) and a LIMIT, so its cost does not grow with the ticket history.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, text
+
+from store import repo
+from store.tables import OPEN_CONDITION, TicketFollower, TicketLink
+
+T = repo.T_TICKET
+T_LINK = repo.table_of(TicketLink)
+T_FOLLOWER = repo.table_of(TicketFollower)
+_NEAR_COLUMNS = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.geo_cell)
+
+
+def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[str] | None,
+                  cap: int) -> list[RowMapping]:
+    """Open, unmerged reports in ``cells`` (of ``categories`` when given): read from ix_ticket_open_geo_cell.
+    Only what a distance needs (id, position, category, cell)."""
+    def build(with_category: bool) -> Any:
+        # The partial index's condition spelled as in the index, so SQLite's planner can use it; a merged
+        # ticket is closed, so the open ones need no test of merged_into_id (the index covers the query).
+        q = select(*_NEAR_COLUMNS).where(T.c.geo_cell.in_(bindparam("cells", expanding=True)), text(OPEN_CONDITION))
+        if with_category:
+            q = q.where(T.c.category_code.in_(bindparam("cats", expanding=True)))
+        return q.limit(bindparam("cap"))
+
+    stmt = repo._cached(("dup_open_cells", categories is not None), lambda: build(categories is not None))
+    return list(conn.execute(stmt, {"cells": list(cells), "cats": list(categories or ()), "cap": cap}).mappings())
+
+
+def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int, chars: int) -> list[RowMapping]:
+    """The newest reports of a kelurahan since ``since`` (at most ``cap``, via ix_ticket_area_created), with the
+    first ``chars`` characters of their text."""
+    stmt = repo._cached(("dup_recent_area",), lambda: select(
+                           T.c.id, T.c.latitude.is_not(None).label("located"),
+                           func.substr(T.c.description, 1, bindparam("chars")).label("description"))
+                       .where(T.c.area_code == bindparam("area"),
+                              T.c.created_at >= bindparam("since", type_=T.c.created_at.type),
+                              T.c.merged_into_id.is_(None))
+                       .order_by(T.c.created_at.desc()).limit(bindparam("cap")))
+    return list(conn.execute(stmt, {"area": area_code, "since": since, "cap": cap, "chars": chars}).mappings())
+
+
+def add_link(conn: Connection, ticket_id: int, other_id: int, kind: str, reason: str | None,
+             distance_m: float | None, now: datetime, *, new_ticket: bool = False) -> None:
+    """Record a link; for a ticket made in this transaction it is queued (no earlier link can exist)."""
+    values = dict(ticket_id=ticket_id, other_ticket_id=other_id, kind=kind, reason=reason, distance_m=distance_m,
+                  created_at=now)
+    if new_ticket:
+        repo.insert_later(conn, T_LINK, values)
+    else:
+        repo.insert_ignore(conn, T_LINK, values, ("ticket_id", "other_ticket_id", "kind"))
+
+
+def links_of(conn: Connection, ticket_id: int) -> list[RowMapping]:
+    """Every link of a ticket, either way round, with the other ticket's tracking ID and status."""
+    other = T.alias("other")
+    rows: list[RowMapping] = []
+    for mine, theirs in ((T_LINK.c.ticket_id, T_LINK.c.other_ticket_id), (T_LINK.c.other_ticket_id, T_LINK.c.ticket_id)):
+        rows += conn.execute(
+            select(T_LINK.c.kind, T_LINK.c.reason, T_LINK.c.distance_m, T_LINK.c.created_at,
+                   (mine == T_LINK.c.ticket_id).label("newer"), other.c.tracking_id, other.c.status,
+                   other.c.merged_into_id)
+            .join(other, other.c.id == theirs).where(mine == ticket_id)
+            .order_by(T_LINK.c.id)).mappings().all()
+    return rows
+
+
+def add_follower(conn: Connection, ticket_id: int, reporter_id: int, via: str, now: datetime) -> bool:
+    """Make a citizen a follower of a ticket; False when they already were (a double submit)."""
+    return repo.insert_ignore(conn, T_FOLLOWER, dict(ticket_id=ticket_id, reporter_id=reporter_id, via=via,
+                                                     created_at=now), ("ticket_id", "reporter_id")) is not None
+
+
+def follower_ids(conn: Connection, ticket_id: int) -> list[int]:
+    stmt = repo._cached(("followers",), lambda: select(T_FOLLOWER.c.reporter_id)
+                       .where(T_FOLLOWER.c.ticket_id == bindparam("t")).order_by(T_FOLLOWER.c.id))
+    return list(conn.execute(stmt, {"t": ticket_id}).scalars())
+
+
+def followers(conn: Connection, ticket_id: int) -> list[RowMapping]:
+    """The followers' reporter rows (their channel and address), in the order they came."""
+    return list(conn.execute(
+        select(repo.T_REPORTER).join(T_FOLLOWER, T_FOLLOWER.c.reporter_id == repo.T_REPORTER.c.id)
+        .where(T_FOLLOWER.c.ticket_id == ticket_id).order_by(T_FOLLOWER.c.id)).mappings())
+
+
+def copy_followers(conn: Connection, reporter_ids: Iterable[int], ticket_id: int, via: str, now: datetime) -> None:
+    for reporter_id in dict.fromkeys(reporter_ids):
+        add_follower(conn, ticket_id, reporter_id, via, now)
+
+
+def main_of(conn: Connection, tracking_id: str) -> str | None:
+    """The tracking ID of the ticket a merged ticket was merged into (None: not merged)."""
+    main = T.alias("main")
+    return conn.execute(select(main.c.tracking_id).join(T, T.c.merged_into_id == main.c.id)
+                        .where(T.c.tracking_id == tracking_id)).scalar()

@@ -1,0 +1,281 @@
+"""Duplicate reports (issue 15): possible duplicates linked at intake, ``gabung`` merges, followers' updates."""
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, AsyncIterator
+
+import pytest
+
+from bot import duplicates
+from bot.models import InboundMessage
+from store import duplicates as dup_store
+from store import figures
+from tests.staff.conftest import IDENTITY, Desk, build_desk, citizen_adapter, jpeg, picture
+from tests.staff.test_telegram_group import OFFICER, answers, group, tg_desk  # noqa: F401 - a fixture
+
+# Two points on Jl. Bangka Raya: 0.0004 degrees of latitude is 44.5 m, 0.0005 is 55.6 m.
+LAT, LON = -6.2550, 106.8170
+POTHOLE = "Jalan berlubang besar di Jl. Bangka Raya, bahaya untuk motor"
+RUBBISH = "Sampah menumpuk di pinggir jalan Kel. Bangka sudah 3 hari"
+_n = itertools.count(1)
+
+
+@pytest.fixture
+async def two_channel_desk(staff_config, database_url, clock, slack_api) -> AsyncIterator[Desk]:
+    """The desk with a second citizen channel ("memory2"), so reporters are on channels of their own."""
+    second = citizen_adapter(True)
+    second.name = "memory2"  # type: ignore[misc]
+    gw, desk = await build_desk(staff_config, database_url, clock, slack_api, citizen_adapter(True),
+                                extra=[(second, [])])
+    desk.second = second  # type: ignore[attr-defined]
+    try:
+        yield desk
+    finally:
+        await desk.client.aclose()
+        await gw.stop()
+
+
+async def submit(desk: Desk, text: str, *, lat: float | None = None, lon: float | None = None,
+                 sender: str | None = None, channel: str = "memory", external_id: str | None = None,
+                 photo: bytes | None = None) -> Any:
+    from bot.models import InboundAttachment
+
+    n = next(_n)
+    msg = InboundMessage(channel=channel, external_id=external_id or f"dup-{n}", sender=sender or f"+62812555{n:05d}",
+                         text=text, standalone=True, latitude=lat, longitude=lon,
+                         attachments=[InboundAttachment(photo, "image/jpeg")] if photo else [])
+    (outcome,) = await desk.gw.intake.submit([msg])
+    return outcome
+
+
+async def links(desk: Desk, tracking_id: str) -> list[Any]:
+    t = await desk.ticket(tracking_id)
+    return await desk.gw.db.read(dup_store.links_of, t["id"])
+
+
+def test_the_grid_reads_nine_cells_for_the_default_radius_and_more_for_a_larger_one():
+    assert len(duplicates.cells_near(LAT, LON, 50)) == 9
+    assert len(duplicates.cells_near(LAT, LON, 120)) == 25
+    # The point's own cell is among them, and a point 45 m north lies in one of them.
+    assert duplicates.cell_of(LAT, LON) in duplicates.cells_near(LAT, LON, 50)
+    assert duplicates.cell_of(LAT + 0.0004, LON) in duplicates.cells_near(LAT, LON, 50)
+
+
+async def test_distance_just_inside_and_outside_the_radius(desk):
+    first = await submit(desk, POTHOLE, lat=LAT, lon=LON)
+    inside = await submit(desk, "Ada lubang di jalan, motor jatuh", lat=LAT + 0.0004, lon=LON)  # 44.5 m
+    outside = await submit(desk, "Jalan rusak berlubang dalam", lat=LAT - 0.0005, lon=LON)  # 55.6 m
+    assert {inside.action, outside.action} == {"new_ticket"}  # each still gets its own ticket
+    (link,) = await links(desk, inside.tracking_id)
+    assert (link["tracking_id"], link["kind"], link["reason"]) == (first.tracking_id, "possible_duplicate", "distance")
+    assert 44 <= link["distance_m"] <= 45
+    # Outside 50 m of the first; 100 m from the second: no link of its own.
+    assert [lk["tracking_id"] for lk in await links(desk, outside.tracking_id)] == []
+    # The first one shows the newer one linked to it.
+    assert [lk["tracking_id"] for lk in await links(desk, first.tracking_id)] == [inside.tracking_id]
+    # Each reporter got their own acknowledgement.
+    await desk.pump()
+    assert sum("Laporan Anda diterima" in m.text for m in desk.citizen.sent) == 3
+
+
+async def test_other_category_and_closed_reports_are_not_matched(desk):
+    pothole = await submit(desk, POTHOLE, lat=LAT, lon=LON)
+    rubbish = await submit(desk, "Tumpukan sampah belum diangkut", lat=LAT, lon=LON)
+    t1, t2 = await desk.ticket(pothole.tracking_id), await desk.ticket(rubbish.tracking_id)
+    assert t1["category_code"] != t2["category_code"]
+    assert await links(desk, rubbish.tracking_id) == []
+    await desk.run("U_ADMIN", f"tolak {pothole.tracking_id} bukan wewenang")
+    assert (await desk.ticket(pothole.tracking_id))["status"] == "DITOLAK"
+    again = await submit(desk, "Lubang besar di jalan depan rumah", lat=LAT, lon=LON)
+    assert await links(desk, again.tracking_id) == []
+
+
+async def test_near_identical_text_in_the_same_kelurahan_within_the_window(desk, clock):
+    first = await submit(desk, RUBBISH)
+    assert (await desk.ticket(first.tracking_id))["area_code"] == "31.74.03.1002"
+    same = await submit(desk, "sampah MENUMPUK di pinggir jalan, Kel. Bangka sudah 3 hari!!")
+    (link,) = await links(desk, same.tracking_id)
+    assert (link["tracking_id"], link["reason"], link["distance_m"]) == (first.tracking_id, "text", None)
+    # The same words in another kelurahan: not linked.
+    elsewhere = await submit(desk, "Sampah menumpuk di pinggir jalan Kel. Kuningan Barat sudah 3 hari")
+    assert (await desk.ticket(elsewhere.tracking_id))["area_code"] != "31.74.03.1002"
+    assert await links(desk, elsewhere.tracking_id) == []
+    # A different complaint in the same kelurahan: not linked.
+    other = await submit(desk, "Lampu penerangan jalan mati di Kel. Bangka")
+    assert await links(desk, other.tracking_id) == []
+    # After the window (48 h): not linked any more.
+    clock.advance(hours=49)
+    late = await submit(desk, RUBBISH)
+    assert await links(desk, late.tracking_id) == []
+
+
+async def test_a_redelivery_makes_no_second_link_and_disabled_detection_makes_none(desk):
+    first = await submit(desk, POTHOLE, lat=LAT, lon=LON)
+    second = await submit(desk, POTHOLE, lat=LAT, lon=LON, external_id="redelivered")
+    again = await submit(desk, POTHOLE, lat=LAT, lon=LON, external_id="redelivered")
+    assert again.duplicate and again.tracking_id == second.tracking_id
+    assert len(await links(desk, second.tracking_id)) == 1
+    assert len(await links(desk, first.tracking_id)) == 1
+    desk.gw.config.duplicates.enabled = False
+    try:
+        third = await submit(desk, POTHOLE, lat=LAT, lon=LON)
+    finally:
+        desk.gw.config.duplicates.enabled = True
+    assert await links(desk, third.tracking_id) == []
+
+
+async def test_officers_see_the_link_in_lihat_with_the_gabung_hint(desk):
+    first = await submit(desk, POTHOLE, lat=LAT, lon=LON)
+    second = await submit(desk, POTHOLE, lat=LAT + 0.0001, lon=LON)
+    text = await desk.run("U_ADMIN", f"lihat {second.tracking_id}")
+    assert f"Kemungkinan duplikat: {first.tracking_id} (Menunggu; kategori sama, 11 m)" in text
+    assert f"/aduan gabung {second.tracking_id} <nomor-utama>" in text
+    # In the officer's language (a DLH officer reading English: rubbish reports are DLH's).
+    rubbish = await submit(desk, "Tumpukan sampah belum diangkut", lat=LAT, lon=LON)
+    again = await submit(desk, "Sampah menggunung di trotoar", lat=LAT, lon=LON + 0.0002)
+    english = await desk.run("U_DLH_EN", f"show {rubbish.tracking_id}")
+    assert f"Possible duplicate: {again.tracking_id} (Waiting; same category, 22 m)" in english
+    assert f"/aduan merge {rubbish.tracking_id} <main-number>" in english
+
+
+async def _merge_pair(desk: Desk) -> tuple[str, str]:
+    main = await submit(desk, RUBBISH, sender="+6281211110001")
+    dup = await submit(desk, "Sampah menumpuk di pinggir jalan Kel. Bangka, belum diangkut sudah 3 hari",
+                       sender="someone@example.org", channel="memory2")
+    return main.tracking_id, dup.tracking_id
+
+
+async def test_gabung_merges_and_both_reporters_get_every_later_update(two_channel_desk):
+    desk = two_channel_desk
+    second = desk.second  # type: ignore[attr-defined]
+    main, dup = await _merge_pair(desk)
+    refused = await desk.run("U_ADMIN", f"gabung {dup} {dup}")
+    assert refused == f"Laporan {dup} tidak dapat digabung ke dirinya sendiri."
+    reply = await desk.run("U_DLH", f"gabung {dup} {main}")
+    assert reply == f"Laporan {dup} digabung ke {main}. Pelapornya kini mengikuti {main} dan sudah diberi tahu."
+    merged = await desk.ticket(dup)
+    main_row = await desk.ticket(main)
+    assert merged["status"] == "DITOLAK" and merged["merged_into_id"] == main_row["id"]
+    # Audited: the status event by the officer, with where it went; the main ticket records it too.
+    (closing,) = [e for e in await desk.events(dup) if e["to_status"] == "DITOLAK"]
+    assert closing["actor"] == "staff:dlh-1" and json.loads(closing["data"])["merged_into"] == main
+    assert [e["kind"] for e in await desk.events(main)][-1] == "merged"
+    await desk.pump()
+    told = second.texts_to("someone@example.org")[-1]
+    assert told.startswith(f"Laporan Anda {dup} digabung dengan {main}") and f"/t/{main}" in told
+    # Merging again, or into the merged one, is refused.
+    assert "sudah Ditolak atau sudah digabung" in await desk.run("U_DLH", f"gabung {dup} {main}")
+    assert "sudah Ditolak atau sudah digabung" in await desk.run("U_DLH", f"gabung {main} {dup}")
+    assert f"Digabung ke {main}." in await desk.run("U_DLH", f"lihat {dup}")
+    assert f"Laporan yang digabung ke sini: {dup}" in await desk.run("U_DLH", f"lihat {main}")
+
+    # The next status update and the proof photo reach both reporters, each on their own channel.
+    await desk.run("U_DLH", f"proses {main}")
+    await desk.pump()
+    assert desk.citizen.texts_to("+6281211110001")[-1].startswith(f"Laporan {main}: status sekarang Proses")
+    assert second.texts_to("someone@example.org")[-1].startswith(f"Laporan {main}: status sekarang Proses")
+    await desk.photo_in_thread(main, "U_DLH", jpeg(picture(71)), text="selesai")
+    await desk.run("U_VAL", f"validasi {main}")
+    await desk.pump()
+    reporter_done = [m for m in desk.citizen.sent if m.recipient == "+6281211110001"][-1]
+    follower_done = [m for m in second.sent if m.recipient == "someone@example.org"][-1]
+    # Only the reporter is offered to reopen it.
+    assert f"Laporan {main} SELESAI" in reporter_done.text and "Belum beres?" in reporter_done.text
+    assert f"Laporan {main} yang Anda ikuti SELESAI" in follower_done.text and "Belum beres" not in follower_done.text
+    assert reporter_done.media_path and follower_done.media_path == reporter_done.media_path
+    # Never one citizen's address in another's message.
+    assert "someone@example.org" not in " ".join(m.text for m in desk.citizen.sent)
+    assert "6281211110001" not in " ".join(m.text for m in second.sent)
+
+    # The figures count the main ticket once: they agree with a recomputation, and the merged one is absent.
+    assert await desk.gw.db.read(figures.verify) == []
+    stored = await desk.gw.db.read(figures.stored)
+    counts = {k: v for k, v in stored.items() if k[0] == "fig_count" and v.get("n")}
+    assert sum(v["n"] for v in counts.values()) == 1
+
+
+async def test_gabung_refuses_other_kelurahan_unless_forced_and_checks_scope_of_both(desk):
+    bangka = await submit(desk, RUBBISH)
+    kuningan = await submit(desk, "Sampah menumpuk di pinggir jalan Kel. Kuningan Barat sudah 3 hari")
+    # The Bangka lurah has the first in scope but not the second: refused, and the refusal is audited.
+    refused = await desk.run("U_LURAH", f"gabung {bangka.tracking_id} {kuningan.tracking_id}")
+    assert "Ditolak" in refused or "wilayah" in refused.lower()
+    denied = [e for e in await desk.events(bangka.tracking_id) if e["kind"] == "staff_denied"]
+    assert denied and json.loads(denied[-1]["data"])["command"] == "gabung"
+    assert (await desk.ticket(bangka.tracking_id))["merged_into_id"] is None
+    # An officer with both in scope is told they lie in different kelurahan ...
+    text = await desk.run("U_ADMIN", f"gabung {bangka.tracking_id} {kuningan.tracking_id}")
+    assert "kelurahan berbeda" in text and f"{kuningan.tracking_id} paksa" in text
+    # ... and may insist.
+    done = await desk.run("U_ADMIN", f"merge {bangka.tracking_id} {kuningan.tracking_id} force")
+    assert done.startswith(f"Laporan {bangka.tracking_id} digabung ke {kuningan.tracking_id}")
+    assert await desk.gw.db.read(figures.verify) == []
+    for secret in IDENTITY:
+        assert secret not in desk.everything_slack_saw()
+
+
+async def test_gabung_from_the_telegram_staff_group(tg_desk):  # noqa: F811 - the imported fixture
+    desk = tg_desk
+    main = (await submit(desk, RUBBISH, sender="+6281211110001")).tracking_id
+    dup = (await submit(desk, RUBBISH, sender="+6281211110002")).tracking_id
+    await group(desk, OFFICER, text=f"/aduan gabung {dup} {main}")
+    assert answers(desk)[-1] == f"Laporan {dup} digabung ke {main}. Pelapornya kini mengikuti {main} dan sudah diberi tahu."
+    assert (await desk.ticket(dup))["merged_into_id"] == (await desk.ticket(main))["id"]
+    followers = await desk.gw.db.read(dup_store.followers, (await desk.ticket(main))["id"])
+    assert [(f["channel"], f["address"]) for f in followers] == [("memory", "+6281211110002")]
+
+
+async def test_merged_ticket_page_points_to_the_main_one(desk):
+    main, dup = (await submit(desk, RUBBISH)).tracking_id, (await submit(desk, RUBBISH)).tracking_id
+    await desk.run("U_ADMIN", f"gabung {dup} {main}")
+    page = await desk.client.get(f"/t/{dup}")
+    assert page.status_code == 200
+    assert f'href="/t/{main}"' in page.text and "Laporan ini digabung ke" in page.text
+
+
+async def test_reports_of_one_group_commit_link_the_newer_to_the_older_once(desk):
+    msgs = [InboundMessage(channel="memory", external_id=f"group-{k}", sender=f"+6281266660{k:03d}", text=POTHOLE,
+                           standalone=True, latitude=LAT, longitude=LON + k * 0.0001) for k in range(2)]
+    older, newer = await desk.gw.intake.submit(msgs)
+    assert older.action == newer.action == "new_ticket"
+    first, second = await desk.ticket(older.tracking_id), await desk.ticket(newer.tracking_id)
+    assert first["id"] < second["id"]
+    (link,) = await links(desk, newer.tracking_id)
+    assert link["newer"] and link["tracking_id"] == older.tracking_id and link["reason"] == "distance"
+    (back,) = await links(desk, older.tracking_id)
+    assert not back["newer"] and back["tracking_id"] == newer.tracking_id
+
+
+async def test_the_same_words_far_apart_are_not_linked_when_both_have_coordinates(desk):
+    first = await submit(desk, RUBBISH, lat=LAT, lon=LON)
+    far = await submit(desk, RUBBISH, lat=LAT - 0.002, lon=LON)  # 222 m away, the same kelurahan
+    assert (await desk.ticket(far.tracking_id))["area_code"] == (await desk.ticket(first.tracking_id))["area_code"]
+    assert await links(desk, far.tracking_id) == []
+    # Without coordinates, the same words in the same kelurahan are a possible duplicate of it.
+    unplaced = await submit(desk, RUBBISH)
+    assert [lk["reason"] for lk in await links(desk, unplaced.tracking_id)] == ["text"]
+
+
+def test_migration_0016_matches_the_tables_and_downgrades(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, inspect
+
+    from store.migrate import downgrade, upgrade
+    from store.tables import metadata
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    ours = [d for d in diff if any(k in repr(d) for k in ("ticket_link", "ticket_follower", "geo_cell",
+                                                             "merged_into_id"))]
+    assert ours == [], ours
+    downgrade(url, "0014_area_geometry")
+    inspector = inspect(create_engine(url))
+    assert not {"ticket_link", "ticket_follower"} & set(inspector.get_table_names())
+    assert not {"geo_cell", "merged_into_id"} & {c["name"] for c in inspector.get_columns("ticket")}
+    upgrade(url)
+    assert {"ticket_link", "ticket_follower"} <= set(inspect(create_engine(url)).get_table_names())
