@@ -96,6 +96,7 @@ class WebGateway(Protocol):
     staff: Any  # the staff service: its directory scopes what a signed-in officer sees
     dispatcher: Any  # wake() after a reopen queued a reply
     limiter: Any  # bot.limiter.SharedLimiter: the per-client limits, shared by every process
+    boundary_loader: Any  # bot.area_boundaries.BoundaryLoader: map_shapes, the dashboards' choropleth paths
 
     @property
     def db(self) -> DatabasePort: ...  # read-only, see StoreAndClock

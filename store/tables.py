@@ -440,7 +440,36 @@ class FigHist(SQLModel, table=True):
     n: int = _count()
 
 
-FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist)
+class FigCreated(SQLModel, table=True):
+    """Tickets by creation period (local month YYYY-MM and local day YYYY-MM-DD: every ticket counts in
+    both), kelurahan, category, agency, source and current status: a dashboard's date range reads whole
+    months plus the days at its edges (migration 0015)."""
+
+    __tablename__ = "fig_created"
+    period: str = Field(primary_key=True, max_length=10)
+    area_code: str = Field(primary_key=True, max_length=20)
+    category_code: str = Field(primary_key=True, max_length=40)
+    agency_code: str = Field(primary_key=True, max_length=40)
+    source: str = Field(primary_key=True, max_length=30)
+    status: str = Field(primary_key=True, max_length=20)
+    n: int = _count()
+    on_time: int = _count()  # SELESAI with resolved_at <= resolve_due
+
+
+class FigOpenDue(SQLModel, table=True):
+    """Open tickets by the local day of their resolve deadline, kelurahan, category, agency and source:
+    overdue now = the days before today plus today's deadlines already past (migration 0015)."""
+
+    __tablename__ = "fig_open_due"
+    due_day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD, instance time zone
+    area_code: str = Field(primary_key=True, max_length=20)
+    category_code: str = Field(primary_key=True, max_length=40)
+    agency_code: str = Field(primary_key=True, max_length=40)
+    source: str = Field(primary_key=True, max_length=30)
+    n: int = _count()
+
+
+FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigCreated, FigOpenDue)
 metadata = SQLModel.metadata
 
 
