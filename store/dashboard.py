@@ -13,12 +13,13 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, RowMapping, and_, func, or_, select, true
+from sqlalchemy import Connection, RowMapping, and_, func, or_, select, text, true
 
 from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
 from store import repo
 from store.figures import TABLES as FIGURES
 from store.figures import week_start
+from store.tables import OPEN_CONDITION
 
 T, A, AG, C, S = repo.T_TICKET, repo.T_AREA, repo.T_AGENCY, repo.T_CATEGORY, repo.T_STAFF
 F, W = FIGURES["fig_count"], FIGURES["fig_week"]
@@ -166,7 +167,9 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     d.sources = sorted(_grouped(counts, overdue, 2), key=lambda r: (-r["total"], r["code"] or ""))
     d.by_area = _by_area(conn, areas, periods, overdue_counts(conn, areas, now, tz, ("area_code",)))
 
-    late = and_(T.c.status.in_(OPEN), T.c.resolve_due < now)
+    # The open condition spelled as the partial indexes' (ix_ticket_open_due, ix_ticket_open_area_code_due),
+    # so SQLite can use them: the oldest deadlines come first from the index, no sort of every late ticket.
+    late = and_(text(OPEN_CONDITION), T.c.resolve_due < now)
     q = (select(T.c.tracking_id, T.c.category_code, T.c.agency_code, T.c.created_at, T.c.resolve_due, T.c.status)
          .where(_scope(areas), late).order_by(T.c.resolve_due, T.c.id).limit(overdue_limit))
     for r in conn.execute(q).mappings():
@@ -249,7 +252,7 @@ def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz:
         if n:
             out[tuple(key)] += int(n)
     keys = [_TICKET_KEYS[k] for k in by]
-    since_midnight = (select(*keys, func.count()).where(_scope(areas), T.c.status.in_(OPEN),
+    since_midnight = (select(*keys, func.count()).where(_scope(areas), text(OPEN_CONDITION),
                                                         T.c.resolve_due >= midnight, T.c.resolve_due < now)
                       .group_by(*keys))
     for *key, n in conn.execute(since_midnight):
