@@ -231,3 +231,24 @@ async def test_overdue_exact_as_the_clock_crosses_midnights_and_deadlines(gatewa
         await check()
         clock.advance(hours=1, minutes=3)
     assert (await gateway.db.read(queries.dashboard, None, clock.now(), web_tz)).overdue_count > 0
+
+
+async def test_map_paths_follow_a_new_areas_import(client, gateway, clock):
+    """The paths are cached per geometry version: a newer `aduan areas import` is drawn after the reload."""
+    import json
+
+    from store import area_geometry
+
+    old = _shapes((await client.get("/dashboard")).text)
+    square = {"type": "Polygon", "coordinates": [[[106.82, -6.25], [106.83, -6.25], [106.83, -6.24],
+                                                   [106.82, -6.24], [106.82, -6.25]]]}
+    row = dict(area_code=BANGKA, geojson=json.dumps(square), centroid_lat=-6.245, centroid_lon=106.825,
+               source="test", imported_at=clock.advance(minutes=1))
+    await gateway.db.write(area_geometry.upsert_geometries, [row])
+    assert await gateway.boundary_loader.reload()
+    html = (await client.get("/dashboard")).text
+    new = _shapes(html)
+    assert len(new) == 267 and new.keys() == old.keys()
+    path = re.search(rf'<path d="(M[^"]+)"[^>]*data-code="{re.escape(BANGKA)}"', html).group(1)
+    assert path.count(" ") == 7  # the square's four corners
+    assert not await gateway.boundary_loader.reload()  # nothing newer: the cached paths stay
