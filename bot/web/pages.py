@@ -327,14 +327,17 @@ async def _dashboard(request: Request, web: WebState, area: Any, dari: str, samp
     codes = web.area_codes(area)
     scope, sees_tickets = web.staff_scope(staff)
     periods = _periods(dates)
+    # The SLA report covers this month and the two before it, from their first day: whole months are read
+    # from the figures; a period starting mid-month would recompute that month's part from its tickets.
+    local = now.astimezone(web.tz)
+    perf_since = datetime(local.year + (local.month - 3) // 12, (local.month - 3) % 12 + 1, 1, tzinfo=web.tz)
 
     def load(conn: Any) -> dict[str, Any]:
         data = queries.dashboard(conn, codes, now, web.tz, periods=periods)
         chain = queries.area_chain(conn, area["code"]) if area is not None else []
         # The SLA report is city-wide per agency: shown on the city overview (all time only: it has its
         # own period); a kelurahan's page shows its own agencies' figures (below), computed for its tickets.
-        perf = (queries.performance_rows(conn, now - timedelta(days=90), now, now)
-                if area is None and dates is None else None)
+        perf = queries.performance_rows(conn, perf_since, now, now) if area is None and dates is None else None
         listing = queries.staff_tickets(conn, scope, codes) if sees_tickets else None
         names = queries.names_for(conn, [r["area_code"] for r in listing or []])
         areas = queries.all_areas(conn)
@@ -369,7 +372,8 @@ async def _dashboard(request: Request, web: WebState, area: Any, dari: str, samp
         listing=got["listing"], area_names=got["area_names"], pickers=got["pickers"], staff=staff,
         status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now,
         dates=dates, range_query=range_query, base_url=base_url, children=got["children"], map=the_map,
-        warna=warna, max_range_days=MAX_RANGE_DAYS, range_text=_range_text(web, t, lang, dates))
+        warna=warna, max_range_days=MAX_RANGE_DAYS, range_text=_range_text(web, t, lang, dates),
+        perf_since=format_datetime(perf_since, lang, web.tz, with_time=False))
 
 
 def _range_text(web: WebState, t: Any, lang: str, dates: DateRange | None) -> str | None:
