@@ -231,7 +231,8 @@ async def _form(request: Request, **limits: Any) -> Any:
 # --- dashboards ------------------------------------------------------------------------------
 
 _RANGE_PARAMS = "`dari` / `sampai`: local days YYYY-MM-DD, at most three years apart"
-_BAD_RANGE = {"description": f"A bad date range ({_RANGE_PARAMS}): HTML page with the reason", **HTML}
+# No content type named: a bad date range is an HTML page, a bad `warna` the validation error's JSON.
+_BAD_RANGE = {"description": f"A bad date range ({_RANGE_PARAMS}, HTML page with the reason) or `warna`"}
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="City overview dashboard",
