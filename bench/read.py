@@ -20,7 +20,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -115,6 +115,8 @@ def periods() -> dict[str, str]:
 def read_paths(t: dict[str, Any], p: dict[str, str]) -> dict[str, str]:
     ms, me, ys = p["month_start"], p["month_end"], p["year_start"]
     o311 = f"/open311/v2/requests.json?service_code={t['category']}"
+    largest = str(t["largest_area"][0])
+    last_day = (date.fromisoformat(me) - timedelta(days=1)).isoformat()
     month = f"&start_date={ms}T00:00:00%2B07:00&end_date={me}T00:00:00%2B07:00"
     return {
         "/dashboard": "/dashboard",
@@ -124,6 +126,11 @@ def read_paths(t: dict[str, Any], p: dict[str, str]) -> dict[str, str]:
         "/api/v1/performance (a year by kelurahan)": f"/api/v1/performance?since={ys}&until={me}&by=kelurahan",
         f"/dashboard/{{kelurahan}} (median, {t['median_area'][1]} tickets)": f"/dashboard/{t['median_area'][0]}",
         f"/dashboard/{{kelurahan}} (largest, {t['largest_area'][1]} tickets)": f"/dashboard/{t['largest_area'][0]}",
+        # Kota and kecamatan dashboards (issue 15): those holding the largest kelurahan; a year's date range.
+        "/dashboard/{kota} (of the largest kelurahan)": f"/dashboard/{largest[:5]}",
+        "/dashboard/{kecamatan} (of the largest kelurahan)": f"/dashboard/{largest[:8]}",
+        "/dashboard?dari=&sampai= (a year)": f"/dashboard?dari={ys}&sampai={last_day}",
+        "/dashboard.csv?by=area": "/dashboard.csv?by=area",
         "open311 requests.json (a category, open)": o311 + "&status=open",
         "open311 requests.json (a category, closed, one month)": o311 + "&status=closed" + month,
     }

@@ -99,6 +99,7 @@ class WebGateway(Protocol):
     limiter: Any  # bot.limiter.SharedLimiter: the per-client limits, shared by every process
     resolver: AreaResolver  # the kelurahan of a point on the maps: the very resolver intake routes with
     categorizer: Any  # bot.categorize.Categorizer: /api/v1/sekitar categorises as intake does
+    boundary_loader: Any  # bot.area_boundaries.BoundaryLoader: map_shapes, the dashboards' choropleth paths
 
     @property
     def db(self) -> DatabasePort: ...  # read-only, see StoreAndClock

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, RowMapping, and_, func, or_, select, true
+from sqlalchemy import Connection, RowMapping, and_, case, func, or_, select, text, true
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
 
 from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
 from store import repo
 from store.figures import TABLES as FIGURES
 from store.figures import week_start
+from store.tables import OPEN_CONDITION
 
 T, A, AG, C, S = repo.T_TICKET, repo.T_AREA, repo.T_AGENCY, repo.T_CATEGORY, repo.T_STAFF
 F, W = FIGURES["fig_count"], FIGURES["fig_week"]
+FC, OD = FIGURES["fig_created"], FIGURES["fig_open_due"]
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 CLOSED = sorted(s.value for s in CLOSED_STATUSES)
 STATUS_ORDER = [s.value for s in Status]
@@ -72,6 +76,30 @@ def kelurahan_options(conn: Connection) -> list[dict[str, Any]]:
     return [{"label": k, "items": sorted(v, key=lambda i: i["name"])} for k, v in sorted(groups.items())]
 
 
+def all_areas(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every area by code (a few hundred rows): the dashboards' children lists and map labels."""
+    return {r["code"]: dict(r) for r in conn.execute(select(A.c.code, A.c.name, A.c.level, A.c.parent_code, A.c.slug))
+            .mappings()}
+
+
+def children_figures(areas: dict[str, dict[str, Any]], parent: str | None,
+                     by_area: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """The areas directly inside ``parent`` (None: the kota of the province), each with the sum of its
+    kelurahan's figures (``Dashboard.by_area``), by name."""
+    children = {code: {**a, "total": 0, "open": 0, "overdue": 0} for code, a in areas.items()
+                if (a["parent_code"] == parent if parent is not None else a["level"] == "kota")}
+    for code, figures in by_area.items():
+        node: str | None = code
+        for _ in range(5):  # kelurahan -> kecamatan -> kota
+            if node is None or node in children:
+                break
+            node = (areas.get(node) or {}).get("parent_code")
+        if node in children:
+            for k in ("total", "open", "overdue"):
+                children[node][k] += figures[k]
+    return sorted(children.values(), key=lambda c: c["name"])
+
+
 def _short_kota(name: str) -> str:
     for prefix in ("Kota Administrasi ", "Kabupaten Administrasi "):
         if name.startswith(prefix):
@@ -92,6 +120,8 @@ class Dashboard:
     sources: list[dict[str, Any]] = field(default_factory=list)  # by ticket.source: channel or walk-in origin
     overdue: list[dict[str, Any]] = field(default_factory=list)
     weeks: list[dict[str, Any]] = field(default_factory=list)
+    # Per kelurahan of the scope: total and open (in the date range, if any), overdue (now).
+    by_area: dict[str, dict[str, int]] = field(default_factory=dict)
     performance_source: str = "dashboard"
 
 
@@ -99,24 +129,24 @@ def _scope(areas: list[str] | None) -> Any:
     return T.c.area_code.in_(areas) if areas is not None else true()
 
 
+# (category, agency, source, status) -> (tickets, SELESAI on time)
+Counts = dict[tuple[str, str, str, str], tuple[int, int]]
+
+
 def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: ZoneInfo, *, weeks: int = 12,
-              overdue_limit: int = 50) -> Dashboard:
-    """Aggregates for one area subtree (``areas``) or the whole city (None).
+              overdue_limit: int = 50, periods: list[str] | None = None) -> Dashboard:
+    """Aggregates for one area subtree (``areas``) or the whole city (None); with ``periods``
+    (``store.figures.created_periods``) the counts are of the tickets created in that date range.
 
-    Counts come from the figures (``store.figures``: fig_count, fig_week), never from the ticket history;
-    what depends on the time of the request (overdue: open and past the deadline, this week's deadlines)
-    is read from the open tickets through indexes."""
-    scope = _scope(areas)
+    Counts come from the figures (``store.figures``: fig_count or fig_created, fig_open_due, fig_week),
+    never from the ticket history; only what depends on the time of the request within today (deadlines
+    passed since midnight, this week's deadlines, the oldest overdue tickets) is read from the tickets
+    through indexes."""
     d = Dashboard()
-    late = and_(T.c.status.in_(OPEN), T.c.resolve_due < now)
-    counts = _counts(conn, areas)
-    # Overdue depends on the time of the request: one pass over the open tickets past their deadline
-    # (ix_ticket_status_resolve_due, or the area's index), per category and agency.
-    overdue = {(cat, agency): n for cat, agency, n in conn.execute(
-        select(T.c.category_code, T.c.agency_code, func.count()).where(scope, late)
-        .group_by(T.c.category_code, T.c.agency_code))}
+    counts = _counts(conn, areas, periods)
+    overdue = overdue_counts(conn, areas, now, tz, ("category_code", "agency_code", "source"))
 
-    for (_cat, _agency, status), (n, _on_time) in counts.items():
+    for (_cat, _agency, _source, status), (n, _on_time) in counts.items():
         d.by_status[status] = d.by_status.get(status, 0) + n
     d.by_status = {s: d.by_status[s] for s in sorted(d.by_status)}
     d.total = sum(d.by_status.values())
@@ -136,10 +166,14 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     for row in d.agencies:
         row["name"] = agency_names.get(row["code"], row["code"]) if row["code"] else None
     d.agencies.sort(key=lambda r: (-r["total"], r["code"] or ""))
-    d.sources = sorted(_by_source(conn, areas, scope, late), key=lambda r: (-r["total"], r["code"] or ""))
+    d.sources = sorted(_grouped(counts, overdue, 2), key=lambda r: (-r["total"], r["code"] or ""))
+    d.by_area = _by_area(conn, areas, periods, overdue_counts(conn, areas, now, tz, ("area_code",)))
 
+    # The open condition spelled as the partial indexes' (ix_ticket_open_due, ix_ticket_open_area_code_due),
+    # so SQLite can use them: the oldest deadlines come first from the index, no sort of every late ticket.
+    late = and_(text(OPEN_CONDITION), T.c.resolve_due < now)
     q = (select(T.c.tracking_id, T.c.category_code, T.c.agency_code, T.c.created_at, T.c.resolve_due, T.c.status)
-         .where(scope, late).order_by(T.c.resolve_due, T.c.id).limit(overdue_limit))
+         .where(_scope(areas), late).order_by(T.c.resolve_due, T.c.id).limit(overdue_limit))
     for r in conn.execute(q).mappings():
         cat = names.get(r["category_code"])
         d.overdue.append({
@@ -154,37 +188,93 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     return d
 
 
-def _counts(conn: Connection, areas: list[str] | None) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """(category, agency, status) -> (tickets, SELESAI on time) of the scope, from fig_count."""
-    where = [F.c.area_code.in_(areas)] if areas is not None else []
-    q = (select(F.c.category_code, F.c.agency_code, F.c.status, func.sum(F.c.n), func.sum(F.c.on_time))
-         .where(*where).group_by(F.c.category_code, F.c.agency_code, F.c.status))
-    return {(cat, agency, status): (int(n), int(on_time)) for cat, agency, status, n, on_time in conn.execute(q) if n}
+def _count_table(periods: list[str] | None) -> tuple[Any, list[Any]]:
+    """fig_count (all time) or fig_created (the periods of a date range), and its period condition."""
+    if periods is None:
+        return F, []
+    return FC, [FC.c.period.in_(periods)]
 
 
-def _by_source(conn: Connection, areas: list[str] | None, scope: Any, late: Any) -> list[dict[str, Any]]:
-    """Rows per source (the channel or walk-in origin): counts from fig_count, overdue from the open tickets."""
-    where = [F.c.area_code.in_(areas)] if areas is not None else []
-    q = (select(F.c.source, F.c.status, func.sum(F.c.n), func.sum(F.c.on_time))
-         .where(*where).group_by(F.c.source, F.c.status))
-    counts = {(source, "", status): (int(n), int(on_time)) for source, status, n, on_time in conn.execute(q) if n}
-    overdue = {(source, ""): n for source, n in conn.execute(
-        select(T.c.source, func.count()).where(scope, late).group_by(T.c.source))}
-    return _grouped(counts, overdue, 0)
+def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None) -> Counts:
+    """(category, agency, source, status) -> (tickets, SELESAI on time) of the scope."""
+    table, where = _count_table(periods)
+    if areas is not None:
+        where.append(table.c.area_code.in_(areas))
+    q = (select(table.c.category_code, table.c.agency_code, table.c.source, table.c.status, func.sum(table.c.n),
+                func.sum(table.c.on_time))
+         .where(*where).group_by(table.c.category_code, table.c.agency_code, table.c.source, table.c.status))
+    return {(cat, agency, source, status): (int(n), int(on_time))
+            for cat, agency, source, status, n, on_time in conn.execute(q) if n}
 
 
-def _grouped(counts: dict[tuple[str, str, str], tuple[int, int]], overdue: dict[tuple[Any, Any], int],
-             index: int) -> list[dict[str, Any]]:
-    """Rows per category (index 0) or agency (1): totals, by status, on time, overdue."""
+def _by_area(conn: Connection, areas: list[str] | None, periods: list[str] | None,
+             overdue: dict[tuple[Any, ...], int]) -> dict[str, dict[str, int]]:
+    """Per kelurahan: tickets and open tickets (of the date range, if any), and overdue now."""
+    table, where = _count_table(periods)
+    if areas is not None:
+        where.append(table.c.area_code.in_(areas))
+    out: dict[str, dict[str, int]] = {}
+
+    def row(code: str) -> dict[str, int]:
+        return out.setdefault(code, {"total": 0, "open": 0, "overdue": 0})
+
+    # Grouped by the key's leading column only, so the aggregate streams in key order (no sort).
+    open_n = func.sum(case((table.c.status.in_(OPEN), table.c.n), else_=0))
+    for code, n, n_open in conn.execute(select(table.c.area_code, func.sum(table.c.n), open_n)
+                                        .where(*where).group_by(table.c.area_code)):
+        if n:
+            row(code)["total"] += int(n)
+            row(code)["open"] += int(n_open)
+    for (code,), n in overdue.items():
+        row(code)["overdue"] += n
+    return out
+
+
+_TICKET_KEYS = {"area_code": func.coalesce(T.c.area_code, ""), "category_code": T.c.category_code,
+                "agency_code": func.coalesce(T.c.agency_code, ""),
+                "source": func.coalesce(func.nullif(T.c.source, ""), T.c.channel, "")}
+
+
+def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz: ZoneInfo,
+                   by: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+    """Open tickets past their resolve deadline at ``now``, grouped by the ``by`` columns (area_code,
+    category_code, agency_code, source; '' for none).
+
+    Deadlines before today (local) come from fig_open_due; today's, up to now, from the open tickets due
+    since midnight (ix_ticket_status_resolve_due): at most a day of deadlines, never the history."""
+    today = (now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)).astimezone(tz).date()
+    midnight = datetime.combine(today, time(), tz).astimezone(timezone.utc)
+    if now.tzinfo is None:  # compare like with like
+        midnight = midnight.replace(tzinfo=None)
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    where = [OD.c.due_day < today.isoformat()]
+    if areas is not None:
+        where.append(OD.c.area_code.in_(areas))
+    cols = [OD.c[k] for k in by]
+    for *key, n in conn.execute(select(*cols, func.sum(OD.c.n)).where(*where).group_by(*cols)):
+        if n:
+            out[tuple(key)] += int(n)
+    keys = [_TICKET_KEYS[k] for k in by]
+    since_midnight = (select(*keys, func.count()).where(_scope(areas), text(OPEN_CONDITION),
+                                                        T.c.resolve_due >= midnight, T.c.resolve_due < now)
+                      .group_by(*keys))
+    for *key, n in conn.execute(since_midnight):
+        out[tuple(key)] += int(n)
+    return dict(out)
+
+
+def _grouped(counts: Counts, overdue: dict[tuple[Any, ...], int], index: int) -> list[dict[str, Any]]:
+    """Rows per category (index 0), agency (1) or source (2): totals, by status, on time, overdue
+    (``overdue`` keyed by category, agency, source)."""
     rows: dict[Any, dict[str, Any]] = {}
 
     def row(k: Any) -> dict[str, Any]:
         return rows.setdefault(k, {"code": k, "total": 0, "open": 0, "done": 0, "rejected": 0, "overdue": 0,
                                    "on_time": 0, "by_status": {}})
 
-    for k3, (n, on_time) in sorted(counts.items()):
-        status = k3[2]
-        r = row(k3[index] or None)  # '' in the figures is a ticket without agency / category
+    for k4, (n, on_time) in sorted(counts.items()):
+        status = k4[3]
+        r = row(k4[index] or None)  # '' in the figures is a ticket without agency / category
         r["total"] += n
         r["by_status"][status] = r["by_status"].get(status, 0) + n
         r["on_time"] += on_time
@@ -194,8 +284,8 @@ def _grouped(counts: dict[tuple[str, str, str], tuple[int, int]], overdue: dict[
             r["rejected"] += n
         else:
             r["open"] += n
-    for k2, n in overdue.items():
-        row(k2[index])["overdue"] += n
+    for k3, n in overdue.items():
+        row(k3[index] or None)["overdue"] += n
     for r in rows.values():
         r["on_time_pct"] = round(100 * r["on_time"] / r["done"]) if r["done"] else None
     return list(rows.values())
@@ -218,8 +308,14 @@ def weekly_sla(conn: Connection, areas: list[str] | None, now: datetime, tz: Zon
         b = buckets[index_of[week]]
         b["due"], b["on_time"], b["late"] = int(due), int(on_time), int(due) - int(on_time)
     current = buckets[-1]
+    # SQLite: the area written +area_code so its planner reads this week's deadlines from
+    # ix_ticket_resolve_due_status (a few thousand rows) instead of every ticket of a large kelurahan through
+    # its area index (150k rows: 0.7-1 s at 1M tickets); unary + is a no-op on text in SQLite.
+    area = (UnaryExpression(T.c.area_code, operator=operators.custom_op("+"), type_=T.c.area_code.type)
+            if conn.dialect.name == "sqlite" else T.c.area_code)
     q = (select(T.c.resolve_due, T.c.resolved_at, T.c.closed_at, T.c.status)
-         .where(_scope(areas), T.c.resolve_due >= this_week, T.c.resolve_due <= now))
+         .where(area.in_(areas) if areas is not None else true(), T.c.resolve_due >= this_week,
+                T.c.resolve_due <= now))
     for due, resolved_at, closed_at, status in conn.execute(q):
         current["due"] += 1
         handled = resolved_at if status == "SELESAI" else (closed_at if status == "DITOLAK" else None)

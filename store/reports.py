@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, distinct, extract, func, literal, or_, select, true
+from sqlalchemy import Connection, and_, case, distinct, extract, func, literal, or_, select, text, true
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from bot.lifecycle import OPEN_STATUSES, Status
 from store import figures, repo
+from store.tables import OPEN_CONDITION
 
 
 def performance_groups(conn: Connection, since: datetime | None, until: datetime | None, by: str, now: datetime
@@ -89,14 +90,15 @@ def _overdue(now: datetime) -> Any:
 
 def overdue_counts(conn: Connection, since: datetime | None, until: datetime | None, by: str, now: datetime
                    ) -> dict[Any, int]:
-    """Overdue tickets per group key among those created in ``[since, until)``: only open tickets are read,
-    through ix_ticket_status_resolve_due. For SQLite the period is kept off the indexes and the filter is a
-    MATERIALIZED CTE: its planner would otherwise walk ix_ticket_area_created over every ticket of the
-    period for the GROUP BY's order (measured at 100k tickets: 50-80 ms; this way 10-16 ms)."""
+    """Overdue tickets per group key among those created in ``[since, until)``: only the open tickets of the
+    period are read, from the covering partial index ix_ticket_open_created. The filter is a MATERIALIZED CTE:
+    SQLite's planner would otherwise walk ix_ticket_area_created over every ticket of the period for the
+    GROUP BY's order. At 1M tickets, 90 days: 1.1 s through ix_ticket_status_resolve_due, 31 ms this way."""
     T = repo.T_TICKET
     key = T.c.agency_code if by == "agency" else T.c.area_code
-    period = _period(since, until, indexed=conn.dialect.name != "sqlite")
-    found = select(key.label("k")).where(T.c.status.in_(OPEN), period, _overdue(now)).cte("overdue")
+    # The open condition spelled as ix_ticket_open_created's (migration 0015): the open tickets of the
+    # period are read from that covering partial index alone, not the 60k+ open tickets of the history.
+    found = select(key.label("k")).where(text(OPEN_CONDITION), _period(since, until), _overdue(now)).cte("overdue")
     found = found.prefix_with("MATERIALIZED")
     stmt = select(found.c.k, func.count()).group_by(found.c.k)
     return {k: int(n) for k, n in conn.execute(stmt)}

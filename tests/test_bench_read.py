@@ -15,7 +15,9 @@ N = 2000
 
 PATHS = ["/dashboard ", "/dashboard.csv", "/api/v1/performance (all)", "/api/v1/performance (a month)",
          "/api/v1/performance (a year by kelurahan)", "/dashboard/{kelurahan} (median",
-         "/dashboard/{kelurahan} (largest", "open311 requests.json (a category, open)",
+         "/dashboard/{kelurahan} (largest", "/dashboard/{kota} (of the largest kelurahan)",
+         "/dashboard/{kecamatan} (of the largest kelurahan)", "/dashboard?dari=&sampai= (a year)",
+         "/dashboard.csv?by=area", "open311 requests.json (a category, open)",
          "open311 requests.json (a category, closed, one month)", "/t/{id} ", "/api/v1/tickets/{id} ",
          "/api/v1/tickets/{id} during two /dashboard", "main.py report (a month)", "main.py report (a year)",
          "idle CPU of the gateway", "peak RSS of the gateway", "partner ingest:", "email ingest:", "env: load average",

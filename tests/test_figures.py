@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from bot.cli import main as cli_main
 from bot.lifecycle import Status
@@ -123,6 +123,17 @@ async def test_figures_exact_after_10k_ticket_workload(gateway, clock):
     assert totals["tickets"] == N_TICKETS and totals["proofs"] > 0 and totals["rejected"] > 0
     assert 0 < totals["reopened"] < totals["ever_resolved"] <= N_TICKETS
     assert len({r["month"] for r in perf}) >= 2
+    # The dashboards' figures (migration 0015): every ticket once per creation month and once per day;
+    # every open ticket once under its deadline's day.
+    created = await gateway.db.read(lambda c: c.execute(select(figures.TABLES["fig_created"])).mappings().all())
+    assert sum(r["n"] for r in created if len(r["period"]) == 7) == N_TICKETS
+    assert sum(r["n"] for r in created if len(r["period"]) == 10) == N_TICKETS
+    assert len({r["period"] for r in created if len(r["period"]) == 7}) >= 2
+    open_due = await gateway.db.read(lambda c: c.execute(select(figures.TABLES["fig_open_due"])).mappings().all())
+    fc = figures.TABLES["fig_count"]
+    open_now = await gateway.db.read(lambda c: c.execute(select(func.sum(fc.c.n)).where(fc.c.status.in_(figures.OPEN)))
+                                     .scalar())
+    assert 0 < sum(r["n"] for r in open_due) == open_now < N_TICKETS
 
 
 async def test_verify_reports_a_corrupted_row_and_rebuild_repairs_it(gateway, clock):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, Iterator, Literal
 from urllib.parse import quote
 
@@ -17,12 +17,15 @@ from bot.public import public_ticket
 from store import duplicates as dup_store
 from bot.tickets import transition
 from bot.tracking import ALPHABET, normalize
-from bot.web import charts, queries
+from bot.web import charts, choropleth, queries
+from bot.web.i18n import format_datetime
+from bot.web.date_range import MAX_RANGE_DAYS, BadRange, DateRange, parse_range
 from bot.web.reopen import ReopenLinks
 from bot.web.security import BadToken, clean_text
 from bot.web.state import WebState, get_state
 from store import ratings as rating_figures
 from store import repo
+from store.figures import created_periods
 
 router = APIRouter(tags=["public pages"])
 
@@ -230,46 +233,65 @@ async def _form(request: Request, **limits: Any) -> Any:
 
 # --- dashboards ------------------------------------------------------------------------------
 
+_RANGE_PARAMS = "`dari` / `sampai`: local days YYYY-MM-DD, at most three years apart"
+# No content type named: a bad date range is an HTML page, a bad `warna` the validation error's JSON.
+_BAD_RANGE = {"description": f"A bad date range ({_RANGE_PARAMS}, HTML page with the reason) or `warna`"}
+
+
 @router.get("/dashboard", response_class=HTMLResponse, summary="City overview dashboard",
-            responses={303: {"description": "To a kelurahan's dashboard (?area=)"}, 404: _PAGE_ERRORS[404]})
-async def city_dashboard(request: Request, area: str = "") -> Response:
+            description=f"Optional date range of report creation: {_RANGE_PARAMS}; `warna` colours the map "
+                        "by open (terbuka) or overdue (terlambat) reports.",
+            responses={303: {"description": "To a kelurahan's dashboard (?area=)"}, 400: _BAD_RANGE,
+                       404: _PAGE_ERRORS[404]})
+async def city_dashboard(request: Request, area: str = "", dari: str = "", sampai: str = "",
+                         warna: Literal["terbuka", "terlambat"] = "terbuka") -> Response:
     web = get_state(request)
     if area:
         row = await web.gateway.db.read(queries.find_area, clean_text(area)[:140])
         if row is None:
             return _area_not_found(request, web)
-        return _redirect(f"/dashboard/{quote(row['slug'])}")
-    return await _dashboard(request, web, None)
+        query = "&".join(f"{k}={quote(v)}" for k, v in (("dari", dari), ("sampai", sampai)) if v)
+        return _redirect(f"/dashboard/{quote(row['slug'])}" + (f"?{query}" if query else ""))
+    return await _dashboard(request, web, None, dari, sampai, warna)
 
 
-_BAD_BY = {"description": "`by` is neither category nor source"}
+_BAD_BY = {"description": "`by` is not category, source or area, or a bad date range"}
+CsvBy = Literal["category", "source", "area"]
 
 
 @router.get("/dashboard.csv", response_class=Response, summary="City overview as CSV (aggregates)",
+            description=f"`by`: one row per category, source or kelurahan; {_RANGE_PARAMS}.",
             responses={200: CSV, 400: _BAD_BY})
-async def city_dashboard_csv(request: Request, by: Literal["category", "source"] = "category") -> Response:
+async def city_dashboard_csv(request: Request, by: CsvBy = "category", dari: str = "", sampai: str = "") -> Response:
     web = get_state(request)
-    return await _dashboard_csv(request, web, None)
+    return await _dashboard_csv(request, web, None, by, dari, sampai)
 
 
-@router.get("/dashboard/{area}.csv", response_class=Response, summary="A kelurahan's figures as CSV (aggregates)",
+@router.get("/dashboard/{area}.csv", response_class=Response,
+            summary="A kota's, kecamatan's or kelurahan's figures as CSV (aggregates)",
+            description=f"`by`: one row per category, source or kelurahan; {_RANGE_PARAMS}.",
             responses={200: CSV, 400: _BAD_BY, 404: _PAGE_ERRORS[404]})
-async def area_dashboard_csv(area: str, request: Request, by: Literal["category", "source"] = "category") -> Response:
+async def area_dashboard_csv(area: str, request: Request, by: CsvBy = "category", dari: str = "",
+                             sampai: str = "") -> Response:
     web = get_state(request)
     row = await web.gateway.db.read(queries.find_area, area)
     if row is None:
         return _area_not_found(request, web)
-    return await _dashboard_csv(request, web, row)
+    return await _dashboard_csv(request, web, row, by, dari, sampai)
 
 
-@router.get("/dashboard/{area}", response_class=HTMLResponse, summary="A kelurahan's mini dashboard (code or name slug)",
-            responses={404: _PAGE_ERRORS[404]})
-async def area_dashboard(area: str, request: Request) -> Response:
+@router.get("/dashboard/{area}", response_class=HTMLResponse,
+            summary="A kota's, kecamatan's or kelurahan's dashboard (code or name slug)",
+            description=f"Optional date range of report creation: {_RANGE_PARAMS}; `warna` colours the map "
+                        "(kota and kecamatan) by open (terbuka) or overdue (terlambat) reports.",
+            responses={400: _BAD_RANGE, 404: _PAGE_ERRORS[404]})
+async def area_dashboard(area: str, request: Request, dari: str = "", sampai: str = "",
+                         warna: Literal["terbuka", "terlambat"] = "terbuka") -> Response:
     web = get_state(request)
     row = await web.gateway.db.read(queries.find_area, area)
     if row is None:
         return _area_not_found(request, web)
-    return await _dashboard(request, web, row)
+    return await _dashboard(request, web, row, dari, sampai, warna)
 
 
 def _area_not_found(request: Request, web: WebState) -> Response:
@@ -280,7 +302,26 @@ def _area_not_found(request: Request, web: WebState) -> Response:
                       kind="error")
 
 
-async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
+def _date_range(request: Request, web: WebState, dari: str, sampai: str) -> DateRange | Response | None:
+    """The requested range, None for all time, or the 400 page saying what is wrong with it."""
+    try:
+        return parse_range(clean_text(dari)[:20], clean_text(sampai)[:20], web.now().astimezone(web.tz).date())
+    except BadRange as bad:
+        lang = web.lang(request)
+        t = web.t(lang)
+        return web.render(request, "message.html", lang, status=400, title=t("dash_range_bad_title"),
+                          heading=t("dash_range_bad_title"), message=t(bad.key, **bad.params), tracking_id=None,
+                          kind="error")
+
+
+def _periods(dates: DateRange | None) -> list[str] | None:
+    return None if dates is None else created_periods(dates.first, dates.last)
+
+
+async def _dashboard(request: Request, web: WebState, area: Any, dari: str, sampai: str, warna: str) -> Response:
+    dates = _date_range(request, web, dari, sampai)
+    if isinstance(dates, Response):
+        return dates
     lang = web.lang(request)
     t = web.t(lang)
     gw = web.gateway
@@ -289,24 +330,33 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
 
     codes = web.area_codes(area)
     scope, sees_tickets = web.staff_scope(staff)
+    periods = _periods(dates)
+    # The SLA report covers this month and the two before it, from their first day: whole months are read
+    # from the figures; a period starting mid-month would recompute that month's part from its tickets.
+    local = now.astimezone(web.tz)
+    perf_since = datetime(local.year + (local.month - 3) // 12, (local.month - 3) % 12 + 1, 1, tzinfo=web.tz)
 
     def load(conn: Any) -> dict[str, Any]:
-        data = queries.dashboard(conn, codes, now, web.tz)
+        data = queries.dashboard(conn, codes, now, web.tz, periods=periods)
         chain = queries.area_chain(conn, area["code"]) if area is not None else []
-        # The SLA report is city-wide per agency: shown on the city overview; a kelurahan's page
-        # shows its own agencies' figures (below), computed for its tickets only.
-        perf = queries.performance_rows(conn, now - timedelta(days=90), now, now) if area is None else None
+        # The SLA report is city-wide per agency: shown on the city overview (all time only: it has its
+        # own period); a kelurahan's page shows its own agencies' figures (below), computed for its tickets.
+        perf = queries.performance_rows(conn, perf_since, now, now) if area is None and dates is None else None
         listing = queries.staff_tickets(conn, scope, codes) if sees_tickets else None
         names = queries.names_for(conn, [r["area_code"] for r in listing or []])
+        areas = queries.all_areas(conn)
+        children = (queries.children_figures(areas, area["code"] if area is not None else None, data.by_area)
+                    if area is None or area["level"] != "kelurahan" else [])
         return {"data": data, "chain": chain, "perf": perf, "listing": listing, "area_names": names,
-                "pickers": queries.kelurahan_options(conn), "ratings": rating_figures.dashboard(conn, codes)}
+                "pickers": queries.kelurahan_options(conn), "ratings": rating_figures.dashboard(conn, codes),
+                "areas": areas, "children": children}
 
     async def compute() -> dict[str, Any]:
         return await gw.db.read_heavy(load)  # aggregates: never on the readers /t/{id} needs
 
     # Anonymous visitors share one computation per page for http.public_cache_seconds; officers
     # see their own ticket listing, computed for them.
-    key = ("dashboard", area["code"] if area is not None else None)
+    key = ("dashboard", area["code"] if area is not None else None, dates)
     got = await (web.public_cache.get(key, compute) if staff is None else compute())
     data = got["data"]
     name_key = "name_en" if lang == "en" else "name_id"
@@ -317,13 +367,51 @@ async def _dashboard(request: Request, web: WebState, area: Any) -> Response:
     cat_svg = charts.hbar_chart([(c[name_key], c["total"]) for c in data.categories[:12]],
                                 title=t("dash_by_category"), chart_id="cats")
     title = t("dash_city_title") if area is None else t("dash_area_title", name=area["name"])
-    csv_url = "/dashboard.csv" if area is None else f"/dashboard/{quote(area['slug'])}.csv"
+    range_query = "" if dates is None else f"dari={dates.first.isoformat()}&sampai={dates.last.isoformat()}"
+    base_url = "/dashboard" if area is None else f"/dashboard/{quote(area['slug'])}"
+    csv_url = base_url + ".csv" + (f"?{range_query}" if range_query else "")
+    the_map = _map(web, t, area, got["areas"], data.by_area, warna, range_query)
     return web.render(
         request, "dashboard.html", lang, title=title, area=area, chain=got["chain"], d=data, name_key=name_key,
         sla_svg=sla_svg, cat_svg=cat_svg, week_labels=week_labels, perf=got["perf"], csv_url=csv_url,
         listing=got["listing"], area_names=got["area_names"], pickers=got["pickers"], staff=staff,
         status_order=queries.STATUS_ORDER, status_label=lambda s: gw.templates.status_label(s, lang), now=now,
-        ratings=got["ratings"])
+        ratings=got["ratings"], dates=dates, range_query=range_query, base_url=base_url, children=got["children"],
+        map=the_map,
+        warna=warna, max_range_days=MAX_RANGE_DAYS, range_text=_range_text(web, t, lang, dates),
+        perf_since=format_datetime(perf_since, lang, web.tz, with_time=False))
+
+
+def _range_text(web: WebState, t: Any, lang: str, dates: DateRange | None) -> str | None:
+    if dates is None:
+        return None
+    first, last = (format_datetime(datetime.combine(d, time(), web.tz), lang, web.tz, with_time=False)
+                   for d in (dates.first, dates.last))
+    return str(t("dash_range_active", first=first, last=last))
+
+
+def _map(web: WebState, t: Any, area: Any, areas: dict[str, dict[str, Any]], by_area: dict[str, dict[str, int]],
+         warna: str, range_query: str) -> dict[str, Any] | None:
+    """The choropleth of the kelurahan of the province, a kota or a kecamatan (None on a kelurahan's page
+    or without polygons): the SVG, its legend, and the same figures as table rows."""
+    if area is not None and area["level"] == "kelurahan":
+        return None
+    inside = set(web.area_codes(area) or areas)
+    kelurahan = sorted((a for code, a in areas.items() if a["level"] == "kelurahan" and code in inside),
+                       key=lambda a: a["name"])
+    figure = "overdue" if warna == "terlambat" else "open"
+    suffix = f"?{range_query}" if range_query else ""
+    items = [choropleth.MapArea(a["code"], a["name"], f"/dashboard/{quote(a['slug'])}{suffix}",
+                                (by_area.get(a["code"]) or {}).get(figure, 0)) for a in kelurahan]
+    value_label = t("dash_map_value_overdue" if figure == "overdue" else "dash_map_value_open")
+    svg, legend = choropleth.render(web.gateway.boundary_loader.map_shapes, items, colour_by=warna,
+                                    title=t("dash_map_title"), desc=t("dash_map_desc", what=value_label),
+                                    value_label=value_label, inset_label=t("dash_map_inset"))
+    if not legend:
+        return None
+    rows = [{"name": a["name"], "slug": a["slug"], **(by_area.get(a["code"]) or {"total": 0, "open": 0, "overdue": 0})}
+            for a in kelurahan]
+    return {"svg": svg, "legend": legend, "rows": rows, "value_label": value_label}
 
 
 _CSV_DANGER = re.compile(r"^[=+\-@\t\r]")
@@ -336,24 +424,38 @@ def _cell(value: Any) -> Any:
     return value
 
 
-async def _dashboard_csv(request: Request, web: WebState, area: Any) -> Response:
+async def _dashboard_csv(request: Request, web: WebState, area: Any, by: str, dari: str, sampai: str) -> Response:
+    dates = _date_range(request, web, dari, sampai)
+    if isinstance(dates, Response):
+        return dates
     now = web.now()
-
     codes = web.area_codes(area)
+    periods = _periods(dates)
 
     def load(conn: Any) -> Any:
-        return queries.dashboard(conn, codes, now, web.tz)
+        return queries.dashboard(conn, codes, now, web.tz, periods=periods), queries.all_areas(conn)
 
     async def compute() -> Any:
         return await web.gateway.db.read_heavy(load)
 
-    data = await web.public_cache.get(("dashboard", "csv", area["code"] if area is not None else None), compute)
-    filename = f"aduan-{(area['slug'] if area is not None else 'jakarta')}-{now.date().isoformat()}.csv"
+    data, areas = await web.public_cache.get(("dashboard", "csv", area["code"] if area is not None else None, dates),
+                                             compute)
+    span = "" if dates is None else f"-{dates.first.isoformat()}-{dates.last.isoformat()}"
+    filename = f"aduan-{(area['slug'] if area is not None else 'jakarta')}{span}-{now.date().isoformat()}.csv"
     headers = {"content-disposition": f'attachment; filename="{filename}"', "x-content-type-options": "nosniff",
                "cache-control": "no-store"}
-    by_source = request.query_params.get("by") == "source"
-    return StreamingResponse(_csv_chunks(_dashboard_rows(data, area, by_source)), media_type="text/csv; charset=utf-8",
-                             headers=headers)
+    rows = _area_rows(data, areas) if by == "area" else _dashboard_rows(data, area, by == "source")
+    return StreamingResponse(_csv_chunks(rows), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _area_rows(data: Any, areas: dict[str, dict[str, Any]]) -> Iterator[list[Any]]:
+    """One row per kelurahan of the scope with reports: tickets and open ones (in the date range, if any),
+    overdue now."""
+    yield ["area_code", "area_name", "total", "open", "overdue"]
+    for code in sorted(data.by_area):
+        figures = data.by_area[code]
+        name = (areas.get(code) or {}).get("name", "")
+        yield [_cell(code), _cell(name), figures["total"], figures["open"], figures["overdue"]]
 
 
 def _dashboard_rows(data: Any, area: Any, by_source: bool) -> Iterator[list[Any]]:

@@ -12,7 +12,8 @@ from bot.public import identities
 from bot.redact import redact
 from store import dashboard as store_dashboard
 # Re-exported: the web modules and tests call them as ``queries.*``.
-from store.dashboard import (CLOSED, OPEN, STATUS_GROUPS, STATUS_ORDER, Dashboard, area_chain,  # noqa: F401
+from store.dashboard import (CLOSED, OPEN, STATUS_GROUPS, STATUS_ORDER, Dashboard, all_areas, area_chain,  # noqa: F401
+                             children_figures,
                              dashboard, find_area, kelurahan_options, names_for, staff_by_code, staff_by_login,
                              week_start, weekly_sla)
 

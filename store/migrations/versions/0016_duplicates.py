@@ -1,7 +1,7 @@
 """Duplicate reports: ticket.geo_cell and merged_into_id, ticket_link, ticket_follower
 
 Revision ID: 0016_duplicates
-Revises: 0014_area_geometry
+Revises: 0015_dashgeo
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes  # the submodule itself: as autogenerate writes it
 from alembic import op
 
 revision = "0016_duplicates"
-down_revision = "0014_area_geometry"
+down_revision = "0015_dashgeo"
 branch_labels = None
 depends_on = None
 
