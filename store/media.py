@@ -106,9 +106,16 @@ def strip_metadata(source: Path, target: Path, content_type: str, max_pixels: in
         fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
         if fmt == "JPEG" and img.mode not in ("RGB", "L"):
             img = img.convert("RGB")
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        img.save(tmp, format=fmt, **({"quality": 90} if fmt != "PNG" else {}))
-        os.replace(tmp, target)
+        # A temporary name of its own: two sends of the same photo (a reporter and a follower, two lanes)
+        # may make the copy at once; each renames its own file over the target, so both succeed.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                img.save(out, format=fmt, **({"quality": 90} if fmt != "PNG" else {}))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def public_copy(store: MediaStore, sha256: str, content_type: str) -> Path:
