@@ -186,3 +186,34 @@ def test_use_my_location_moves_the_pin_and_names_the_kelurahan(live: LiveServer,
     assert (page.input_value("#lat"), page.input_value("#lon")) == ("-6.263200", "106.818300")
     assert page.input_value("#kelurahan") == BANGKA
     assert page.console_errors == []
+
+
+def test_citizen_drops_the_pin_sees_the_kelurahan_then_a_nearby_report_and_follows_it(live: LiveServer,
+                                                                                      page: Any) -> None:
+    """Issue 15's flow in one go: pin on the map -> kelurahan shown -> a nearby open report of the same
+    category listed (nearby.js, GET /api/v1/sekitar) -> "Ini laporan yang sama" -> following that report."""
+    from store import duplicates as dup_store
+
+    spot = pixel_offset_to_point(80, 40)
+    code, name = _area_name(live, *spot)
+    tid = live.run(report(live.gateway, "Jalan berlubang besar, motor sering jatuh", external_id="map-dup-1",
+                          sender="+6281200000041", latitude=spot[0] + 0.0002, longitude=spot[1], standalone=True))
+    page.goto(f"{live.base_url}/lapor", wait_until="domcontentloaded")
+    page.locator("#lapor-map").wait_for(state="visible")
+    page.get_by_label("Apa masalahnya?").fill("Ada lubang besar di jalan depan sekolah")
+    cx, cy = _map_centre(page)
+    page.mouse.click(cx + 80, cy + 40)
+    page.wait_for_function(f"() => document.getElementById('map-area').textContent.indexOf({name + ','!r}) > 0")
+    assert page.input_value("#kelurahan") == code
+    item = page.locator(".nearby-item", has_text=tid)
+    item.wait_for()
+    assert "Jalan Rusak" in item.inner_text() and "sekitar 20 m" in item.inner_text()
+    assert "+6281200000041" not in page.content()  # never the other citizen's identity
+    page.get_by_label("Lewat email").check()
+    page.get_by_label("Alamat email").fill("tetangga.peta@example.com")
+    item.get_by_role("button", name="Ini laporan yang sama").click()
+    page.wait_for_url(f"**/lapor/terkirim/{tid}?kabar=email&ikut=1")
+    ticket = live.run(live.gateway.db.read(repo.ticket_by_tracking_id, tid))
+    followers = live.run(live.gateway.db.read(dup_store.followers, ticket["id"]))
+    assert ("email", "tetangga.peta@example.com") in [(f["channel"], f["address"]) for f in followers]
+    assert page.console_errors == []
