@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from rapidfuzz import fuzz
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection
 
 from bot.boundaries import distance_km
 from bot.config import DuplicatesConfig
@@ -54,23 +54,37 @@ def _cell(row: int, column: int) -> int:
 
 
 def cells_near(lat: float, lon: float, radius_m: float) -> list[int]:
-    """Every cell a circle of ``radius_m`` around the point can touch (a cell is narrower away from the
-    equator in longitude, so more columns are read there)."""
-    row, column = math.floor(lat / _CELL_DEGREES), math.floor(lon / _CELL_DEGREES)
-    rows = math.ceil(radius_m / CELL_M)
-    columns = math.ceil(radius_m / (CELL_M * max(math.cos(math.radians(lat)), 0.05)))
-    return [_cell(row + dr, column + dc) for dr in range(-rows, rows + 1) for dc in range(-columns, columns + 1)]
+    """Every cell a circle of ``radius_m`` around the point touches: the cells whose rectangle comes within the
+    radius (a cell is narrower away from the equator in longitude). For 50 m that is 4-9 cells, about 6 on
+    average, instead of the whole 3 x 3 block: every cell read is an index probe at intake."""
+    y, x = lat / _CELL_DEGREES, lon / _CELL_DEGREES
+    row, column = math.floor(y), math.floor(x)
+    cell_h, cell_w = CELL_M, CELL_M * max(math.cos(math.radians(lat)), 0.05)
+    fy, fx = y - row, x - column  # where the point sits in its cell, 0..1
+
+    def gap(offset: int, fraction: float, size: float) -> float:
+        """Metres from the point to the band ``offset`` cells away (0 for its own)."""
+        if offset < 0:
+            return (fraction + (-offset - 1)) * size
+        if offset > 0:
+            return (1 - fraction + (offset - 1)) * size
+        return 0.0
+
+    rows, columns = math.ceil(radius_m / cell_h), math.ceil(radius_m / cell_w)
+    return [_cell(row + dr, column + dc)
+            for dr in range(-rows, rows + 1) for dc in range(-columns, columns + 1)
+            if math.hypot(gap(dr, fy, cell_h), gap(dc, fx, cell_w)) <= radius_m]
 
 
 @dataclass(frozen=True)
 class Near:
     """An open report near a point."""
 
-    row: RowMapping
+    row: Mapping[Any, Any]
     distance_m: float
 
 
-def _within(rows: Iterable[RowMapping], lat: float, lon: float, radius_m: float, category: str | None,
+def _within(rows: Iterable[Mapping[Any, Any]], lat: float, lon: float, radius_m: float, category: str | None,
             older_than: int | None = None) -> list[Near]:
     """The rows within ``radius_m`` of the point (of ``category`` when given; with ids below ``older_than``
     when given), nearest first."""
@@ -122,7 +136,7 @@ def link_queued(conn: Connection) -> int:
     if placed:
         cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
         wanted = sorted({c for cs in cells.values() for c in cs})
-        in_cell: dict[int, list[RowMapping]] = {}
+        in_cell: dict[int, list[Mapping[Any, Any]]] = {}
         categories = sorted({t["category_code"] for t in placed})
         for row in store.open_in_cells(conn, wanted, categories, rules.nearby_candidates * len(placed)):
             in_cell.setdefault(row["geo_cell"], []).append(row)

@@ -1,6 +1,8 @@
 """Duplicate reports (issue 15): possible duplicates linked at intake, ``gabung`` merges, followers' updates."""
 from __future__ import annotations
 
+import math
+
 import itertools
 import json
 from typing import Any, AsyncIterator
@@ -54,12 +56,32 @@ async def links(desk: Desk, tracking_id: str) -> list[Any]:
     return await desk.gw.db.read(dup_store.links_of, t["id"])
 
 
-def test_the_grid_reads_nine_cells_for_the_default_radius_and_more_for_a_larger_one():
-    assert len(duplicates.cells_near(LAT, LON, 50)) == 9
-    assert len(duplicates.cells_near(LAT, LON, 120)) == 25
-    # The point's own cell is among them, and a point 45 m north lies in one of them.
-    assert duplicates.cell_of(LAT, LON) in duplicates.cells_near(LAT, LON, 50)
-    assert duplicates.cell_of(LAT + 0.0004, LON) in duplicates.cells_near(LAT, LON, 50)
+def test_the_grid_reads_every_cell_a_circle_touches_and_no_more_than_it_needs():
+    """Points on and inside circles of 50 m and 120 m around random centres always fall in a cell that was read;
+    for 50 m at most 9 cells are read, and fewer on average (the corners a circle misses are left out)."""
+    import random
+
+    from bot.boundaries import distance_km
+
+    rng = random.Random(15)
+    counts = []
+    for _ in range(400):
+        lat, lon = rng.uniform(-6.37, -6.08), rng.uniform(106.68, 106.97)
+        for radius in (50, 120):
+            cells = set(duplicates.cells_near(lat, lon, radius))
+            if radius == 50:
+                counts.append(len(cells))
+            assert duplicates.cell_of(lat, lon) in cells
+            for k in range(72):
+                bearing = math.radians(k * 5)
+                for part in (0.5, 0.999):
+                    d = radius * part
+                    plat = lat + d * math.cos(bearing) / 111_320
+                    plon = lon + d * math.sin(bearing) / (111_320 * math.cos(math.radians(lat)))
+                    assert distance_km(lat, lon, plat, plon) * 1000 <= radius + 0.5
+                    assert duplicates.cell_of(plat, plon) in cells, (lat, lon, radius, k, part)
+    assert max(counts) <= 9 and sum(counts) / len(counts) < 7.5
+    assert len(duplicates.cells_near(LAT, LON, 120)) <= 25
 
 
 async def test_distance_just_inside_and_outside_the_radius(desk):
