@@ -59,7 +59,7 @@ def _check(web: WebState, tracking_id: str, token: Any) -> tuple[dict[str, Any] 
 def _refusal(web: WebState, body: dict[str, Any], ticket: Any) -> str | None:
     if ticket is None:
         return "signature"
-    if not RatingLinks.matches(body, ticket):
+    if not RatingLinks(web.config, web.signer).matches(body, ticket):
         return "changed"  # reopened (or finished again) since the link was sent
     return refusal(ticket, ticket["reporter_id"], web.now(), web.config.ratings.reply_window_days)
 

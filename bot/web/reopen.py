@@ -17,51 +17,22 @@ from typing import Any
 
 from adapters.contract.rows import RowLike
 from bot.config import AppConfig
-from bot.web.security import BadToken, Signer
+from bot.web.finished_links import FinishedTicketLinks
 
 PURPOSE = "reopen"
 
 
-def _stamp(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
-
-
-class ReopenLinks:
-    def __init__(self, config: AppConfig, signer: Signer | None = None) -> None:
-        from bot.web.state import web_secret
-
-        self.config = config
-        self.signer = signer or Signer(web_secret(config))
-        self.base_url = config.instance.public_base_url.rstrip("/")
+class ReopenLinks(FinishedTicketLinks):
+    purpose, page = PURPOSE, "buka"
+    payload_ints = ("n", "r")
 
     @property
     def window(self) -> timedelta:
         return timedelta(days=self.config.intake.reopen_window_days)
 
-    def token(self, ticket: RowLike) -> str | None:
-        resolved = ticket.get("resolved_at")
-        if ticket.get("status") != "SELESAI" or resolved is None:
-            return None
-        payload = {"t": ticket["tracking_id"], "n": int(ticket.get("reopen_count") or 0), "r": _stamp(resolved)}
-        return self.signer.sign(PURPOSE, payload, resolved + self.window)
-
-    def link(self, ticket: RowLike) -> str | None:
-        token = self.token(ticket)
-        return f"{self.base_url}/t/{ticket['tracking_id']}/buka?token={token}" if token else None
-
-    def check(self, token: str | None, tracking_id: str, now: datetime) -> dict[str, Any]:
-        """The token's payload if it is genuine, unexpired and for ``tracking_id``; raises BadToken."""
-        body = self.signer.verify(PURPOSE, token, now)
-        if body.get("t") != tracking_id or not isinstance(body.get("n"), int) or not isinstance(body.get("r"), int):
-            raise BadToken("purpose")
-        return body
-
-    @staticmethod
-    def matches(body: RowLike, ticket: RowLike) -> bool:
-        """Whether the ticket is still in the state the link was made for (i.e. the link is unused)."""
-        resolved = ticket.get("resolved_at")
-        return (ticket.get("status") == "SELESAI" and resolved is not None
-                and body.get("n") == int(ticket.get("reopen_count") or 0) and body.get("r") == _stamp(resolved))
+    def payload(self, ticket: RowLike, resolved: datetime) -> dict[str, Any]:
+        # The reopen count too: once reopened, the link is used up even if the ticket is finished again.
+        return dict(super().payload(ticket, resolved), n=int(ticket.get("reopen_count") or 0))
 
 
 def reopen_link(ticket: RowLike, config: AppConfig) -> str | None:
