@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 UNIT_M = 20.0  # one SVG unit: finer than any screen shows at a province or kota scale
 METRES_PER_DEGREE = 111_320.0
-SIMPLIFY_DEGREES = 0.0003  # about 33 m: invisible on a province or kota map, drops most vertices
+SIMPLIFY_DEGREES = 0.0003  # about 33 m: invisible on a province or kota map, drops most vertices (also the
+# outlines /api/v1/wilayah.geojson serves to the Leaflet maps, bot/web/outlines.py)
 # Kabupaten Administrasi Kepulauan Seribu lies 20-80 km north of the mainland: on the province's map
 # its kelurahan are drawn in an inset beside it instead of stretching the map over the sea.
 INSET_PREFIXES = ("31.01.",)

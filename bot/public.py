@@ -97,13 +97,13 @@ def nearby_reports(conn: Connection, rules: DuplicatesConfig, lat: float, lon: f
     tracking pages show (the description through the same redaction), the distance rounded, never the
     reporter or the exact location."""
     lang = templates.language(lang)
-    near = open_near(conn, rules, lat, lon, category)[:NEARBY_SHOWN]
-    tickets = [t for t in (repo.ticket_by_id(conn, n.row["id"]) for n in near) if t is not None]
-    who = identities(conn, tickets)
+    pairs = [(n, t) for n in open_near(conn, rules, lat, lon, category)[:NEARBY_SHOWN]
+             if (t := repo.ticket_by_id(conn, n.row["id"])) is not None]
+    who = identities(conn, [t for _, t in pairs])
     names: dict[str, str] = {}
     base = public_base_url.rstrip("/")
     out = []
-    for n, t in zip(near, tickets):
+    for n, t in pairs:
         code = t["category_code"]
         if code not in names:
             cat = store_public.category(conn, code)

@@ -36,7 +36,7 @@ from adapters.contract.rows import RowLike
 from bot.command_ids import read_id
 from bot.config import RatingsConfig
 from bot.events import StatusChanged
-from bot.intake_commands import reply_direct
+from bot.intake_commands import reopen_refusal, reply_direct
 from bot.intake_email import reply_texts
 from bot.intake_types import IntakeOutcome, IntakeRules, PreparedInbound
 from bot.lifecycle import Status
@@ -87,15 +87,9 @@ def buttons(tracking_id: str) -> list[dict[str, str]]:
     return [{"label": str(s), "text": button_text(tracking_id, s)} for s in SCORES]
 
 
-def refusal(ticket: RowLike, reporter_id: int, now: datetime, window_days: float) -> str | None:
-    """Why ``reporter_id`` may not rate ``ticket`` now, or None if they may."""
-    if ticket["reporter_id"] != reporter_id:
-        return "not_reporter"
-    if ticket["status"] != Status.SELESAI.value or ticket["resolved_at"] is None:
-        return "not_done"
-    if now - ticket["resolved_at"] > timedelta(days=window_days):
-        return "window_passed"
-    return None
+# Who may rate a ticket, and when, is the reopen rule: its reporter, a SELESAI ticket, within the window
+# after it was finished (the window is ``ratings.reply_window_days`` here).
+refusal = reopen_refusal
 
 
 def unresolved(comment: str, settings: RatingsConfig) -> bool:

@@ -87,7 +87,7 @@ async def get_ticket(tracking_id: str, request: Request, lang: str | None = None
     web = request.app.state.web
     wait = await web.lookup_wait(request)
     if wait:
-        return JSONResponse({"detail": web.lookup_refusal(wait)}, status_code=429, headers={"retry-after": str(wait)})
+        return web.api_throttled(wait)
     canonical = normalize(tracking_id, gw.config.instance.tracking_prefix)
     if canonical is None:
         return JSONResponse({"detail": "not a valid tracking ID; check it and try again"}, status_code=404)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from bot.areas import KELURAHAN
@@ -35,6 +35,8 @@ class Location(BaseModel):
 
 
 class Problem(BaseModel):
+    """A 4xx answer of the public map APIs (/api/v1/lokasi, /api/v1/sekitar): why."""
+
     detail: str
 
 
@@ -64,7 +66,7 @@ async def location_of_point(request: Request, lat: Annotated[float, _LAT], lon: 
     web = get_state(request)
     wait = await web.locate_limiter.take(web.client_ip(request))
     if wait:
-        return JSONResponse({"detail": web.lookup_refusal(wait)}, status_code=429, headers={"retry-after": str(wait)})
+        return web.api_throttled(wait)
     return locate(web.gateway.resolver, lat, lon)
 
 

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from bot.web.i18n import LANGUAGES
 from bot.public import nearby_reports
 from bot.textnorm import MATCH_CHARS
+from bot.web.location import Problem
 from bot.web.state import WebState, get_state
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
@@ -44,21 +44,12 @@ class Nearby(BaseModel):
     reports: list[NearbyReport]
 
 
-class Problem(BaseModel):
-    detail: str
-
-
 def _number(value: str | None, low: float, high: float) -> float | None:
     try:
         v = float(value or "")
     except ValueError:
         return None
     return v if math.isfinite(v) and low <= v <= high else None
-
-
-def _both(web: WebState, key: str, **fields: Any) -> str:
-    """An API reason in both languages (API clients send no language)."""
-    return " / ".join(web.t(lang)(key, **fields) for lang in LANGUAGES)
 
 
 @router.get("/sekitar", response_model=Nearby, summary="Open reports near a point (the /lapor form)",
@@ -72,12 +63,12 @@ async def nearby(request: Request, lat: str | None = None, lon: str | None = Non
     rules = web.config.duplicates
     wait = await web.nearby_limiter.take(web.client_ip(request))
     if wait:
-        return JSONResponse({"detail": web.lookup_refusal(wait)}, status_code=429, headers={"retry-after": str(wait)})
+        return web.api_throttled(wait)
     la, lo = _number(lat, -90, 90), _number(lon, -180, 180)
     if la is None or lo is None:
-        return JSONResponse({"detail": _both(web, "api_nearby_bad_point")}, status_code=400)
+        return JSONResponse({"detail": web.in_both_languages("api_nearby_bad_point")}, status_code=400)
     if len(teks) > MAX_TEXT:
-        return JSONResponse({"detail": _both(web, "api_nearby_bad_text", n=MAX_TEXT)}, status_code=400)
+        return JSONResponse({"detail": web.in_both_languages("api_nearby_bad_text", n=MAX_TEXT)}, status_code=400)
     gw = web.gateway
     language = gw.templates.language(lang or web.lang(request))
     code = gw.categorizer.categorize(teks[:MATCH_CHARS]) if teks.strip() else None

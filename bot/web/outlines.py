@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.map_shapes import SIMPLIFY_DEGREES  # the dashboards' maps and the Leaflet outlines agree
 from bot.routing import AreaResolver
 
-# Simplified to about 30 m: enough to see a kelurahan, a fraction of the file's size.
-OUTLINE_TOLERANCE_DEGREES = 0.0003
 OUTLINE_DECIMALS = 5
 
 
@@ -34,7 +33,7 @@ def outlines_geojson(resolver: AreaResolver) -> bytes:
     features = []
     index = resolver.boundaries
     for code, geom in index.shapes() if index is not None else []:
-        simple = shapely.set_precision(shapely.simplify(geom, OUTLINE_TOLERANCE_DEGREES), 10**-OUTLINE_DECIMALS)
+        simple = shapely.set_precision(shapely.simplify(geom, SIMPLIFY_DEGREES), 10**-OUTLINE_DECIMALS)
         if simple.is_empty:
             continue
         area = resolver.get(code)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import RowMapping
 
@@ -249,9 +249,18 @@ class WebState:
         Tracking IDs are unguessable, but only if nobody can try millions of them."""
         return await self.lookup_limiter.take(self.client_ip(request))
 
+    def in_both_languages(self, key: str, **fields: Any) -> str:
+        """A reason for API clients, in both languages (they send no language)."""
+        return " / ".join(self.t(lang)(key, **fields) for lang in LANGUAGES)
+
     def lookup_refusal(self, seconds: int) -> str:
-        """The 429 reason for APIs, in both languages (API clients send no language)."""
-        return " / ".join(self.t(lang)("lookup_too_many", seconds=seconds) for lang in LANGUAGES)
+        """The 429 reason for APIs, in both languages."""
+        return self.in_both_languages("lookup_too_many", seconds=seconds)
+
+    def api_throttled(self, seconds: int) -> JSONResponse:
+        """The public APIs' 429: the reason and Retry-After."""
+        return JSONResponse({"detail": self.lookup_refusal(seconds)}, status_code=429,
+                            headers={"retry-after": str(seconds)})
 
     @staticmethod
     def local_path(url: str | None) -> str | None:
