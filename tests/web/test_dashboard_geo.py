@@ -176,6 +176,8 @@ async def test_date_range_figures_equal_a_direct_count(client, gateway, clock, w
         want = await direct(first, last)
         assert f'id="total-count">{want}<' in html, (first, last, want)
         assert 'id="range-active"' in html
+        # Ratings are not narrowed by a date range: the page says they are all-time figures.
+        assert 'id="rating-all-time"' in html
         kota = (await client.get(f"/dashboard/31.74.03?{query}")).text
         assert f'id="total-count">{await direct(first, last, "31.74.03.")}<' in kota
         rows = list(csv.DictReader(io.StringIO((await client.get(f"/dashboard.csv?{query}")).text)))
@@ -197,6 +199,7 @@ async def test_bad_date_ranges_are_400_with_a_reason(client, gateway):
     assert ok.status_code == 200
     nul = await client.get("/dashboard?dari=%00&sampai=%00")  # control characters are dropped: all time
     assert nul.status_code == 200 and 'id="range-active"' not in nul.text
+    assert 'id="rating-all-time"' not in nul.text
 
 
 async def test_overdue_exact_as_the_clock_crosses_midnights_and_deadlines(gateway, clock, web_tz):
