@@ -2,8 +2,8 @@
 
 bench/ingest.py gives the figure the issue asks for (in-process ingest with the lookup on and off); this one says
 where the lookup's own cost goes, in CPU time of this process (steadier than wall time on a shared machine).
-It queues groups of new reports next to open reports of the history, as intake does, runs
-``bot.duplicates.link_queued`` on them in a transaction that is rolled back (the history is left as it was),
+It makes groups of new reports next to open reports of the history, as intake does, runs
+``bot.duplicates.find_links`` on them (reads only: intake runs it on a reader once a group has committed),
 and prints the CPU per report for the whole lookup and for the distance test alone.
 
   python bench/duplicates_lookup.py --database-url sqlite:////work/var-bench/dupes-1m.db [--groups 20]
@@ -56,13 +56,10 @@ def per_report_ms(engine, groups: list[list[dict]], rules: DuplicatesConfig, now
     costs, links = [], 0
     for group in groups:
         with engine.connect() as conn:
-            tx = conn.begin()
-            for ticket in group:
-                duplicates.queue_new_ticket(conn, rules, ticket, now)
+            queued = [duplicates.Queued(ticket, rules, now) for ticket in group]
             start = time.process_time()
-            links += duplicates.link_queued(conn)
+            links += len(duplicates.find_links(conn, queued))
             costs.append((time.process_time() - start) * 1000 / len(group))
-            tx.rollback()
     return statistics.median(costs), links
 
 

@@ -12,7 +12,9 @@ Two tests, each bounded:
   Two reports that both have coordinates are compared by distance only.
 
 A possible duplicate is only *linked* (``ticket_link``), never merged: officers decide with ``gabung``. The
-lookups of a group commit's new tickets run together when it ends (``queue_new_ticket``, ``link_queued``).
+lookups of a group commit's new tickets run together once it has committed, on a reader connection
+(``take_queued``, ``find_links``), and their links are written with the next group (``write_links``): the
+reads stay off the single writer's critical path (issue 15: at most 10 % off in-process ingest).
 """
 from __future__ import annotations
 
@@ -110,28 +112,68 @@ def open_near(conn: Connection, rules: DuplicatesConfig, lat: float, lon: float,
 _QUEUED = "aduan_duplicates_queued"  # conn.info: the new tickets of this transaction, looked at together
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A new ticket waiting for its possible-duplicate lookup: what the lookup needs of it, and its time."""
+
+    ticket: Mapping[str, Any]
+    rules: DuplicatesConfig
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Link:
+    """A possible duplicate found: ``ticket_id`` (the newer report) is probably ``other_id``."""
+
+    ticket_id: int
+    other_id: int
+    reason: str  # distance | text
+    distance_m: float | None
+    at: datetime
+
+
 def queue_new_ticket(conn: Connection, rules: DuplicatesConfig, ticket: Mapping[str, Any], now: datetime) -> None:
-    """Look for a new ticket's possible duplicates when its group commit ends (``link_queued``): a lookup
-    now would flush the group's queued inserts (store.writebehind) at every report."""
+    """Queue a new ticket for the lookup (``take_queued`` or ``link_queued``): a lookup now would flush the
+    group's queued inserts (store.writebehind) at every report."""
     if rules.enabled:
-        conn.info.setdefault(_QUEUED, []).append((ticket, rules, now))
+        conn.info.setdefault(_QUEUED, []).append(Queued(ticket, rules, now))
 
 
 def forget_queued(conn: Connection) -> None:
     conn.info.pop(_QUEUED, None)
 
 
+def take_queued(conn: Connection) -> list[Queued]:
+    """The tickets queued in this transaction, for a lookup after it commits (bot.intake_service)."""
+    return conn.info.pop(_QUEUED, None) or []
+
+
 def link_queued(conn: Connection) -> int:
-    """Link the tickets queued in this transaction to their possible duplicates, older reports only (a
-    report of the same group included); one query for the cells of the whole group, one per kelurahan.
+    """Look up and link the tickets queued in this transaction, inside it (the paths off intake's hot path).
     Returns how many links were queued."""
-    queued = conn.info.pop(_QUEUED, None)
+    links = find_links(conn, take_queued(conn))
+    for link in links:
+        store.add_link(conn, link.ticket_id, link.other_id, POSSIBLE, link.reason, link.distance_m, link.at,
+                       new_ticket=True)
+    return len(links)
+
+
+def write_links(conn: Connection, links: list[Link]) -> int:
+    """Record links found after their tickets committed; a link already there (a recheck) is kept once."""
+    return store.add_links(conn, [dict(ticket_id=lk.ticket_id, other_ticket_id=lk.other_id, kind=POSSIBLE,
+                                       reason=lk.reason, distance_m=lk.distance_m, created_at=lk.at)
+                                  for lk in links])
+
+
+def find_links(conn: Connection, queued: list[Queued]) -> list[Link]:
+    """The possible duplicates of ``queued`` tickets among older reports (a report of the same group included):
+    one query for the cells of the whole group, one per kelurahan. Reads only: intake runs it on a reader
+    connection once the tickets are committed, off the single writer's critical path."""
     if not queued:
-        return 0
-    rules: DuplicatesConfig = queued[0][1]
-    now: datetime = queued[0][2]
-    tickets = [t for t, _, _ in queued]
-    links: list[tuple[int, int, str, float | None]] = []
+        return []
+    rules, now = queued[0].rules, queued[0].now
+    tickets = [q.ticket for q in queued]
+    links: list[Link] = []
     placed = [t for t in tickets if t.get("latitude") is not None and t.get("longitude") is not None]
     if placed:
         cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
@@ -143,39 +185,61 @@ def link_queued(conn: Connection) -> int:
         for t in placed:
             rows = [r for c in cells[t["id"]] for r in in_cell.get(c, ())]
             nearest = _within(rows, t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
-            links += [(t["id"], n.row["id"], "distance", round(n.distance_m, 1)) for n in nearest[:NEAREST_LINKED]]
+            links += [Link(t["id"], n.row["id"], "distance", round(n.distance_m, 1), now)
+                      for n in nearest[:NEAREST_LINKED]]
     if rules.text_window_hours > 0:
-        since = now - timedelta(hours=rules.text_window_hours)
-        by_area: dict[str, list[Mapping[str, Any]]] = {}
-        by_ticket: dict[int, set[int]] = {}
-        for mine, other, _, _ in links:
-            by_ticket.setdefault(mine, set()).add(other)
-        for t in tickets:
-            if t.get("area_code") and t.get("description"):
-                by_area.setdefault(t["area_code"], []).append(t)
-        for area, group in by_area.items():
-            recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group), TEXT_CHARS)
-            texts: dict[int, str] = {}
-            for t in group:
-                linked = by_ticket.get(t["id"], set())
-                # Two reports that both have coordinates are compared by distance only: the same words
-                # ("lampu jalan mati") far apart in one kelurahan are two problems.
-                located = t.get("latitude") is not None
-                older = [r for r in recent if r["id"] < t["id"]][:rules.text_candidates]
-                others = {r["id"]: r["description"] for r in older
-                          if r["id"] not in linked and not (located and r["located"])}
-                if not others:
-                    continue
-                for other_id, raw in others.items():
-                    if other_id not in texts:
-                        texts[other_id] = normalize(raw)
-                best = _most_alike(normalize(t["description"][:TEXT_CHARS]),
-                                   {i: texts[i] for i in others}, rules.text_similarity)
-                if best is not None:
-                    links.append((t["id"], best, "text", None))
-    for ticket_id, other_id, reason, metres in links:
-        store.add_link(conn, ticket_id, other_id, POSSIBLE, reason, metres, now, new_ticket=True)
-    return len(links)
+        links += _text_links(conn, rules, now, tickets, links)
+    return links
+
+
+def _text_links(conn: Connection, rules: DuplicatesConfig, now: datetime, tickets: list[Mapping[str, Any]],
+                found: list[Link]) -> list[Link]:
+    since = now - timedelta(hours=rules.text_window_hours)
+    by_area: dict[str, list[Mapping[str, Any]]] = {}
+    by_ticket: dict[int, set[int]] = {}
+    for link in found:
+        by_ticket.setdefault(link.ticket_id, set()).add(link.other_id)
+    for t in tickets:
+        if t.get("area_code") and t.get("description"):
+            by_area.setdefault(t["area_code"], []).append(t)
+    links: list[Link] = []
+    for area, group in by_area.items():
+        recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group), TEXT_CHARS)
+        texts: dict[int, str] = {}
+        for t in group:
+            linked = by_ticket.get(t["id"], set())
+            # Two reports that both have coordinates are compared by distance only: the same words
+            # ("lampu jalan mati") far apart in one kelurahan are two problems.
+            located = t.get("latitude") is not None
+            older = [r for r in recent if r["id"] < t["id"]][:rules.text_candidates]
+            others = {r["id"]: r["description"] for r in older
+                      if r["id"] not in linked and not (located and r["located"])}
+            if not others:
+                continue
+            for other_id, raw in others.items():
+                if other_id not in texts:
+                    texts[other_id] = normalize(raw)
+            best = _most_alike(normalize(t["description"][:TEXT_CHARS]),
+                               {i: texts[i] for i in others}, rules.text_similarity)
+            if best is not None:
+                links.append(Link(t["id"], best, "text", None, now))
+    return links
+
+
+def recheck_recent(conn: Connection, rules: DuplicatesConfig, now: datetime) -> list[Link]:
+    """The lookups of the tickets made in the last ``RECHECK_MINUTES`` (at most ``RECHECK_TICKETS``), again:
+    intake links a group's tickets just after its commit, so a process stopped in between left them unlinked.
+    Run at start; finding a link that is already there is harmless (``write_links`` keeps it once)."""
+    if not rules.enabled:
+        return []
+    rows = store.created_since(conn, now - timedelta(minutes=RECHECK_MINUTES), RECHECK_TICKETS)
+    return find_links(conn, [Queued(dict(row), rules, now) for row in rows])
+
+
+# A group's links are written within milliseconds of its commit; a few minutes back covers a crash in
+# between with room to spare, and bounds the work at start.
+RECHECK_MINUTES = 10
+RECHECK_TICKETS = 5000
 
 
 def _most_alike(mine: str, others: Mapping[int, str], cutoff: float) -> int | None:

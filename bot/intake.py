@@ -158,7 +158,6 @@ def process_inbound(conn: Connection, item: PreparedInbound, rules: IntakeRules,
 def mark_processed(conn: Connection, outcomes: list[IntakeOutcome]) -> None:
     """One executemany UPDATE for a whole batch of processed messages."""
     conn.info.pop("intake_batch", None)
-    duplicates.link_queued(conn)  # the possible duplicates of the new tickets, in one pass
     rows = [{"_id": o.message_id, "status": "processed", "reporter_id": o.reporter_id, "ticket_id": o.ticket_id,
              "kind": o.kind} for o in outcomes if o.kind is not None and o.message_id is not None]
     if rows:

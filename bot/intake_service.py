@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection
 
-from bot import metrics
+from bot import duplicates, metrics
 from bot.clock import Clock
 from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from bot.intake import (
@@ -61,14 +61,20 @@ class _RetryIndividually(Exception):
     pass
 
 
-def _process_batch(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime) -> list[IntakeOutcome]:
-    """Process a batch in one transaction.
+Processed = tuple[list[IntakeOutcome], list[duplicates.Queued]]
+
+
+def _process_batch(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime,
+                   links: list[duplicates.Link]) -> Processed:
+    """Process a batch in one transaction, with the links found for earlier groups (written first).
 
     Fast path: no savepoints (two statements fewer per message). If any
     message raises, the whole attempt is rolled back and the batch is redone
     with a savepoint per message, so the failure is isolated and recorded.
+    Returns the outcomes and the new tickets, for their duplicate lookup once this commits.
     """
     conn.info.pop("intake_batch", None)
+    _write_links(conn, links)
     if len(items) > 1:
         try:
             with conn.begin_nested(), writebehind.batched(conn, len(items)):
@@ -80,7 +86,7 @@ def _process_batch(conn: Connection, items: list[PreparedInbound], rules: Intake
                         prefetch(conn, items, now)
                         outcomes = [process_inbound(conn, item, rules, now) for item in items]
                     mark_processed(conn, outcomes)
-                    return outcomes
+                    return outcomes, duplicates.take_queued(conn)
                 except Exception as exc:
                     raise _RetryIndividually() from exc
                 finally:
@@ -90,14 +96,15 @@ def _process_batch(conn: Connection, items: list[PreparedInbound], rules: Intake
     return _process_each(conn, items, rules, now)
 
 
-def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime) -> list[IntakeOutcome]:
-    outcomes = []
+def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime) -> Processed:
+    outcomes, queued = [], []
     for item in items:
         try:
             with conn.begin_nested():
                 outcome = process_inbound(conn, item, rules, now)
                 mark_processed(conn, [outcome])
                 outcomes.append(outcome)
+                queued += duplicates.take_queued(conn)
         except Exception as exc:  # noqa: BLE001 - any failure is kept for retry
             # The provider id can embed a chat or user id: log only a digest of it.
             digest = hashlib.sha256(item.msg.external_id.encode()).hexdigest()[:12]
@@ -105,7 +112,19 @@ def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeR
             with conn.begin_nested():
                 mid = record_failure(conn, item, f"{type(exc).__name__}: {exc}", now)
             outcomes.append(IntakeOutcome("failed", mid, error=f"{type(exc).__name__}: {exc}"))
-    return outcomes
+    return outcomes, queued
+
+
+def _write_links(conn: Connection, links: list[duplicates.Link]) -> None:
+    """Possible-duplicate links of committed tickets. They are hints for officers: if writing them fails, the
+    group still commits (and the lookup is redone at the next start, ``duplicates.recheck_recent``)."""
+    if not links:
+        return
+    try:
+        with conn.begin_nested():
+            duplicates.write_links(conn, links)
+    except Exception:  # noqa: BLE001 - never fail citizens' reports over a hint
+        log.exception("%d possible-duplicate links could not be written", len(links))
 
 
 def _apply_delivery(conn: Connection, updates: list[DeliveryUpdate], now: datetime) -> int:
@@ -158,14 +177,37 @@ class IntakeService:
         self._accepting = True
         self.batches = 0
         self.messages = 0
+        # Possible duplicates (bot/duplicates.py): looked up on a reader once a group has committed, written with
+        # the next group (or on their own when the writer is idle).
+        self._lookups: set[asyncio.Task[None]] = set()
+        self._links: list[duplicates.Link] = []
+        self._committing = False
 
     async def start(self) -> None:
+        await self.recheck_duplicates()
         self._task = asyncio.create_task(self._run(), name="intake-writer")
+
+    async def recheck_duplicates(self) -> None:
+        """Look up the last minutes' new tickets again: the lookups a stop between a commit and its links left
+        undone (bot.duplicates.recheck_recent)."""
+        try:
+            self._links += await self.db.read(duplicates.recheck_recent, self.rules.config.duplicates,
+                                              self.clock.now())
+        except Exception:  # noqa: BLE001 - hints only: intake starts regardless
+            log.exception("possible duplicates of the last minutes could not be rechecked")
+        await self._flush_links()
+
+    async def settled(self) -> None:
+        """Wait until every committed ticket's possible duplicates are looked up and written."""
+        while self._lookups:
+            await asyncio.gather(*self._lookups, return_exceptions=True)
+        await self._flush_links()
 
     async def stop(self) -> None:
         """Stop taking messages and finish everything already queued."""
         self._accepting = False
         await self._queue.join()
+        await self.settled()
         if self._task:
             self._task.cancel()
             try:
@@ -227,9 +269,13 @@ class IntakeService:
     async def _commit(self, batch: list[tuple[PreparedInbound, asyncio.Future[IntakeOutcome]]]) -> None:
         """Commit a batch; if the group commit itself fails, commit its members one by one,
         so the good messages still commit and only the bad one is kept as failed."""
+        links, self._links = self._links, []
+        self._committing = True
         try:
-            outcomes = await self.db.write(_process_batch, [b[0] for b in batch], self.rules, self.clock.now())
+            outcomes, queued = await self.db.write(_process_batch, [b[0] for b in batch], self.rules,
+                                                   self.clock.now(), links)
         except Exception as exc:  # noqa: BLE001 - isolated below; callers see only their own error
+            self._links[:0] = links  # not written: they go with the next commit
             if len(batch) > 1:
                 log.exception("group commit of %d messages failed; committing them one by one", len(batch))
                 for entry in batch:
@@ -237,6 +283,11 @@ class IntakeService:
             else:
                 await self._keep_failed(*batch[0], exc)
             return
+        finally:
+            self._committing = False
+        self._look_up(queued)
+        if self._links and self._queue.empty():
+            await self._flush_links()  # found during this commit, and no group follows to carry them
         self.batches += 1
         self.messages += len(batch)
         metrics.group_committed(len(batch))
@@ -244,6 +295,32 @@ class IntakeService:
             if not fut.done():
                 fut.set_result(outcome)
         self.on_outbox()
+
+    def _look_up(self, queued: list[duplicates.Queued]) -> None:
+        """Find the committed tickets' possible duplicates on a reader, beside the next group's commit."""
+        if not queued:
+            return
+        task = asyncio.create_task(self._find_links(queued), name="intake-duplicates")
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
+
+    async def _find_links(self, queued: list[duplicates.Queued]) -> None:
+        try:
+            self._links += await self.db.read(duplicates.find_links, queued)
+        except Exception:  # noqa: BLE001 - hints only; recheck_recent redoes them at the next start
+            log.exception("possible-duplicate lookup of %d new tickets failed", len(queued))
+            return
+        if not self._committing and self._queue.empty():
+            await self._flush_links()  # the writer is idle: no group to carry them
+
+    async def _flush_links(self) -> None:
+        links, self._links = self._links, []
+        if not links:
+            return
+        try:
+            await self.db.write(_write_links, links)
+        except Exception:  # noqa: BLE001 - the database is down: keep them for the next commit
+            self._links[:0] = links
 
     async def _keep_failed(self, item: PreparedInbound, fut: asyncio.Future[IntakeOutcome], exc: Exception) -> None:
         """A message whose own transaction failed: keep it raw for retry, or give the caller
@@ -288,6 +365,7 @@ class IntakeService:
                         inbound.delete_message(conn, mid)
                         outcome = process_inbound(conn, item, self.rules, self.clock.now())
                         mark_processed(conn, [outcome])
+                        duplicates.link_queued(conn)  # a retry is off the hot path: linked in its transaction
                         return outcome
                 except Exception as exc:  # noqa: BLE001
                     inbound.update_message(conn, mid, error=f"{type(exc).__name__}: {exc}"[:4000],

@@ -100,6 +100,24 @@ def add_link(conn: Connection, ticket_id: int, other_id: int, kind: str, reason:
         repo.insert_ignore(conn, T_LINK, values, ("ticket_id", "other_ticket_id", "kind"))
 
 
+def add_links(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Record links of committed tickets in one statement; a link already recorded is kept once."""
+    return len(repo.insert_ignore_many(conn, T_LINK, rows, ("ticket_id", "other_ticket_id", "kind")))
+
+
+_RECHECK_COLUMNS = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.area_code, T.c.description,
+                    T.c.created_at)
+
+
+def created_since(conn: Connection, since: datetime, cap: int) -> list[RowMapping]:
+    """The newest tickets (at most ``cap``, read by id from the end of the table) made since ``since``, with what
+    the duplicate lookup needs of them, oldest first."""
+    newest = conn.execute(select(func.max(T.c.id))).scalar() or 0
+    rows = conn.execute(select(*_RECHECK_COLUMNS).where(T.c.id > newest - cap, T.c.created_at >= since,
+                                                        T.c.merged_into_id.is_(None)).order_by(T.c.id)).mappings()
+    return list(rows)
+
+
 def links_of(conn: Connection, ticket_id: int) -> list[RowMapping]:
     """Every link of a ticket, either way round, with the other ticket's tracking ID and status."""
     other = T.alias("other")

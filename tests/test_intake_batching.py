@@ -32,7 +32,7 @@ async def _run_counting(gateway, items: list[PreparedInbound]) -> tuple[list[Any
 
         event.listen(conn, "before_cursor_execute", seen)
         try:
-            return _process_batch(conn, items, gateway.intake.rules, gateway.clock.now())
+            return _process_batch(conn, items, gateway.intake.rules, gateway.clock.now(), [])[0]
         finally:
             event.remove(conn, "before_cursor_execute", seen)
 

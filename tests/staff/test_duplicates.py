@@ -48,10 +48,12 @@ async def submit(desk: Desk, text: str, *, lat: float | None = None, lon: float 
                          text=text, standalone=True, latitude=lat, longitude=lon,
                          attachments=[InboundAttachment(photo, "image/jpeg")] if photo else [])
     (outcome,) = await desk.gw.intake.submit([msg])
+    await desk.gw.intake.settled()  # its possible duplicates are looked up just after its commit
     return outcome
 
 
 async def links(desk: Desk, tracking_id: str) -> list[Any]:
+    await desk.gw.intake.settled()
     t = await desk.ticket(tracking_id)
     return await desk.gw.db.read(dup_store.links_of, t["id"])
 
@@ -277,6 +279,54 @@ async def test_the_same_words_far_apart_are_not_linked_when_both_have_coordinate
     # Without coordinates, the same words in the same kelurahan are a possible duplicate of it.
     unplaced = await submit(desk, RUBBISH)
     assert [lk["reason"] for lk in await links(desk, unplaced.tracking_id)] == ["text"]
+
+
+async def test_the_lookup_runs_after_the_commit_so_the_citizen_is_answered_without_waiting_for_it(desk, monkeypatch):
+    """The lookup is off the single writer's critical path: held back, the reports still commit and are answered;
+    released, the links follow (issue 15: duplicate lookup at most 10 % off in-process ingest)."""
+    import asyncio
+
+    release = asyncio.Event()
+    read = desk.gw.db.read
+
+    async def held_back(fn, *args):
+        if fn is duplicates.find_links:
+            await release.wait()
+        return await read(fn, *args)
+
+    monkeypatch.setattr(desk.gw.db, "read", held_back)
+    msgs = [InboundMessage(channel="memory", external_id=f"held-{k}", sender=f"+6281277770{k:03d}", text=POTHOLE,
+                           standalone=True, latitude=LAT, longitude=LON) for k in range(2)]
+    first = (await desk.gw.intake.submit(msgs[:1]))[0]
+    second = (await desk.gw.intake.submit(msgs[1:]))[0]  # committed while the first group's lookup waits
+    assert first.action == second.action == "new_ticket"
+    t = await desk.ticket(second.tracking_id)
+    assert await desk.gw.db.read(dup_store.links_of, t["id"]) == []  # not yet looked up
+    release.set()
+    (link,) = await links(desk, second.tracking_id)
+    assert (link["tracking_id"], link["reason"]) == (first.tracking_id, "distance")
+
+
+async def test_a_stop_between_the_commit_and_the_lookup_is_made_good_at_the_next_start(desk, monkeypatch):
+    """Links are written just after their group's commit; if the lookup never ran (the process stopped, or the
+    lookup failed), the next start looks up the last minutes' tickets again, and a link found twice is kept once."""
+    real = duplicates.find_links
+
+    def lost(conn, queued):
+        raise RuntimeError("killed between the commit and the lookup")
+
+    monkeypatch.setattr(duplicates, "find_links", lost)
+    first = await submit(desk, POTHOLE, lat=LAT, lon=LON)
+    second = await submit(desk, POTHOLE, lat=LAT + 0.0001, lon=LON)
+    assert await links(desk, second.tracking_id) == []
+    monkeypatch.setattr(duplicates, "find_links", real)
+    for _ in range(2):  # what two starts do: the second finds the link again and keeps one
+        await desk.gw.intake.recheck_duplicates()
+    (link,) = await links(desk, second.tracking_id)
+    assert link["tracking_id"] == first.tracking_id and link["reason"] == "distance"
+    desk.clock.advance(minutes=duplicates.RECHECK_MINUTES + 1)
+    third = await submit(desk, POTHOLE, lat=LAT - 0.0001, lon=LON)
+    assert len(await links(desk, third.tracking_id)) == 2  # the normal path: both older reports
 
 
 def test_migration_0016_matches_the_tables_and_downgrades(tmp_path):

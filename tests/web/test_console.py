@@ -325,6 +325,7 @@ async def test_possible_duplicate_shown_and_merged_from_the_console(client, gate
     text = "Sampah menumpuk di pinggir jalan Kel. Bangka sudah 3 hari"
     main = await report(gateway, text, external_id="d1", sender="+6281200000071", standalone=True)
     dup = await report(gateway, text + "!", external_id="d2", sender="+6281200000072", standalone=True)
+    await gateway.intake.settled()  # the possible duplicate is linked just after the commit
     await sign_in(client, gateway, "lurah-bangka")
     page = (await client.get(f"/petugas/t/{dup}")).text
     assert 'id="duplicates"' in page and f"Kemungkinan duplikat: {main}" in page
