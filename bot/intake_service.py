@@ -179,7 +179,8 @@ class IntakeService:
         self.messages = 0
         # Possible duplicates (bot/duplicates.py): looked up on a reader once a group has committed, written with
         # the next group (or on their own when the writer is idle).
-        self._lookups: set[asyncio.Task[None]] = set()
+        self._to_look_up: list[duplicates.Queued] = []
+        self._lookups: asyncio.Task[None] | None = None
         self._links: list[duplicates.Link] = []
         self._committing = False
 
@@ -199,8 +200,8 @@ class IntakeService:
 
     async def settled(self) -> None:
         """Wait until every committed ticket's possible duplicates are looked up and written."""
-        while self._lookups:
-            await asyncio.gather(*self._lookups, return_exceptions=True)
+        while self._lookups is not None and not self._lookups.done():
+            await asyncio.shield(self._lookups)
         await self._flush_links()
 
     async def stop(self) -> None:
@@ -297,19 +298,22 @@ class IntakeService:
         self.on_outbox()
 
     def _look_up(self, queued: list[duplicates.Queued]) -> None:
-        """Find the committed tickets' possible duplicates on a reader, beside the next group's commit."""
-        if not queued:
-            return
-        task = asyncio.create_task(self._find_links(queued), name="intake-duplicates")
-        self._lookups.add(task)
-        task.add_done_callback(self._lookups.discard)
+        """Find the committed tickets' possible duplicates on a reader, beside the next group's commit. One
+        lookup runs at a time; groups that commit meanwhile are looked up together after it (a bounded backlog,
+        never a pile of concurrent reads)."""
+        self._to_look_up += queued
+        if self._to_look_up and (self._lookups is None or self._lookups.done()):
+            self._lookups = asyncio.create_task(self._run_lookups(), name="intake-duplicates")
 
-    async def _find_links(self, queued: list[duplicates.Queued]) -> None:
-        try:
-            self._links += await self.db.read(duplicates.find_links, queued)
-        except Exception:  # noqa: BLE001 - hints only; recheck_recent redoes them at the next start
-            log.exception("possible-duplicate lookup of %d new tickets failed", len(queued))
-            return
+    async def _run_lookups(self) -> None:
+        while self._to_look_up:
+            # As many tickets as one group commit may hold: the cells of one lookup stay within a statement's
+            # parameter limit.
+            queued, self._to_look_up = self._to_look_up[:self.max_batch], self._to_look_up[self.max_batch:]
+            try:
+                self._links += await self.db.read(duplicates.find_links, queued)
+            except Exception:  # noqa: BLE001 - hints only; recheck_recent redoes them at the next start
+                log.exception("possible-duplicate lookup of %d new tickets failed", len(queued))
         if not self._committing and self._queue.empty():
             await self._flush_links()  # the writer is idle: no group to carry them
 
