@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
@@ -218,8 +219,8 @@ def _text_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ticket
                 continue
             for other_id, raw in others.items():
                 if other_id not in texts:
-                    texts[other_id] = normalize(raw)
-            best = _most_alike(normalize(t["description"][:TEXT_CHARS]),
+                    texts[other_id] = _normalized(raw)
+            best = _most_alike(_normalized(t["description"][:TEXT_CHARS]),
                                {i: texts[i] for i in others}, rules.text_similarity)
             if best is not None:
                 links.append(Link(t["id"], best, "text", None, now))
@@ -240,6 +241,12 @@ def recheck_recent(conn: Connection, rules: DuplicatesConfig, now: datetime) -> 
 # between with room to spare, and bounds the work at start.
 RECHECK_MINUTES = 10
 RECHECK_TICKETS = 5000
+
+
+@lru_cache(maxsize=4096)
+def _normalized(text: str) -> str:
+    """The text as compared: the same recent reports of a busy kelurahan are candidates for group after group."""
+    return normalize(text)
 
 
 def _most_alike(mine: str, others: Mapping[int, str], cutoff: float) -> int | None:
