@@ -24,6 +24,7 @@ import asyncio
 import os
 import signal
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -143,6 +144,48 @@ async def run_inprocess(n: int, concurrency: int, tmp: Path, db_url: str | None,
     return line(n / elapsed, latencies, rss, mode, gw.db.dialect)
 
 
+async def run_inprocess_paired(n: int, rounds: int, tmp: Path, db_url: str | None, *, geo: bool = False) -> str:
+    """In-process ingest with the possible-duplicate lookup on and off in alternating rounds of one gateway
+    (on, off, off, on, ...): a shared machine's load drifts during a run, and alternating short rounds in one
+    process meet the same drift, where separate runs minutes apart do not. Each round's time runs until its
+    links are written. The history grows by every round, on or off alike."""
+    from bot.config import load_config, resolved_database_url
+    from bot.gateway import Gateway
+    from bot.models import InboundMessage
+    from store.migrate import upgrade
+
+    cfg = load_config(str(bench_config(tmp, 0, db_url, duplicates=True)))
+    await asyncio.to_thread(upgrade, resolved_database_url(cfg))
+    gw = Gateway(cfg)
+    await gw.start(dispatcher=False, receivers=False, scheduler=False)
+    per_round = max(1, n // (2 * rounds))
+    points = await gw.db.read(geo_points, per_round * 2 * rounds) if geo else []
+    run = time.time_ns()
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    sem = asyncio.Semaphore(256)
+
+    async def one(i: int) -> None:
+        lat, lon = points[i] if points else (None, None)
+        msg = InboundMessage(channel="partner", external_id=f"bench:{run}:{i}", sender=f"bench:u{i}",
+                             text=TEXTS[i % len(TEXTS)], standalone=True, latitude=lat, longitude=lon)
+        async with sem:
+            await gw.intake.submit([msg])
+
+    for r in range(2 * rounds):
+        lookup = r % 4 in (0, 3)  # on, off, off, on: a drift within a pair of rounds cancels out
+        object.__setattr__(cfg.duplicates, "enabled", lookup)  # what duplicates.enabled: false does at intake
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(r * per_round, (r + 1) * per_round)))
+        if hasattr(gw.intake, "settled"):  # (a tree where the lookup ran inside the commit has nothing to wait for)
+            await gw.intake.settled()
+        rates[lookup].append(per_round / (time.perf_counter() - start))
+        print(f"  round {r + 1}: duplicates {'on ' if lookup else 'off'} {rates[lookup][-1]:.0f} msg/s", file=sys.stderr)
+    await gw.stop()
+    on, off = statistics.median(rates[True]), statistics.median(rates[False])
+    return (f"ingest: duplicates on {on:.0f} msg/s, off {off:.0f} msg/s ({(on / off - 1) * 100:+.1f} %), medians of "
+            f"{rounds} rounds of {per_round} each (inprocess{', geo' if geo else ''}, {gw.db.dialect})")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -232,8 +275,10 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
-    parser.add_argument("--duplicates", choices=["on", "off"], default="on",
-                        help="inprocess: the possible-duplicate lookup at intake (duplicates.enabled)")
+    parser.add_argument("--duplicates", choices=["on", "off", "both"], default="on",
+                        help="inprocess: the possible-duplicate lookup at intake (duplicates.enabled); both: "
+                             "alternating rounds on and off in one gateway, and their ratio")
+    parser.add_argument("--rounds", type=int, default=10, help="--duplicates both: rounds of each")
     parser.add_argument("--geo", action="store_true",
                         help="inprocess: reports carry coordinates ~20 m from open reports in the database")
     parser.add_argument("--processes", type=int, default=1,
@@ -249,7 +294,9 @@ async def main() -> None:
     for mode in modes:
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
-            if mode == "inprocess":
+            if mode == "inprocess" and args.duplicates == "both":
+                out = await run_inprocess_paired(args.n, args.rounds, tmp, args.database_url, geo=args.geo)
+            elif mode == "inprocess":
                 out = await run_inprocess(args.n, 256, tmp, args.database_url, geo=args.geo,
                                           duplicates=args.duplicates == "on")
             elif mode == "http":
