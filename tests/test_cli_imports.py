@@ -59,3 +59,21 @@ def test_report_by_source_imports_no_heavy_module(database_url: str, tmp_path: P
     code, modules = _report_modules(database_url, tmp_path / "source.csv", "--by", "source")
     assert code == 0 and (tmp_path / "source.csv").exists()
     assert [name for name in HEAVY if _loaded(modules, name)] == []
+
+
+def test_collector_paused_restores_the_collector_as_it_was() -> None:
+    import gc
+
+    from bot.cli_gc import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had switched it off keeps it off
+    finally:
+        gc.enable()
