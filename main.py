@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import sys
 
-from bot.cli import main
+from bot.cli_gc import collector_paused
+
+with collector_paused():  # start-up: see bot/cli_gc.py
+    from bot.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

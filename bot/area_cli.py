@@ -12,12 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.area_import import BoundaryFileError, ImportResult, match_features, read_features
-from bot.areas import KELURAHAN, load_areas_csv
-from bot.boundaries import polygon_centre, valid_point
-
 if TYPE_CHECKING:
+    from bot.area_import import ImportResult
     from bot.config import AppConfig
+
+# bot.cli builds this command's parser for every command: the importers (rapidfuzz, the areas CSV reader,
+# geometry helpers) are imported where they are used, so `aduan report` does not load them.
 
 MAX_LISTED = 30  # unmatched/missing lines printed before "... and N more"
 
@@ -55,6 +55,8 @@ def print_result(result: ImportResult, total: int, out: TextIO) -> None:
 def geometry_rows(result: ImportResult, source: str, now: datetime) -> list[dict[str, Any]]:
     import shapely
 
+    from bot.boundaries import polygon_centre
+
     rows = []
     for code, geom in sorted(result.polygons.items()):
         centre = polygon_centre(code, geom)
@@ -64,6 +66,8 @@ def geometry_rows(result: ImportResult, source: str, now: datetime) -> list[dict
 
 
 def centre_rows(path: Path, codes: set[str], source: str, now: datetime) -> tuple[list[dict[str, Any]], list[str]]:
+    from bot.boundaries import valid_point
+
     digits = {"".join(ch for ch in c if ch.isdigit()): c for c in codes}
     rows, bad = [], []
     with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -100,6 +104,8 @@ def _store(config: "AppConfig", write: Callable[[Any], int]) -> int:
 
 
 def run_areas(config: "AppConfig", args: argparse.Namespace, now: datetime, out: TextIO = sys.stdout) -> int:
+    from bot.area_import import BoundaryFileError, match_features, read_features
+    from bot.areas import KELURAHAN, load_areas_csv
     from store import area_geometry as store
 
     areas = load_areas_csv(config.path(config.routing.areas_csv))

@@ -27,6 +27,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from bot import area_cli, cannedcli, staffcli
+from bot.cli_gc import collector_paused
 from bot.config import ConfigError, load_config, resolved_database_url
 from bot.logging_setup import setup_logging, use_channel_secrets
 from bot.version import __version__
@@ -71,9 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_report(config: "AppConfig", args: argparse.Namespace) -> int:
     """``aduan report``: print the figures as an aligned table and write them as CSV."""
-    from bot.reports import (ReportError, default_csv_name, format_table, parse_params, parse_when, performance,
-                             write_csv)
-    from store.db import Database
+    with collector_paused():  # the command's own imports are most of its start-up (bot/cli_gc.py)
+        from bot.reports import (ReportError, default_csv_name, format_table, parse_params, parse_when,
+                                 performance, write_csv)
+        from store.db import Database
 
     tz = config.instance.timezone
     try:

@@ -435,6 +435,20 @@ def parse_config(data: dict[str, Any], base_dir: str = ".") -> AppConfig:
     return cfg
 
 
+def _read_yaml(text: str) -> Any:
+    """The YAML document in ``text``: libyaml's parser when PyYAML has it (~10x faster: under 10 ms for the
+    shipped config instead of 70-90 ms, on every command's start-up); an error is raised again by the
+    pure-Python parser, whose message shows the offending line (and which accepts the few inputs libyaml is
+    stricter about)."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return yaml.safe_load(text)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
+
+
 def load_config(path: str | None = None) -> AppConfig:
     """Load and validate config; ``ADUAN_CONFIG`` and ``ADUAN_DATABASE_URL`` override."""
     path = path or os.environ.get("ADUAN_CONFIG") or DEFAULT_CONFIG
@@ -442,7 +456,7 @@ def load_config(path: str | None = None) -> AppConfig:
     if not p.exists():
         raise ConfigError(f"{path}: config file not found (write a starting one with `aduan init DIR`)")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = _read_yaml(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):
