@@ -49,6 +49,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 PARSE_PROCESSES: int | None = None  # --parse-processes: overrides channels.email.parse_processes
+INLINE_PARSE_BYTES: int | None = None  # --inline-parse-bytes: overrides channels.email.inline_parse_bytes
 
 
 def _config(tmp: Path, db_url: str) -> Any:
@@ -62,6 +63,8 @@ def _config(tmp: Path, db_url: str) -> Any:
                                   "addresses": [OUR_ADDRESS], "maildir_path": str(tmp / "mail")}}
     if PARSE_PROCESSES is not None:
         data["channels"]["email"]["parse_processes"] = PARSE_PROCESSES
+    if INLINE_PARSE_BYTES is not None:
+        data["channels"]["email"]["inline_parse_bytes"] = INLINE_PARSE_BYTES
     return parse_config(data, base_dir=str(ROOT))
 
 
@@ -221,13 +224,16 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="concurrent SMTP connections")
     parser.add_argument("--mode", choices=["smtp", "in-process", "both"], default="both")
     parser.add_argument("--parse-processes", type=int, help="channels.email.parse_processes (default: config.yaml)")
+    parser.add_argument("--inline-parse-bytes", type=int,
+                        help="channels.email.inline_parse_bytes: mail up to this size is parsed in the event loop "
+                             "(0: always in worker threads, as before issue 16)")
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)  # internal: run the SMTP load generator
     args = parser.parse_args()
     if args.client:
         await smtp_client(args.client, args.dir, args.connections)
         return
-    global PARSE_PROCESSES
-    PARSE_PROCESSES = args.parse_processes
+    global PARSE_PROCESSES, INLINE_PARSE_BYTES
+    PARSE_PROCESSES, INLINE_PARSE_BYTES = args.parse_processes, args.inline_parse_bytes
     import logging
 
     os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")

@@ -102,7 +102,9 @@ def strip_accents(text: str) -> str:
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Look up each distinct character once, not every character of a long mail body.
+    marks = "".join(sorted(ch for ch in set(decomposed) if unicodedata.combining(ch)))
+    return re.sub(f"[{marks}]", "", decomposed) if marks else decomposed  # marks are never ] \\ ^ or -
 
 
 def _raw_tokens(text: str) -> list[str]:

@@ -8,6 +8,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from bot.media import EXTENSIONS, sniff_image_type
 
@@ -63,12 +64,32 @@ class MediaStore:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
+        self._folders: set[Path] = set()  # shard folders known to exist durably
 
     def path_for(self, sha256: str, content_type: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}{EXTENSIONS.get(content_type, '.bin')}"
 
     def put(self, content: bytes) -> StoredMedia:
-        """Check and store ``content``; durable (fsynced) before it returns."""
+        """Check and store ``content``; durable (file and name fsynced) before it returns."""
+        stored = self._write(content)
+        _fsync_dir(stored.path.parent)
+        return stored
+
+    def put_all(self, contents: Sequence[bytes]) -> list[StoredMedia | MediaRejected]:
+        """Store several photos (a refused one is returned as its ``MediaRejected``): each file is
+        fsynced, then each of their folders once, so all are durable when it returns."""
+        results: list[StoredMedia | MediaRejected] = []
+        for content in contents:
+            try:
+                results.append(self._write(content))
+            except MediaRejected as exc:
+                results.append(exc)
+        for folder in dict.fromkeys(r.path.parent for r in results if isinstance(r, StoredMedia)):
+            _fsync_dir(folder)
+        return results
+
+    def _write(self, content: bytes) -> StoredMedia:
+        """Check ``content`` and write it under its digest, the file fsynced; its name is not yet."""
         if len(content) > self.max_bytes:
             raise MediaRejected(f"photo is {len(content)} bytes, the limit is {self.max_bytes}", "too_large")
         content_type = sniff_image_type(content)
@@ -78,7 +99,7 @@ class MediaStore:
         digest = hashlib.sha256(content).hexdigest()
         path = self.path_for(digest, content_type)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folder(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as f:
@@ -89,10 +110,29 @@ class MediaStore:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+        # An existing file is synced again with its folder by the caller: it may be another
+        # thread's rename whose folder is not fsynced yet.
         return StoredMedia(digest, content_type, len(content), path)
+
+    def _folder(self, folder: Path) -> None:
+        """Create a shard folder and make its name durable in the root, once per process."""
+        if folder in self._folders:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        _fsync_dir(folder.parent)  # also when it existed: another thread may not have synced it yet
+        self._folders.add(folder)
 
     def open_path(self, sha256: str, content_type: str) -> Path:
         return self.path_for(sha256, content_type)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """fsync a directory: a file renamed into it survives a crash only once its folder is synced."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def strip_metadata(source: Path, target: Path, content_type: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:

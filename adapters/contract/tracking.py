@@ -77,20 +77,31 @@ def find_tracking_ids(text: str, prefix: str = "JKT") -> list[str]:
     contain a digit: about one ordinary 8-letter word in 31 passes the check.
     """
     text = text or ""
-    tokens = [(m.group(0).upper(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     p = prefix.upper()
+    # Only windows of 8 symbols (or prefix + 8) can hold an ID: their lengths are summed
+    # before anything is joined or checked, so ordinary words cost a few additions.
+    full, with_prefix = BODY_LENGTH + 1, len(p) + BODY_LENGTH + 1
+    lengths = [end - start for _, start, end in tokens]
+    count = len(tokens)
     ranked: list[tuple[int, int, str]] = []
-    for i in range(len(tokens)):
+    for i in range(count):
+        size = 0
         for take in (1, 2, 3):
-            window = tokens[i:i + take]
-            if len(window) < take:
+            if i + take > count:
                 break
-            joined = "".join(t[0] for t in window)
+            size += lengths[i + take - 1]
+            if size != full and size != with_prefix:
+                if size > full and size > with_prefix:
+                    break
+                continue
+            window = tokens[i:i + take]
+            joined = "".join(t[0] for t in window).upper()
             has_prefix = joined.startswith(p) and len(joined) == len(p) + BODY_LENGTH + 1
             code = joined[len(p):] if has_prefix else joined
             if len(code) != BODY_LENGTH + 1 or not is_valid_code(code):
                 continue
-            body = window[1:] if has_prefix and len(window) > 1 and window[0][0] == p else window
+            body = window[1:] if has_prefix and len(window) > 1 and window[0][0].upper() == p else window
             split = len(body) == 2 and len(body[0][0]) == len(body[1][0]) == 4
             dashed = split and text[body[0][2]:body[1][1]].strip() == "-"
             if not (has_prefix or split or any(ch.isdigit() for ch in code)):

@@ -82,13 +82,19 @@ def count_encoded_words(value: str) -> int:
 
 def clean_str(value: str) -> str:
     """Undo surrogate escapes (raw 8-bit header bytes), unfold, drop control characters."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not value.isascii() and _SURROGATE.search(value):
         try:
             value = decode_bytes(value.encode("utf-8", "surrogateescape"), None)
         except UnicodeError:
             value = value.encode("utf-8", "replace").decode("utf-8", "replace")
-    value = re.sub(r"\s*\r?\n\s*", " ", value)
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", value).strip()
+    if "\n" in value:
+        value = _FOLD.sub(" ", value)
+    return _CONTROL.sub(" ", value).strip()
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_FOLD = re.compile(r"\s*\r?\n\s*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 _ADDR_SPEC = re.compile(r"[^\s@<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,64}@[^\s@<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,253}")

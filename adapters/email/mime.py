@@ -71,10 +71,10 @@ class Parts:
                 self._attached_message(part, depth, want_text)
             elif ctype in _SKIP_TYPES:
                 return
-            elif part.get_content_maintype() == "text" and not _is_attachment(part):
+            elif ctype.startswith("text/") and not _is_attachment(part):
                 if want_text:
                     self._text(part, ctype)
-            elif part.get_content_maintype() == "multipart":
+            elif ctype.startswith("multipart/"):
                 # A multipart without a usable boundary arrives as one string: read it as text.
                 self._note("broken MIME: a multipart part without a boundary was read as text")
                 if want_text:

@@ -67,6 +67,7 @@ class IntakeHandler:
         # memory they take (a parse cannot be stopped, so a slot is freed only when it ends).
         self._slots = asyncio.Semaphore(settings.max_parallel_parses)
         self._pool = parse_pool(settings.parse_processes)
+        self._inline_bytes = settings.inline_parse_bytes if self._pool is None else 0
 
     def close(self) -> None:
         """End the parse worker processes (a running parse is not waited for)."""
@@ -121,11 +122,15 @@ class IntakeHandler:
         return "250 2.0.0 OK: message accepted"
 
     async def _parse_bounded(self, raw: bytes, envelope: Envelope) -> ParseOutcome:
-        """Parse in a worker thread (the loop stays free for /healthz and other sessions), within the budget.
+        """Parse small mail in the loop, larger mail in a worker thread (the loop stays free for /healthz
+        and other sessions), within the budget.
 
         Raises ``TimeoutError("slots")`` when no parser slot frees up in time and
         a plain ``TimeoutError`` when this parse overran the budget.
         """
+        if len(raw) <= self._inline_bytes:
+            # Small mail: parsed here (bounded by the pre-scan limits), no thread hop.
+            return self._parse(raw, self._config, envelope_from=envelope.mail_from, envelope_to=list(envelope.rcpt_tos))
         try:
             await asyncio.wait_for(self._slots.acquire(), self._budget)
         except asyncio.TimeoutError:

@@ -17,6 +17,8 @@ from tests.adapters.email.harness import OUR_ADDRESS, RecordingSink, gateway_set
 
 NORMAL = (f"From: Warga <warga@example.com>\r\nTo: {OUR_ADDRESS}\r\nSubject: Jalan rusak\r\n"
           "Message-ID: <n-1@example.com>\r\n\r\nJalan rusak di Jl. Kebon Sirih.\r\n").encode()
+# Over inline_parse_bytes: parsed by a worker, within the budget (small mail is parsed in the loop).
+LARGER = NORMAL + b"Mohon segera diperbaiki, sudah lama rusak.\r\n" * 500
 
 
 def envelope(raw: bytes) -> Envelope:
@@ -54,7 +56,7 @@ async def test_parsing_runs_off_the_loop_while_a_ticker_keeps_running() -> None:
     handler = IntakeHandler(gateway_settings(), sink, parse=slow_parse)
     task = asyncio.create_task(ticker())
     try:
-        reply = await handler.handle_DATA(None, None, envelope(NORMAL))  # type: ignore[arg-type]
+        reply = await handler.handle_DATA(None, None, envelope(LARGER))  # type: ignore[arg-type]
     finally:
         task.cancel()
     assert reply.startswith("250"), reply
@@ -75,9 +77,9 @@ async def test_a_parse_over_its_budget_is_refused_and_keeps_its_slot_until_it_en
     sink = RecordingSink()
     settings = gateway_settings(parse_timeout_seconds=0.05, max_parallel_parses=1)
     handler = IntakeHandler(settings, sink, parse=stuck_parse)
-    assert await handler.handle_DATA(None, None, envelope(NORMAL)) == OVER_BUDGET  # type: ignore[arg-type]
+    assert await handler.handle_DATA(None, None, envelope(LARGER)) == OVER_BUDGET  # type: ignore[arg-type]
     # The runaway thread still holds the only slot: the next mail is deferred, not parsed in parallel.
-    assert await handler.handle_DATA(None, None, envelope(NORMAL)) == TEMPFAIL  # type: ignore[arg-type]
+    assert await handler.handle_DATA(None, None, envelope(LARGER)) == TEMPFAIL  # type: ignore[arg-type]
     assert calls == 1 and sink.submitted == []
     release.set()
     for _ in range(200):  # the slot frees once the thread ends
@@ -85,8 +87,28 @@ async def test_a_parse_over_its_budget_is_refused_and_keeps_its_slot_until_it_en
             break
         await asyncio.sleep(0.01)
     handler._budget = 30.0
-    assert (await handler.handle_DATA(None, None, envelope(NORMAL))).startswith("250")  # type: ignore[arg-type]
+    assert (await handler.handle_DATA(None, None, envelope(LARGER))).startswith("250")  # type: ignore[arg-type]
     assert len(sink.submitted) == 1
+
+
+async def test_small_mail_is_parsed_in_the_loop_and_larger_mail_in_a_worker() -> None:
+    threads: list[threading.Thread] = []
+
+    def parse(raw: bytes, config: ParserConfig, **kw: object):
+        threads.append(threading.current_thread())
+        return parse_email(raw, config, **kw)
+
+    sink = RecordingSink()
+    handler = IntakeHandler(gateway_settings(inline_parse_bytes=len(NORMAL)), sink, parse=parse)
+    for raw in (NORMAL, LARGER):
+        assert (await handler.handle_DATA(None, None, envelope(raw))).startswith("250")  # type: ignore[arg-type]
+    assert threads[0] is threading.current_thread() and threads[1] is not threading.current_thread()
+    assert [m.external_id for m in sink.submitted] == ["n-1@example.com", "n-1@example.com"]
+
+    threads.clear()
+    handler = IntakeHandler(gateway_settings(inline_parse_bytes=0), sink, parse=parse)  # 0: always a worker
+    assert (await handler.handle_DATA(None, None, envelope(NORMAL))).startswith("250")  # type: ignore[arg-type]
+    assert threads[0] is not threading.current_thread()
 
 
 def test_a_12_mb_quoted_printable_mail_keeps_a_bounded_text_and_says_so() -> None:
