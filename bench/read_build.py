@@ -4,7 +4,7 @@ Distributions (at N = 1,000,000; everything scales with N):
   * all 267 kelurahan of data/jakarta_areas.csv, skewed: one holds ~15 % of the tickets, nine ~2 % each,
     the rest share the remainder with log-normal weights (median kelurahan ~2.5 k tickets at 1 M);
   * the categories and agencies of config.yaml (an agency per category, as routing sets it);
-  * dates over 5 years at 1 M (at least 400 days), growing towards now;
+  * dates over 5 years at 1 M (at least 400 days), growing towards now; ticket ids in date order;
   * statuses realistic for age: older than 30 days ~85 % SELESAI, ~10 % DITOLAK, the rest stuck open;
   * ~3.6 events, 2 messages (1 in, 1 out), 0.93 attachments per ticket; 0.4 N reporters.
 
@@ -83,6 +83,10 @@ class Builder:
         self.msg_id = self.event_id = self.att_id = 0
         self.ch_names = [c for c, _ in CHANNELS]
         self.ch_w = [w for _, w in CHANNELS]
+        # Ages drawn up front and sorted, oldest first: ticket ids grow with created_at, as in a real instance
+        # (rows of one period sit together on disk; random ages per id would scatter a month over every page).
+        ages = random.Random(seed + 1)
+        self.ages = sorted((self.span * (1 - ages.random() ** 0.8) for _ in range(n)), reverse=True)
 
     def reporter_rows(self, start: int, stop: int) -> list[dict[str, Any]]:
         rng, out = self.rng, []
@@ -107,7 +111,7 @@ class Builder:
 
     def ticket(self, tid: int, prefix: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         rng = self.rng
-        age = self.span * (1 - rng.random() ** 0.8)  # more tickets in recent years
+        age = self.ages[tid - 1]  # more tickets in recent years
         created = self.now - timedelta(seconds=age)
         cat, agency, coord_h, res_h = rng.choices(self.categories, self.cat_w)[0]
         status = self._status(age / 86400)
