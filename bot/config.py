@@ -435,6 +435,11 @@ def parse_config(data: dict[str, Any], base_dir: str = ".") -> AppConfig:
     return cfg
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ~6x faster (0.25 -> 0.04 s for the
+# shipped config), which every command and the gateway pay at start-up.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_config(path: str | None = None) -> AppConfig:
     """Load and validate config; ``ADUAN_CONFIG`` and ``ADUAN_DATABASE_URL`` override."""
     path = path or os.environ.get("ADUAN_CONFIG") or DEFAULT_CONFIG
@@ -442,7 +447,7 @@ def load_config(path: str | None = None) -> AppConfig:
     if not p.exists():
         raise ConfigError(f"{path}: config file not found (write a starting one with `aduan init DIR`)")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):
