@@ -75,6 +75,7 @@ def fsync_ms(folder: str | Path, samples: int = 20) -> float:
 
 def _pg_version(url: str) -> str:
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -88,7 +89,9 @@ def _pg_version(url: str) -> str:
             await engine.dispose()
 
     try:
-        return asyncio.run(ask())
+        # On a thread of its own: the caller may already run an event loop (bench/outbound.py does).
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, ask()).result()
     except Exception as exc:  # noqa: BLE001 - the description never stops a benchmark
         return f"unknown ({type(exc).__name__})"
 

@@ -6,6 +6,7 @@ report`` (wall time of the subprocess), tracking lookups while two /dashboard re
 ingest into that database (and into an empty one, for the ratio), idle CPU of the gateway and its peak RSS.
 
     python bench/read.py [--tickets N] [--db sqlite|postgresql] [--url URL] [--reuse PATH] [--repeat R]
+                         [--no-public-cache]
 
 One line per path; the last line is exactly:
     read: <slowest path> p95 <ms> ms over <n> tickets (<db>)
@@ -210,6 +211,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="requests per path (default 5)")
     parser.add_argument("--ingest", type=int, default=1000, help="partner reports sent (a quarter as mails)")
     parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--no-public-cache", action="store_true", help="http.public_cache_seconds 0: every "
+                        "request of a public page computes it (the default caches them 5 s, so p50 is a hit)")
     args = parser.parse_args()
     from bot.config import load_config
 
@@ -234,7 +237,7 @@ def main() -> None:
 async def run_all(url: str, tmp: Path, count: int, args: argparse.Namespace) -> tuple[dict[str, Timing], list[str]]:
     t = await asyncio.to_thread(targets, url)
     extra: list[str] = []
-    async with Gateway(tmp / "reads", url) as gw:
+    async with Gateway(tmp / "reads", url, public_cache=not args.no_public_cache) as gw:
         extra.append(f"  idle CPU of the gateway: {await gw.idle_cpu(args.idle_seconds):.1%} of a core over "
                      f"{args.idle_seconds:.0f} s")
         results = await measure_reads(gw, t, args.repeat)

@@ -4,13 +4,14 @@ Distributions (at N = 1,000,000; everything scales with N):
   * all 267 kelurahan of data/jakarta_areas.csv, skewed: one holds ~15 % of the tickets, nine ~2 % each,
     the rest share the remainder with log-normal weights (median kelurahan ~2.5 k tickets at 1 M);
   * the categories and agencies of config.yaml (an agency per category, as routing sets it);
-  * dates over 5 years at 1 M (at least 400 days), growing towards now;
+  * dates over 5 years at 1 M (at least 400 days), growing towards now; ticket ids in date order;
   * statuses realistic for age: older than 30 days ~85 % SELESAI, ~10 % DITOLAK, the rest stuck open;
   * ~3.6 events, 2 messages (1 in, 1 out), 0.93 attachments per ticket; 0.4 N reporters.
 
-Rows are generated with a seeded ``random.Random`` and bulk-loaded with ``executemany`` in chunks, one
-transaction per chunk. SQLite loads with ``PRAGMA synchronous=OFF`` (the builder only; the gateway opens its own
-connections with FULL).
+Rows are generated with a seeded ``random.Random`` and bulk-loaded in chunks, one transaction per chunk: with
+``executemany`` on SQLite (``PRAGMA synchronous=OFF``, the builder only; the gateway opens its own connections
+with FULL), with ``COPY`` on PostgreSQL (asyncpg's ``copy_records_to_table``: an executemany there costs a round
+trip per row). PostgreSQL is then vacuumed as well as analysed, as autovacuum would in a running instance.
 """
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ class Builder:
         self.msg_id = self.event_id = self.att_id = 0
         self.ch_names = [c for c, _ in CHANNELS]
         self.ch_w = [w for _, w in CHANNELS]
+        # Ages drawn up front and sorted, oldest first: ticket ids grow with created_at, as in a real instance
+        # (rows of one period sit together on disk; random ages per id would scatter a month over every page).
+        ages = random.Random(seed + 1)
+        self.ages = sorted((self.span * (1 - ages.random() ** 0.8) for _ in range(n)), reverse=True)
 
     def reporter_rows(self, start: int, stop: int) -> list[dict[str, Any]]:
         rng, out = self.rng, []
@@ -106,7 +111,7 @@ class Builder:
 
     def ticket(self, tid: int, prefix: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         rng = self.rng
-        age = self.span * (1 - rng.random() ** 0.8)  # more tickets in recent years
+        age = self.ages[tid - 1]  # more tickets in recent years
         created = self.now - timedelta(seconds=age)
         cat, agency, coord_h, res_h = rng.choices(self.categories, self.cat_w)[0]
         status = self._status(age / 86400)
@@ -195,6 +200,25 @@ class Builder:
             yield dict(ticket=tickets, ticket_event=events, message=messages, attachment=atts)
 
 
+def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table``: ``COPY`` on PostgreSQL, ``executemany`` else."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    from sqlalchemy.util import await_only
+
+    # Each column's own bind processing (aware UTC datetimes, JSON) as SQLAlchemy would apply it.
+    cols = list(rows[0])
+    procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in cols]
+    pairs = list(zip(cols, procs))
+    records = [tuple(r[c] if p is None or r[c] is None else p(r[c]) for c, p in pairs) for r in rows]
+    conn.exec_driver_sql("SELECT 1")  # opens the chunk's transaction on the driver, so COPY joins it
+    raw = conn.connection.driver_connection
+    await_only(raw.copy_records_to_table(table.name, records=records, columns=cols))
+
+
 def load_sqlite(url: str, write: Callable[[Connection], None]) -> None:
     engine = create_engine(url)
 
@@ -236,13 +260,13 @@ def build(url: str, cfg: AppConfig, n: int, now: datetime, log: Callable[[str], 
         t0 = time.perf_counter()
         for start in range(1, builder.reporters + 1, CHUNK * 4):
             with conn.begin():
-                conn.execute(tables["reporter"].insert(),
-                             builder.reporter_rows(start, min(builder.reporters + 1, start + CHUNK * 4)))
+                insert_rows(conn, tables["reporter"],
+                            builder.reporter_rows(start, min(builder.reporters + 1, start + CHUNK * 4)))
         done = 0
         for chunk in builder.chunks(cfg.instance.tracking_prefix):
             with conn.begin():
                 for name in ("ticket", "ticket_event", "message", "attachment"):
-                    conn.execute(tables[name].insert(), chunk[name])
+                    insert_rows(conn, tables[name], chunk[name])
             done += len(chunk["ticket"])
             if done % (CHUNK * 10) == 0 or done == n:
                 log(f"  built {done} tickets in {time.perf_counter() - t0:.0f} s")
@@ -290,6 +314,25 @@ def finish(url: str, log: Callable[[str], None]) -> None:
         await db.close()
 
     asyncio.run(run())
+    if not url.startswith("sqlite"):
+        t0 = time.perf_counter()
+        asyncio.run(vacuum_pg(url))
+        log(f"  VACUUM ANALYZE in {time.perf_counter() - t0:.0f} s")
+
+
+async def vacuum_pg(url: str) -> None:
+    """``VACUUM (ANALYZE)`` outside a transaction: sets the visibility map (index-only scans) and hint bits on
+    the freshly copied rows, so the first reads measure the queries, not the clean-up."""
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                                 database=u.database)
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+    finally:
+        await conn.close()
 
 
 def ticket_count(url: str) -> int:
@@ -325,10 +368,11 @@ def main() -> None:
     from bot.config import load_config
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("path", help="SQLite file to create (must not hold tickets yet)")
+    parser.add_argument("path", help="SQLite file to create, or a postgresql+asyncpg:// URL of an existing "
+                                     "database (must not hold tickets yet)")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     args = parser.parse_args()
-    url = f"sqlite:///{Path(args.path).resolve()}"
+    url = args.path if "://" in args.path else f"sqlite:///{Path(args.path).resolve()}"
     if ticket_count(url):
         raise SystemExit(f"{args.path} already holds tickets")
     t0 = time.perf_counter()

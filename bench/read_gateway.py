@@ -38,11 +38,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(folder: Path, db_url: str, port: int, smtp_port: int) -> Path:
+def write_config(folder: Path, db_url: str, port: int, smtp_port: int, public_cache: bool = True) -> Path:
     """The shipped config.yaml with this database, local ports, partner and email channels only, and the
-    per-client lookup limit raised (every request comes from 127.0.0.1)."""
+    per-client lookup limit raised (every request comes from 127.0.0.1); ``public_cache`` False: every
+    request of a public page computes it (what a page costs, not what a hit costs)."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["http"].update(host="127.0.0.1", port=port, access_log=False)
+    if not public_cache:
+        data["http"]["public_cache_seconds"] = 0
     data["instance"]["public_base_url"] = f"http://127.0.0.1:{port}"
     data["database"]["url"] = db_url
     data["media"]["dir"] = str(folder / "media")
@@ -88,10 +91,10 @@ def empty_url(url: str, folder: Path) -> str:
 class Gateway:
     """``main.py serve`` on free local ports, started and stopped with ``async with``."""
 
-    def __init__(self, folder: Path, db_url: str) -> None:
+    def __init__(self, folder: Path, db_url: str, public_cache: bool = True) -> None:
         self.db_url = db_url
         self.port, self.smtp_port = free_port(), free_port()
-        self.config_path = write_config(folder, db_url, self.port, self.smtp_port)
+        self.config_path = write_config(folder, db_url, self.port, self.smtp_port, public_cache)
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: asyncio.subprocess.Process | None = None
         self.client = httpx.AsyncClient(base_url=self.base, timeout=600)

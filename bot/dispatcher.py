@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
+from sqlalchemy.exc import IntegrityError
+
 from adapters.registry import Registry
 from bot.config import OutboxConfig
 from bot.clock import Clock
@@ -209,7 +211,11 @@ class Dispatcher:
         return status
 
     async def _write_outcomes(self, outcomes: list[Outcome]) -> list[str]:
-        return await self.db.write(store_outbox.record, outcomes, self.owner, self.clock.now(), self.horizon)
+        args = (outcomes, self.owner, self.clock.now(), self.horizon)
+        try:
+            return await self.db.write(store_outbox.record, *args)
+        except IntegrityError:  # a provider id already on another row (PostgreSQL): again, row by row
+            return await self.db.write(store_outbox.record, *args, True)
 
     async def _record(self, outcome: Outcome) -> str:
         for delay in (*_RECORD_RETRY_SECONDS, None):

@@ -69,6 +69,21 @@ async def test_permanent_error_fails_without_retry(gateway, memory, clock):
     assert await gateway.dispatcher.run_once() == 0
 
 
+async def test_provider_id_already_on_another_row_keeps_the_sent_outcome(gateway, memory):
+    """A provider that reuses an id: the send is still recorded as sent (without its id), on both databases
+    (PostgreSQL writes the group without a savepoint and runs it again row by row)."""
+    now = gateway.clock.now()
+    await gateway.db.write(lambda c: c.execute(repo.T_MESSAGE.insert().values(
+        channel="memory", direction="out", external_id="memory-1", recipient="+628999", kind="ack", text="old",
+        status="sent", attempts=1, parts_sent=1, lane="memory", created_at=now, updated_at=now,
+        next_attempt_at=now, sent_at=now)))
+    await _report(gateway)
+    assert await gateway.dispatcher.run_once() == 1
+    rows = await _out(gateway)
+    assert [(r["status"], r["external_id"]) for r in rows] == [("sent", "memory-1"), ("sent", None)]
+    assert len(memory.sent) == 1
+
+
 async def test_retry_horizon_dead_letters_and_requeue(gateway, memory, clock):
     """Transient failures are retried until the message is retry_horizon_hours old, then dead-lettered."""
     await _report(gateway)
