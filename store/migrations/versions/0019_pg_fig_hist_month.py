@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0019_pg_fig_hist_month"
-down_revision = "0018_coldread"
+down_revision = "0018_rollups"
 branch_labels = None
 depends_on = None
 INDEX = "ix_fig_hist_grouping_month"
