@@ -8,7 +8,7 @@ BENCHMARKS.md, 2026-12-03). Only ``n`` changes on a ticket's change and it is no
 updates stay HOT. SQLite is left as it is (its planner and figures are measured separately).
 
 Revision ID: 0019_pg_fig_hist_month
-Revises: 0018_coldread
+Revises: 0018_rollups
 """
 from __future__ import annotations
 
