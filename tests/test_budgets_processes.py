@@ -183,8 +183,12 @@ async def test_two_processes_keep_one_send_budget(deployment: tuple[Deployment, 
     times = [t for t, _ in callbacks.arrivals]
     elapsed = times[-1] - times[0]
     assert sorted(d for _, d in callbacks.arrivals) == sorted({d for _, d in callbacks.arrivals})  # no repeats
-    # GCRA: sends <= burst + rate x elapsed. One extra for arrival jitter, 10 % slack on the clock.
-    assert REPLIES <= BURST + 1 + RATE * elapsed * 1.1, f"{REPLIES} replies in {elapsed:.2f}s"
+    # GCRA: sends <= burst + rate x elapsed, measured at the fake, where arrivals lag their reservations by a
+    # varying delay on a loaded machine (seen: 25 in 3.83 s at load 9, a first send late by ~0.4 s). So one extra
+    # send and a second of lag are allowed, with 10 % slack on the clock. Per-process budgets (twice the rate:
+    # 25 in ~2.4 s) still fail this by a wide margin.
+    JITTER_S = 1.0
+    assert REPLIES <= BURST + 1 + RATE * (elapsed + JITTER_S) * 1.1, f"{REPLIES} replies in {elapsed:.2f}s"
     # No 1-second window far above the budget (a loose check: arrival times jitter under load).
     assert max(sum(1 for u in times if t <= u < t + 1) for t in times) <= 2 * RATE + BURST
     sent = [await _lane_sent(gateways.url(i)) for i in range(2)]
