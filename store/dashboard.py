@@ -26,6 +26,7 @@ from store.tables import OPEN_CONDITION
 T, A, AG, C, S = repo.T_TICKET, repo.T_AREA, repo.T_AGENCY, repo.T_CATEGORY, repo.T_STAFF
 F, W = FIGURES["fig_count"], FIGURES["fig_week"]
 FC, OD = FIGURES["fig_created"], FIGURES["fig_open_due"]
+CITY, AREA = FIGURES["fig_city"], FIGURES["fig_area"]
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 CLOSED = sorted(s.value for s in CLOSED_STATUSES)
 STATUS_ORDER = [s.value for s in Status]
@@ -188,18 +189,20 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     return d
 
 
-def _count_table(periods: list[str] | None) -> tuple[Any, list[Any]]:
-    """fig_count (all time) or fig_created (the periods of a date range), and its period condition."""
+def _count_table(areas: list[str] | None, periods: list[str] | None) -> tuple[Any, list[Any]]:
+    """The smallest table holding the counts of the scope, and its conditions: for the whole province
+    fig_city (period '' is all time; no kelurahan in the key: about a thousand rows a period), for some
+    kelurahan fig_count (all time) or fig_created (the periods of a date range)."""
+    if areas is None:
+        return CITY, [CITY.c.period.in_(periods or [""])]
     if periods is None:
-        return F, []
-    return FC, [FC.c.period.in_(periods)]
+        return F, [F.c.area_code.in_(areas)]
+    return FC, [FC.c.period.in_(periods), FC.c.area_code.in_(areas)]
 
 
 def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None) -> Counts:
     """(category, agency, source, status) -> (tickets, SELESAI on time) of the scope."""
-    table, where = _count_table(periods)
-    if areas is not None:
-        where.append(table.c.area_code.in_(areas))
+    table, where = _count_table(areas, periods)
     q = (select(table.c.category_code, table.c.agency_code, table.c.source, table.c.status, func.sum(table.c.n),
                 func.sum(table.c.on_time))
          .where(*where).group_by(table.c.category_code, table.c.agency_code, table.c.source, table.c.status))
@@ -209,19 +212,15 @@ def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None
 
 def _by_area(conn: Connection, areas: list[str] | None, periods: list[str] | None,
              overdue: dict[tuple[Any, ...], int]) -> dict[str, dict[str, int]]:
-    """Per kelurahan: tickets and open tickets (of the date range, if any), and overdue now."""
-    table, where = _count_table(periods)
-    if areas is not None:
-        where.append(table.c.area_code.in_(areas))
+    """Per kelurahan: tickets and open tickets (of the date range, if any; fig_area), and overdue now."""
+    where = [AREA.c.period.in_(periods or [""])] + ([] if areas is None else [AREA.c.area_code.in_(areas)])
     out: dict[str, dict[str, int]] = {}
 
     def row(code: str) -> dict[str, int]:
         return out.setdefault(code, {"total": 0, "open": 0, "overdue": 0})
 
-    # Grouped by the key's leading column only, so the aggregate streams in key order (no sort).
-    open_n = func.sum(case((table.c.status.in_(OPEN), table.c.n), else_=0))
-    for code, n, n_open in conn.execute(select(table.c.area_code, func.sum(table.c.n), open_n)
-                                        .where(*where).group_by(table.c.area_code)):
+    for code, n, n_open in conn.execute(select(AREA.c.area_code, func.sum(AREA.c.n), func.sum(AREA.c.open_n))
+                                        .where(*where).group_by(AREA.c.area_code)):
         if n:
             row(code)["total"] += int(n)
             row(code)["open"] += int(n_open)
@@ -240,27 +239,48 @@ def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz:
     """Open tickets past their resolve deadline at ``now``, grouped by the ``by`` columns (area_code,
     category_code, agency_code, source; '' for none).
 
-    Deadlines before today (local) come from fig_open_due; today's, up to now, from the open tickets due
-    since midnight (ix_ticket_status_resolve_due): at most a day of deadlines, never the history."""
+    Deadlines before today (local) are the open tickets (all time, from fig_area or fig_city) less those
+    due from today on (fig_open_due from today: the deadlines ahead, a few weeks, not the history); for
+    a list of kelurahan grouped otherwise than by area, fig_open_due's days before today of those areas.
+    Today's deadlines up to now come from the open tickets due since midnight (ix_ticket_status_resolve_due):
+    at most a day of deadlines, never the history."""
     today = (now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)).astimezone(tz).date()
     midnight = datetime.combine(today, time(), tz).astimezone(timezone.utc)
     if now.tzinfo is None:  # compare like with like
         midnight = midnight.replace(tzinfo=None)
     out: dict[tuple[Any, ...], int] = defaultdict(int)
-    where = [OD.c.due_day < today.isoformat()]
-    if areas is not None:
-        where.append(OD.c.area_code.in_(areas))
     cols = [OD.c[k] for k in by]
-    for *key, n in conn.execute(select(*cols, func.sum(OD.c.n)).where(*where).group_by(*cols)):
-        if n:
-            out[tuple(key)] += int(n)
+    in_areas = [] if areas is None else [OD.c.area_code.in_(areas)]
+    open_now = _open_now(areas, by)
+    if open_now is None:
+        days = select(*cols, func.sum(OD.c.n)).where(OD.c.due_day < today.isoformat(), *in_areas).group_by(*cols)
+        for *key, n in conn.execute(days):
+            out[tuple(key)] += int(n or 0)
+    else:
+        for *key, n in conn.execute(open_now):
+            out[tuple(key)] += int(n or 0)
+        ahead = select(*cols, func.sum(OD.c.n)).where(OD.c.due_day >= today.isoformat(), *in_areas).group_by(*cols)
+        for *key, n in conn.execute(ahead):
+            out[tuple(key)] -= int(n or 0)
     keys = [_TICKET_KEYS[k] for k in by]
     since_midnight = (select(*keys, func.count()).where(_scope(areas), text(OPEN_CONDITION),
                                                         T.c.resolve_due >= midnight, T.c.resolve_due < now)
                       .group_by(*keys))
     for *key, n in conn.execute(since_midnight):
         out[tuple(key)] += int(n)
-    return dict(out)
+    return {k: n for k, n in out.items() if n}
+
+
+def _open_now(areas: list[str] | None, by: tuple[str, ...]) -> Any | None:
+    """The open tickets of the scope grouped by ``by``, from a roll-up (None: no roll-up has that grouping)."""
+    if by == ("area_code",):
+        return (select(AREA.c.area_code, func.sum(AREA.c.open_n))
+                .where(AREA.c.period == "", *([] if areas is None else [AREA.c.area_code.in_(areas)]))
+                .group_by(AREA.c.area_code))
+    if areas is None and "area_code" not in by:
+        cols = [CITY.c[k] for k in by]
+        return select(*cols, func.sum(CITY.c.n)).where(CITY.c.period == "", CITY.c.status.in_(OPEN)).group_by(*cols)
+    return None
 
 
 def _grouped(counts: Counts, overdue: dict[tuple[Any, ...], int], index: int) -> list[dict[str, Any]]:
@@ -313,16 +333,15 @@ def weekly_sla(conn: Connection, areas: list[str] | None, now: datetime, tz: Zon
     # its area index (150k rows: 0.7-1 s at 1M tickets); unary + is a no-op on text in SQLite.
     area = (UnaryExpression(T.c.area_code, operator=operators.custom_op("+"), type_=T.c.area_code.type)
             if conn.dialect.name == "sqlite" else T.c.area_code)
-    q = (select(T.c.resolve_due, T.c.resolved_at, T.c.closed_at, T.c.status)
+    # Counted in SQL: a few thousand deadlines a week, whose datetimes Python would otherwise convert.
+    handled_in_time = or_(and_(T.c.status == "SELESAI", T.c.resolved_at <= T.c.resolve_due),
+                          and_(T.c.status == "DITOLAK", T.c.closed_at <= T.c.resolve_due))
+    q = (select(func.count(), func.sum(case((handled_in_time, 1), else_=0)))
          .where(area.in_(areas) if areas is not None else true(), T.c.resolve_due >= this_week,
                 T.c.resolve_due <= now))
-    for due, resolved_at, closed_at, status in conn.execute(q):
-        current["due"] += 1
-        handled = resolved_at if status == "SELESAI" else (closed_at if status == "DITOLAK" else None)
-        if handled is not None and handled <= due:
-            current["on_time"] += 1
-        else:
-            current["late"] += 1
+    due, on_time = conn.execute(q).one()
+    current["due"], current["on_time"] = int(due or 0), int(on_time or 0)
+    current["late"] = current["due"] - current["on_time"]
     for b in buckets:
         b["pct"] = round(100 * b["on_time"] / b["due"]) if b["due"] else None
     return buckets

@@ -121,6 +121,10 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
         _add(acc, "fig_day", (day, area, cat, source), {"n": 1}, sign)
         for period in (day[:7], day):  # a date range reads whole months, and days only at its edges
             _add(acc, "fig_created", (period, area, cat, agency, source, status), counted, sign)
+        # The province's roll-ups (all time '' too): the city's dashboard and every map read these.
+        for period in ("", day[:7], day):
+            _add(acc, "fig_city", (period, cat, agency, source, status), counted, sign)
+            _add(acc, "fig_area", (period, area), {"n": 1, "open_n": int(status in OPEN)}, sign)
         if status in OPEN:
             _add(acc, "fig_open_due", (due.astimezone(tz).date().isoformat(), area, cat, agency, source), {"n": 1}, sign)
         handled = resolved if status == DONE else (t.get("closed_at") if status == REJECTED else None)

@@ -497,7 +497,34 @@ class FigOpenDue(SQLModel, table=True):
     n: int = _count()
 
 
-FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigCreated, FigOpenDue)
+class FigCity(SQLModel, table=True):
+    """Tickets of the whole province by creation period ('' for all time, local month YYYY-MM, local day
+    YYYY-MM-DD: every ticket counts in all three), category, agency, source and current status: the city's
+    dashboard reads a few thousand rows here instead of fig_count's or fig_created's per-kelurahan ones
+    (migration 0018)."""
+
+    __tablename__ = "fig_city"
+    period: str = Field(primary_key=True, max_length=10)
+    category_code: str = Field(primary_key=True, max_length=40)
+    agency_code: str = Field(primary_key=True, max_length=40)
+    source: str = Field(primary_key=True, max_length=30)
+    status: str = Field(primary_key=True, max_length=20)
+    n: int = _count()
+    on_time: int = _count()  # SELESAI with resolved_at <= resolve_due
+
+
+class FigArea(SQLModel, table=True):
+    """Tickets and open tickets per kelurahan and creation period ('' for all time, local month, local day):
+    the dashboards' map and children lists (migration 0018)."""
+
+    __tablename__ = "fig_area"
+    period: str = Field(primary_key=True, max_length=10)
+    area_code: str = Field(primary_key=True, max_length=20)
+    n: int = _count()
+    open_n: int = _count()  # of those, in an open status now
+
+
+FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigCreated, FigOpenDue, FigCity, FigArea)
 metadata = SQLModel.metadata
 
 
