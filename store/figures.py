@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.tables import FIGURE_MODELS, Ticket, TicketEvent
@@ -90,6 +90,17 @@ def perf_keys(t: Row, tz: ZoneInfo) -> list[tuple[str, str, str]]:
     return [("agency", t["agency_code"] or "", month), ("kelurahan", t["area_code"] or "", month)]
 
 
+# fig_perf / fig_hist per month, and the same per year (migration 0018): a year's or all time's report
+# reads a few year rows, plus or minus the months at its edges (bot.perf_figures), not up to 60 months.
+PERF_TABLES = (("fig_perf", "fig_hist", 7), ("fig_perf_year", "fig_hist_year", 4))
+
+
+def _perf_rows(key: tuple[str, str, str]) -> Iterator[tuple[str, str, tuple[str, str, str]]]:
+    """(perf table, histogram table, key) of every row a perf_keys key counts in."""
+    for perf, hist, length in PERF_TABLES:
+        yield perf, hist, (key[0], key[1], key[2][:length])
+
+
 def _seconds(later: datetime | None, earlier: datetime) -> int | None:
     return None if later is None else round((_aware(later) - _aware(earlier)).total_seconds())
 
@@ -138,10 +149,11 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
             "reopened": int((t.get("reopen_count") or 0) > 0), "ever_resolved": int(ever_resolved),
             "coordinate_s": c_s or 0, "resolve_s": r_s or 0, **rating_sums(t.get("rating"))}
     for key in perf_keys(t, tz):
-        _add(acc, "fig_perf", key, perf, sign)
-        for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
-            if secs is not None:
-                _add(acc, "fig_hist", (*key, measure, bucket_of(secs)), {"n": 1}, sign)
+        for perf_table, hist_table, row in _perf_rows(key):
+            _add(acc, perf_table, row, perf, sign)
+            for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
+                if secs is not None:
+                    _add(acc, hist_table, (*row, measure, bucket_of(secs)), {"n": 1}, sign)
 
 
 def rating_sums(score: int | None) -> dict[str, int]:
@@ -155,7 +167,8 @@ def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, si
     if t.get("merged_into_id") is not None:
         return
     for key in perf_keys(t, tz):
-        _add(acc, "fig_perf", key, {"proofs": proofs, "rejected": rejected}, sign)
+        for perf_table, _hist, row in _perf_rows(key):
+            _add(acc, perf_table, row, {"proofs": proofs, "rejected": rejected}, sign)
 
 
 def _event_counts(conn: Connection, ticket_ids: list[int], statuses: tuple[str, ...]) -> dict[int, dict[str, int]]:
@@ -301,6 +314,35 @@ def created_between(conn: Connection, since: datetime | None, until: datetime | 
     return acc
 
 
+Span = tuple[bool, "str | None", "str | None", int]  # (yearly, first, end, sign): see bot.perf_figures.year_spans
+
+
+def span_sums(conn: Connection, by: str, spans: Sequence[Span]
+              ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """fig_perf's sums per group key (key, *PERF_SUMS) and fig_hist's counts per (key, measure, bucket) of
+    grouping ``by``, over ``spans``: month or year ranges [first, end) (None: unbounded) of the month or year
+    tables, each added or taken away (sign). One statement per table: the spans' rows are merged by the
+    database (a UNION ALL summed), so only one row per group (and bucket) comes back."""
+    out: list[list[tuple[Any, ...]]] = []
+    for kind, by_cols in ((0, ("group_key",)), (1, ("group_key", "measure", "bucket"))):
+        parts = []
+        for yearly, first, end, sign in spans:
+            t = TABLES[PERF_TABLES[int(yearly)][kind]]
+            cond = [t.c.grouping == by] + ([] if first is None else [t.c.month >= first]) + (
+                [] if end is None else [t.c.month < end])
+            values = [(t.c[c] * sign).label(c) for c in VALUES[t.name]]
+            parts.append(select(*[t.c[c] for c in by_cols], *values).where(*cond))
+        if not parts:
+            out.append([])
+            continue
+        both = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
+        keys = [both.c[c] for c in by_cols]
+        value_names = VALUES[TABLES[PERF_TABLES[0][kind]].name]
+        stmt = select(*keys, *[func.sum(both.c[c]) for c in value_names]).group_by(*keys)
+        out.append([tuple(r) for r in conn.execute(stmt)])
+    return out[0], out[1]
+
+
 def present_tables(conn: Connection) -> list[str]:
     """The figures tables this database has: a migration older than the newest one (0006 runs ``rebuild``)
     knows only some of them."""
@@ -321,7 +363,7 @@ def rebuild(conn: Connection, only: Sequence[str] | None = None) -> int:
     """Replace every figure (or those of the tables in ``only``) with one recomputed from the base tables;
     returns the rows written."""
     names = [n for n in present_tables(conn) if only is None or n in only]
-    acc = expected(conn, events="fig_perf" in names)
+    acc = expected(conn, events="fig_perf" in names or "fig_perf_year" in names)
     # Only the columns the database has: migration 0006 rebuilds before 0017 adds fig_perf's rating sums.
     db = inspect(conn)
     for name in names:

@@ -524,7 +524,43 @@ class FigArea(SQLModel, table=True):
     open_n: int = _count()  # of those, in an open status now
 
 
-FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigCreated, FigOpenDue, FigCity, FigArea)
+class FigPerfYear(SQLModel, table=True):
+    """fig_perf per local year of creation (``month`` holds YYYY): long periods read years (migration 0018)."""
+
+    __tablename__ = "fig_perf_year"
+    grouping: str = Field(primary_key=True, max_length=12)
+    group_key: str = Field(primary_key=True, max_length=40)
+    month: str = Field(primary_key=True, max_length=7)  # YYYY
+    tickets: int = _count()
+    coordinated: int = _count()
+    resolved: int = _count()
+    in_sla: int = _count()
+    backlog: int = _count()
+    reopened: int = _count()
+    ever_resolved: int = _count()
+    proofs: int = _count()
+    rejected: int = _count()
+    coordinate_s: int = _count()
+    resolve_s: int = _count()
+    rated: int = _count()
+    rating_total: int = _count()
+    rated_low: int = _count()
+
+
+class FigHistYear(SQLModel, table=True):
+    """fig_hist per local year of creation (``month`` holds YYYY, migration 0018)."""
+
+    __tablename__ = "fig_hist_year"
+    grouping: str = Field(primary_key=True, max_length=12)
+    group_key: str = Field(primary_key=True, max_length=40)
+    month: str = Field(primary_key=True, max_length=7)
+    measure: str = Field(primary_key=True, max_length=12)
+    bucket: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = _count()
+
+
+FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigCreated, FigOpenDue, FigCity, FigArea, FigPerfYear,
+                 FigHistYear)
 metadata = SQLModel.metadata
 
 

@@ -49,6 +49,34 @@ def upgrade() -> None:
                f"FROM fig_created GROUP BY period, area_code HAVING SUM(n) <> 0 OR {open_n} <> 0")
 
 
+    _perf_years()
+
+
+_PERF_SUMS = ("tickets", "coordinated", "resolved", "in_sla", "backlog", "reopened", "ever_resolved", "proofs",
+              "rejected", "coordinate_s", "resolve_s", "rated", "rating_total", "rated_low")
+
+
+def _perf_years() -> None:
+    """fig_perf_year and fig_hist_year, summed from the month rows (``month`` holds the year)."""
+    key = [sa.Column("grouping", sa.String(length=12), nullable=False),
+           sa.Column("group_key", sa.String(length=40), nullable=False),
+           sa.Column("month", sa.String(length=7), nullable=False)]
+    op.create_table("fig_perf_year", *key, *[_count(c) for c in _PERF_SUMS],
+                    sa.PrimaryKeyConstraint("grouping", "group_key", "month"))
+    op.create_table("fig_hist_year", *[c.copy() for c in key], _key("measure", 12),
+                    sa.Column("bucket", sa.Integer(), autoincrement=False, nullable=False), _count("n"),
+                    sa.PrimaryKeyConstraint("grouping", "group_key", "month", "measure", "bucket"))
+    sums = ", ".join(_PERF_SUMS)
+    op.execute(f"INSERT INTO fig_perf_year (grouping, group_key, month, {sums}) SELECT grouping, group_key, "
+               f"SUBSTR(month, 1, 4), {', '.join(f'SUM({c})' for c in _PERF_SUMS)} FROM fig_perf "
+               f"GROUP BY grouping, group_key, SUBSTR(month, 1, 4)")
+    op.execute("INSERT INTO fig_hist_year (grouping, group_key, month, measure, bucket, n) SELECT grouping, "
+               "group_key, SUBSTR(month, 1, 4), measure, bucket, SUM(n) FROM fig_hist "
+               "GROUP BY grouping, group_key, SUBSTR(month, 1, 4), measure, bucket")
+
+
 def downgrade() -> None:
+    op.drop_table("fig_hist_year")
+    op.drop_table("fig_perf_year")
     op.drop_table("fig_area")
     op.drop_table("fig_city")
