@@ -18,7 +18,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
-from store import repo
+from store import figures, repo
 from store.figures import TABLES as FIGURES
 from store.figures import week_start
 from store.tables import OPEN_CONDITION
@@ -144,8 +144,12 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     passed since midnight, this week's deadlines, the oldest overdue tickets) is read from the tickets
     through indexes."""
     d = Dashboard()
-    counts = _counts(conn, areas, periods)
-    overdue = overdue_counts(conn, areas, now, tz, ("category_code", "agency_code", "source"))
+    scope = city_scope(conn, areas)
+    counts = _counts(conn, areas, periods, scope)
+    # All time, the open tickets are in the counts already: overdue needs only the deadlines ahead.
+    open_now = None if periods is not None else _open_counts(counts)
+    overdue = overdue_counts(conn, areas, now, tz, ("category_code", "agency_code", "source"), scope=scope,
+                             open_now=open_now)
 
     for (_cat, _agency, _source, status), (n, _on_time) in counts.items():
         d.by_status[status] = d.by_status.get(status, 0) + n
@@ -189,20 +193,33 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     return d
 
 
-def _count_table(areas: list[str] | None, periods: list[str] | None) -> tuple[Any, list[Any]]:
-    """The smallest table holding the counts of the scope, and its conditions: for the whole province
-    fig_city (period '' is all time; no kelurahan in the key: about a thousand rows a period), for some
-    kelurahan fig_count (all time) or fig_created (the periods of a date range)."""
+def city_scope(conn: Connection, areas: list[str] | None) -> str | None:
+    """The fig_city scope holding exactly the tickets of ``areas``: '' for the province (None), a kota's code
+    when ``areas`` is that kota and every area in it (``store.figures.kota_of``); None for any other list."""
     if areas is None:
-        return CITY, [CITY.c.period.in_(periods or [""])]
+        return ""
+    tree = figures.area_tree(conn)  # a few hundred rows
+    kotas = [code for code in areas if tree.get(code, ("", None))[0] == figures.KOTA]
+    if len(kotas) != 1:
+        return None
+    inside = {code for code in tree if figures.kota_of(tree, code) == kotas[0]}
+    return kotas[0] if inside == set(areas) else None
+
+
+def _count_table(areas: list[str] | None, periods: list[str] | None, scope: str | None) -> tuple[Any, list[Any]]:
+    """The smallest table holding the counts of the scope, and its conditions: for the province or a kota
+    fig_city (period '' is all time; no kelurahan in the key: about a thousand rows a period), for other
+    lists of kelurahan fig_count (all time) or fig_created (the periods of a date range)."""
+    if scope is not None:
+        return CITY, [CITY.c.period.in_(periods or [""]), CITY.c.scope == scope]
     if periods is None:
-        return F, [F.c.area_code.in_(areas)]
-    return FC, [FC.c.period.in_(periods), FC.c.area_code.in_(areas)]
+        return F, [F.c.area_code.in_(areas or [])]
+    return FC, [FC.c.period.in_(periods), FC.c.area_code.in_(areas or [])]
 
 
-def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None) -> Counts:
+def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None, scope: str | None) -> Counts:
     """(category, agency, source, status) -> (tickets, SELESAI on time) of the scope."""
-    table, where = _count_table(areas, periods)
+    table, where = _count_table(areas, periods, scope)
     q = (select(table.c.category_code, table.c.agency_code, table.c.source, table.c.status, func.sum(table.c.n),
                 func.sum(table.c.on_time))
          .where(*where).group_by(table.c.category_code, table.c.agency_code, table.c.source, table.c.status))
@@ -234,8 +251,18 @@ _TICKET_KEYS = {"area_code": func.coalesce(T.c.area_code, ""), "category_code": 
                 "source": func.coalesce(func.nullif(T.c.source, ""), T.c.channel, "")}
 
 
+def _open_counts(counts: Counts) -> dict[tuple[Any, ...], int]:
+    """(category, agency, source) -> open tickets, from all-time counts."""
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    for (cat, agency, source, status), (n, _on_time) in counts.items():
+        if status in OPEN:
+            out[(cat, agency, source)] += n
+    return out
+
+
 def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz: ZoneInfo,
-                   by: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+                   by: tuple[str, ...], *, scope: str | None = None,
+                   open_now: dict[tuple[Any, ...], int] | None = None) -> dict[tuple[Any, ...], int]:
     """Open tickets past their resolve deadline at ``now``, grouped by the ``by`` columns (area_code,
     category_code, agency_code, source; '' for none).
 
@@ -243,7 +270,8 @@ def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz:
     due from today on (fig_open_due from today: the deadlines ahead, a few weeks, not the history); for
     a list of kelurahan grouped otherwise than by area, fig_open_due's days before today of those areas.
     Today's deadlines up to now come from the open tickets due since midnight (ix_ticket_status_resolve_due):
-    at most a day of deadlines, never the history."""
+    at most a day of deadlines, never the history. ``open_now``: the open tickets grouped by ``by``, when
+    the caller has them; ``scope``: the fig_city scope of ``areas`` (``city_scope``), if any."""
     today = (now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)).astimezone(tz).date()
     midnight = datetime.combine(today, time(), tz).astimezone(timezone.utc)
     if now.tzinfo is None:  # compare like with like
@@ -251,14 +279,17 @@ def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz:
     out: dict[tuple[Any, ...], int] = defaultdict(int)
     cols = [OD.c[k] for k in by]
     in_areas = [] if areas is None else [OD.c.area_code.in_(areas)]
-    open_now = _open_now(areas, by)
+    if open_now is None:
+        query = _open_now(areas, by, "" if areas is None else scope)
+        if query is not None:
+            open_now = {tuple(key): int(n or 0) for *key, n in conn.execute(query)}
     if open_now is None:
         days = select(*cols, func.sum(OD.c.n)).where(OD.c.due_day < today.isoformat(), *in_areas).group_by(*cols)
         for *key, n in conn.execute(days):
             out[tuple(key)] += int(n or 0)
     else:
-        for *key, n in conn.execute(open_now):
-            out[tuple(key)] += int(n or 0)
+        for key, n in open_now.items():
+            out[key] += n
         ahead = select(*cols, func.sum(OD.c.n)).where(OD.c.due_day >= today.isoformat(), *in_areas).group_by(*cols)
         for *key, n in conn.execute(ahead):
             out[tuple(key)] -= int(n or 0)
@@ -271,15 +302,16 @@ def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz:
     return {k: n for k, n in out.items() if n}
 
 
-def _open_now(areas: list[str] | None, by: tuple[str, ...]) -> Any | None:
+def _open_now(areas: list[str] | None, by: tuple[str, ...], scope: str | None) -> Any | None:
     """The open tickets of the scope grouped by ``by``, from a roll-up (None: no roll-up has that grouping)."""
     if by == ("area_code",):
         return (select(AREA.c.area_code, func.sum(AREA.c.open_n))
                 .where(AREA.c.period == "", *([] if areas is None else [AREA.c.area_code.in_(areas)]))
                 .group_by(AREA.c.area_code))
-    if areas is None and "area_code" not in by:
+    if scope is not None and "area_code" not in by:
         cols = [CITY.c[k] for k in by]
-        return select(*cols, func.sum(CITY.c.n)).where(CITY.c.period == "", CITY.c.status.in_(OPEN)).group_by(*cols)
+        return (select(*cols, func.sum(CITY.c.n))
+                .where(CITY.c.period == "", CITY.c.scope == scope, CITY.c.status.in_(OPEN)).group_by(*cols))
     return None
 
 

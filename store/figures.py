@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.tables import FIGURE_MODELS, Ticket, TicketEvent
+from store.tables import FIGURE_MODELS, Area, Ticket, TicketEvent
 
 TABLES: dict[str, Table] = {m.__tablename__: getattr(m, "__table__") for m in FIGURE_MODELS}
 KEYS = {name: tuple(c.name for c in t.primary_key.columns) for name, t in TABLES.items()}
@@ -134,7 +134,7 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
             _add(acc, "fig_created", (period, area, cat, agency, source, status), counted, sign)
         # The province's roll-ups (all time '' too): the city's dashboard and every map read these.
         for period in ("", day[:7], day):
-            _add(acc, "fig_city", (period, cat, agency, source, status), counted, sign)
+            _add(acc, "fig_city", (period, "", cat, agency, source, status), counted, sign)
             _add(acc, "fig_area", (period, area), {"n": 1, "open_n": int(status in OPEN)}, sign)
         if status in OPEN:
             _add(acc, "fig_open_due", (due.astimezone(tz).date().isoformat(), area, cat, agency, source), {"n": 1}, sign)
@@ -259,8 +259,62 @@ def _rows(acc: Acc) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     yield from by_table.items()
 
 
+KOTA = "kota"
+
+
+def kota_of(areas: Mapping[str, tuple[str, str | None]], code: str) -> str | None:
+    """The kota an area lies in (itself, its parent or grandparent at level kota), from ``areas`` (code ->
+    (level, parent code)); None outside any kota or for a code not in the area table."""
+    node: str | None = code
+    for _ in range(3):
+        if node is None or node not in areas:
+            return None
+        level, parent = areas[node]
+        if level == KOTA:
+            return node
+        node = parent
+    return None
+
+
+def area_tree(conn: Connection, codes: Sequence[str] | None = None) -> dict[str, tuple[str, str | None]]:
+    """code -> (level, parent) of ``codes`` and their parents and grandparents (None: every area)."""
+    A = getattr(Area, "__table__")
+    if codes is None:
+        return {c: (lv, p) for c, lv, p in conn.execute(select(A.c.code, A.c.level, A.c.parent_code))}
+    out: dict[str, tuple[str, str | None]] = {}
+    todo = sorted(set(codes))
+    for _ in range(3):
+        if not todo:
+            break
+        rows = conn.execute(select(A.c.code, A.c.level, A.c.parent_code).where(A.c.code.in_(todo))).all()
+        out.update({c: (lv, p) for c, lv, p in rows})
+        todo = sorted({p for _, _, p in rows if p and p not in out})
+    return out
+
+
+def _with_kota(conn: Connection, acc: Acc) -> None:
+    """Add each kota's fig_city rows, from the per-kelurahan fig_count (all time) and fig_created (periods)
+    rows of ``acc``: the kota of an area comes from the area table (a re-parented area needs ``aduan figures
+    rebuild``, as a changed time zone does)."""
+    rows = []  # (period, area, (category, agency, source, status), values)
+    for (name, key), values in acc.items():
+        if name == "fig_count":
+            rows.append(("", key[0], key[1:], values))
+        elif name == "fig_created":
+            rows.append((key[0], key[1], key[2:], values))
+    if not rows:
+        return
+    codes = {area for _, area, _, _ in rows if area}
+    tree = area_tree(conn, sorted(codes)) if len(codes) <= 500 else area_tree(conn)
+    for period, area, rest, values in rows:
+        kota = kota_of(tree, area) if area else None
+        if kota is not None:
+            _add(acc, "fig_city", (period, kota, *rest), values, 1)
+
+
 def apply(conn: Connection, acc: Acc) -> None:
     """Add the deltas in ``acc`` to the stored figures: one executemany UPSERT per table."""
+    _with_kota(conn, acc)
     for name, rows in _rows(acc):
         sql, order = _upsert(conn, name)
         conn.exec_driver_sql(sql, [tuple(r[c] for c in order) for r in rows])
@@ -281,6 +335,8 @@ def expected(conn: Connection, *, events: bool = True) -> Acc:
     while True:
         tickets = conn.execute(stmt, {"after": after}).mappings().all()
         if not tickets:
+            if "fig_city" in present_tables(conn):
+                _with_kota(conn, acc)
             return acc
         after = tickets[-1]["id"]
         if events:

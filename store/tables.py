@@ -498,13 +498,14 @@ class FigOpenDue(SQLModel, table=True):
 
 
 class FigCity(SQLModel, table=True):
-    """Tickets of the whole province by creation period ('' for all time, local month YYYY-MM, local day
-    YYYY-MM-DD: every ticket counts in all three), category, agency, source and current status: the city's
-    dashboard reads a few thousand rows here instead of fig_count's or fig_created's per-kelurahan ones
-    (migration 0018)."""
+    """Tickets of the whole province (scope '') and of each kota (scope: its code) by creation period ('' for
+    all time, local month YYYY-MM, local day YYYY-MM-DD: every ticket counts in all three), category, agency,
+    source and current status: the city's and a kota's dashboards read a few thousand rows here instead of
+    fig_count's or fig_created's per-kelurahan ones (migration 0018)."""
 
     __tablename__ = "fig_city"
     period: str = Field(primary_key=True, max_length=10)
+    scope: str = Field(primary_key=True, max_length=20)
     category_code: str = Field(primary_key=True, max_length=40)
     agency_code: str = Field(primary_key=True, max_length=40)
     source: str = Field(primary_key=True, max_length=30)

@@ -1,6 +1,6 @@
-"""The province's roll-ups of the dashboards' figures: fig_city (tickets by period, category, agency, source and
-status, without the kelurahan) and fig_area (tickets and open tickets per kelurahan and period), backfilled
-from fig_count and fig_created
+"""Roll-ups of the figures: fig_city (tickets of the province and of each kota by period, category, agency,
+source and status), fig_area (tickets and open tickets per kelurahan and period), fig_perf_year and
+fig_hist_year (the performance figures per year), backfilled from the figures kept so far
 
 Revision ID: 0018_rollups
 Revises: 0017_ratings
@@ -28,20 +28,27 @@ def _key(name: str, length: int) -> sa.Column:
 
 
 def upgrade() -> None:
-    op.create_table("fig_city", _key("period", 10), _key("category_code", 40), _key("agency_code", 40),
-                    _key("source", 30), _key("status", 20), _count("n"), _count("on_time"),
-                    sa.PrimaryKeyConstraint("period", "category_code", "agency_code", "source", "status"))
+    op.create_table("fig_city", _key("period", 10), _key("scope", 20), _key("category_code", 40),
+                    _key("agency_code", 40), _key("source", 30), _key("status", 20), _count("n"), _count("on_time"),
+                    sa.PrimaryKeyConstraint("period", "scope", "category_code", "agency_code", "source", "status"))
     op.create_table("fig_area", _key("period", 10), _key("area_code", 20), _count("n"), _count("open_n"),
                     sa.PrimaryKeyConstraint("period", "area_code"))
     # Backfilled by summing the figures kept since 0006 / 0015 (exact at this commit): seconds, where a
     # recomputation from a million tickets takes minutes. All time from fig_count, periods from fig_created.
     keys = "category_code, agency_code, source, status"
-    op.execute(f"INSERT INTO fig_city (period, {keys}, n, on_time) "
-               f"SELECT '', {keys}, SUM(n), SUM(on_time) FROM fig_count GROUP BY {keys} HAVING SUM(n) <> 0 "
-               f"OR SUM(on_time) <> 0")
-    op.execute(f"INSERT INTO fig_city (period, {keys}, n, on_time) "
-               f"SELECT period, {keys}, SUM(n), SUM(on_time) FROM fig_created GROUP BY period, {keys} "
-               f"HAVING SUM(n) <> 0 OR SUM(on_time) <> 0")
+    # The province (scope '') and each kota: an area's kota is itself, its parent or its grandparent at
+    # level kota (store.figures.kota_of).
+    kota = ("SELECT a.code AS code, CASE WHEN a.level = 'kota' THEN a.code WHEN p.level = 'kota' THEN p.code "
+            "WHEN g.level = 'kota' THEN g.code END AS kota FROM area a LEFT JOIN area p ON p.code = a.parent_code "
+            "LEFT JOIN area g ON g.code = p.parent_code")
+    for scope, by, join in (("''", "", ""),
+                            ("k.kota", "k.kota, ", f"JOIN ({kota}) k ON k.code = f.area_code AND k.kota IS NOT NULL")):
+        op.execute(f"INSERT INTO fig_city (period, scope, {keys}, n, on_time) "
+                   f"SELECT '', {scope}, {keys}, SUM(n), SUM(on_time) FROM fig_count f {join} "
+                   f"GROUP BY {by}{keys} HAVING SUM(n) <> 0 OR SUM(on_time) <> 0")
+        op.execute(f"INSERT INTO fig_city (period, scope, {keys}, n, on_time) "
+                   f"SELECT period, {scope}, {keys}, SUM(n), SUM(on_time) FROM fig_created f {join} "
+                   f"GROUP BY period, {by}{keys} HAVING SUM(n) <> 0 OR SUM(on_time) <> 0")
     open_n = f"SUM(CASE WHEN {_OPEN} THEN n ELSE 0 END)"
     op.execute(f"INSERT INTO fig_area (period, area_code, n, open_n) SELECT '', area_code, SUM(n), {open_n} "
                f"FROM fig_count GROUP BY area_code HAVING SUM(n) <> 0 OR {open_n} <> 0")
