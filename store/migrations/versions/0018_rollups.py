@@ -65,12 +65,12 @@ _PERF_SUMS = ("tickets", "coordinated", "resolved", "in_sla", "backlog", "reopen
 
 def _perf_years() -> None:
     """fig_perf_year and fig_hist_year, summed from the month rows (``month`` holds the year)."""
-    key = [sa.Column("grouping", sa.String(length=12), nullable=False),
-           sa.Column("group_key", sa.String(length=40), nullable=False),
-           sa.Column("month", sa.String(length=7), nullable=False)]
-    op.create_table("fig_perf_year", *key, *[_count(c) for c in _PERF_SUMS],
+    def key() -> list[sa.Column]:
+        return [_key("grouping", 12), _key("group_key", 40), _key("month", 7)]
+
+    op.create_table("fig_perf_year", *key(), *[_count(c) for c in _PERF_SUMS],
                     sa.PrimaryKeyConstraint("grouping", "group_key", "month"))
-    op.create_table("fig_hist_year", *[c.copy() for c in key], _key("measure", 12),
+    op.create_table("fig_hist_year", *key(), _key("measure", 12),
                     sa.Column("bucket", sa.Integer(), autoincrement=False, nullable=False), _count("n"),
                     sa.PrimaryKeyConstraint("grouping", "group_key", "month", "measure", "bucket"))
     sums = ", ".join(_PERF_SUMS)
