@@ -89,7 +89,7 @@ def children_figures(areas: dict[str, dict[str, Any]], parent: str | None,
     kelurahan's figures (``Dashboard.by_area``), by name."""
     children = {code: {**a, "total": 0, "open": 0, "overdue": 0} for code, a in areas.items()
                 if (a["parent_code"] == parent if parent is not None else a["level"] == "kota")}
-    for code, figures in by_area.items():
+    for code, area_figures in by_area.items():
         node: str | None = code
         for _ in range(5):  # kelurahan -> kecamatan -> kota
             if node is None or node in children:
@@ -97,7 +97,7 @@ def children_figures(areas: dict[str, dict[str, Any]], parent: str | None,
             node = (areas.get(node) or {}).get("parent_code")
         if node in children:
             for k in ("total", "open", "overdue"):
-                children[node][k] += figures[k]
+                children[node][k] += area_figures[k]
     return sorted(children.values(), key=lambda c: c["name"])
 
 
@@ -288,8 +288,8 @@ def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz:
         for *key, n in conn.execute(days):
             out[tuple(key)] += int(n or 0)
     else:
-        for key, n in open_now.items():
-            out[key] += n
+        for group, n in open_now.items():
+            out[group] += n
         ahead = select(*cols, func.sum(OD.c.n)).where(OD.c.due_day >= today.isoformat(), *in_areas).group_by(*cols)
         for *key, n in conn.execute(ahead):
             out[tuple(key)] -= int(n or 0)

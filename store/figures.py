@@ -18,7 +18,7 @@ import math
 from contextlib import contextmanager
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select, union_all
@@ -370,7 +370,7 @@ def created_between(conn: Connection, since: datetime | None, until: datetime | 
     return acc
 
 
-Span = tuple[bool, "str | None", "str | None", int]  # (yearly, first, end, sign): see bot.perf_figures.year_spans
+Span = tuple[bool, Optional[str], Optional[str], int]  # (yearly, first, end, sign): see bot.perf_figures.year_spans
 
 
 def span_sums(conn: Connection, by: str, spans: Sequence[Span]
@@ -383,7 +383,8 @@ def span_sums(conn: Connection, by: str, spans: Sequence[Span]
     for kind, by_cols in ((0, ("group_key",)), (1, ("group_key", "measure", "bucket"))):
         parts = []
         for yearly, first, end, sign in spans:
-            t = TABLES[PERF_TABLES[int(yearly)][kind]]
+            row = PERF_TABLES[int(yearly)]
+            t = TABLES[row[0] if kind == 0 else row[1]]
             cond = [t.c.grouping == by] + ([] if first is None else [t.c.month >= first]) + (
                 [] if end is None else [t.c.month < end])
             values = [(t.c[c] * sign).label(c) for c in VALUES[t.name]]
@@ -393,7 +394,7 @@ def span_sums(conn: Connection, by: str, spans: Sequence[Span]
             continue
         both = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
         keys = [both.c[c] for c in by_cols]
-        value_names = VALUES[TABLES[PERF_TABLES[0][kind]].name]
+        value_names = VALUES[PERF_TABLES[0][0] if kind == 0 else PERF_TABLES[0][1]]
         stmt = select(*keys, *[func.sum(both.c[c]) for c in value_names]).group_by(*keys)
         out.append([tuple(r) for r in conn.execute(stmt)])
     return out[0], out[1]
