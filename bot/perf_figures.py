@@ -1,8 +1,10 @@
 """Performance figures by agency or kelurahan from the kept aggregates (issue 16), not from history.
 
 ``store.figures`` keeps ``fig_perf`` (counts and duration sums) and ``fig_hist`` (log-spaced duration
-buckets) per grouping, group key and month of creation (instance time zone), exact at every commit. A
-report period ``[since, until)`` is split into the whole local months inside it, read from those tables,
+buckets) per grouping, group key and month of creation (instance time zone), and the same per year
+(``fig_perf_year``, ``fig_hist_year``), exact at every commit. A report period ``[since, until)`` is split
+into the whole local months inside it, read as whole years plus or minus the months at their edges
+(``year_spans``: a rolling year reads a year and two months, not twelve months),
 and the partial months at either edge, recomputed from the rows of the tickets created in those edge
 ranges only (``store.figures.created_between``: index range on ``created_at``), or, when the rest of
 that month holds fewer tickets (a period ending now), as the stored month minus the rest's tickets.

@@ -6,6 +6,10 @@ of scanning years of tickets (issue 16). Every write to ``ticket`` goes through 
 the old row's contributions are subtracted, the new row's added, and each affected aggregate row gets
 one UPSERT (``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``, on SQLite and PostgreSQL).
 
+Besides the per-kelurahan tables, roll-ups (migration 0018): ``fig_city`` for the province and each kota
+(the kota of an area comes from the area table: re-parenting an area needs ``aduan figures rebuild``, as a
+changed time zone does), ``fig_area`` per kelurahan and period, and ``fig_perf_year`` / ``fig_hist_year``.
+
 ``rebuild(conn)`` recomputes everything from the base tables (after a bulk load); ``verify(conn)``
 recomputes and lists every difference (``aduan figures verify``).
 
