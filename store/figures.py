@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select, union_all
+from sqlalchemy import Connection, Table, bindparam, case, delete, func, inspect, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.tables import FIGURE_MODELS, Area, Ticket, TicketEvent
@@ -280,19 +280,23 @@ def kota_of(areas: Mapping[str, tuple[str, str | None]], code: str) -> str | Non
     return None
 
 
-def area_tree(conn: Connection, codes: Sequence[str] | None = None) -> dict[str, tuple[str, str | None]]:
-    """code -> (level, parent) of ``codes`` and their parents and grandparents (None: every area)."""
+def area_tree(conn: Connection) -> dict[str, tuple[str, str | None]]:
+    """code -> (level, parent) of every area (a few hundred rows)."""
     A = getattr(Area, "__table__")
-    if codes is None:
-        return {c: (lv, p) for c, lv, p in conn.execute(select(A.c.code, A.c.level, A.c.parent_code))}
-    out: dict[str, tuple[str, str | None]] = {}
-    todo = sorted(set(codes))
-    for _ in range(3):
-        if not todo:
-            break
-        rows = conn.execute(select(A.c.code, A.c.level, A.c.parent_code).where(A.c.code.in_(todo))).all()
-        out.update({c: (lv, p) for c, lv, p in rows})
-        todo = sorted({p for _, _, p in rows if p and p not in out})
+    return {c: (lv, p) for c, lv, p in conn.execute(select(A.c.code, A.c.level, A.c.parent_code))}
+
+
+def kota_map(conn: Connection, codes: Sequence[str]) -> dict[str, str | None]:
+    """``kota_of`` for ``codes``, in one statement (the area, its parent and grandparent joined)."""
+    A = getattr(Area, "__table__")
+    p, g = A.alias("p"), A.alias("g")
+    kota = case((A.c.level == KOTA, A.c.code), (p.c.level == KOTA, p.c.code), (g.c.level == KOTA, g.c.code))
+    stmt = (select(A.c.code, kota).select_from(A.outerjoin(p, p.c.code == A.c.parent_code)
+                                                .outerjoin(g, g.c.code == p.c.parent_code))
+            .where(A.c.code.in_(bindparam("codes", expanding=True))))
+    out: dict[str, str | None] = {}
+    for i in range(0, len(codes), 500):
+        out.update({code: k for code, k in conn.execute(stmt, {"codes": list(codes[i:i + 500])})})
     return out
 
 
@@ -308,10 +312,9 @@ def _with_kota(conn: Connection, acc: Acc) -> None:
             rows.append((key[0], key[1], key[2:], values))
     if not rows:
         return
-    codes = {area for _, area, _, _ in rows if area}
-    tree = area_tree(conn, sorted(codes)) if len(codes) <= 500 else area_tree(conn)
+    kotas = kota_map(conn, sorted({area for _, area, _, _ in rows if area}))
     for period, area, rest, values in rows:
-        kota = kota_of(tree, area) if area else None
+        kota = kotas.get(area)
         if kota is not None:
             _add(acc, "fig_city", (period, kota, *rest), values, 1)
 

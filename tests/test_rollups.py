@@ -59,6 +59,7 @@ async def test_city_scope_is_none_for_a_partial_kota(gateway):
         areas, kota = _scopes(conn)[1]
         assert areas is not None and kota
         tree = figures.area_tree(conn)
+        assert figures.kota_map(conn, sorted(tree) + ["99.99"]) == {c: figures.kota_of(tree, c) for c in tree}
         kelurahan = next(c for c in areas if tree[c][0] == "kelurahan")
         assert dashboard.city_scope(conn, [c for c in areas if c != kelurahan]) is None
         assert dashboard.city_scope(conn, [kota]) is None  # the kota without the areas inside it
