@@ -1,8 +1,10 @@
 """Performance figures by agency or kelurahan from the kept aggregates (issue 16), not from history.
 
 ``store.figures`` keeps ``fig_perf`` (counts and duration sums) and ``fig_hist`` (log-spaced duration
-buckets) per grouping, group key and month of creation (instance time zone), exact at every commit. A
-report period ``[since, until)`` is split into the whole local months inside it, read from those tables,
+buckets) per grouping, group key and month of creation (instance time zone), and the same per year
+(``fig_perf_year``, ``fig_hist_year``), exact at every commit. A report period ``[since, until)`` is split
+into the whole local months inside it, read as whole years plus or minus the months at their edges
+(``year_spans``: a rolling year reads a year and two months, not twelve months),
 and the partial months at either edge, recomputed from the rows of the tickets created in those edge
 ranges only (``store.figures.created_between``: index range on ``created_at``), or, when the rest of
 that month holds fewer tickets (a period ending now), as the stored month minus the rest's tickets.
@@ -81,6 +83,47 @@ def p90(hist: Counter[int], q: float = 0.9) -> float | None:
     return values[0] + (values[1] - values[0]) * (pos - lo)
 
 
+def _month(year: int, month: int) -> str:
+    return f"{year + (month - 1) // 12:04d}-{(month - 1) % 12 + 1:02d}"
+
+
+def _within_year(year: int, m0: int, m1: int) -> list[tuple[bool, str | None, str | None, int]]:
+    """Months m0 <= m < m1 (1-13) of ``year``: those months, or the year less the others, whichever reads
+    fewer periods."""
+    if m0 >= m1:
+        return []
+    if m1 - m0 <= 12 - (m1 - m0) + 1:
+        return [(False, _month(year, m0), _month(year, m1), 1)]
+    out: list[tuple[bool, str | None, str | None, int]] = [(True, f"{year:04d}", f"{year + 1:04d}", 1)]
+    for a, b in ((1, m0), (m1, 13)):
+        if a < b:
+            out.append((False, _month(year, a), _month(year, b), -1))
+    return out
+
+
+def year_spans(first: str | None, end: str | None) -> list[tuple[bool, str | None, str | None, int]]:
+    """The months ``first`` <= month < ``end`` (``YYYY-MM``, None: unbounded) as (yearly, lo, hi, sign) spans
+    to add up: whole years from the year tables, the months at the edges added, or their year added and its
+    other months taken away (at most six months read per edge). Counts and histograms subtract exactly."""
+    y0, m0 = (None, 1) if first is None else (int(first[:4]), int(first[5:7]))
+    y1, m1 = (None, 1) if end is None else (int(end[:4]), int(end[5:7]))
+    if y0 is not None and y1 is not None and (y0, m0) >= (y1, m1):
+        return []
+    if y0 is not None and y0 == y1:
+        return _within_year(y0, m0, m1)
+    out = []
+    whole_from = None if y0 is None else (y0 if m0 == 1 else y0 + 1)
+    whole_to = y1  # the years before y1 are whole (y1's months before m1 are its edge)
+    if y0 is not None and m0 > 1:
+        out += _within_year(y0, m0, 13)
+    if whole_from is None or whole_to is None or whole_from < whole_to:
+        out.append((True, None if whole_from is None else f"{whole_from:04d}",
+                    None if whole_to is None else f"{whole_to:04d}", 1))
+    if y1 is not None:
+        out += _within_year(y1, 1, m1)
+    return out
+
+
 class _Merged:
     """Per group key ('' for none): the summed fig_perf columns and the merged histograms."""
 
@@ -90,12 +133,17 @@ class _Merged:
         self.hist: Hist = defaultdict(lambda: {"coordinate": Counter(), "resolve": Counter()})
 
     def stored(self, conn: Connection, first: str | None, end: str | None, sign: int = 1) -> None:
-        perf_rows, hist_rows = store_reports.figure_rows(conn, self.by, first, end)
-        for row in perf_rows:
-            for col in SUMS:
-                self.sums[row["group_key"]][col] += sign * int(row[col] or 0)
+        """The stored months ``first`` <= month < ``end``: whole years from the year tables, plus or minus
+        the months at either edge (``year_spans``), summed by the database."""
+        spans = [(yearly, lo, hi, sign * s) for yearly, lo, hi, s in year_spans(first, end)]
+        perf_rows, hist_rows = figures.span_sums(conn, self.by, spans)
+        for key, *values in perf_rows:
+            sums = self.sums[key]
+            for col, v in zip(figures.VALUES["fig_perf"], values):
+                if col in sums:
+                    sums[col] += int(v or 0)
         for key, measure, bucket, n in hist_rows:
-            self.hist[key][measure][bucket] += sign * int(n)
+            self.hist[key][measure][bucket] += int(n or 0)
 
     def created(self, conn: Connection, since: datetime, until: datetime, sign: int = 1) -> None:
         for (table, key), values in figures.created_between(conn, since, until).items():

@@ -18,7 +18,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from bot.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
-from store import repo
+from store import figures, repo
 from store.figures import TABLES as FIGURES
 from store.figures import week_start
 from store.tables import OPEN_CONDITION
@@ -26,6 +26,7 @@ from store.tables import OPEN_CONDITION
 T, A, AG, C, S = repo.T_TICKET, repo.T_AREA, repo.T_AGENCY, repo.T_CATEGORY, repo.T_STAFF
 F, W = FIGURES["fig_count"], FIGURES["fig_week"]
 FC, OD = FIGURES["fig_created"], FIGURES["fig_open_due"]
+CITY, AREA = FIGURES["fig_city"], FIGURES["fig_area"]
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 CLOSED = sorted(s.value for s in CLOSED_STATUSES)
 STATUS_ORDER = [s.value for s in Status]
@@ -88,7 +89,7 @@ def children_figures(areas: dict[str, dict[str, Any]], parent: str | None,
     kelurahan's figures (``Dashboard.by_area``), by name."""
     children = {code: {**a, "total": 0, "open": 0, "overdue": 0} for code, a in areas.items()
                 if (a["parent_code"] == parent if parent is not None else a["level"] == "kota")}
-    for code, figures in by_area.items():
+    for code, area_figures in by_area.items():
         node: str | None = code
         for _ in range(5):  # kelurahan -> kecamatan -> kota
             if node is None or node in children:
@@ -96,7 +97,7 @@ def children_figures(areas: dict[str, dict[str, Any]], parent: str | None,
             node = (areas.get(node) or {}).get("parent_code")
         if node in children:
             for k in ("total", "open", "overdue"):
-                children[node][k] += figures[k]
+                children[node][k] += area_figures[k]
     return sorted(children.values(), key=lambda c: c["name"])
 
 
@@ -143,8 +144,12 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     passed since midnight, this week's deadlines, the oldest overdue tickets) is read from the tickets
     through indexes."""
     d = Dashboard()
-    counts = _counts(conn, areas, periods)
-    overdue = overdue_counts(conn, areas, now, tz, ("category_code", "agency_code", "source"))
+    scope = city_scope(conn, areas)
+    counts = _counts(conn, areas, periods, scope)
+    # All time, the open tickets are in the counts already: overdue needs only the deadlines ahead.
+    open_now = None if periods is not None else _open_counts(counts)
+    overdue = overdue_counts(conn, areas, now, tz, ("category_code", "agency_code", "source"), scope=scope,
+                             open_now=open_now)
 
     for (_cat, _agency, _source, status), (n, _on_time) in counts.items():
         d.by_status[status] = d.by_status.get(status, 0) + n
@@ -188,18 +193,33 @@ def dashboard(conn: Connection, areas: list[str] | None, now: datetime, tz: Zone
     return d
 
 
-def _count_table(periods: list[str] | None) -> tuple[Any, list[Any]]:
-    """fig_count (all time) or fig_created (the periods of a date range), and its period condition."""
+def city_scope(conn: Connection, areas: list[str] | None) -> str | None:
+    """The fig_city scope holding exactly the tickets of ``areas``: '' for the province (None), a kota's code
+    when ``areas`` is that kota and every area in it (``store.figures.kota_of``); None for any other list."""
+    if areas is None:
+        return ""
+    tree = figures.area_tree(conn)  # a few hundred rows
+    kotas = [code for code in areas if tree.get(code, ("", None))[0] == figures.KOTA]
+    if len(kotas) != 1:
+        return None
+    inside = {code for code in tree if figures.kota_of(tree, code) == kotas[0]}
+    return kotas[0] if inside == set(areas) else None
+
+
+def _count_table(areas: list[str] | None, periods: list[str] | None, scope: str | None) -> tuple[Any, list[Any]]:
+    """The smallest table holding the counts of the scope, and its conditions: for the province or a kota
+    fig_city (period '' is all time; no kelurahan in the key: about a thousand rows a period), for other
+    lists of kelurahan fig_count (all time) or fig_created (the periods of a date range)."""
+    if scope is not None:
+        return CITY, [CITY.c.period.in_(periods or [""]), CITY.c.scope == scope]
     if periods is None:
-        return F, []
-    return FC, [FC.c.period.in_(periods)]
+        return F, [F.c.area_code.in_(areas or [])]
+    return FC, [FC.c.period.in_(periods), FC.c.area_code.in_(areas or [])]
 
 
-def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None) -> Counts:
+def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None, scope: str | None) -> Counts:
     """(category, agency, source, status) -> (tickets, SELESAI on time) of the scope."""
-    table, where = _count_table(periods)
-    if areas is not None:
-        where.append(table.c.area_code.in_(areas))
+    table, where = _count_table(areas, periods, scope)
     q = (select(table.c.category_code, table.c.agency_code, table.c.source, table.c.status, func.sum(table.c.n),
                 func.sum(table.c.on_time))
          .where(*where).group_by(table.c.category_code, table.c.agency_code, table.c.source, table.c.status))
@@ -209,19 +229,15 @@ def _counts(conn: Connection, areas: list[str] | None, periods: list[str] | None
 
 def _by_area(conn: Connection, areas: list[str] | None, periods: list[str] | None,
              overdue: dict[tuple[Any, ...], int]) -> dict[str, dict[str, int]]:
-    """Per kelurahan: tickets and open tickets (of the date range, if any), and overdue now."""
-    table, where = _count_table(periods)
-    if areas is not None:
-        where.append(table.c.area_code.in_(areas))
+    """Per kelurahan: tickets and open tickets (of the date range, if any; fig_area), and overdue now."""
+    where = [AREA.c.period.in_(periods or [""])] + ([] if areas is None else [AREA.c.area_code.in_(areas)])
     out: dict[str, dict[str, int]] = {}
 
     def row(code: str) -> dict[str, int]:
         return out.setdefault(code, {"total": 0, "open": 0, "overdue": 0})
 
-    # Grouped by the key's leading column only, so the aggregate streams in key order (no sort).
-    open_n = func.sum(case((table.c.status.in_(OPEN), table.c.n), else_=0))
-    for code, n, n_open in conn.execute(select(table.c.area_code, func.sum(table.c.n), open_n)
-                                        .where(*where).group_by(table.c.area_code)):
+    for code, n, n_open in conn.execute(select(AREA.c.area_code, func.sum(AREA.c.n), func.sum(AREA.c.open_n))
+                                        .where(*where).group_by(AREA.c.area_code)):
         if n:
             row(code)["total"] += int(n)
             row(code)["open"] += int(n_open)
@@ -235,32 +251,68 @@ _TICKET_KEYS = {"area_code": func.coalesce(T.c.area_code, ""), "category_code": 
                 "source": func.coalesce(func.nullif(T.c.source, ""), T.c.channel, "")}
 
 
+def _open_counts(counts: Counts) -> dict[tuple[Any, ...], int]:
+    """(category, agency, source) -> open tickets, from all-time counts."""
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    for (cat, agency, source, status), (n, _on_time) in counts.items():
+        if status in OPEN:
+            out[(cat, agency, source)] += n
+    return out
+
+
 def overdue_counts(conn: Connection, areas: list[str] | None, now: datetime, tz: ZoneInfo,
-                   by: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+                   by: tuple[str, ...], *, scope: str | None = None,
+                   open_now: dict[tuple[Any, ...], int] | None = None) -> dict[tuple[Any, ...], int]:
     """Open tickets past their resolve deadline at ``now``, grouped by the ``by`` columns (area_code,
     category_code, agency_code, source; '' for none).
 
-    Deadlines before today (local) come from fig_open_due; today's, up to now, from the open tickets due
-    since midnight (ix_ticket_status_resolve_due): at most a day of deadlines, never the history."""
+    Deadlines before today (local) are the open tickets (all time, from fig_area or fig_city) less those
+    due from today on (fig_open_due from today: the deadlines ahead, a few weeks, not the history); for
+    a list of kelurahan grouped otherwise than by area, fig_open_due's days before today of those areas.
+    Today's deadlines up to now come from the open tickets due since midnight (ix_ticket_status_resolve_due):
+    at most a day of deadlines, never the history. ``open_now``: the open tickets grouped by ``by``, when
+    the caller has them; ``scope``: the fig_city scope of ``areas`` (``city_scope``), if any."""
     today = (now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)).astimezone(tz).date()
     midnight = datetime.combine(today, time(), tz).astimezone(timezone.utc)
     if now.tzinfo is None:  # compare like with like
         midnight = midnight.replace(tzinfo=None)
     out: dict[tuple[Any, ...], int] = defaultdict(int)
-    where = [OD.c.due_day < today.isoformat()]
-    if areas is not None:
-        where.append(OD.c.area_code.in_(areas))
     cols = [OD.c[k] for k in by]
-    for *key, n in conn.execute(select(*cols, func.sum(OD.c.n)).where(*where).group_by(*cols)):
-        if n:
-            out[tuple(key)] += int(n)
+    in_areas = [] if areas is None else [OD.c.area_code.in_(areas)]
+    if open_now is None:
+        query = _open_now(areas, by, "" if areas is None else scope)
+        if query is not None:
+            open_now = {tuple(key): int(n or 0) for *key, n in conn.execute(query)}
+    if open_now is None:
+        days = select(*cols, func.sum(OD.c.n)).where(OD.c.due_day < today.isoformat(), *in_areas).group_by(*cols)
+        for *key, n in conn.execute(days):
+            out[tuple(key)] += int(n or 0)
+    else:
+        for group, n in open_now.items():
+            out[group] += n
+        ahead = select(*cols, func.sum(OD.c.n)).where(OD.c.due_day >= today.isoformat(), *in_areas).group_by(*cols)
+        for *key, n in conn.execute(ahead):
+            out[tuple(key)] -= int(n or 0)
     keys = [_TICKET_KEYS[k] for k in by]
     since_midnight = (select(*keys, func.count()).where(_scope(areas), text(OPEN_CONDITION),
                                                         T.c.resolve_due >= midnight, T.c.resolve_due < now)
                       .group_by(*keys))
     for *key, n in conn.execute(since_midnight):
         out[tuple(key)] += int(n)
-    return dict(out)
+    return {k: n for k, n in out.items() if n}
+
+
+def _open_now(areas: list[str] | None, by: tuple[str, ...], scope: str | None) -> Any | None:
+    """The open tickets of the scope grouped by ``by``, from a roll-up (None: no roll-up has that grouping)."""
+    if by == ("area_code",):
+        return (select(AREA.c.area_code, func.sum(AREA.c.open_n))
+                .where(AREA.c.period == "", *([] if areas is None else [AREA.c.area_code.in_(areas)]))
+                .group_by(AREA.c.area_code))
+    if scope is not None and "area_code" not in by:
+        cols = [CITY.c[k] for k in by]
+        return (select(*cols, func.sum(CITY.c.n))
+                .where(CITY.c.period == "", CITY.c.scope == scope, CITY.c.status.in_(OPEN)).group_by(*cols))
+    return None
 
 
 def _grouped(counts: Counts, overdue: dict[tuple[Any, ...], int], index: int) -> list[dict[str, Any]]:
@@ -313,16 +365,15 @@ def weekly_sla(conn: Connection, areas: list[str] | None, now: datetime, tz: Zon
     # its area index (150k rows: 0.7-1 s at 1M tickets); unary + is a no-op on text in SQLite.
     area = (UnaryExpression(T.c.area_code, operator=operators.custom_op("+"), type_=T.c.area_code.type)
             if conn.dialect.name == "sqlite" else T.c.area_code)
-    q = (select(T.c.resolve_due, T.c.resolved_at, T.c.closed_at, T.c.status)
+    # Counted in SQL: a few thousand deadlines a week, whose datetimes Python would otherwise convert.
+    handled_in_time = or_(and_(T.c.status == "SELESAI", T.c.resolved_at <= T.c.resolve_due),
+                          and_(T.c.status == "DITOLAK", T.c.closed_at <= T.c.resolve_due))
+    q = (select(func.count(), func.sum(case((handled_in_time, 1), else_=0)))
          .where(area.in_(areas) if areas is not None else true(), T.c.resolve_due >= this_week,
                 T.c.resolve_due <= now))
-    for due, resolved_at, closed_at, status in conn.execute(q):
-        current["due"] += 1
-        handled = resolved_at if status == "SELESAI" else (closed_at if status == "DITOLAK" else None)
-        if handled is not None and handled <= due:
-            current["on_time"] += 1
-        else:
-            current["late"] += 1
+    due, on_time = conn.execute(q).one()
+    current["due"], current["on_time"] = int(due or 0), int(on_time or 0)
+    current["late"] = current["due"] - current["on_time"]
     for b in buckets:
         b["pct"] = round(100 * b["on_time"] / b["due"]) if b["due"] else None
     return buckets

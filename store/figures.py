@@ -6,6 +6,10 @@ of scanning years of tickets (issue 16). Every write to ``ticket`` goes through 
 the old row's contributions are subtracted, the new row's added, and each affected aggregate row gets
 one UPSERT (``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``, on SQLite and PostgreSQL).
 
+Besides the per-kelurahan tables, roll-ups (migration 0018): ``fig_city`` for the province and each kota
+(the kota of an area comes from the area table: re-parenting an area needs ``aduan figures rebuild``, as a
+changed time zone does), ``fig_area`` per kelurahan and period, and ``fig_perf_year`` / ``fig_hist_year``.
+
 ``rebuild(conn)`` recomputes everything from the base tables (after a bulk load); ``verify(conn)``
 recomputes and lists every difference (``aduan figures verify``).
 
@@ -18,13 +22,13 @@ import math
 from contextlib import contextmanager
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
+from sqlalchemy import Connection, Table, bindparam, case, delete, func, inspect, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.tables import FIGURE_MODELS, Ticket, TicketEvent
+from store.tables import FIGURE_MODELS, Area, Ticket, TicketEvent
 
 TABLES: dict[str, Table] = {m.__tablename__: getattr(m, "__table__") for m in FIGURE_MODELS}
 KEYS = {name: tuple(c.name for c in t.primary_key.columns) for name, t in TABLES.items()}
@@ -90,6 +94,17 @@ def perf_keys(t: Row, tz: ZoneInfo) -> list[tuple[str, str, str]]:
     return [("agency", t["agency_code"] or "", month), ("kelurahan", t["area_code"] or "", month)]
 
 
+# fig_perf / fig_hist per month, and the same per year (migration 0018): a year's or all time's report
+# reads a few year rows, plus or minus the months at its edges (bot.perf_figures), not up to 60 months.
+PERF_TABLES = (("fig_perf", "fig_hist", 7), ("fig_perf_year", "fig_hist_year", 4))
+
+
+def _perf_rows(key: tuple[str, str, str]) -> Iterator[tuple[str, str, tuple[str, str, str]]]:
+    """(perf table, histogram table, key) of every row a perf_keys key counts in."""
+    for perf, hist, length in PERF_TABLES:
+        yield perf, hist, (key[0], key[1], key[2][:length])
+
+
 def _seconds(later: datetime | None, earlier: datetime) -> int | None:
     return None if later is None else round((_aware(later) - _aware(earlier)).total_seconds())
 
@@ -121,6 +136,10 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
         _add(acc, "fig_day", (day, area, cat, source), {"n": 1}, sign)
         for period in (day[:7], day):  # a date range reads whole months, and days only at its edges
             _add(acc, "fig_created", (period, area, cat, agency, source, status), counted, sign)
+        # The province's roll-ups (all time '' too): the city's dashboard and every map read these.
+        for period in ("", day[:7], day):
+            _add(acc, "fig_city", (period, "", cat, agency, source, status), counted, sign)
+            _add(acc, "fig_area", (period, area), {"n": 1, "open_n": int(status in OPEN)}, sign)
         if status in OPEN:
             _add(acc, "fig_open_due", (due.astimezone(tz).date().isoformat(), area, cat, agency, source), {"n": 1}, sign)
         handled = resolved if status == DONE else (t.get("closed_at") if status == REJECTED else None)
@@ -134,10 +153,11 @@ def add_ticket(acc: Acc, t: Row, tz: ZoneInfo, sign: int, *, ever_resolved: bool
             "reopened": int((t.get("reopen_count") or 0) > 0), "ever_resolved": int(ever_resolved),
             "coordinate_s": c_s or 0, "resolve_s": r_s or 0, **rating_sums(t.get("rating"))}
     for key in perf_keys(t, tz):
-        _add(acc, "fig_perf", key, perf, sign)
-        for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
-            if secs is not None:
-                _add(acc, "fig_hist", (*key, measure, bucket_of(secs)), {"n": 1}, sign)
+        for perf_table, hist_table, row in _perf_rows(key):
+            _add(acc, perf_table, row, perf, sign)
+            for measure, secs in (("coordinate", c_s), ("resolve", r_s)):
+                if secs is not None:
+                    _add(acc, hist_table, (*row, measure, bucket_of(secs)), {"n": 1}, sign)
 
 
 def rating_sums(score: int | None) -> dict[str, int]:
@@ -151,7 +171,8 @@ def _proof_counts(acc: Acc, t: Row, tz: ZoneInfo, proofs: int, rejected: int, si
     if t.get("merged_into_id") is not None:
         return
     for key in perf_keys(t, tz):
-        _add(acc, "fig_perf", key, {"proofs": proofs, "rejected": rejected}, sign)
+        for perf_table, _hist, row in _perf_rows(key):
+            _add(acc, perf_table, row, {"proofs": proofs, "rejected": rejected}, sign)
 
 
 def _event_counts(conn: Connection, ticket_ids: list[int], statuses: tuple[str, ...]) -> dict[int, dict[str, int]]:
@@ -242,8 +263,65 @@ def _rows(acc: Acc) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     yield from by_table.items()
 
 
+KOTA = "kota"
+
+
+def kota_of(areas: Mapping[str, tuple[str, str | None]], code: str) -> str | None:
+    """The kota an area lies in (itself, its parent or grandparent at level kota), from ``areas`` (code ->
+    (level, parent code)); None outside any kota or for a code not in the area table."""
+    node: str | None = code
+    for _ in range(3):
+        if node is None or node not in areas:
+            return None
+        level, parent = areas[node]
+        if level == KOTA:
+            return node
+        node = parent
+    return None
+
+
+def area_tree(conn: Connection) -> dict[str, tuple[str, str | None]]:
+    """code -> (level, parent) of every area (a few hundred rows)."""
+    A = getattr(Area, "__table__")
+    return {c: (lv, p) for c, lv, p in conn.execute(select(A.c.code, A.c.level, A.c.parent_code))}
+
+
+def kota_map(conn: Connection, codes: Sequence[str]) -> dict[str, str | None]:
+    """``kota_of`` for ``codes``, in one statement (the area, its parent and grandparent joined)."""
+    A = getattr(Area, "__table__")
+    p, g = A.alias("p"), A.alias("g")
+    kota = case((A.c.level == KOTA, A.c.code), (p.c.level == KOTA, p.c.code), (g.c.level == KOTA, g.c.code))
+    stmt = (select(A.c.code, kota).select_from(A.outerjoin(p, p.c.code == A.c.parent_code)
+                                                .outerjoin(g, g.c.code == p.c.parent_code))
+            .where(A.c.code.in_(bindparam("codes", expanding=True))))
+    out: dict[str, str | None] = {}
+    for i in range(0, len(codes), 500):
+        out.update({code: k for code, k in conn.execute(stmt, {"codes": list(codes[i:i + 500])})})
+    return out
+
+
+def _with_kota(conn: Connection, acc: Acc) -> None:
+    """Add each kota's fig_city rows, from the per-kelurahan fig_count (all time) and fig_created (periods)
+    rows of ``acc``: the kota of an area comes from the area table (a re-parented area needs ``aduan figures
+    rebuild``, as a changed time zone does)."""
+    rows = []  # (period, area, (category, agency, source, status), values)
+    for (name, key), values in acc.items():
+        if name == "fig_count":
+            rows.append(("", key[0], key[1:], values))
+        elif name == "fig_created":
+            rows.append((key[0], key[1], key[2:], values))
+    if not rows:
+        return
+    kotas = kota_map(conn, sorted({area for _, area, _, _ in rows if area}))
+    for period, area, rest, values in rows:
+        kota = kotas.get(area)
+        if kota is not None:
+            _add(acc, "fig_city", (period, kota, *rest), values, 1)
+
+
 def apply(conn: Connection, acc: Acc) -> None:
     """Add the deltas in ``acc`` to the stored figures: one executemany UPSERT per table."""
+    _with_kota(conn, acc)
     for name, rows in _rows(acc):
         sql, order = _upsert(conn, name)
         conn.exec_driver_sql(sql, [tuple(r[c] for c in order) for r in rows])
@@ -264,6 +342,8 @@ def expected(conn: Connection, *, events: bool = True) -> Acc:
     while True:
         tickets = conn.execute(stmt, {"after": after}).mappings().all()
         if not tickets:
+            if "fig_city" in present_tables(conn):
+                _with_kota(conn, acc)
             return acc
         after = tickets[-1]["id"]
         if events:
@@ -297,6 +377,36 @@ def created_between(conn: Connection, since: datetime | None, until: datetime | 
     return acc
 
 
+Span = tuple[bool, Optional[str], Optional[str], int]  # (yearly, first, end, sign): see bot.perf_figures.year_spans
+
+
+def span_sums(conn: Connection, by: str, spans: Sequence[Span]
+              ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """fig_perf's sums per group key (key, *PERF_SUMS) and fig_hist's counts per (key, measure, bucket) of
+    grouping ``by``, over ``spans``: month or year ranges [first, end) (None: unbounded) of the month or year
+    tables, each added or taken away (sign). One statement per table: the spans' rows are merged by the
+    database (a UNION ALL summed), so only one row per group (and bucket) comes back."""
+    out: list[list[tuple[Any, ...]]] = []
+    for kind, by_cols in ((0, ("group_key",)), (1, ("group_key", "measure", "bucket"))):
+        parts = []
+        for yearly, first, end, sign in spans:
+            row = PERF_TABLES[int(yearly)]
+            t = TABLES[row[0] if kind == 0 else row[1]]
+            cond = [t.c.grouping == by] + ([] if first is None else [t.c.month >= first]) + (
+                [] if end is None else [t.c.month < end])
+            values = [(t.c[c] * sign).label(c) for c in VALUES[t.name]]
+            parts.append(select(*[t.c[c] for c in by_cols], *values).where(*cond))
+        if not parts:
+            out.append([])
+            continue
+        both = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
+        keys = [both.c[c] for c in by_cols]
+        value_names = VALUES[PERF_TABLES[0][0] if kind == 0 else PERF_TABLES[0][1]]
+        stmt = select(*keys, *[func.sum(both.c[c]) for c in value_names]).group_by(*keys)
+        out.append([tuple(r) for r in conn.execute(stmt)])
+    return out[0], out[1]
+
+
 def present_tables(conn: Connection) -> list[str]:
     """The figures tables this database has: a migration older than the newest one (0006 runs ``rebuild``)
     knows only some of them."""
@@ -317,7 +427,7 @@ def rebuild(conn: Connection, only: Sequence[str] | None = None) -> int:
     """Replace every figure (or those of the tables in ``only``) with one recomputed from the base tables;
     returns the rows written."""
     names = [n for n in present_tables(conn) if only is None or n in only]
-    acc = expected(conn, events="fig_perf" in names)
+    acc = expected(conn, events="fig_perf" in names or "fig_perf_year" in names)
     # Only the columns the database has: migration 0006 rebuilds before 0017 adds fig_perf's rating sums.
     db = inspect(conn)
     for name in names:

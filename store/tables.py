@@ -497,7 +497,71 @@ class FigOpenDue(SQLModel, table=True):
     n: int = _count()
 
 
-FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigCreated, FigOpenDue)
+class FigCity(SQLModel, table=True):
+    """Tickets of the whole province (scope '') and of each kota (scope: its code) by creation period ('' for
+    all time, local month YYYY-MM, local day YYYY-MM-DD: every ticket counts in all three), category, agency,
+    source and current status: the city's and a kota's dashboards read a few thousand rows here instead of
+    fig_count's or fig_created's per-kelurahan ones (migration 0018)."""
+
+    __tablename__ = "fig_city"
+    period: str = Field(primary_key=True, max_length=10)
+    scope: str = Field(primary_key=True, max_length=20)
+    category_code: str = Field(primary_key=True, max_length=40)
+    agency_code: str = Field(primary_key=True, max_length=40)
+    source: str = Field(primary_key=True, max_length=30)
+    status: str = Field(primary_key=True, max_length=20)
+    n: int = _count()
+    on_time: int = _count()  # SELESAI with resolved_at <= resolve_due
+
+
+class FigArea(SQLModel, table=True):
+    """Tickets and open tickets per kelurahan and creation period ('' for all time, local month, local day):
+    the dashboards' map and children lists (migration 0018)."""
+
+    __tablename__ = "fig_area"
+    period: str = Field(primary_key=True, max_length=10)
+    area_code: str = Field(primary_key=True, max_length=20)
+    n: int = _count()
+    open_n: int = _count()  # of those, in an open status now
+
+
+class FigPerfYear(SQLModel, table=True):
+    """fig_perf per local year of creation (``month`` holds YYYY): long periods read years (migration 0018)."""
+
+    __tablename__ = "fig_perf_year"
+    grouping: str = Field(primary_key=True, max_length=12)
+    group_key: str = Field(primary_key=True, max_length=40)
+    month: str = Field(primary_key=True, max_length=7)  # YYYY
+    tickets: int = _count()
+    coordinated: int = _count()
+    resolved: int = _count()
+    in_sla: int = _count()
+    backlog: int = _count()
+    reopened: int = _count()
+    ever_resolved: int = _count()
+    proofs: int = _count()
+    rejected: int = _count()
+    coordinate_s: int = _count()
+    resolve_s: int = _count()
+    rated: int = _count()
+    rating_total: int = _count()
+    rated_low: int = _count()
+
+
+class FigHistYear(SQLModel, table=True):
+    """fig_hist per local year of creation (``month`` holds YYYY, migration 0018)."""
+
+    __tablename__ = "fig_hist_year"
+    grouping: str = Field(primary_key=True, max_length=12)
+    group_key: str = Field(primary_key=True, max_length=40)
+    month: str = Field(primary_key=True, max_length=7)
+    measure: str = Field(primary_key=True, max_length=12)
+    bucket: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = _count()
+
+
+FIGURE_MODELS = (FigCount, FigDay, FigWeek, FigPerf, FigHist, FigCreated, FigOpenDue, FigCity, FigArea, FigPerfYear,
+                 FigHistYear)
 metadata = SQLModel.metadata
 
 

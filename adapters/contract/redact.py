@@ -137,8 +137,11 @@ def _is_prose(line: str) -> bool:
 
 
 def _redact_identity(text: str, identity: Identity) -> str:
+    # A word absent from the case-folded text cannot match: skip compiling its pattern (a listing of a
+    # thousand tickets has a thousand reporters, far past the ``re`` module's cache).
+    folded = text.casefold()
     for address in identity.addresses:
-        if len(address) >= 4:
+        if len(address) >= 4 and address.casefold() in folded:
             text = re.sub(re.escape(address), MARK, text, flags=re.IGNORECASE)
     words: list[str] = []
     for name in identity.names:
@@ -147,6 +150,8 @@ def _redact_identity(text: str, identity: Identity) -> str:
             words.append(name)
         words += [p for p in re.split(r"[\s_.,]+", name) if len(p) >= 3 and p.lower() not in _NOT_NAMES]
     for word in sorted(set(words), key=len, reverse=True):  # full names before their parts
+        if word.lstrip("@").casefold() not in folded:
+            continue
         text = re.sub(rf"(?<!\w)@?{re.escape(word)}(?!\w)", MARK, text, flags=re.IGNORECASE)
     return text
 
