@@ -137,11 +137,17 @@ def _is_prose(line: str) -> bool:
 
 
 def _redact_identity(text: str, identity: Identity) -> str:
-    # A word absent from the case-folded text cannot match: skip compiling its pattern (a listing of a
-    # thousand tickets has a thousand reporters, far past the ``re`` module's cache).
-    folded = text.casefold()
+    # A word absent from the text cannot match: skip compiling its pattern (a listing of a thousand tickets
+    # has a thousand reporters, far past the ``re`` module's cache). Only where both are ASCII: there a
+    # case-insensitive match implies the lower-cased substring, while Unicode case rules (the Kelvin sign,
+    # a dotted capital I) match where a plain substring test would not, and a skipped name would leak.
+    lowered = text.lower() if text.isascii() else None
+
+    def absent(word: str) -> bool:
+        return lowered is not None and word.isascii() and word.lower() not in lowered
+
     for address in identity.addresses:
-        if len(address) >= 4 and address.casefold() in folded:
+        if len(address) >= 4 and not absent(address):
             text = re.sub(re.escape(address), MARK, text, flags=re.IGNORECASE)
     words: list[str] = []
     for name in identity.names:
@@ -150,7 +156,7 @@ def _redact_identity(text: str, identity: Identity) -> str:
             words.append(name)
         words += [p for p in re.split(r"[\s_.,]+", name) if len(p) >= 3 and p.lower() not in _NOT_NAMES]
     for word in sorted(set(words), key=len, reverse=True):  # full names before their parts
-        if word.lstrip("@").casefold() not in folded:
+        if absent(word.lstrip("@")):
             continue
         text = re.sub(rf"(?<!\w)@?{re.escape(word)}(?!\w)", MARK, text, flags=re.IGNORECASE)
     return text
