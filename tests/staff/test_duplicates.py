@@ -351,3 +351,27 @@ def test_migration_0016_matches_the_tables_and_downgrades(tmp_path):
     assert not {"geo_cell", "merged_into_id"} & {c["name"] for c in inspector.get_columns("ticket")}
     upgrade(url)
     assert {"ticket_link", "ticket_follower"} <= set(inspect(create_engine(url)).get_table_names())
+
+
+def test_the_text_test_equals_rapidfuzz_token_sort_ratio_pair_by_pair():
+    """The text test compares pre-sorted tokens in one rapidfuzz call; it must pick what pair-by-pair
+    token-sort ratios pick: the best score at or above the cutoff, the first of equals, nothing below."""
+    import random
+
+    from rapidfuzz import fuzz
+
+    from bot.textnorm import normalize
+
+    rng = random.Random(15)
+    words = (RUBBISH + " " + POTHOLE + " lampu mati got mampet banjir RT 05 RW 03 gang mawar").split()
+    for _ in range(300):
+        mine = " ".join(rng.choice(words) for _ in range(rng.randint(3, 25)))
+        others = {k: " ".join(rng.sample(mine.split(), len(mine.split())) + rng.choices(words, k=rng.randint(0, 3)))
+                  for k in range(rng.randint(1, 10))}
+        cutoff = rng.choice([60, 80, 90])
+        scores = {k: fuzz.token_sort_ratio(normalize(mine), normalize(v)) for k, v in others.items()}
+        good = {k: v for k, v in scores.items() if v >= cutoff}
+        want = max(good, key=lambda k: (good[k], -k)) if good else None
+        got = duplicates._most_alike(duplicates.sorted_tokens(mine),
+                                     {k: duplicates.sorted_tokens(v) for k, v in others.items()}, cutoff)
+        assert got == want, (mine, others, cutoff, scores)
