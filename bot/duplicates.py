@@ -152,11 +152,7 @@ def take_queued(conn: Connection) -> list[Queued]:
 def link_queued(conn: Connection) -> int:
     """Look up and link the tickets queued in this transaction, inside it (the paths off intake's hot path).
     Returns how many links were queued."""
-    links = find_links(conn, take_queued(conn))
-    for link in links:
-        store.add_link(conn, link.ticket_id, link.other_id, POSSIBLE, link.reason, link.distance_m, link.at,
-                       new_ticket=True)
-    return len(links)
+    return write_links(conn, find_links(conn, take_queued(conn)))
 
 
 def write_links(conn: Connection, links: list[Link]) -> int:

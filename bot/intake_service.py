@@ -286,9 +286,6 @@ class IntakeService:
             return
         finally:
             self._committing = False
-        self._look_up(queued)
-        if self._links and self._queue.empty():
-            await self._flush_links()  # found during this commit, and no group follows to carry them
         self.batches += 1
         self.messages += len(batch)
         metrics.group_committed(len(batch))
@@ -296,6 +293,10 @@ class IntakeService:
             if not fut.done():
                 fut.set_result(outcome)
         self.on_outbox()
+        # After the citizens are answered: their acks never wait for the duplicate lookup or its links.
+        self._look_up(queued)
+        if self._links and self._queue.empty():
+            await self._flush_links()  # found during this commit, and no group follows to carry them
 
     def _look_up(self, queued: list[duplicates.Queued]) -> None:
         """Find the committed tickets' possible duplicates on a reader, beside the next group's commit. One

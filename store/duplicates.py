@@ -90,14 +90,10 @@ def _driver_rows(conn: Connection, sql: str, params: list[Any], names: tuple[str
 
 
 def add_link(conn: Connection, ticket_id: int, other_id: int, kind: str, reason: str | None,
-             distance_m: float | None, now: datetime, *, new_ticket: bool = False) -> None:
-    """Record a link; for a ticket made in this transaction it is queued (no earlier link can exist)."""
-    values = dict(ticket_id=ticket_id, other_ticket_id=other_id, kind=kind, reason=reason, distance_m=distance_m,
-                  created_at=now)
-    if new_ticket:
-        repo.insert_later(conn, T_LINK, values)
-    else:
-        repo.insert_ignore(conn, T_LINK, values, ("ticket_id", "other_ticket_id", "kind"))
+             distance_m: float | None, now: datetime) -> None:
+    """Record a link (an officer's merge); a link already there is kept once."""
+    add_links(conn, [dict(ticket_id=ticket_id, other_ticket_id=other_id, kind=kind, reason=reason,
+                          distance_m=distance_m, created_at=now)])
 
 
 def add_links(conn: Connection, rows: list[dict[str, Any]]) -> int:
