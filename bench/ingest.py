@@ -162,6 +162,7 @@ async def run_inprocess_paired(n: int, rounds: int, tmp: Path, db_url: str | Non
     points = await gw.db.read(geo_points, per_round * 2 * rounds) if geo else []
     run = time.time_ns()
     rates: dict[bool, list[float]] = {True: [], False: []}
+    cpu_ms: dict[bool, list[float]] = {True: [], False: []}  # process CPU per message: steadier than wall on a busy machine
     sem = asyncio.Semaphore(256)
 
     async def one(i: int) -> None:
@@ -174,14 +175,19 @@ async def run_inprocess_paired(n: int, rounds: int, tmp: Path, db_url: str | Non
     for r in range(2 * rounds):
         lookup = r % 4 in (0, 3)  # on, off, off, on: a drift within a pair of rounds cancels out
         object.__setattr__(cfg.duplicates, "enabled", lookup)  # what duplicates.enabled: false does at intake
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(i) for i in range(r * per_round, (r + 1) * per_round)))
         if hasattr(gw.intake, "settled"):  # (a tree where the lookup ran inside the commit has nothing to wait for)
             await gw.intake.settled()
         rates[lookup].append(per_round / (time.perf_counter() - start))
-        print(f"  round {r + 1}: duplicates {'on ' if lookup else 'off'} {rates[lookup][-1]:.0f} msg/s", file=sys.stderr)
+        cpu_ms[lookup].append((time.process_time() - cpu) * 1000 / per_round)
+        print(f"  round {r + 1}: duplicates {'on ' if lookup else 'off'} {rates[lookup][-1]:.0f} msg/s, "
+              f"{cpu_ms[lookup][-1]:.3f} ms CPU/msg", file=sys.stderr)
     await gw.stop()
     on, off = statistics.median(rates[True]), statistics.median(rates[False])
+    cpu_on, cpu_off = statistics.median(cpu_ms[True]), statistics.median(cpu_ms[False])
+    print(f"  CPU per message: duplicates on {cpu_on:.3f} ms, off {cpu_off:.3f} ms ({(cpu_on / cpu_off - 1) * 100:+.1f} %)",
+          file=sys.stderr)
     return (f"ingest: duplicates on {on:.0f} msg/s, off {off:.0f} msg/s ({(on / off - 1) * 100:+.1f} %), medians of "
             f"{rounds} rounds of {per_round} each (inprocess{', geo' if geo else ''}, {gw.db.dialect})")
 

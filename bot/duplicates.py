@@ -12,9 +12,9 @@ Two tests, each bounded:
   Two reports that both have coordinates are compared by distance only.
 
 A possible duplicate is only *linked* (``ticket_link``), never merged: officers decide with ``gabung``. The
-lookups of a group commit's new tickets run together once it has committed, on a reader connection
-(``take_queued``, ``find_links``), and their links are written with the next group (``write_links``): the
-reads stay off the single writer's critical path (issue 15: at most 10 % off in-process ingest).
+lookups of a group commit's new tickets run together once it has committed and its citizens are answered, at
+the start of the next group's transaction (``take_queued``, ``link``; bot.intake_service): no citizen's answer
+waits for them (issue 15: at most 10 % off in-process ingest).
 """
 from __future__ import annotations
 
@@ -152,7 +152,18 @@ def take_queued(conn: Connection) -> list[Queued]:
 def link_queued(conn: Connection) -> int:
     """Look up and link the tickets queued in this transaction, inside it (the paths off intake's hot path).
     Returns how many links were queued."""
-    return write_links(conn, find_links(conn, take_queued(conn)))
+    return link(conn, take_queued(conn))
+
+
+# Tickets looked up per statement: the cells of 256 reports (4-9 each) stay well within a statement's
+# parameter limit.
+LOOKUP_CHUNK = 256
+
+
+def link(conn: Connection, queued: list[Queued]) -> int:
+    """Look up committed tickets' possible duplicates and record them; returns how many links were written."""
+    return sum(write_links(conn, find_links(conn, queued[i:i + LOOKUP_CHUNK]))
+               for i in range(0, len(queued), LOOKUP_CHUNK))
 
 
 def write_links(conn: Connection, links: list[Link]) -> int:
@@ -223,14 +234,14 @@ def _text_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ticket
     return links
 
 
-def recheck_recent(conn: Connection, rules: DuplicatesConfig, now: datetime) -> list[Link]:
-    """The lookups of the tickets made in the last ``RECHECK_MINUTES`` (at most ``RECHECK_TICKETS``), again:
-    intake links a group's tickets just after its commit, so a process stopped in between left them unlinked.
-    Run at start; finding a link that is already there is harmless (``write_links`` keeps it once)."""
+def recent_to_recheck(conn: Connection, rules: DuplicatesConfig, now: datetime) -> list[Queued]:
+    """The tickets made in the last ``RECHECK_MINUTES`` (at most ``RECHECK_TICKETS``), to look up again: intake
+    links a group's tickets just after its commit, so a process stopped in between left them unlinked. Run at
+    start; finding a link that is already there is harmless (``write_links`` keeps it once)."""
     if not rules.enabled:
         return []
     rows = store.created_since(conn, now - timedelta(minutes=RECHECK_MINUTES), RECHECK_TICKETS)
-    return find_links(conn, [Queued(dict(row), rules, now) for row in rows])
+    return [Queued(dict(row), rules, now) for row in rows]
 
 
 # A group's links are written within milliseconds of its commit; a few minutes back covers a crash in

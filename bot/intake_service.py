@@ -65,16 +65,16 @@ Processed = tuple[list[IntakeOutcome], list[duplicates.Queued]]
 
 
 def _process_batch(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime,
-                   links: list[duplicates.Link]) -> Processed:
-    """Process a batch in one transaction, with the links found for earlier groups (written first).
+                   earlier: list[duplicates.Queued]) -> Processed:
+    """Process a batch in one transaction, after linking the possible duplicates of earlier groups' tickets.
 
     Fast path: no savepoints (two statements fewer per message). If any
     message raises, the whole attempt is rolled back and the batch is redone
     with a savepoint per message, so the failure is isolated and recorded.
-    Returns the outcomes and the new tickets, for their duplicate lookup once this commits.
+    Returns the outcomes and the new tickets, for their duplicate lookup with the next group.
     """
     conn.info.pop("intake_batch", None)
-    _write_links(conn, links)
+    link_committed(conn, earlier)
     if len(items) > 1:
         try:
             with conn.begin_nested(), writebehind.batched(conn, len(items)):
@@ -115,16 +115,17 @@ def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeR
     return outcomes, queued
 
 
-def _write_links(conn: Connection, links: list[duplicates.Link]) -> None:
-    """Possible-duplicate links of committed tickets. They are hints for officers: if writing them fails, the
-    group still commits (and the lookup is redone at the next start, ``duplicates.recheck_recent``)."""
-    if not links:
+def link_committed(conn: Connection, queued: list[duplicates.Queued]) -> None:
+    """Look up and link the possible duplicates of committed tickets (bot/duplicates.py). They are hints for
+    officers: if this fails, the group still commits (and the lookup is redone at the next start,
+    ``duplicates.recent_to_recheck``)."""
+    if not queued:
         return
     try:
         with conn.begin_nested():
-            duplicates.write_links(conn, links)
+            duplicates.link(conn, queued)
     except Exception:  # noqa: BLE001 - never fail citizens' reports over a hint
-        log.exception("%d possible-duplicate links could not be written", len(links))
+        log.exception("possible duplicates of %d new tickets could not be linked", len(queued))
 
 
 def _apply_delivery(conn: Connection, updates: list[DeliveryUpdate], now: datetime) -> int:
@@ -165,6 +166,7 @@ class IntakeService:
         *,
         max_batch: int = 256,
         on_outbox: Callable[[], None] | None = None,
+        idle_link_after: float = 0.05,
     ) -> None:
         self.db = db
         self.rules = rules
@@ -177,12 +179,14 @@ class IntakeService:
         self._accepting = True
         self.batches = 0
         self.messages = 0
-        # Possible duplicates (bot/duplicates.py): looked up on a reader once a group has committed, written with
-        # the next group (or on their own when the writer is idle).
+        # Possible duplicates (bot/duplicates.py) of a group's new tickets are looked up and linked at the start of
+        # the next group's transaction, on the writer, once the group's citizens are answered; or in a
+        # transaction of their own when no group follows within ``idle_link_after`` seconds. (A lookup on a
+        # reader thread beside the writer cost the process more than the lookup itself: the GIL hand-offs
+        # between three busy threads; issue 15.)
         self._to_look_up: list[duplicates.Queued] = []
-        self._lookups: asyncio.Task[None] | None = None
-        self._links: list[duplicates.Link] = []
-        self._committing = False
+        self._writing = asyncio.Lock()  # a group commit, or idle linking
+        self.idle_link_after = idle_link_after
 
     async def start(self) -> None:
         await self.recheck_duplicates()
@@ -190,19 +194,23 @@ class IntakeService:
 
     async def recheck_duplicates(self) -> None:
         """Look up the last minutes' new tickets again: the lookups a stop between a commit and its links left
-        undone (bot.duplicates.recheck_recent)."""
+        undone (bot.duplicates.recent_to_recheck)."""
         try:
-            self._links += await self.db.read(duplicates.recheck_recent, self.rules.config.duplicates,
-                                              self.clock.now())
+            self._to_look_up += await self.db.read(duplicates.recent_to_recheck, self.rules.config.duplicates,
+                                                   self.clock.now())
         except Exception:  # noqa: BLE001 - hints only: intake starts regardless
             log.exception("possible duplicates of the last minutes could not be rechecked")
-        await self._flush_links()
+        await self.settled()
 
     async def settled(self) -> None:
-        """Wait until every committed ticket's possible duplicates are looked up and written."""
-        while self._lookups is not None and not self._lookups.done():
-            await asyncio.shield(self._lookups)
-        await self._flush_links()
+        """Wait until every committed ticket's possible duplicates are looked up and linked."""
+        async with self._writing:  # a group commit in flight carries earlier groups' lookups
+            pending, self._to_look_up = self._to_look_up, []
+            if pending:
+                try:
+                    await self.db.write(link_committed, pending)
+                except Exception:  # noqa: BLE001 - the database is down: keep them for the next commit
+                    self._to_look_up[:0] = pending
 
     async def stop(self) -> None:
         """Stop taking messages and finish everything already queued."""
@@ -254,7 +262,14 @@ class IntakeService:
 
     async def _run(self) -> None:
         while True:
-            first = await self._queue.get()
+            if self._to_look_up and self._queue.empty():
+                try:  # the next group carries the lookups; when none comes, they are linked on their own
+                    first = await asyncio.wait_for(self._queue.get(), self.idle_link_after)
+                except TimeoutError:
+                    await self.settled()
+                    continue
+            else:
+                first = await self._queue.get()
             batch = [first]
             while len(batch) < self.max_batch:
                 try:
@@ -270,13 +285,17 @@ class IntakeService:
     async def _commit(self, batch: list[tuple[PreparedInbound, asyncio.Future[IntakeOutcome]]]) -> None:
         """Commit a batch; if the group commit itself fails, commit its members one by one,
         so the good messages still commit and only the bad one is kept as failed."""
-        links, self._links = self._links, []
-        self._committing = True
         try:
-            outcomes, queued = await self.db.write(_process_batch, [b[0] for b in batch], self.rules,
-                                                   self.clock.now(), links)
+            async with self._writing:
+                earlier, self._to_look_up = self._to_look_up, []
+                try:
+                    outcomes, queued = await self.db.write(_process_batch, [b[0] for b in batch], self.rules,
+                                                           self.clock.now(), earlier)
+                except Exception:
+                    self._to_look_up[:0] = earlier  # not linked: they go with the next commit
+                    raise
+                self._to_look_up += queued  # before the citizens hear back: settled() covers what they sent
         except Exception as exc:  # noqa: BLE001 - isolated below; callers see only their own error
-            self._links[:0] = links  # not written: they go with the next commit
             if len(batch) > 1:
                 log.exception("group commit of %d messages failed; committing them one by one", len(batch))
                 for entry in batch:
@@ -284,8 +303,6 @@ class IntakeService:
             else:
                 await self._keep_failed(*batch[0], exc)
             return
-        finally:
-            self._committing = False
         self.batches += 1
         self.messages += len(batch)
         metrics.group_committed(len(batch))
@@ -293,39 +310,6 @@ class IntakeService:
             if not fut.done():
                 fut.set_result(outcome)
         self.on_outbox()
-        # After the citizens are answered: their acks never wait for the duplicate lookup or its links.
-        self._look_up(queued)
-        if self._links and self._queue.empty():
-            await self._flush_links()  # found during this commit, and no group follows to carry them
-
-    def _look_up(self, queued: list[duplicates.Queued]) -> None:
-        """Find the committed tickets' possible duplicates on a reader, beside the next group's commit. One
-        lookup runs at a time; groups that commit meanwhile are looked up together after it (a bounded backlog,
-        never a pile of concurrent reads)."""
-        self._to_look_up += queued
-        if self._to_look_up and (self._lookups is None or self._lookups.done()):
-            self._lookups = asyncio.create_task(self._run_lookups(), name="intake-duplicates")
-
-    async def _run_lookups(self) -> None:
-        while self._to_look_up:
-            # As many tickets as one group commit may hold: the cells of one lookup stay within a statement's
-            # parameter limit.
-            queued, self._to_look_up = self._to_look_up[:self.max_batch], self._to_look_up[self.max_batch:]
-            try:
-                self._links += await self.db.read(duplicates.find_links, queued)
-            except Exception:  # noqa: BLE001 - hints only; recheck_recent redoes them at the next start
-                log.exception("possible-duplicate lookup of %d new tickets failed", len(queued))
-        if not self._committing and self._queue.empty():
-            await self._flush_links()  # the writer is idle: no group to carry them
-
-    async def _flush_links(self) -> None:
-        links, self._links = self._links, []
-        if not links:
-            return
-        try:
-            await self.db.write(_write_links, links)
-        except Exception:  # noqa: BLE001 - the database is down: keep them for the next commit
-            self._links[:0] = links
 
     async def _keep_failed(self, item: PreparedInbound, fut: asyncio.Future[IntakeOutcome], exc: Exception) -> None:
         """A message whose own transaction failed: keep it raw for retry, or give the caller
