@@ -22,13 +22,14 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import Connection
 
 from bot.boundaries import distance_km
 from bot.config import DuplicatesConfig
+from bot.recent_texts import RecentTexts
 from bot.textnorm import normalize
 from store import duplicates as store
 
@@ -63,20 +64,18 @@ def cells_near(lat: float, lon: float, radius_m: float) -> list[int]:
     y, x = lat / _CELL_DEGREES, lon / _CELL_DEGREES
     row, column = math.floor(y), math.floor(x)
     cell_h, cell_w = CELL_M, CELL_M * max(math.cos(math.radians(lat)), 0.05)
-    fy, fx = y - row, x - column  # where the point sits in its cell, 0..1
+    # Metres from the point to each band of cells above/below and left/right (0 for its own); computed once
+    # per band, not per cell: this runs for every new report at intake.
+    rows = _bands(y - row, cell_h, math.ceil(radius_m / cell_h))
+    columns = _bands(x - column, cell_w, math.ceil(radius_m / cell_w))
+    return [_cell(row + dr, column + dc) for dr, dy in rows for dc, dx in columns if math.hypot(dy, dx) <= radius_m]
 
-    def gap(offset: int, fraction: float, size: float) -> float:
-        """Metres from the point to the band ``offset`` cells away (0 for its own)."""
-        if offset < 0:
-            return (fraction + (-offset - 1)) * size
-        if offset > 0:
-            return (1 - fraction + (offset - 1)) * size
-        return 0.0
 
-    rows, columns = math.ceil(radius_m / cell_h), math.ceil(radius_m / cell_w)
-    return [_cell(row + dr, column + dc)
-            for dr in range(-rows, rows + 1) for dc in range(-columns, columns + 1)
-            if math.hypot(gap(dr, fy, cell_h), gap(dc, fx, cell_w)) <= radius_m]
+def _bands(fraction: float, size: float, reach: int) -> list[tuple[int, float]]:
+    """(offset, metres from the point to the band ``offset`` cells away) for offsets -reach..reach, where
+    ``fraction`` (0..1) is where the point sits in its cell."""
+    return [(offset, (fraction + (-offset - 1)) * size if offset < 0 else
+             (1 - fraction + (offset - 1)) * size if offset > 0 else 0.0) for offset in range(-reach, reach + 1)]
 
 
 @dataclass(frozen=True)
@@ -160,9 +159,9 @@ def link_queued(conn: Connection) -> int:
 LOOKUP_CHUNK = 256
 
 
-def link(conn: Connection, queued: list[Queued]) -> int:
+def link(conn: Connection, queued: list[Queued], texts: RecentTexts | None = None) -> int:
     """Look up committed tickets' possible duplicates and record them; returns how many links were written."""
-    return sum(write_links(conn, find_links(conn, queued[i:i + LOOKUP_CHUNK]))
+    return sum(write_links(conn, find_links(conn, queued[i:i + LOOKUP_CHUNK], texts))
                for i in range(0, len(queued), LOOKUP_CHUNK))
 
 
@@ -173,10 +172,10 @@ def write_links(conn: Connection, links: list[Link]) -> int:
                                   for lk in links])
 
 
-def find_links(conn: Connection, queued: list[Queued]) -> list[Link]:
+def find_links(conn: Connection, queued: list[Queued], texts: RecentTexts | None = None) -> list[Link]:
     """The possible duplicates of ``queued`` tickets among older reports (a report of the same group included):
-    one query for the cells of the whole group, one per kelurahan. Reads only: intake runs it on a reader
-    connection once the tickets are committed, off the single writer's critical path."""
+    one query for the cells of the whole group; for the texts, one per kelurahan, or the kelurahan's newest
+    reports kept in ``texts`` between lookups (intake's). Reads only."""
     if not queued:
         return []
     rules, now = queued[0].rules, queued[0].now
@@ -187,8 +186,7 @@ def find_links(conn: Connection, queued: list[Queued]) -> list[Link]:
         cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
         wanted = sorted({c for cs in cells.values() for c in cs})
         in_cell: dict[int, list[Mapping[Any, Any]]] = {}
-        categories = sorted({t["category_code"] for t in placed})
-        for row in store.open_in_cells(conn, wanted, categories, rules.nearby_candidates * len(placed)):
+        for row in store.open_in_cells(conn, wanted, None, rules.nearby_candidates * len(placed)):
             in_cell.setdefault(row["geo_cell"], []).append(row)
         for t in placed:
             rows = [r for c in cells[t["id"]] for r in in_cell.get(c, ())]
@@ -196,13 +194,36 @@ def find_links(conn: Connection, queued: list[Queued]) -> list[Link]:
             links += [Link(t["id"], n.row["id"], "distance", round(n.distance_m, 1), now)
                       for n in nearest[:NEAREST_LINKED]]
     if rules.text_window_hours > 0:
-        links += _text_links(conn, rules, now, tickets, links)
+        links += _text_links(conn, rules, now, tickets, links, texts)
     return links
 
 
 def _text_links(conn: Connection, rules: DuplicatesConfig, now: datetime, tickets: list[Mapping[str, Any]],
-                found: list[Link]) -> list[Link]:
+                found: list[Link], texts: RecentTexts | None) -> list[Link]:
     since = now - timedelta(hours=rules.text_window_hours)
+    if texts is None:
+        return _most_alike_recent(conn, rules, now, since, tickets, found, _RecentInDatabase())
+    texts.catch_up(conn)
+    while True:  # a kept report merged since: dropped, and the lookup redone without it (rare: officers merge)
+        links = _most_alike_recent(conn, rules, now, since, tickets, found, texts)
+        gone = store.merged(conn, [lk.other_id for lk in links])
+        if not gone:
+            texts.trim(since)
+            return links
+        texts.forget(gone)
+
+
+class _RecentInDatabase:
+    """The kelurahan's newest reports read afresh for every lookup (the paths off intake's hot path)."""
+
+    @staticmethod
+    def recent(conn: Connection, area: str, since: datetime, cap: int) -> Sequence[Mapping[str, Any]]:
+        return store.recent_in_area(conn, area, since, cap, TEXT_CHARS)
+
+
+def _most_alike_recent(conn: Connection, rules: DuplicatesConfig, now: datetime, since: datetime,
+                       tickets: list[Mapping[str, Any]], found: list[Link],
+                       source: RecentTexts | _RecentInDatabase) -> list[Link]:
     by_area: dict[str, list[Mapping[str, Any]]] = {}
     by_ticket: dict[int, set[int]] = {}
     for link in found:
@@ -212,7 +233,7 @@ def _text_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ticket
             by_area.setdefault(t["area_code"], []).append(t)
     links: list[Link] = []
     for area, group in by_area.items():
-        recent = store.recent_in_area(conn, area, since, rules.text_candidates + len(group), TEXT_CHARS)
+        recent = source.recent(conn, area, since, rules.text_candidates + len(group))
         texts: dict[int, str] = {}
         for t in group:
             linked = by_ticket.get(t["id"], set())

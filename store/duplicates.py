@@ -5,7 +5,7 @@ the (area_code, created_at) index) and a LIMIT, so its cost does not grow with t
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 
@@ -23,7 +23,8 @@ _NEAR_COLUMNS = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.geo
 def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[str] | None,
                   cap: int) -> Sequence[Mapping[Any, Any]]:
     """Open, unmerged reports in ``cells`` (of ``categories`` when given): read from ix_ticket_open_geo_cell.
-    Only what a distance needs (id, position, category, cell)."""
+    Only what a distance needs (id, position, category, cell). Several categories cost a probe per cell and
+    category: a group's lookup, whose reports hold nearly every category, reads by cell alone (None)."""
     if conn.dialect.name == "sqlite":
         # The partial index's condition spelled as in the index, so SQLite's planner can use it; a merged
         # ticket is closed, so the open ones need no test of merged_into_id (the index covers the query).
@@ -45,12 +46,13 @@ def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[s
 def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int,
                    chars: int) -> Sequence[Mapping[Any, Any]]:
     """The newest reports of a kelurahan since ``since`` (at most ``cap``, via ix_ticket_area_created), with the
-    first ``chars`` characters of their text."""
+    first ``chars`` characters of their text and their ``created_at``."""
     if conn.dialect.name == "sqlite":
-        return _driver_rows(conn, _RECENT_SQL, [chars, area_code, _bind_created(conn)(since), cap], _RECENT_NAMES)
+        return _with_created(_driver_rows(conn, _RECENT_SQL, [chars, area_code, _bind_created(conn)(since), cap],
+                                          _RECENT_NAMES))
     stmt = repo._cached(("dup_recent_area",), lambda: select(
                            T.c.id, T.c.latitude.is_not(None).label("located"),
-                           func.substr(T.c.description, 1, bindparam("chars")).label("description"))
+                           func.substr(T.c.description, 1, bindparam("chars")).label("description"), T.c.created_at)
                        .where(T.c.area_code == bindparam("area"),
                               T.c.created_at >= bindparam("since", type_=T.c.created_at.type),
                               T.c.merged_into_id.is_(None))
@@ -58,14 +60,51 @@ def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int,
     return list(conn.execute(stmt, {"area": area_code, "since": since, "cap": cap, "chars": chars}).mappings())
 
 
+def newer_than(conn: Connection, ticket_id: int, cap: int, chars: int) -> Sequence[Mapping[Any, Any]]:
+    """Unmerged tickets with an area and an id above ``ticket_id`` (at most ``cap``, by the primary key), as
+    ``recent_in_area`` gives them, with their ``area_code``."""
+    if conn.dialect.name == "sqlite":
+        return _with_created(_driver_rows(conn, _NEWER_SQL, [chars, ticket_id, cap], _NEWER_NAMES))
+    stmt = repo._cached(("dup_newer",), lambda: select(
+                           T.c.id, T.c.latitude.is_not(None).label("located"),
+                           func.substr(T.c.description, 1, bindparam("chars")).label("description"), T.c.created_at,
+                           T.c.area_code)
+                       .where(T.c.id > bindparam("after"), T.c.area_code.is_not(None), T.c.merged_into_id.is_(None))
+                       .order_by(T.c.id).limit(bindparam("cap")))
+    return list(conn.execute(stmt, {"after": ticket_id, "cap": cap, "chars": chars}).mappings())
+
+
+def newest_id(conn: Connection) -> int:
+    return conn.execute(select(func.max(T.c.id))).scalar() or 0
+
+
+def merged(conn: Connection, ticket_ids: Iterable[int]) -> set[int]:
+    """Which of these tickets have been merged into another."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return set()
+    return set(conn.execute(select(T.c.id).where(T.c.id.in_(ids), T.c.merged_into_id.is_not(None))).scalars())
+
+
 # --- SQLite: the two intake lookups on the driver's cursor. Measured at 1M tickets, one of these reads costs
 # 0.034 ms there against 0.149 ms through SQLAlchemy's execution and row handling (BENCHMARKS.md), and intake
 # runs one per kelurahan of every group commit. PostgreSQL keeps the statements above (asyncpg through the
 # async bridge has no cursor to borrow).
 _NEAR_NAMES = ("id", "latitude", "longitude", "category_code", "geo_cell")
-_RECENT_NAMES = ("id", "located", "description")
-_RECENT_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?) FROM ticket "
+_RECENT_NAMES = ("id", "located", "description", "created_at")
+_RECENT_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at FROM ticket "
                "WHERE area_code = ? AND created_at >= ? AND merged_into_id IS NULL ORDER BY created_at DESC LIMIT ?")
+_NEWER_NAMES = (*_RECENT_NAMES, "area_code")
+_NEWER_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at, area_code FROM ticket "
+              "WHERE id > ? AND area_code IS NOT NULL AND merged_into_id IS NULL ORDER BY id LIMIT ?")
+
+
+def _with_created(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``created_at`` as SQLAlchemy's type gives it (an aware UTC datetime), from the driver's stored text."""
+    for row in rows:
+        at = datetime.fromisoformat(row["created_at"])
+        row["created_at"] = at.replace(tzinfo=UTC) if at.utcoffset() is None else at.astimezone(UTC)
+    return rows
 
 
 def _marks(n: int) -> str:

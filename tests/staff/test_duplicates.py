@@ -288,9 +288,9 @@ async def test_the_lookup_runs_after_the_commit_so_the_citizen_is_answered_witho
     looked_up: list[list[int]] = []
     real = duplicates.find_links
 
-    def recorded(conn, queued):
+    def recorded(conn, queued, texts=None):
         looked_up.append([q.ticket["id"] for q in queued])
-        return real(conn, queued)
+        return real(conn, queued, texts)
 
     monkeypatch.setattr(duplicates, "find_links", recorded)
     desk.gw.intake.idle_link_after = 3600  # no timer: only the next group, or settled(), runs the lookup
@@ -312,7 +312,7 @@ async def test_a_stop_between_the_commit_and_the_lookup_is_made_good_at_the_next
     lookup failed), the next start looks up the last minutes' tickets again, and a link found twice is kept once."""
     real = duplicates.find_links
 
-    def lost(conn, queued):
+    def lost(conn, queued, texts=None):
         raise RuntimeError("killed between the commit and the lookup")
 
     monkeypatch.setattr(duplicates, "find_links", lost)
