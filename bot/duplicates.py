@@ -29,7 +29,7 @@ from sqlalchemy import Connection
 
 from bot.boundaries import distance_km
 from bot.config import DuplicatesConfig
-from bot.recent_texts import RecentTexts
+from bot.duplicate_candidates import KeptCandidates
 from bot.textnorm import normalize
 from store import duplicates as store
 
@@ -159,9 +159,9 @@ def link_queued(conn: Connection) -> int:
 LOOKUP_CHUNK = 256
 
 
-def link(conn: Connection, queued: list[Queued], texts: RecentTexts | None = None) -> int:
+def link(conn: Connection, queued: list[Queued], kept: KeptCandidates | None = None) -> int:
     """Look up committed tickets' possible duplicates and record them; returns how many links were written."""
-    return sum(write_links(conn, find_links(conn, queued[i:i + LOOKUP_CHUNK], texts))
+    return sum(write_links(conn, find_links(conn, queued[i:i + LOOKUP_CHUNK], kept))
                for i in range(0, len(queued), LOOKUP_CHUNK))
 
 
@@ -172,45 +172,57 @@ def write_links(conn: Connection, links: list[Link]) -> int:
                                   for lk in links])
 
 
-def find_links(conn: Connection, queued: list[Queued], texts: RecentTexts | None = None) -> list[Link]:
-    """The possible duplicates of ``queued`` tickets among older reports (a report of the same group included):
-    one query for the cells of the whole group; for the texts, one per kelurahan, or the kelurahan's newest
-    reports kept in ``texts`` between lookups (intake's). Reads only."""
+def find_links(conn: Connection, queued: list[Queued], kept: KeptCandidates | None = None) -> list[Link]:
+    """The possible duplicates of ``queued`` tickets among older reports (a report of the same group included).
+    Reads only. The candidates come from the database (one query for the cells of the whole group, one per
+    kelurahan), or from ``kept`` (intake's, kept current between lookups; every match checked)."""
     if not queued:
         return []
     rules, now = queued[0].rules, queued[0].now
     tickets = [q.ticket for q in queued]
-    links: list[Link] = []
-    placed = [t for t in tickets if t.get("latitude") is not None and t.get("longitude") is not None]
-    if placed:
-        cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
-        wanted = sorted({c for cs in cells.values() for c in cs})
-        in_cell: dict[int, list[Mapping[Any, Any]]] = {}
-        for row in store.open_in_cells(conn, wanted, None, rules.nearby_candidates * len(placed)):
-            in_cell.setdefault(row["geo_cell"], []).append(row)
-        for t in placed:
-            rows = [r for c in cells[t["id"]] for r in in_cell.get(c, ())]
-            nearest = _within(rows, t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
-            links += [Link(t["id"], n.row["id"], "distance", round(n.distance_m, 1), now)
-                      for n in nearest[:NEAREST_LINKED]]
+    if kept is not None:
+        kept.catch_up(conn, now)
+    links = _distance_links(conn, rules, now, tickets, kept)
     if rules.text_window_hours > 0:
-        links += _text_links(conn, rules, now, tickets, links, texts)
+        links += _text_links(conn, rules, now, tickets, links, kept)
     return links
 
 
+def _distance_links(conn: Connection, rules: DuplicatesConfig, now: datetime, tickets: list[Mapping[str, Any]],
+                    kept: KeptCandidates | None) -> list[Link]:
+    placed = [t for t in tickets if t.get("latitude") is not None and t.get("longitude") is not None]
+    if not placed:
+        return []
+    cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
+    wanted = sorted({c for cs in cells.values() for c in cs})
+    cap = rules.nearby_candidates * len(placed)
+    in_cell: dict[int, list[Mapping[Any, Any]]] = {}
+    for row in (kept.open_in_cells(conn, wanted, cap) if kept else store.open_in_cells(conn, wanted, None, cap)):
+        in_cell.setdefault(row["geo_cell"], []).append(row)
+    near = {t["id"]: _within([r for c in cells[t["id"]] for r in in_cell.get(c, ())][:rules.nearby_candidates],
+                             t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
+            for t in placed}
+    if kept is not None:  # kept points may have closed since: only open ones are linked
+        found = {n.row["id"] for ns in near.values() for n in ns}
+        still_open = store.open_among(conn, found)
+        kept.forget(found - still_open)
+        near = {i: [n for n in ns if n.row["id"] in still_open] for i, ns in near.items()}
+    return [Link(i, n.row["id"], "distance", round(n.distance_m, 1), now)
+            for i, ns in near.items() for n in ns[:NEAREST_LINKED]]
+
+
 def _text_links(conn: Connection, rules: DuplicatesConfig, now: datetime, tickets: list[Mapping[str, Any]],
-                found: list[Link], texts: RecentTexts | None) -> list[Link]:
+                found: list[Link], kept: KeptCandidates | None) -> list[Link]:
     since = now - timedelta(hours=rules.text_window_hours)
-    if texts is None:
+    if kept is None:
         return _most_alike_recent(conn, rules, now, since, tickets, found, _RecentInDatabase())
-    texts.catch_up(conn)
     while True:  # a kept report merged since: dropped, and the lookup redone without it (rare: officers merge)
-        links = _most_alike_recent(conn, rules, now, since, tickets, found, texts)
+        links = _most_alike_recent(conn, rules, now, since, tickets, found, kept)
         gone = store.merged(conn, [lk.other_id for lk in links])
         if not gone:
-            texts.trim(since)
+            kept.trim(since)
             return links
-        texts.forget(gone)
+        kept.forget(gone)
 
 
 class _RecentInDatabase:
@@ -223,7 +235,7 @@ class _RecentInDatabase:
 
 def _most_alike_recent(conn: Connection, rules: DuplicatesConfig, now: datetime, since: datetime,
                        tickets: list[Mapping[str, Any]], found: list[Link],
-                       source: RecentTexts | _RecentInDatabase) -> list[Link]:
+                       source: KeptCandidates | _RecentInDatabase) -> list[Link]:
     by_area: dict[str, list[Mapping[str, Any]]] = {}
     by_ticket: dict[int, set[int]] = {}
     for link in found:

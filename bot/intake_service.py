@@ -31,7 +31,7 @@ from bot.intake import (
     prefetch,
     process_inbound,
 )
-from bot.recent_texts import RecentTexts
+from bot.duplicate_candidates import KeptCandidates
 from bot.models import DeliveryUpdate, InboundAttachment, InboundMessage
 from store import figures, inbound, repo, writebehind
 from store.db import Database
@@ -66,7 +66,7 @@ Processed = tuple[list[IntakeOutcome], list[duplicates.Queued]]
 
 
 def _process_batch(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime,
-                   earlier: list[duplicates.Queued], texts: RecentTexts | None = None) -> Processed:
+                   earlier: list[duplicates.Queued], kept: KeptCandidates | None = None) -> Processed:
     """Process a batch in one transaction, after linking the possible duplicates of earlier groups' tickets.
 
     Fast path: no savepoints (two statements fewer per message). If any
@@ -75,7 +75,7 @@ def _process_batch(conn: Connection, items: list[PreparedInbound], rules: Intake
     Returns the outcomes and the new tickets, for their duplicate lookup with the next group.
     """
     conn.info.pop("intake_batch", None)
-    link_committed(conn, earlier, texts)
+    link_committed(conn, earlier, kept)
     if len(items) > 1:
         try:
             with conn.begin_nested(), writebehind.batched(conn, len(items)):
@@ -116,7 +116,7 @@ def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeR
     return outcomes, queued
 
 
-def link_committed(conn: Connection, queued: list[duplicates.Queued], texts: RecentTexts | None = None) -> None:
+def link_committed(conn: Connection, queued: list[duplicates.Queued], kept: KeptCandidates | None = None) -> None:
     """Look up and link the possible duplicates of committed tickets (bot/duplicates.py). They are hints for
     officers: if this fails, the group still commits (and the lookup is redone at the next start,
     ``duplicates.recent_to_recheck``)."""
@@ -124,7 +124,7 @@ def link_committed(conn: Connection, queued: list[duplicates.Queued], texts: Rec
         return
     try:
         with conn.begin_nested():
-            duplicates.link(conn, queued, texts)
+            duplicates.link(conn, queued, kept)
     except Exception:  # noqa: BLE001 - never fail citizens' reports over a hint
         log.exception("possible duplicates of %d new tickets could not be linked", len(queued))
 
@@ -187,8 +187,8 @@ class IntakeService:
         # between three busy threads; issue 15.)
         self._to_look_up: list[duplicates.Queued] = []
         self._writing = asyncio.Lock()  # a group commit, or idle linking
-        # The kelurahan's newest reports for the text test, kept between lookups (used on the writer only).
-        self._texts = RecentTexts(rules.config.duplicates.text_candidates, duplicates.TEXT_CHARS)
+        # The lookup's candidates, kept between lookups (bot/duplicate_candidates.py; used on the writer only).
+        self._kept = KeptCandidates(rules.config.duplicates.text_candidates, duplicates.TEXT_CHARS)
         self.idle_link_after = idle_link_after
 
     async def start(self) -> None:
@@ -211,7 +211,7 @@ class IntakeService:
             pending, self._to_look_up = self._to_look_up, []
             if pending:
                 try:
-                    await self.db.write(link_committed, pending, self._texts)
+                    await self.db.write(link_committed, pending, self._kept)
                 except Exception:  # noqa: BLE001 - the database is down: keep them for the next commit
                     self._to_look_up[:0] = pending
 
@@ -293,7 +293,7 @@ class IntakeService:
                 earlier, self._to_look_up = self._to_look_up, []
                 try:
                     outcomes, queued = await self.db.write(_process_batch, [b[0] for b in batch], self.rules,
-                                                           self.clock.now(), earlier, self._texts)
+                                                           self.clock.now(), earlier, self._kept)
                 except Exception:
                     self._to_look_up[:0] = earlier  # not linked: they go with the next commit
                     raise

@@ -61,17 +61,37 @@ def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int,
 
 
 def newer_than(conn: Connection, ticket_id: int, cap: int, chars: int) -> Sequence[Mapping[Any, Any]]:
-    """Unmerged tickets with an area and an id above ``ticket_id`` (at most ``cap``, by the primary key), as
-    ``recent_in_area`` gives them, with their ``area_code``."""
+    """Unmerged tickets with an id above ``ticket_id`` (at most ``cap``, by the primary key): what both the text
+    test (as ``recent_in_area`` gives it, with ``area_code``) and the distance test (as ``open_in_cells`` gives
+    it, with ``open``) need of them."""
     if conn.dialect.name == "sqlite":
         return _with_created(_driver_rows(conn, _NEWER_SQL, [chars, ticket_id, cap], _NEWER_NAMES))
     stmt = repo._cached(("dup_newer",), lambda: select(
                            T.c.id, T.c.latitude.is_not(None).label("located"),
                            func.substr(T.c.description, 1, bindparam("chars")).label("description"), T.c.created_at,
-                           T.c.area_code)
-                       .where(T.c.id > bindparam("after"), T.c.area_code.is_not(None), T.c.merged_into_id.is_(None))
+                           T.c.area_code, T.c.latitude, T.c.longitude, T.c.category_code, T.c.geo_cell,
+                           text(OPEN_CONDITION).label("open"))
+                       .where(T.c.id > bindparam("after"), T.c.merged_into_id.is_(None))
                        .order_by(T.c.id).limit(bindparam("cap")))
     return list(conn.execute(stmt, {"after": ticket_id, "cap": cap, "chars": chars}).mappings())
+
+
+def open_points(conn: Connection, cap: int) -> Sequence[Mapping[Any, Any]]:
+    """Every open report with coordinates (at most ``cap``), as ``open_in_cells`` gives them: one pass over
+    ix_ticket_open_geo_cell."""
+    if conn.dialect.name == "sqlite":
+        return _driver_rows(conn, f"SELECT id, latitude, longitude, category_code, geo_cell FROM ticket "
+                                  f"WHERE geo_cell IS NOT NULL AND {OPEN_CONDITION} LIMIT ?", [cap], _NEAR_NAMES)
+    return list(conn.execute(select(*_NEAR_COLUMNS).where(T.c.geo_cell.is_not(None), text(OPEN_CONDITION))
+                             .limit(cap)).mappings())
+
+
+def open_among(conn: Connection, ticket_ids: Iterable[int]) -> set[int]:
+    """Which of these tickets are still open (a merged ticket is closed)."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return set()
+    return set(conn.execute(select(T.c.id).where(T.c.id.in_(ids), text(OPEN_CONDITION))).scalars())
 
 
 def newest_id(conn: Connection) -> int:
@@ -94,9 +114,10 @@ _NEAR_NAMES = ("id", "latitude", "longitude", "category_code", "geo_cell")
 _RECENT_NAMES = ("id", "located", "description", "created_at")
 _RECENT_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at FROM ticket "
                "WHERE area_code = ? AND created_at >= ? AND merged_into_id IS NULL ORDER BY created_at DESC LIMIT ?")
-_NEWER_NAMES = (*_RECENT_NAMES, "area_code")
-_NEWER_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at, area_code FROM ticket "
-              "WHERE id > ? AND area_code IS NOT NULL AND merged_into_id IS NULL ORDER BY id LIMIT ?")
+_NEWER_NAMES = (*_RECENT_NAMES, "area_code", "latitude", "longitude", "category_code", "geo_cell", "open")
+_NEWER_SQL = (f"SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at, area_code, latitude, "
+              f"longitude, category_code, geo_cell, {OPEN_CONDITION} FROM ticket "
+              f"WHERE id > ? AND merged_into_id IS NULL ORDER BY id LIMIT ?")
 
 
 def _with_created(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

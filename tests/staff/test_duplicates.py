@@ -288,9 +288,9 @@ async def test_the_lookup_runs_after_the_commit_so_the_citizen_is_answered_witho
     looked_up: list[list[int]] = []
     real = duplicates.find_links
 
-    def recorded(conn, queued, texts=None):
+    def recorded(conn, queued, kept=None):
         looked_up.append([q.ticket["id"] for q in queued])
-        return real(conn, queued, texts)
+        return real(conn, queued, kept)
 
     monkeypatch.setattr(duplicates, "find_links", recorded)
     desk.gw.intake.idle_link_after = 3600  # no timer: only the next group, or settled(), runs the lookup
@@ -312,7 +312,7 @@ async def test_a_stop_between_the_commit_and_the_lookup_is_made_good_at_the_next
     lookup failed), the next start looks up the last minutes' tickets again, and a link found twice is kept once."""
     real = duplicates.find_links
 
-    def lost(conn, queued, texts=None):
+    def lost(conn, queued, kept=None):
         raise RuntimeError("killed between the commit and the lookup")
 
     monkeypatch.setattr(duplicates, "find_links", lost)
@@ -375,3 +375,67 @@ def test_the_text_test_equals_rapidfuzz_token_sort_ratio_pair_by_pair():
         got = duplicates._most_alike(duplicates.sorted_tokens(mine),
                                      {k: duplicates.sorted_tokens(v) for k, v in others.items()}, cutoff)
         assert got == want, (mine, others, cutoff, scores)
+
+
+@pytest.mark.parametrize("catch_up_rows", [5000, 1], ids=["caught-up", "read-afresh"])
+async def test_the_text_test_sees_what_another_process_wrote_and_never_links_a_merged_report(desk, monkeypatch,
+                                                                                             catch_up_rows):
+    """Intake keeps each kelurahan's newest reports in memory between lookups (bot/duplicate_candidates.py). A report
+    written meanwhile by another process is caught up with; a kept report merged meanwhile is not linked, the
+    next most alike is. With a catch-up too large (1 row here), the kelurahan are read afresh: same links."""
+    from sqlalchemy import update
+
+    from bot import duplicate_candidates
+    from store import repo
+
+    monkeypatch.setattr(duplicate_candidates, "CATCH_UP_ROWS", catch_up_rows)
+    first = await submit(desk, RUBBISH)  # its kelurahan is now kept
+    row = dict(await desk.ticket(first.tracking_id))
+
+    def another_process(conn):
+        values = {k: v for k, v in row.items() if k != "id"}
+        values.update(tracking_id="JKT-OTHR-PROC", description=RUBBISH + " ya", created_at=desk.clock.now())
+        other_id = repo.insert_ticket(conn, values)
+        conn.execute(update(repo.T_TICKET).where(repo.T_TICKET.c.id == row["id"])
+                     .values(merged_into_id=other_id, status="DITOLAK"))
+        return other_id
+
+    other_id = await desk.gw.db.write(another_process)
+    same = await submit(desk, "sampah MENUMPUK di pinggir jalan, Kel. Bangka sudah 3 hari!!")
+    (link,) = await links(desk, same.tracking_id)
+    assert (link["tracking_id"], link["reason"]) == ("JKT-OTHR-PROC", "text")
+    assert await desk.gw.db.read(dup_store.merged, [row["id"], other_id]) == {row["id"]}
+
+
+@pytest.mark.parametrize("catch_up_rows", [5000, 1], ids=["caught-up", "read-afresh"])
+async def test_the_distance_test_sees_reports_placed_closed_or_reopened_by_another_process(desk, monkeypatch,
+                                                                                          catch_up_rows):
+    """The open placed reports are kept by grid cell between lookups: a report another process writes is caught
+    up with; one it closes is not linked (every match is checked); one it reopens or places is a candidate again
+    once the points are read afresh (every RELOAD_MINUTES, on the injected clock)."""
+    from sqlalchemy import update
+
+    from bot import duplicate_candidates
+    from store import repo
+
+    monkeypatch.setattr(duplicate_candidates, "CATCH_UP_ROWS", catch_up_rows)
+    first = await submit(desk, POTHOLE, lat=LAT, lon=LON)  # the points are now kept
+    row = dict(await desk.ticket(first.tracking_id))
+    other = {k: v for k, v in row.items() if k != "id"}
+
+    async def set_status(ticket_id: int, **values: Any) -> None:
+        await desk.gw.db.write(lambda conn: conn.execute(update(repo.T_TICKET).where(repo.T_TICKET.c.id == ticket_id)
+                                                         .values(**values)))
+
+    await desk.gw.db.write(lambda conn: repo.insert_ticket(conn, dict(
+        other, tracking_id="JKT-OTHR-PNT1", latitude=LAT + 0.0002, created_at=desk.clock.now(),
+        geo_cell=duplicates.cell_of(LAT + 0.0002, LON))))
+    await set_status(row["id"], status="SELESAI")  # closed by an officer of another process
+    second = await submit(desk, POTHOLE, lat=LAT + 0.0001, lon=LON)
+    assert [(lk["tracking_id"], lk["reason"]) for lk in await links(desk, second.tracking_id)] == [
+        ("JKT-OTHR-PNT1", "distance")]
+    await set_status(row["id"], status="PROSES")  # reopened: a candidate again once the points are read afresh
+    desk.clock.advance(minutes=duplicate_candidates.RELOAD_MINUTES)
+    third = await submit(desk, POTHOLE, lat=LAT - 0.0001, lon=LON)
+    assert {lk["tracking_id"] for lk in await links(desk, third.tracking_id)} == {
+        first.tracking_id, second.tracking_id, "JKT-OTHR-PNT1"}
