@@ -88,11 +88,13 @@ class KeptCandidates:
         for row in rows:
             self._cells.setdefault(row["geo_cell"], {})[row["id"]] = row
 
-    def forget(self, ticket_ids: set[int]) -> None:
-        """Drop tickets found closed or merged."""
-        for in_cell in (self._cells or {}).values():
-            for ticket_id in ticket_ids & in_cell.keys():
-                del in_cell[ticket_id]
+    def forget_points(self, rows: list[Row]) -> None:
+        """Drop reports found closed (rows as ``open_in_cells`` gave them)."""
+        for row in rows:
+            (self._cells or {}).get(row["geo_cell"], {}).pop(row["id"], None)
+
+    def forget_texts(self, ticket_ids: set[int]) -> None:
+        """Drop reports found merged."""
         for area, kept in self._areas.items():
             self._areas[area] = [r for r in kept if r["id"] not in ticket_ids]
 

@@ -203,9 +203,9 @@ def _distance_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ti
                              t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
             for t in placed}
     if kept is not None:  # kept points may have closed since: only open ones are linked
-        found = {n.row["id"] for ns in near.values() for n in ns}
+        found = {n.row["id"]: n.row for ns in near.values() for n in ns}
         still_open = store.open_among(conn, found)
-        kept.forget(found - still_open)
+        kept.forget_points([row for i, row in found.items() if i not in still_open])
         near = {i: [n for n in ns if n.row["id"] in still_open] for i, ns in near.items()}
     return [Link(i, n.row["id"], "distance", round(n.distance_m, 1), now)
             for i, ns in near.items() for n in ns[:NEAREST_LINKED]]
@@ -222,7 +222,7 @@ def _text_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ticket
         if not gone:
             kept.trim(since)
             return links
-        kept.forget(gone)
+        kept.forget_texts(gone)
 
 
 class _RecentInDatabase:
