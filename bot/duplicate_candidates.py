@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import Connection
 
 from store import duplicates as store
+from store.duplicates import Point
 
 # Read at most this many new tickets per lookup: more means this process was idle while others wrote; all is
 # then read afresh when next needed, instead of catching up row by row.
@@ -46,7 +47,7 @@ class KeptCandidates:
     def __init__(self, keep_texts: int, chars: int) -> None:
         self.keep_texts, self.chars = keep_texts, chars
         self._areas: dict[str, list[Row]] = {}
-        self._cells: dict[int, dict[int, Row]] | None = None  # None: not read yet, or too many to keep
+        self._cells: dict[int, dict[int, Point]] | None = None  # None: not read yet, or too many to keep
         self._cells_read_at: datetime | None = None
         self._seen: int | None = None  # the highest ticket id read
 
@@ -70,7 +71,8 @@ class KeptCandidates:
         for row in rows:
             self._seen = max(self._seen, row["id"])
             if self._cells is not None and row["open"] and row["geo_cell"] is not None:
-                self._cells.setdefault(row["geo_cell"], {})[row["id"]] = row
+                self._cells.setdefault(row["geo_cell"], {})[row["id"]] = Point(
+                    row["id"], row["latitude"], row["longitude"], row["category_code"], row["geo_cell"])
             kept = self._areas.get(row["area_code"]) if row["area_code"] else None
             if kept is not None and all(r["id"] != row["id"] for r in kept):
                 kept.append(row)
@@ -85,13 +87,13 @@ class KeptCandidates:
             self._cells = None
             return
         self._cells = {}
-        for row in rows:
-            self._cells.setdefault(row["geo_cell"], {})[row["id"]] = row
+        for point in rows:
+            self._cells.setdefault(point.geo_cell, {})[point.id] = point
 
-    def forget_points(self, rows: list[Row]) -> None:
-        """Drop reports found closed (rows as ``open_in_cells`` gave them)."""
-        for row in rows:
-            (self._cells or {}).get(row["geo_cell"], {}).pop(row["id"], None)
+    def forget_points(self, points: list[Point]) -> None:
+        """Drop reports found closed."""
+        for point in points:
+            (self._cells or {}).get(point.geo_cell, {}).pop(point.id, None)
 
     def forget_texts(self, ticket_ids: set[int]) -> None:
         """Drop reports found merged."""
@@ -105,7 +107,7 @@ class KeptCandidates:
 
     # --- reading ----------------------------------------------------------------------------------------
 
-    def open_in_cells(self, conn: Connection, cells: Sequence[int], cap: int) -> Sequence[Row]:
+    def open_in_cells(self, conn: Connection, cells: Sequence[int], cap: int) -> list[Point]:
         """As ``store.duplicates.open_in_cells`` (to be checked with ``open_among`` before linking)."""
         if self._cells is None:
             return store.open_in_cells(conn, cells, None, cap)

@@ -32,6 +32,7 @@ from bot.config import DuplicatesConfig
 from bot.duplicate_candidates import KeptCandidates
 from bot.textnorm import normalize
 from store import duplicates as store
+from store.duplicates import Point
 
 # The grid: cells of CELL_M metres of latitude (and as many degrees of longitude). Fixed, because the cells
 # are stored; a little wider than the default radius even at 38 degrees from the equator, so 50 m reads 9
@@ -82,24 +83,22 @@ def _bands(fraction: float, size: float, reach: int) -> list[tuple[int, float]]:
 class Near:
     """An open report near a point."""
 
-    row: Mapping[Any, Any]
+    row: Point
     distance_m: float
 
 
-def _within(rows: Iterable[Mapping[Any, Any]], lat: float, lon: float, radius_m: float, category: str | None,
+def _within(rows: Iterable[Point], lat: float, lon: float, radius_m: float, category: str | None,
             older_than: int | None = None) -> list[Near]:
     """The rows within ``radius_m`` of the point (of ``category`` when given; with ids below ``older_than``
     when given), nearest first."""
     found = []
     for row in rows:
-        if (older_than is not None and row["id"] >= older_than) or (category and row["category_code"] != category):
+        if (older_than is not None and row.id >= older_than) or (category and row.category_code != category):
             continue
-        if row["latitude"] is None or row["longitude"] is None:
-            continue
-        metres = distance_km(lat, lon, row["latitude"], row["longitude"]) * 1000
+        metres = distance_km(lat, lon, row.latitude, row.longitude) * 1000
         if metres <= radius_m:
             found.append(Near(row, metres))
-    return sorted(found, key=lambda n: (n.distance_m, n.row["id"]))
+    return sorted(found, key=lambda n: (n.distance_m, n.row.id))
 
 
 def open_near(conn: Connection, rules: DuplicatesConfig, lat: float, lon: float, category: str | None) -> list[Near]:
@@ -196,18 +195,18 @@ def _distance_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ti
     cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
     wanted = sorted({c for cs in cells.values() for c in cs})
     cap = rules.nearby_candidates * len(placed)
-    in_cell: dict[int, list[Mapping[Any, Any]]] = {}
+    in_cell: dict[int, list[Point]] = {}
     for row in (kept.open_in_cells(conn, wanted, cap) if kept else store.open_in_cells(conn, wanted, None, cap)):
-        in_cell.setdefault(row["geo_cell"], []).append(row)
+        in_cell.setdefault(row.geo_cell, []).append(row)
     near = {t["id"]: _within([r for c in cells[t["id"]] for r in in_cell.get(c, ())][:rules.nearby_candidates],
                              t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
             for t in placed}
     if kept is not None:  # kept points may have closed since: only open ones are linked
-        found = {n.row["id"]: n.row for ns in near.values() for n in ns}
+        found = {n.row.id: n.row for ns in near.values() for n in ns}
         still_open = store.open_among(conn, found)
         kept.forget_points([row for i, row in found.items() if i not in still_open])
-        near = {i: [n for n in ns if n.row["id"] in still_open] for i, ns in near.items()}
-    return [Link(i, n.row["id"], "distance", round(n.distance_m, 1), now)
+        near = {i: [n for n in ns if n.row.id in still_open] for i, ns in near.items()}
+    return [Link(i, n.row.id, "distance", round(n.distance_m, 1), now)
             for i, ns in near.items() for n in ns[:NEAREST_LINKED]]
 
 

@@ -98,7 +98,7 @@ def nearby_reports(conn: Connection, rules: DuplicatesConfig, lat: float, lon: f
     reporter or the exact location."""
     lang = templates.language(lang)
     pairs = [(n, t) for n in open_near(conn, rules, lat, lon, category)[:NEARBY_SHOWN]
-             if (t := repo.ticket_by_id(conn, n.row["id"])) is not None]
+             if (t := repo.ticket_by_id(conn, n.row.id)) is not None]
     who = identities(conn, [t for _, t in pairs])
     names: dict[str, str] = {}
     base = public_base_url.rstrip("/")

@@ -6,7 +6,7 @@ the (area_code, created_at) index) and a LIMIT, so its cost does not grow with t
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, text
@@ -20,8 +20,18 @@ T_FOLLOWER = repo.table_of(TicketFollower)
 _NEAR_COLUMNS = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.geo_cell)
 
 
+class Point(NamedTuple):
+    """An open report's position, as the distance test needs it (a tuple: intake keeps tens of thousands)."""
+
+    id: int
+    latitude: float
+    longitude: float
+    category_code: str | None
+    geo_cell: int
+
+
 def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[str] | None,
-                  cap: int) -> Sequence[Mapping[Any, Any]]:
+                  cap: int) -> list[Point]:
     """Open, unmerged reports in ``cells`` (of ``categories`` when given): read from ix_ticket_open_geo_cell.
     Only what a distance needs (id, position, category, cell). Several categories cost a probe per cell and
     category: a group's lookup, whose reports hold nearly every category, reads by cell alone (None)."""
@@ -31,7 +41,7 @@ def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[s
         sql = (f"SELECT id, latitude, longitude, category_code, geo_cell FROM ticket "
                f"WHERE geo_cell IN ({_marks(len(cells))}) AND {OPEN_CONDITION}"
                + (f" AND category_code IN ({_marks(len(categories))})" if categories is not None else "") + " LIMIT ?")
-        return _driver_rows(conn, sql, [*cells, *(categories or ()), cap], _NEAR_NAMES)
+        return _driver_points(conn, sql, [*cells, *(categories or ()), cap])
 
     def build(with_category: bool) -> Any:
         q = select(*_NEAR_COLUMNS).where(T.c.geo_cell.in_(bindparam("cells", expanding=True)), text(OPEN_CONDITION))
@@ -40,7 +50,7 @@ def open_in_cells(conn: Connection, cells: Sequence[int], categories: Sequence[s
         return q.limit(bindparam("cap"))
 
     stmt = repo._cached(("dup_open_cells", categories is not None), lambda: build(categories is not None))
-    return list(conn.execute(stmt, {"cells": list(cells), "cats": list(categories or ()), "cap": cap}).mappings())
+    return [Point(*row) for row in conn.execute(stmt, {"cells": list(cells), "cats": list(categories or ()), "cap": cap})]
 
 
 def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int,
@@ -76,14 +86,14 @@ def newer_than(conn: Connection, ticket_id: int, cap: int, chars: int) -> Sequen
     return list(conn.execute(stmt, {"after": ticket_id, "cap": cap, "chars": chars}).mappings())
 
 
-def open_points(conn: Connection, cap: int) -> Sequence[Mapping[Any, Any]]:
+def open_points(conn: Connection, cap: int) -> list[Point]:
     """Every open report with coordinates (at most ``cap``), as ``open_in_cells`` gives them: one pass over
     ix_ticket_open_geo_cell."""
     if conn.dialect.name == "sqlite":
-        return _driver_rows(conn, f"SELECT id, latitude, longitude, category_code, geo_cell FROM ticket "
-                                  f"WHERE geo_cell IS NOT NULL AND {OPEN_CONDITION} LIMIT ?", [cap], _NEAR_NAMES)
-    return list(conn.execute(select(*_NEAR_COLUMNS).where(T.c.geo_cell.is_not(None), text(OPEN_CONDITION))
-                             .limit(cap)).mappings())
+        return _driver_points(conn, f"SELECT id, latitude, longitude, category_code, geo_cell FROM ticket "
+                                    f"WHERE geo_cell IS NOT NULL AND {OPEN_CONDITION} LIMIT ?", [cap])
+    return [Point(*row) for row in conn.execute(select(*_NEAR_COLUMNS).where(T.c.geo_cell.is_not(None),
+                                                                              text(OPEN_CONDITION)).limit(cap))]
 
 
 def open_among(conn: Connection, ticket_ids: Iterable[int]) -> set[int]:
@@ -110,7 +120,6 @@ def merged(conn: Connection, ticket_ids: Iterable[int]) -> set[int]:
 # 0.034 ms there against 0.149 ms through SQLAlchemy's execution and row handling (BENCHMARKS.md), and intake
 # runs one per kelurahan of every group commit. PostgreSQL keeps the statements above (asyncpg through the
 # async bridge has no cursor to borrow).
-_NEAR_NAMES = ("id", "latitude", "longitude", "category_code", "geo_cell")
 _RECENT_NAMES = ("id", "located", "description", "created_at")
 _RECENT_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at FROM ticket "
                "WHERE area_code = ? AND created_at >= ? AND merged_into_id IS NULL ORDER BY created_at DESC LIMIT ?")
@@ -138,13 +147,21 @@ def _bind_created(conn: Connection) -> Any:
     return process or (lambda value: value)
 
 
+def _driver_points(conn: Connection, sql: str, params: list[Any]) -> list[Point]:
+    return [Point(*row) for row in _driver_tuples(conn, sql, params)]
+
+
 def _driver_rows(conn: Connection, sql: str, params: list[Any], names: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [dict(zip(names, row)) for row in _driver_tuples(conn, sql, params)]
+
+
+def _driver_tuples(conn: Connection, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     # Rows the group queued write-behind (store.writebehind) must be visible to this read, as they are to a
     # statement SQLAlchemy executes (its before_execute hook flushes them).
     writebehind.flush(conn)
     cursor = conn.connection.driver_connection.execute(sql, params)  # type: ignore[union-attr]
     try:
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return cursor.fetchall()
     finally:
         cursor.close()
 
