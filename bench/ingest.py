@@ -163,6 +163,7 @@ async def run_inprocess_paired(n: int, rounds: int, tmp: Path, db_url: str | Non
     run = time.time_ns()
     rates: dict[bool, list[float]] = {True: [], False: []}
     cpu_ms: dict[bool, list[float]] = {True: [], False: []}  # process CPU per message: steadier than wall on a busy machine
+    commits: dict[bool, int] = {True: 0, False: 0}
     sem = asyncio.Semaphore(256)
 
     async def one(i: int) -> None:
@@ -175,19 +176,21 @@ async def run_inprocess_paired(n: int, rounds: int, tmp: Path, db_url: str | Non
     for r in range(2 * rounds):
         lookup = r % 4 in (0, 3)  # on, off, off, on: a drift within a pair of rounds cancels out
         object.__setattr__(cfg.duplicates, "enabled", lookup)  # what duplicates.enabled: false does at intake
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, batches = time.perf_counter(), time.process_time(), gw.intake.batches
         await asyncio.gather(*(one(i) for i in range(r * per_round, (r + 1) * per_round)))
         if hasattr(gw.intake, "settled"):  # (a tree where the lookup ran inside the commit has nothing to wait for)
             await gw.intake.settled()
         rates[lookup].append(per_round / (time.perf_counter() - start))
         cpu_ms[lookup].append((time.process_time() - cpu) * 1000 / per_round)
+        commits[lookup] += gw.intake.batches - batches
         print(f"  round {r + 1}: duplicates {'on ' if lookup else 'off'} {rates[lookup][-1]:.0f} msg/s, "
               f"{cpu_ms[lookup][-1]:.3f} ms CPU/msg", file=sys.stderr)
     await gw.stop()
     on, off = statistics.median(rates[True]), statistics.median(rates[False])
     cpu_on, cpu_off = statistics.median(cpu_ms[True]), statistics.median(cpu_ms[False])
-    print(f"  CPU per message: duplicates on {cpu_on:.3f} ms, off {cpu_off:.3f} ms ({(cpu_on / cpu_off - 1) * 100:+.1f} %)",
-          file=sys.stderr)
+    print(f"  CPU per message: duplicates on {cpu_on:.3f} ms, off {cpu_off:.3f} ms ({(cpu_on / cpu_off - 1) * 100:+.1f} %); "
+          f"mean group commit on {per_round * rounds / max(1, commits[True]):.0f}, "
+          f"off {per_round * rounds / max(1, commits[False]):.0f} messages", file=sys.stderr)
     return (f"ingest: duplicates on {on:.0f} msg/s, off {off:.0f} msg/s ({(on / off - 1) * 100:+.1f} %), medians of "
             f"{rounds} rounds of {per_round} each (inprocess{', geo' if geo else ''}, {gw.db.dialect})")
 

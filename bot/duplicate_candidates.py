@@ -3,20 +3,20 @@
 Intake looks up every group commit's new tickets (bot/duplicates.py): the open reports near each placed one,
 and the newest reports of each one's kelurahan for the text test. Read from the database, that is an index
 probe per grid cell and a query per kelurahan of every group (about 1,500 probes and 150 queries for a group of
-256 at Jakarta's spread), and those reads also push the group's own pages out of the writer's page cache.
-Kept here:
+256 at Jakarta's spread). Kept here:
 
-* **points**: the open reports with coordinates, by grid cell, read in one pass the first time and again every
-  ``RELOAD_MINUTES``;
+* **points**: the open reports with coordinates, by grid cell: all of them read once when intake starts
+  (``warm``, one pass over the partial index), or each cell the first time it is needed;
 * **texts**: each kelurahan's newest reports, read the first time one of its reports is looked up;
-* both are then kept current with the tickets newer than the newest seen: one query per lookup, whichever
-  process wrote them.
+* both are then kept current with the lookup's own new tickets, and with the tickets other processes wrote
+  since the last lookup (one query, which finds none when this process is the only writer).
 
-What the catch-up cannot see, a ticket closed, merged, reopened or placed later, is made good two ways: every
-match is checked against the database before it is linked (``open_among``, ``merged``), so a stale entry costs
-a check and never a wrong link; and the points are read afresh every ``RELOAD_MINUTES``, so a reopened or newly
-placed report is a candidate again within that time. Memory: about 250 bytes per open placed report; above
-``MAX_POINTS`` of them the points are not kept and the lookup reads the cells from the database.
+What that cannot see, a ticket closed, merged, reopened or placed later by an officer, is made good two ways:
+every match is checked against the database before it is linked (``open_among``, ``merged``), so a stale entry
+costs a check, never a wrong link; and the cells are forgotten every ``RELOAD_MINUTES`` (then read again cell by
+cell), so a reopened or newly placed report is a candidate again within that time. Memory is bounded: about 150
+bytes per open placed report kept, at most ``MAX_POINTS`` of them (then cells are read as needed, and at most
+``MAX_CELLS`` of those are kept).
 """
 from __future__ import annotations
 
@@ -28,72 +28,82 @@ from sqlalchemy import Connection
 from store import duplicates as store
 from store.duplicates import Point
 
-# Read at most this many new tickets per lookup: more means this process was idle while others wrote; all is
-# then read afresh when next needed, instead of catching up row by row.
+# Read at most this many tickets of other processes per lookup: more means this process was idle while others
+# wrote; everything is then read afresh when next needed, instead of caught up row by row.
 CATCH_UP_ROWS = 5000
 # On PostgreSQL two processes take ids from one sequence and may commit them out of order: the catch-up reads
 # this many ids below the newest seen again, so a ticket committed late by another process is not skipped.
 # (SQLite's writers take turns: ids are committed in order.)
 PG_OVERLAP = 512
 RELOAD_MINUTES = 10
-MAX_POINTS = 200_000
+MAX_CELLS = 200_000
+MAX_POINTS = 300_000
 
 Row = Mapping[str, Any]
 
 
 class KeptCandidates:
-    """Open placed reports by cell, and the newest reports of each kelurahan looked at (newest first)."""
+    """Open placed reports of the cells looked at, and the newest reports of each kelurahan looked at."""
 
     def __init__(self, keep_texts: int, chars: int) -> None:
         self.keep_texts, self.chars = keep_texts, chars
-        self._areas: dict[str, list[Row]] = {}
-        self._cells: dict[int, dict[int, Point]] | None = None  # None: not read yet, or too many to keep
-        self._cells_read_at: datetime | None = None
-        self._seen: int | None = None  # the highest ticket id read
+        self._areas: dict[str, list[Row]] = {}  # newest first
+        self._cells: dict[int, list[Point]] = {}
+        self._every_cell = False  # every open placed report is kept: a cell not in _cells has none
+        self._cells_since: datetime | None = None  # when the cells kept were first read
+        self._seen: int | None = None  # the highest ticket id kept
+        self._touched: set[str] = set()  # kelurahan whose list grew since the last trim
 
     # --- keeping current -------------------------------------------------------------------------------
 
-    def catch_up(self, conn: Connection, now: datetime) -> None:
-        """Add the tickets written since the last lookup; read the points afresh when they are due."""
-        if self._cells_read_at is None or now - self._cells_read_at >= timedelta(minutes=RELOAD_MINUTES):
-            self._read_points(conn, now)
-        if self._seen is None:
-            self._seen = store.newest_id(conn)
+    def warm(self, conn: Connection, now: datetime) -> None:
+        """Keep every open placed report (at intake's start): the lookups then read no cell."""
+        points = store.open_points(conn, MAX_POINTS + 1)
+        self._cells.clear()
+        self._cells_since, self._seen = now, store.newest_id(conn)
+        self._every_cell = len(points) <= MAX_POINTS
+        if self._every_cell:
+            for point in points:
+                self._cells.setdefault(point.geo_cell, []).append(point)
+
+    def catch_up(self, conn: Connection, now: datetime, own: Sequence[Row]) -> None:
+        """Keep the lookup's own new tickets (``own``, committed), and read what other processes wrote since."""
+        if (self._cells_since is None or now - self._cells_since >= timedelta(minutes=RELOAD_MINUTES)
+                or len(self._cells) > MAX_CELLS):
+            self._cells.clear()
+            self._cells_since, self._every_cell = now, False
+        if self._seen is None:  # nothing kept yet: cells and kelurahan are read when first needed
+            self._seen = max([store.newest_id(conn), *(t["id"] for t in own)])
             return
         overlap = PG_OVERLAP if conn.dialect.name == "postgresql" else 0
-        rows = store.newer_than(conn, self._seen - overlap, CATCH_UP_ROWS, self.chars)
-        if len(rows) >= CATCH_UP_ROWS:  # far behind: start again
+        others = store.newer_than(conn, self._seen - overlap, [t["id"] for t in own], CATCH_UP_ROWS, self.chars)
+        if len(others) >= CATCH_UP_ROWS:  # far behind: start again
             self._areas.clear()
-            self._seen = store.newest_id(conn)
-            self._read_points(conn, now)
+            self._cells.clear()
+            self._every_cell = False
+            self._seen = max([store.newest_id(conn), *(t["id"] for t in own)])
             return
-        touched = set()
-        for row in rows:
-            self._seen = max(self._seen, row["id"])
-            if self._cells is not None and row["open"] and row["geo_cell"] is not None:
-                self._cells.setdefault(row["geo_cell"], {})[row["id"]] = Point(
-                    row["id"], row["latitude"], row["longitude"], row["category_code"], row["geo_cell"])
-            kept = self._areas.get(row["area_code"]) if row["area_code"] else None
-            if kept is not None and all(r["id"] != row["id"] for r in kept):
-                kept.append(row)
-                touched.add(row["area_code"])
-        for area in touched:
-            self._areas[area].sort(key=lambda r: r["id"], reverse=True)
+        for row in [*own, *others]:
+            self._keep(row)
 
-    def _read_points(self, conn: Connection, now: datetime) -> None:
-        rows = store.open_points(conn, MAX_POINTS + 1)
-        self._cells_read_at = now
-        if len(rows) > MAX_POINTS:
-            self._cells = None
-            return
-        self._cells = {}
-        for point in rows:
-            self._cells.setdefault(point.geo_cell, {})[point.id] = point
+    def _keep(self, row: Row) -> None:
+        self._seen = max(self._seen or 0, row["id"])
+        cell = row["geo_cell"]
+        if cell is not None and row.get("open", True) and (self._every_cell or cell in self._cells):  # new: open
+            kept_cell = self._cells.setdefault(cell, [])
+            if all(p.id != row["id"] for p in kept_cell):
+                kept_cell.append(Point(row["id"], row["latitude"], row["longitude"], row["category_code"], cell))
+        kept = self._areas.get(row["area_code"]) if row["area_code"] else None
+        if kept is not None and row["description"] and all(r["id"] != row["id"] for r in kept):
+            kept.append(dict(id=row["id"], located=row["latitude"] is not None, created_at=row["created_at"],
+                             description=row["description"][:self.chars]))
+            self._touched.add(row["area_code"])
 
     def forget_points(self, points: list[Point]) -> None:
         """Drop reports found closed."""
         for point in points:
-            (self._cells or {}).get(point.geo_cell, {}).pop(point.id, None)
+            if point.geo_cell in self._cells:
+                self._cells[point.geo_cell] = [p for p in self._cells[point.geo_cell] if p.id != point.id]
 
     def forget_texts(self, ticket_ids: set[int]) -> None:
         """Drop reports found merged."""
@@ -102,16 +112,25 @@ class KeptCandidates:
 
     def trim(self, since: datetime) -> None:
         """Keep each kelurahan's newest ``keep_texts`` reports of the window: the candidates of any later one."""
-        for area, kept in self._areas.items():
-            self._areas[area] = [r for r in kept if r["created_at"] >= since][:self.keep_texts]
+        for area in self._touched:
+            self._areas[area] = sorted((r for r in self._areas[area] if r["created_at"] >= since),
+                                       key=lambda r: r["id"], reverse=True)[:self.keep_texts]
+        self._touched.clear()
 
     # --- reading ----------------------------------------------------------------------------------------
 
     def open_in_cells(self, conn: Connection, cells: Sequence[int], cap: int) -> list[Point]:
         """As ``store.duplicates.open_in_cells`` (to be checked with ``open_among`` before linking)."""
-        if self._cells is None:
-            return store.open_in_cells(conn, cells, None, cap)
-        return [row for cell in cells for row in self._cells.get(cell, {}).values()]
+        unknown = [] if self._every_cell else [c for c in cells if c not in self._cells]
+        if unknown:
+            rows = store.open_in_cells(conn, unknown, None, cap + 1)
+            if len(rows) > cap:  # a crowd: not kept, read again next time
+                return rows[:cap] + [p for c in cells for p in self._cells.get(c, ())]
+            for c in unknown:
+                self._cells[c] = []
+            for point in rows:
+                self._cells[point.geo_cell].append(point)
+        return [p for c in cells for p in self._cells.get(c, ())]
 
     def recent(self, conn: Connection, area: str, since: datetime, cap: int) -> Sequence[Row]:
         """As ``store.duplicates.recent_in_area``, newest first by id (to be checked with ``merged``)."""
@@ -120,4 +139,6 @@ class KeptCandidates:
             kept = sorted(store.recent_in_area(conn, area, since, max(cap, self.keep_texts), self.chars),
                           key=lambda r: r["id"], reverse=True)
             self._areas[area] = kept
+        elif area in self._touched:
+            kept.sort(key=lambda r: r["id"], reverse=True)
         return [r for r in kept if r["created_at"] >= since][:cap]

@@ -180,7 +180,7 @@ def find_links(conn: Connection, queued: list[Queued], kept: KeptCandidates | No
     rules, now = queued[0].rules, queued[0].now
     tickets = [q.ticket for q in queued]
     if kept is not None:
-        kept.catch_up(conn, now)
+        kept.catch_up(conn, now, tickets)
     links = _distance_links(conn, rules, now, tickets, kept)
     if rules.text_window_hours > 0:
         links += _text_links(conn, rules, now, tickets, links, kept)
@@ -201,11 +201,13 @@ def _distance_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ti
     near = {t["id"]: _within([r for c in cells[t["id"]] for r in in_cell.get(c, ())][:rules.nearby_candidates],
                              t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
             for t in placed}
-    if kept is not None:  # kept points may have closed since: only open ones are linked
-        found = {n.row.id: n.row for ns in near.values() for n in ns}
-        still_open = store.open_among(conn, found)
-        kept.forget_points([row for i, row in found.items() if i not in still_open])
-        near = {i: [n for n in ns if n.row.id in still_open] for i, ns in near.items()}
+    while kept is not None:  # kept points may have closed since: only open ones are linked
+        chosen = {n.row.id: n.row for ns in near.values() for n in ns[:NEAREST_LINKED]}
+        still_open = store.open_among(conn, chosen)
+        if len(still_open) == len(chosen):
+            break
+        kept.forget_points([row for i, row in chosen.items() if i not in still_open])  # then the next nearest
+        near = {i: [n for n in ns if n.row.id in still_open or n.row.id not in chosen] for i, ns in near.items()}
     return [Link(i, n.row.id, "distance", round(n.distance_m, 1), now)
             for i, ns in near.items() for n in ns[:NEAREST_LINKED]]
 

@@ -192,6 +192,11 @@ class IntakeService:
         self.idle_link_after = idle_link_after
 
     async def start(self) -> None:
+        if self.rules.config.duplicates.enabled:
+            try:  # the lookup's candidates, read once now rather than cell by cell at the first reports
+                await self.db.write(self._kept.warm, self.clock.now())
+            except Exception:  # noqa: BLE001 - hints only: the cells are then read as needed
+                log.exception("the open reports' positions could not be read for the duplicate lookup")
         await self.recheck_duplicates()
         self._task = asyncio.create_task(self._run(), name="intake-writer")
 

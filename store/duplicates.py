@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select, text
+from sqlalchemy import Connection, RowMapping, bindparam, func, literal_column, select, text
 
 from store import repo, writebehind
 from store.tables import OPEN_CONDITION, TicketFollower, TicketLink
@@ -70,20 +70,24 @@ def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int,
     return list(conn.execute(stmt, {"area": area_code, "since": since, "cap": cap, "chars": chars}).mappings())
 
 
-def newer_than(conn: Connection, ticket_id: int, cap: int, chars: int) -> Sequence[Mapping[Any, Any]]:
-    """Unmerged tickets with an id above ``ticket_id`` (at most ``cap``, by the primary key): what both the text
-    test (as ``recent_in_area`` gives it, with ``area_code``) and the distance test (as ``open_in_cells`` gives
-    it, with ``open``) need of them."""
+def newer_than(conn: Connection, ticket_id: int, excluded: Sequence[int], cap: int,
+               chars: int) -> Sequence[Mapping[Any, Any]]:
+    """Unmerged tickets with an id above ``ticket_id`` and not ``excluded`` (at most ``cap``, by the primary
+    key): what both the text test (as ``recent_in_area`` gives it, with ``area_code``) and the distance test
+    (position, category, cell, ``open``) need of them."""
     if conn.dialect.name == "sqlite":
-        return _with_created(_driver_rows(conn, _NEWER_SQL, [chars, ticket_id, cap], _NEWER_NAMES))
+        sql = _NEWER_SQL.format(excluded=_marks(len(excluded)))
+        return _with_created(_driver_rows(conn, sql, [chars, ticket_id, *excluded, cap], _NEWER_NAMES))
     stmt = repo._cached(("dup_newer",), lambda: select(
                            T.c.id, T.c.latitude.is_not(None).label("located"),
                            func.substr(T.c.description, 1, bindparam("chars")).label("description"), T.c.created_at,
                            T.c.area_code, T.c.latitude, T.c.longitude, T.c.category_code, T.c.geo_cell,
-                           text(OPEN_CONDITION).label("open"))
-                       .where(T.c.id > bindparam("after"), T.c.merged_into_id.is_(None))
+                           literal_column(OPEN_CONDITION).label("open"))
+                       .where(T.c.id > bindparam("after"), T.c.id.not_in(bindparam("excluded", expanding=True)),
+                              T.c.merged_into_id.is_(None))
                        .order_by(T.c.id).limit(bindparam("cap")))
-    return list(conn.execute(stmt, {"after": ticket_id, "cap": cap, "chars": chars}).mappings())
+    return list(conn.execute(stmt, {"after": ticket_id, "excluded": list(excluded), "cap": cap,
+                                    "chars": chars}).mappings())
 
 
 def open_points(conn: Connection, cap: int) -> list[Point]:
@@ -98,10 +102,7 @@ def open_points(conn: Connection, cap: int) -> list[Point]:
 
 def open_among(conn: Connection, ticket_ids: Iterable[int]) -> set[int]:
     """Which of these tickets are still open (a merged ticket is closed)."""
-    ids = sorted(set(ticket_ids))
-    if not ids:
-        return set()
-    return set(conn.execute(select(T.c.id).where(T.c.id.in_(ids), text(OPEN_CONDITION))).scalars())
+    return _ids_where(conn, ticket_ids, "open", OPEN_CONDITION)
 
 
 def newest_id(conn: Connection) -> int:
@@ -110,10 +111,19 @@ def newest_id(conn: Connection) -> int:
 
 def merged(conn: Connection, ticket_ids: Iterable[int]) -> set[int]:
     """Which of these tickets have been merged into another."""
+    return _ids_where(conn, ticket_ids, "merged", "merged_into_id IS NOT NULL")
+
+
+def _ids_where(conn: Connection, ticket_ids: Iterable[int], name: str, condition: str) -> set[int]:
     ids = sorted(set(ticket_ids))
     if not ids:
         return set()
-    return set(conn.execute(select(T.c.id).where(T.c.id.in_(ids), T.c.merged_into_id.is_not(None))).scalars())
+    if conn.dialect.name == "sqlite":
+        return {row[0] for row in _driver_tuples(conn, f"SELECT id FROM ticket WHERE id IN ({_marks(len(ids))}) "
+                                                       f"AND {condition}", ids)}
+    stmt = repo._cached(("dup_ids_where", name), lambda: select(T.c.id).where(
+        T.c.id.in_(bindparam("ids", expanding=True)), text(condition)))
+    return set(conn.execute(stmt, {"ids": ids}).scalars())
 
 
 # --- SQLite: the two intake lookups on the driver's cursor. Measured at 1M tickets, one of these reads costs
@@ -126,7 +136,7 @@ _RECENT_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?), crea
 _NEWER_NAMES = (*_RECENT_NAMES, "area_code", "latitude", "longitude", "category_code", "geo_cell", "open")
 _NEWER_SQL = (f"SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at, area_code, latitude, "
               f"longitude, category_code, geo_cell, {OPEN_CONDITION} FROM ticket "
-              f"WHERE id > ? AND merged_into_id IS NULL ORDER BY id LIMIT ?")
+              f"WHERE id > ? AND id NOT IN ({{excluded}}) AND merged_into_id IS NULL ORDER BY id LIMIT ?")
 
 
 def _with_created(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -179,7 +189,7 @@ def add_links(conn: Connection, rows: list[dict[str, Any]]) -> int:
 
 
 _RECHECK_COLUMNS = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.area_code, T.c.description,
-                    T.c.created_at)
+                    T.c.created_at, T.c.geo_cell, literal_column(OPEN_CONDITION).label("open"))
 
 
 def created_since(conn: Connection, since: datetime, cap: int) -> list[RowMapping]:
