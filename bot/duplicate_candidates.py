@@ -83,18 +83,21 @@ class KeptCandidates:
             self._every_cell = False
             self._seen = max([store.newest_id(conn), *(t["id"] for t in own)])
             return
-        for row in [*own, *others]:
-            self._keep(row)
+        for row in own:
+            self._keep(row, known=False)
+        for row in others:
+            self._keep(row, known=True)
 
-    def _keep(self, row: Row) -> None:
+    def _keep(self, row: Row, known: bool) -> None:
+        """Keep a ticket; ``known``: it may be kept already (another process's, read again after an overlap)."""
         self._seen = max(self._seen or 0, row["id"])
         cell = row["geo_cell"]
         if cell is not None and row.get("open", True) and (self._every_cell or cell in self._cells):  # new: open
             kept_cell = self._cells.setdefault(cell, [])
-            if all(p.id != row["id"] for p in kept_cell):
+            if not known or all(p.id != row["id"] for p in kept_cell):
                 kept_cell.append(Point(row["id"], row["latitude"], row["longitude"], row["category_code"], cell))
         kept = self._areas.get(row["area_code"]) if row["area_code"] else None
-        if kept is not None and row["description"] and all(r["id"] != row["id"] for r in kept):
+        if kept is not None and row["description"] and (not known or all(r["id"] != row["id"] for r in kept)):
             kept.append(dict(id=row["id"], located=row["latitude"] is not None, created_at=row["created_at"],
                              description=row["description"][:self.chars]))
             self._touched.add(row["area_code"])

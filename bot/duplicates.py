@@ -193,14 +193,16 @@ def _distance_links(conn: Connection, rules: DuplicatesConfig, now: datetime, ti
     if not placed:
         return []
     cells = {t["id"]: cells_near(t["latitude"], t["longitude"], rules.radius_m) for t in placed}
-    wanted = sorted({c for cs in cells.values() for c in cs})
-    cap = rules.nearby_candidates * len(placed)
-    in_cell: dict[int, list[Point]] = {}
-    for row in (kept.open_in_cells(conn, wanted, cap) if kept else store.open_in_cells(conn, wanted, None, cap)):
-        in_cell.setdefault(row.geo_cell, []).append(row)
-    near = {t["id"]: _within([r for c in cells[t["id"]] for r in in_cell.get(c, ())][:rules.nearby_candidates],
-                             t["latitude"], t["longitude"], rules.radius_m, t["category_code"], t["id"])
-            for t in placed}
+    if kept is not None:
+        candidates = {i: kept.open_in_cells(conn, cs, rules.nearby_candidates) for i, cs in cells.items()}
+    else:  # one query for the whole group's cells
+        in_cell: dict[int, list[Point]] = {}
+        wanted = sorted({c for cs in cells.values() for c in cs})
+        for row in store.open_in_cells(conn, wanted, None, rules.nearby_candidates * len(placed)):
+            in_cell.setdefault(row.geo_cell, []).append(row)
+        candidates = {i: [r for c in cs for r in in_cell.get(c, ())] for i, cs in cells.items()}
+    near = {t["id"]: _within(candidates[t["id"]][:rules.nearby_candidates], t["latitude"], t["longitude"],
+                             rules.radius_m, t["category_code"], t["id"]) for t in placed}
     while kept is not None:  # kept points may have closed since: only open ones are linked
         chosen = {n.row.id: n.row for ns in near.values() for n in ns[:NEAREST_LINKED]}
         still_open = store.open_among(conn, chosen)

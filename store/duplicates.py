@@ -188,7 +188,7 @@ def add_links(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return len(repo.insert_ignore_many(conn, T_LINK, rows, ("ticket_id", "other_ticket_id", "kind")))
 
 
-_RECHECK_COLUMNS = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.area_code, T.c.description,
+_RECHECK_COLUMNS: tuple[Any, ...] = (T.c.id, T.c.latitude, T.c.longitude, T.c.category_code, T.c.area_code, T.c.description,
                     T.c.created_at, T.c.geo_cell, literal_column(OPEN_CONDITION).label("open"))
 
 
