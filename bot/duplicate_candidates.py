@@ -49,6 +49,7 @@ class KeptCandidates:
         self.keep_texts, self.chars = keep_texts, chars
         self._areas: dict[str, list[Row]] = {}  # newest first
         self._cells: dict[int, list[Point]] = {}
+        self._point_ids: set[int] = set()  # the ids in _cells
         self._every_cell = False  # every open placed report is kept: a cell not in _cells has none
         self._cells_since: datetime | None = None  # when the cells kept were first read
         self._seen: int | None = None  # the highest ticket id kept
@@ -60,17 +61,20 @@ class KeptCandidates:
         """Keep every open placed report (at intake's start): the lookups then read no cell."""
         points = store.open_points(conn, MAX_POINTS + 1)
         self._cells.clear()
+        self._point_ids.clear()
         self._cells_since, self._seen = now, store.newest_id(conn)
         self._every_cell = len(points) <= MAX_POINTS
         if self._every_cell:
             for point in points:
                 self._cells.setdefault(point.geo_cell, []).append(point)
+            self._point_ids = {point.id for point in points}
 
     def catch_up(self, conn: Connection, now: datetime, own: Sequence[Row]) -> None:
         """Keep the lookup's own new tickets (``own``, committed), and read what other processes wrote since."""
         if (self._cells_since is None or now - self._cells_since >= timedelta(minutes=RELOAD_MINUTES)
                 or len(self._cells) > MAX_CELLS):
             self._cells.clear()
+            self._point_ids.clear()
             self._cells_since, self._every_cell = now, False
         if self._seen is None:  # nothing kept yet: cells and kelurahan are read when first needed
             self._seen = max([store.newest_id(conn), *(t["id"] for t in own)])
@@ -80,6 +84,7 @@ class KeptCandidates:
         if len(others) >= CATCH_UP_ROWS:  # far behind: start again
             self._areas.clear()
             self._cells.clear()
+            self._point_ids.clear()
             self._every_cell = False
             self._seen = max([store.newest_id(conn), *(t["id"] for t in own)])
             return
@@ -94,8 +99,9 @@ class KeptCandidates:
         cell = row["geo_cell"]
         if cell is not None and row.get("open", True) and (self._every_cell or cell in self._cells):  # new: open
             kept_cell = self._cells.setdefault(cell, [])
-            if not known or all(p.id != row["id"] for p in kept_cell):
+            if not known or row["id"] not in self._point_ids:
                 kept_cell.append(Point(row["id"], row["latitude"], row["longitude"], row["category_code"], cell))
+                self._point_ids.add(row["id"])
         kept = self._areas.get(row["area_code"]) if row["area_code"] else None
         if kept is not None and row["description"] and (not known or all(r["id"] != row["id"] for r in kept)):
             kept.append(dict(id=row["id"], located=row["latitude"] is not None, created_at=row["created_at"],
@@ -107,6 +113,7 @@ class KeptCandidates:
         for point in points:
             if point.geo_cell in self._cells:
                 self._cells[point.geo_cell] = [p for p in self._cells[point.geo_cell] if p.id != point.id]
+            self._point_ids.discard(point.id)
 
     def forget_texts(self, ticket_ids: set[int]) -> None:
         """Drop reports found merged."""
@@ -133,6 +140,7 @@ class KeptCandidates:
                 self._cells[c] = []
             for point in rows:
                 self._cells[point.geo_cell].append(point)
+                self._point_ids.add(point.id)
         return [p for c in cells for p in self._cells.get(c, ())]
 
     def recent(self, conn: Connection, area: str, since: datetime, cap: int) -> Sequence[Row]:
