@@ -103,7 +103,7 @@ class KeptCandidates:
                 kept_cell.append(Point(row["id"], row["latitude"], row["longitude"], row["category_code"], cell))
                 self._point_ids.add(row["id"])
         kept = self._areas.get(row["area_code"]) if row["area_code"] else None
-        if kept is not None and row["description"] and (not known or all(r["id"] != row["id"] for r in kept)):
+        if kept is not None and row["description"]:  # one read twice is kept once by ``trim``
             kept.append(dict(id=row["id"], located=row["latitude"] is not None, created_at=row["created_at"],
                              description=row["description"][:self.chars]))
             self._touched.add(row["area_code"])
@@ -121,10 +121,10 @@ class KeptCandidates:
             self._areas[area] = [r for r in kept if r["id"] not in ticket_ids]
 
     def trim(self, since: datetime) -> None:
-        """Keep each kelurahan's newest ``keep_texts`` reports of the window: the candidates of any later one."""
+        """Keep each kelurahan's newest ``keep_texts`` reports of the window, once each: the candidates of any
+        later report."""
         for area in self._touched:
-            self._areas[area] = sorted((r for r in self._areas[area] if r["created_at"] >= since),
-                                       key=lambda r: r["id"], reverse=True)[:self.keep_texts]
+            self._areas[area] = [r for r in _newest_first(self._areas[area]) if r["created_at"] >= since][:self.keep_texts]
         self._touched.clear()
 
     # --- reading ----------------------------------------------------------------------------------------
@@ -147,9 +147,13 @@ class KeptCandidates:
         """As ``store.duplicates.recent_in_area``, newest first by id (to be checked with ``merged``)."""
         kept = self._areas.get(area)
         if kept is None:
-            kept = sorted(store.recent_in_area(conn, area, since, max(cap, self.keep_texts), self.chars),
-                          key=lambda r: r["id"], reverse=True)
-            self._areas[area] = kept
-        elif area in self._touched:
-            kept.sort(key=lambda r: r["id"], reverse=True)
+            kept = self._areas[area] = _newest_first(store.recent_in_area(conn, area, since, max(cap, self.keep_texts),
+                                                                          self.chars))
+        elif area in self._touched:  # grown since the last trim: in order again, a report read twice once
+            kept = self._areas[area] = _newest_first(kept)
         return [r for r in kept if r["created_at"] >= since][:cap]
+
+
+def _newest_first(rows: Sequence[Row]) -> list[Row]:
+    """By id, newest first, each report once."""
+    return list({r["id"]: r for r in sorted(rows, key=lambda r: r["id"], reverse=True)}.values())
