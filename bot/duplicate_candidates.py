@@ -96,7 +96,7 @@ class KeptCandidates:
     def _keep(self, row: Row, known: bool) -> None:
         """Keep a ticket; ``known``: it may be kept already (another process's, read again after an overlap)."""
         self._seen = max(self._seen or 0, row["id"])
-        cell = row["geo_cell"]
+        cell = row.get("geo_cell")
         if cell is not None and row.get("open", True) and (self._every_cell or cell in self._cells):  # new: open
             kept_cell = self._cells.setdefault(cell, [])
             if not known or row["id"] not in self._point_ids:
