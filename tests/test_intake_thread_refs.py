@@ -77,3 +77,34 @@ async def test_statements_per_mail_drop_with_thread_refs_read_ahead(gateway):
     outcomes, statements = await _run_counting(gateway, [_mail(n) for n in range(100, 160)])
     assert [o.action for o in outcomes] == ["new_ticket"] * 60
     assert statements < 30, statements
+
+
+async def test_a_rating_in_a_group_goes_to_the_ticket_its_mail_answers(gateway, clock):
+    """A bare "2" rates the finished ticket whose mail it answers, not the reporter's latest finished one."""
+    from bot.tickets import transition
+
+    tickets = []
+    for n in (1, 2):
+        (t,) = await gateway.intake.submit([_mail(n, sender="warga@mail.example").msg])
+        tickets.append(t)
+
+        def finish(c, tracking_id=t.tracking_id):
+            row = repo.ticket_by_tracking_id(c, tracking_id)
+            for status in ("PROSES", "MENUNGGU_VALIDASI", "SELESAI"):
+                row = transition(c, gateway.policy, clock.now(), row, status, "staff:t")
+
+        await gateway.db.write(finish)
+        clock.advance(hours=1)
+    assert tickets[0].ticket_id != tickets[1].ticket_id
+    await gateway.dispatcher.run_once()  # the SELESAI messages get provider ids
+    older = tickets[0].ticket_id
+    sent_to_older = await gateway.db.read(lambda c: c.execute(
+        repo.T_MESSAGE.select().where(repo.T_MESSAGE.c.direction == "out", repo.T_MESSAGE.c.ticket_id == older,
+                                      repo.T_MESSAGE.c.external_id.is_not(None))
+        .order_by(repo.T_MESSAGE.c.id.desc())).mappings().first())
+    items = [_mail(10), _mail(11, sender="warga@mail.example", refs=(sent_to_older["external_id"],), text="2"),
+             _mail(12)]
+    outcomes, _ = await _run_counting(gateway, items)
+    assert outcomes[1].action == "rating" and outcomes[1].ticket_id == older
+    rated = await gateway.db.read(lambda c: {r["id"]: r["rating"] for r in c.execute(repo.T_TICKET.select()).mappings()})
+    assert rated[older] == 2 and rated[tickets[1].ticket_id] is None
