@@ -215,6 +215,24 @@ def report_line(result: dict[str, Any], mails: list[Mail]) -> str:
             f"{'complete' if ok else 'INCOMPLETE'}")
 
 
+def start_run(db: str) -> None:
+    """Quiet logs, then what the figures depend on (bench/_env.py)."""
+    import logging
+
+    os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")
+    logging.basicConfig(level=logging.ERROR)
+    print_env(os.environ.get("ADUAN_BENCH_DATABASE_URL", PG_DEFAULT) if db == "postgresql" else None)
+
+
+def corpus(folder: Path | None, scratch: str, count: int) -> Path:
+    """The folder of .eml files: ``folder`` (``count`` mails generated into it when it has none), else
+    ``count`` mails generated in ``scratch``."""
+    folder = folder or Path(scratch) / "mails"
+    if not folder.is_dir() or not any(folder.glob("*.eml")):
+        write_dir(generate(count, ROOT), folder)
+    return folder
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mails", type=int, default=1000, help="mails to generate (ignored with an existing --dir)")
@@ -234,15 +252,9 @@ async def main() -> None:
         return
     global PARSE_PROCESSES, INLINE_PARSE_BYTES
     PARSE_PROCESSES, INLINE_PARSE_BYTES = args.parse_processes, args.inline_parse_bytes
-    import logging
-
-    os.environ.setdefault("ADUAN_LOG_LEVEL", "ERROR")
-    logging.basicConfig(level=logging.ERROR)
-    print_env(os.environ.get("ADUAN_BENCH_DATABASE_URL", PG_DEFAULT) if args.db == "postgresql" else None)
+    start_run(args.db)
     with tempfile.TemporaryDirectory() as d:
-        folder = args.dir or Path(d) / "mails"
-        if not folder.is_dir() or not any(folder.glob("*.eml")):
-            write_dir(generate(args.mails, ROOT), folder)
+        folder = corpus(args.dir, d, args.mails)
         mails = read_dir(folder)
         print(f"  corpus: {len(mails)} mails in {folder}, {sum(m.reply for m in mails)} replies, "
               f"{sum(len(m.raw) for m in mails) / len(mails) / 1024:.1f} KiB mean", flush=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
-from bot import duplicates, followers
+from bot import duplicates, followers, intake_threads
 from bot.categorize import Categorizer  # noqa: F401 - re-exported (tests patch it here)
 from bot.commands import CitizenCommand, parse_citizen_command
 from bot.events import CitizenWrote, TicketCreated
@@ -78,6 +78,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
     ``process_inbound`` takes what is prefetched for its item; ``forget_prefetched`` ends it.
     """
     duplicates.forget_queued(conn)  # left by a transaction that failed on this connection
+    intake_threads.prefetch(conn, [i.msg for i in items])  # before the group writes: no flush per mail
     ids = repo.insert_ignore_many(conn, repo.T_MESSAGE, [_inbound_row(i, now) for i in items], _INBOUND_KEY)
     message_ids: list[int | None] = [ids.pop((i.msg.channel, "in", i.msg.external_id), None) for i in items]
     first_of: dict[tuple[str, str], int] = {}
@@ -97,6 +98,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
 
 def forget_prefetched(conn: Connection) -> None:
     conn.info.pop(_PREFETCHED, None)
+    intake_threads.forget(conn)
     conn.info.pop(_FIRST_WORDS, None)
     duplicates.forget_queued(conn)
 
@@ -207,7 +209,7 @@ def _report(
         if ticket is not None:
             break
     if ticket is None and msg.thread_refs:
-        tid = repo.ticket_for_thread_refs(conn, msg.channel, msg.thread_refs)
+        tid = intake_threads.ticket_for(conn, msg)
         ticket = repo.ticket_by_id(conn, tid) if tid else None
     if ticket is None and not msg.standalone and not _first_words(conn, item):
         window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)

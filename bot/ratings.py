@@ -37,6 +37,7 @@ from bot.command_ids import read_id
 from bot.config import RatingsConfig
 from bot.events import StatusChanged
 from bot.intake_commands import reopen_refusal, reply_direct
+from bot import intake_threads
 from bot.intake_email import reply_texts
 from bot.intake_types import IntakeOutcome, IntakeRules, PreparedInbound
 from bot.lifecycle import Status
@@ -118,7 +119,7 @@ def _target(conn: Connection, item: PreparedInbound, reporter: RowMapping, since
     """The ticket a bare digit rates: the one an email reply is threaded to, else the latest finished one."""
     msg = item.msg
     if msg.thread_refs:
-        tid = repo.ticket_for_thread_refs(conn, msg.channel, msg.thread_refs)
+        tid = intake_threads.ticket_for(conn, msg)
         ticket = repo.ticket_by_id(conn, tid) if tid else None
         if ticket is not None and ticket["reporter_id"] == reporter["id"] and ticket["status"] == Status.SELESAI.value \
                 and ticket["resolved_at"] is not None and ticket["resolved_at"] >= since:

@@ -18,6 +18,7 @@ puts in each connection's ``info`` (``TZ_INFO_KEY``); a changed time zone needs 
 """
 from __future__ import annotations
 
+import functools
 import math
 from contextlib import contextmanager
 from collections import defaultdict
@@ -286,14 +287,21 @@ def area_tree(conn: Connection) -> dict[str, tuple[str, str | None]]:
     return {c: (lv, p) for c, lv, p in conn.execute(select(A.c.code, A.c.level, A.c.parent_code))}
 
 
-def kota_map(conn: Connection, codes: Sequence[str]) -> dict[str, str | None]:
-    """``kota_of`` for ``codes``, in one statement (the area, its parent and grandparent joined)."""
+@functools.lru_cache(maxsize=1)
+def _kota_statement() -> Any:
+    """Built once: every group commit runs it, and building and keying a statement with two aliases and a
+    CASE anew cost more than executing it (issue 16: a fixed cost per group, paid most by small groups)."""
     A = getattr(Area, "__table__")
     p, g = A.alias("p"), A.alias("g")
     kota = case((A.c.level == KOTA, A.c.code), (p.c.level == KOTA, p.c.code), (g.c.level == KOTA, g.c.code))
-    stmt = (select(A.c.code, kota).select_from(A.outerjoin(p, p.c.code == A.c.parent_code)
+    return (select(A.c.code, kota).select_from(A.outerjoin(p, p.c.code == A.c.parent_code)
                                                 .outerjoin(g, g.c.code == p.c.parent_code))
             .where(A.c.code.in_(bindparam("codes", expanding=True))))
+
+
+def kota_map(conn: Connection, codes: Sequence[str]) -> dict[str, str | None]:
+    """``kota_of`` for ``codes``, in one statement (the area, its parent and grandparent joined)."""
+    stmt = _kota_statement()
     out: dict[str, str | None] = {}
     for i in range(0, len(codes), 500):
         out.update({code: k for code, k in conn.execute(stmt, {"codes": list(codes[i:i + 500])})})

@@ -278,6 +278,20 @@ def message_by_id(conn: Connection, message_id: int) -> RowMapping | None:
     return conn.execute(select(T_MESSAGE).where(T_MESSAGE.c.id == message_id)).mappings().first()
 
 
+THREAD_REFS_USED = 50  # a mail's references beyond these are ignored (a crafted mail may list thousands)
+
+
+def thread_refs_used(refs: Sequence[str]) -> list[str]:
+    """The references a lookup considers: distinct, in order, at most ``THREAD_REFS_USED``."""
+    return list(dict.fromkeys(refs))[:THREAD_REFS_USED]
+
+
+def _thread_ref_match() -> tuple[Any, ...]:
+    """Messages on channel ``ch`` with a ticket whose provider id is one of ``refs``."""
+    return (T_MESSAGE.c.channel == bindparam("ch"), T_MESSAGE.c.direction.in_(("in", "out")),
+            T_MESSAGE.c.external_id.in_(bindparam("refs", expanding=True)), T_MESSAGE.c.ticket_id.is_not(None))
+
+
 def ticket_for_thread_refs(conn: Connection, channel: str, refs: Sequence[str]) -> int | None:
     """The ticket of any stored message on ``channel`` whose provider id is one of ``refs``.
 
@@ -287,13 +301,27 @@ def ticket_for_thread_refs(conn: Connection, channel: str, refs: Sequence[str]) 
     """
     if not refs:
         return None
-    stmt = _cached(("thread_refs",), lambda: select(T_MESSAGE.c.ticket_id)
-                   .where(T_MESSAGE.c.channel == bindparam("ch"), T_MESSAGE.c.direction.in_(("in", "out")),
-                          T_MESSAGE.c.external_id.in_(bindparam("refs", expanding=True)),
-                          T_MESSAGE.c.ticket_id.is_not(None))
+    stmt = _cached(("thread_refs",), lambda: select(T_MESSAGE.c.ticket_id).where(*_thread_ref_match())
                    .order_by(T_MESSAGE.c.id.desc())
                    .limit(1))
-    return conn.execute(stmt, {"ch": channel, "refs": list(dict.fromkeys(refs))[:50]}).scalar()
+    return conn.execute(stmt, {"ch": channel, "refs": thread_refs_used(refs)}).scalar()
+
+
+def thread_ref_messages(conn: Connection, channel: str, refs: Sequence[str],
+                        chunk: int = 500) -> dict[str, tuple[int, int]]:
+    """For each of ``refs`` that a stored message on ``channel`` (either direction) with a ticket
+    has as provider id: (the newest such message's id, its ticket id). A group commit's refs in
+    one statement per ``chunk`` (bound parameters are limited on both databases), served by
+    the same unique index as ``ticket_for_thread_refs``."""
+    stmt = _cached(("thread_ref_messages",), lambda: select(T_MESSAGE.c.external_id, T_MESSAGE.c.id,
+                                                             T_MESSAGE.c.ticket_id).where(*_thread_ref_match()))
+    distinct = list(dict.fromkeys(refs))
+    found: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(distinct), chunk):
+        for ref, message_id, ticket_id in conn.execute(stmt, {"ch": channel, "refs": distinct[start:start + chunk]}):
+            if ref not in found or message_id > found[ref][0]:  # an id sent and received: the newer row
+                found[ref] = (message_id, ticket_id)
+    return found
 
 
 def last_inbound_context(conn: Connection, ticket_id: int, reporter_id: int) -> dict[str, Any]:

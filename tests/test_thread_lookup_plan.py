@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, event, text
 
 from store import repo
 from store.db import Database
 
 
-def _plan(conn: Connection, channel: str, refs: list[str]) -> str:
+def _plan(conn: Connection, channel: str, refs: list[str], lookup: Any = repo.ticket_for_thread_refs) -> str:
     """The plan of the statement the real lookup executes, one line per plan node."""
     seen: list[tuple[str, Any]] = []
 
@@ -18,7 +19,7 @@ def _plan(conn: Connection, channel: str, refs: list[str]) -> str:
         seen.append((statement, parameters))
 
     event.listen(conn, "before_cursor_execute", capture)
-    repo.ticket_for_thread_refs(conn, channel, refs)
+    lookup(conn, channel, refs)
     event.remove(conn, "before_cursor_execute", capture)
     ((statement, parameters),) = seen
     if conn.dialect.name == "sqlite":
@@ -33,10 +34,12 @@ def _plan(conn: Connection, channel: str, refs: list[str]) -> str:
     return " | ".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
 
 
-async def test_thread_lookup_uses_the_unique_index(database_url: str) -> None:
+@pytest.mark.parametrize("lookup", [repo.ticket_for_thread_refs, repo.thread_ref_messages])
+async def test_thread_lookup_uses_the_unique_index(database_url: str, lookup: Any) -> None:
+    """One message's lookup and a group commit's read-ahead alike."""
     db = Database(database_url)
     try:
-        plan = await db.write(_plan, "email", ["a@mail.example", "b@mail.example"])
+        plan = await db.write(_plan, "email", ["a@mail.example", "b@mail.example"], lookup)
     finally:
         await db.close()
     if db.sqlite:
@@ -78,3 +81,19 @@ async def test_thread_lookup_matches_only_its_channel(database_url: str) -> None
     finally:
         await db.close()
     assert found == (None, tickets[0], tickets[1], None)
+
+
+async def test_a_groups_refs_read_at_once_give_the_same_tickets(database_url: str) -> None:
+    """The group commit's read-ahead (``thread_ref_messages``, in chunks) finds what the lookup finds, by ref."""
+    db = Database(database_url)
+    try:
+        tickets = await db.write(_rows)
+        found = await db.read(lambda conn: [
+            {ref: hit[1] for ref, hit in repo.thread_ref_messages(conn, channel, refs, chunk=chunk).items()}
+            for channel, refs, chunk in (("email", ["x@y", "sent@aduan", "same@id", "x@y"], 1),
+                                         ("email", ["x@y", "sent@aduan", "same@id"], 500),
+                                         ("twitter", ["same@id", "sent@aduan"], 1),
+                                         ("email", [], 500))])
+    finally:
+        await db.close()
+    assert found == [{"sent@aduan": tickets[1]}, {"sent@aduan": tickets[1]}, {"same@id": tickets[0]}, {}]
