@@ -12,15 +12,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, bindparam, select, update
 
 from bot.lifecycle import TRANSITIONS, Status
-from bot.public import identities
 from bot.tickets import transition
-from bot.redact import redact, round_coordinate
+from bot.redact import Identity, redact, round_coordinate
 from bot.web.open311.filters import MAX_RESULTS
 from bot.web.open311.formats import to_xml
 from bot.web.open311.records import CLOSED, query_requests, w3
 from bot.web.state import WebState
 from store import repo
-from store.open311 import reference_maps, request_rows
+from store.open311 import _COLUMNS, reference_maps, request_rows
 from tests.web.conftest import finish, jpeg, move, report
 
 T, E, AT = repo.T_TICKET, repo.T_EVENT, repo.T_ATTACHMENT
@@ -49,6 +48,8 @@ TEXTS = [
 
 def reference_records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str, Any]]:
     """The builder as it was before the listing work (issue 16): kept here as the oracle."""
+    from store.public import R, M, _json
+
     if not rows:
         return []
     ids = [r["id"] for r in rows]
@@ -64,7 +65,19 @@ def reference_records(conn: Connection, rows: list[Any], web: WebState) -> list[
         proofs[tid] = sha
     cats, agencies, areas = reference_maps(conn)
     templates = web.gateway.templates
-    who = identities(conn, rows)
+    reporters = {r["id"]: r for r in conn.execute(
+        select(R.c.id, R.c.address, R.c.display_name)
+        .where(R.c.id.in_(bindparam("rids", expanding=True))), {"rids": sorted({t["reporter_id"] for t in rows})})
+        .mappings()}
+    names: dict[int, list[str]] = {}
+    for tid, payload in conn.execute(
+            select(M.c.ticket_id, M.c.payload)
+            .where(M.c.ticket_id.in_(bindparam("ids", expanding=True)), M.c.direction == "in"),
+            {"ids": [t["id"] for t in rows]}):
+        data = _json(payload)
+        if isinstance(data.get("sender_name"), str):
+            names.setdefault(tid, []).append(data["sender_name"])
+    who = {t["id"]: Identity.of(reporters.get(t["reporter_id"]), names.get(t["id"], [])) for t in rows}
     out = []
     for r in rows:
         chain: list[Any] = []
@@ -165,7 +178,10 @@ async def test_listing_is_byte_identical_to_the_reference_builder(gateway, clien
         open_only = True if case["statuses"] == ["open"] else False if case["statuses"] == ["closed"] else None
         rows = request_rows(conn, ids=case["ids"], codes=case["codes"], open_only=open_only, closed=CLOSED,
                             start=start, end=end, page=page, page_size=size)
-        return new, reference_records(conn, list(rows), web)
+        # The oracle reads the same tickets through SQLAlchemy's own rows (the listing reads the driver's).
+        by_id = {r["id"]: r for r in conn.execute(select(*_COLUMNS).where(T.c.id.in_([r["id"] for r in rows])))
+                 .mappings()}
+        return new, reference_records(conn, [by_id[r["id"]] for r in rows], web)
 
     seen = 0
     for case in cases:
