@@ -77,6 +77,8 @@ _INTRO_CAPS = re.compile(rf"(?<!\w)(?:saya|aku|i\s+am|i'm)\s*,?\s+((?:{_NAME_WOR
                          re.IGNORECASE)
 # Each alternative of _INTRO_CAPS and _INTRO_NAMED contains one of these, matched with the same IGNORECASE.
 _INTRO_HINT = re.compile(r"nama|saya|name|aku|i\s+am|i'm", re.IGNORECASE)
+_INTRO_WORDS = ("nama", "saya", "name", "aku", "i'm")
+_I_AM = re.compile(r"i\s+am")
 _INTRO_NAMED = re.compile(
     r"(?<!\w)(?:(?:nama\s+saya|nama\s+pelapor|nama\s+lengkap|saya\s+bernama|perkenalkan\s*,?\s*(?:nama\s+)?saya|"
     r"my\s+name\s+is)\s*(?:adalah|ialah|:|,)?|nama\s*:)\s*((?:[^\W\d_][\w'.-]*)(?:[ \t]+[^\W\d_][\w'.-]*){0,3})",
@@ -118,7 +120,7 @@ def redact(text: str | None, identity: Identity = NOBODY) -> str:
     text = _drop_sign_off(text)
     if _AT in text:
         text = _EMAIL.sub(MARK, text)
-    if _INTRO_HINT.search(text):
+    if _may_introduce(text):
         text = _redact_intros(text)  # before display names: "Saya Rina Marlina" goes whole
     text = _redact_identity(text, identity)
     if _DIGIT.search(text):
@@ -128,6 +130,16 @@ def redact(text: str | None, identity: Identity = NOBODY) -> str:
     if _AT in text:
         text = _HANDLE.sub(MARK, text)
     return text + (" …" if cut else "")
+
+
+def _may_introduce(text: str) -> bool:
+    """False only where neither introduction pattern can match. The IGNORECASE regex costs more than the rest
+    of a short text's redaction; on ASCII text (where IGNORECASE is plain ASCII case folding: the Kelvin sign,
+    the long s and the dotted I are not ASCII) substring tests on the lower-cased text say the same."""
+    if not text.isascii():
+        return _INTRO_HINT.search(text) is not None
+    lowered = text.lower()
+    return any(word in lowered for word in _INTRO_WORDS) or _I_AM.search(lowered) is not None
 
 
 def _drop_sign_off(text: str) -> str:
