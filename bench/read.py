@@ -137,11 +137,16 @@ def read_paths(t: dict[str, Any], p: dict[str, str]) -> dict[str, str]:
     }
 
 
-async def measure_reads(gw: Gateway, t: dict[str, Any], repeat: int) -> dict[str, Timing]:
+async def measure_reads(gw: Gateway, t: dict[str, Any], repeat: int, only: str | None = None) -> dict[str, Timing]:
+    """Every read path; with ``only``, just the read paths whose name contains it (nothing else)."""
     out: dict[str, Timing] = {}
     for name, path in read_paths(t, periods()).items():
+        if only is not None and only not in name:
+            continue
         out[name] = await timed(functools.partial(gw.get, path), repeat)
         print(f"  {name:58s} p50 {out[name][0] * 1000:9.1f} ms p95 {out[name][1] * 1000:9.1f} ms", flush=True)
+    if only is not None:
+        return out
     ids = iter(t["ids"] * (repeat * 4))
     for name, prefix in (("/t/{id}", "/t/"), ("/api/v1/tickets/{id}", "/api/v1/tickets/")):
         out[name] = await timed(lambda: gw.get(prefix + next(ids)), repeat * 4)  # noqa: B023 - awaited at once
@@ -211,6 +216,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="requests per path (default 5)")
     parser.add_argument("--ingest", type=int, default=1000, help="partner reports sent (a quarter as mails)")
     parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--only", help="measure only the read paths whose name contains this (e.g. open311), "
+                        "after the idle CPU: no tracking lookups, report or ingest")
     parser.add_argument("--no-public-cache", action="store_true", help="http.public_cache_seconds 0: every "
                         "request of a public page computes it (the default caches them 5 s, so p50 is a hit)")
     args = parser.parse_args()
@@ -240,6 +247,8 @@ async def run_all(url: str, tmp: Path, count: int, args: argparse.Namespace) -> 
     async with Gateway(tmp / "reads", url, public_cache=not args.no_public_cache) as gw:
         extra.append(f"  idle CPU of the gateway: {await gw.idle_cpu(args.idle_seconds):.1%} of a core over "
                      f"{args.idle_seconds:.0f} s")
+        if args.only is not None:
+            return await measure_reads(gw, t, args.repeat, args.only), extra
         results = await measure_reads(gw, t, args.repeat)
         results.update(await asyncio.to_thread(measure_report, gw.config_path, periods(), args.repeat))
         extra.append(f"  peak RSS of the gateway {gw.peak_rss_mb():.0f} MB")

@@ -27,7 +27,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from bot import area_cli, cannedcli, staffcli
-from bot.cli_gc import collector_paused
+from bot.cli_gc import collector_paused, freeze_survivors
 from bot.config import ConfigError, load_config, resolved_database_url
 from bot.logging_setup import setup_logging, use_channel_secrets
 from bot.version import __version__
@@ -144,6 +144,7 @@ async def serve(config_path: str | None) -> int:
     gateway = Gateway(config)
     await gateway.start()
     app = create_app(gateway)
+    log.debug("%d start-up objects frozen out of the cyclic collector", freeze_survivors())  # bot/cli_gc.py
     server = OwnSignalsServer(server_config(app, config.http))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from bot.lifecycle import Status
 from store import repo
+from store.plainrows import plain_rows
 
 T, E, AT = repo.T_TICKET, repo.T_EVENT, repo.T_ATTACHMENT
 _COLUMNS = [T.c.id, T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_code, T.c.area_code,
@@ -15,7 +17,7 @@ _COLUMNS = [T.c.id, T.c.tracking_id, T.c.status, T.c.category_code, T.c.agency_c
 
 
 def request_rows(conn: Connection, *, ids: list[str] | None, codes: list[str], open_only: bool | None,
-                 closed: list[str], start: datetime, end: datetime, page: int, page_size: int) -> list[RowMapping]:
+                 closed: list[str], start: datetime, end: datetime, page: int, page_size: int) -> list[dict[str, Any]]:
     """Tickets by tracking ids, or created in [start, end] filtered by category and open/closed; newest first.
 
     ``open_only``: True for open tickets only, False for closed (``closed`` statuses) only, None for both.
@@ -35,30 +37,30 @@ def request_rows(conn: Connection, *, ids: list[str] | None, codes: list[str], o
         elif open_only is False:
             q = q.where(T.c.status.in_(closed))
     q = q.order_by(T.c.created_at.desc(), T.c.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    return list(conn.execute(q).mappings())
+    return plain_rows(conn, q)
 
 
-def request_row(conn: Connection, tracking_id: str) -> list[RowMapping]:
-    return list(conn.execute(select(*_COLUMNS).where(T.c.tracking_id == tracking_id)).mappings())
+def request_row(conn: Connection, tracking_id: str) -> list[dict[str, Any]]:
+    return plain_rows(conn, select(*_COLUMNS).where(T.c.tracking_id == tracking_id))
 
 
-def latest_public_events(conn: Connection, ids: list[int]) -> dict[int, RowMapping]:
-    """Each ticket's latest public event."""
-    latest: dict[int, RowMapping] = {}
-    for ev in conn.execute(select(E.c.ticket_id, E.c.to_status, E.c.reason, E.c.kind)
-                           .where(E.c.ticket_id.in_(bindparam("ids", expanding=True)), E.c.public.is_(True))
-                           .order_by(E.c.ticket_id, E.c.created_at, E.c.id), {"ids": ids}).mappings():
-        latest[ev["ticket_id"]] = ev
+def latest_public_reasons(conn: Connection, ids: list[int]) -> dict[int, str | None]:
+    """The reason (None if it has none) of each ticket's latest public event; tickets without one are absent."""
+    latest: dict[int, str | None] = {}
+    for ev in plain_rows(conn, select(E.c.ticket_id, E.c.reason)
+                         .where(E.c.ticket_id.in_(bindparam("ids", expanding=True)), E.c.public.is_(True))
+                         .order_by(E.c.ticket_id, E.c.created_at, E.c.id), {"ids": ids}):
+        latest[ev["ticket_id"]] = ev["reason"]
     return latest
 
 
 def latest_proofs(conn: Connection, ids: list[int]) -> dict[int, str]:
     """Each ticket's latest proof photo sha256."""
     proofs: dict[int, str] = {}
-    for tid, sha in conn.execute(select(AT.c.ticket_id, AT.c.sha256)
-                                 .where(AT.c.ticket_id.in_(bindparam("ids", expanding=True)), AT.c.kind == "proof")
-                                 .order_by(AT.c.id), {"ids": ids}):
-        proofs[tid] = sha
+    for row in plain_rows(conn, select(AT.c.ticket_id, AT.c.sha256)
+                          .where(AT.c.ticket_id.in_(bindparam("ids", expanding=True)), AT.c.kind == "proof")
+                          .order_by(AT.c.id), {"ids": ids}):
+        proofs[row["ticket_id"]] = row["sha256"]
     return proofs
 
 

@@ -12,26 +12,25 @@ from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from adapters.contract.rows import RowLike
 from store import repo
+from store.plainrows import plain_rows
 
 R, M, E, AT = repo.T_REPORTER, repo.T_MESSAGE, repo.T_EVENT, repo.T_ATTACHMENT
 CAT, AG, AREA = repo.T_CATEGORY, repo.T_AGENCY, repo.T_AREA
 
 
 def reporters_and_names(conn: Connection, tickets: Sequence[RowLike]
-                        ) -> tuple[dict[int, RowMapping], dict[int, list[str]]]:
+                        ) -> tuple[dict[int, dict[str, Any]], dict[int, list[str]]]:
     """The tickets' reporter rows by id, and per ticket every display name its inbound messages carried."""
-    reporters = {r["id"]: r for r in conn.execute(
-        select(R.c.id, R.c.address, R.c.display_name)
-        .where(R.c.id.in_(bindparam("rids", expanding=True))), {"rids": sorted({t["reporter_id"] for t in tickets})})
-        .mappings()}
+    reporters = {r["id"]: r for r in plain_rows(
+        conn, select(R.c.id, R.c.address, R.c.display_name).where(R.c.id.in_(bindparam("rids", expanding=True))),
+        {"rids": sorted({t["reporter_id"] for t in tickets})})}
     names: dict[int, list[str]] = {}
-    for tid, payload in conn.execute(
-            select(M.c.ticket_id, M.c.payload)
-            .where(M.c.ticket_id.in_(bindparam("ids", expanding=True)), M.c.direction == "in"),
-            {"ids": [t["id"] for t in tickets]}):
-        data = _json(payload)
+    for row in plain_rows(conn, select(M.c.ticket_id, M.c.payload)
+                          .where(M.c.ticket_id.in_(bindparam("ids", expanding=True)), M.c.direction == "in"),
+                          {"ids": [t["id"] for t in tickets]}):
+        data = _json(row["payload"])
         if isinstance(data.get("sender_name"), str):
-            names.setdefault(tid, []).append(data["sender_name"])
+            names.setdefault(row["ticket_id"], []).append(data["sender_name"])
     return reporters, names
 
 

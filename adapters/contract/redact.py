@@ -40,6 +40,13 @@ _DIGIT_RUN = re.compile(r"(?<!\w)\+?\(?\d(?:[ \t\-./()]{0,2}\d)*\)?")
 _DATE_TIME = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[ T]+\d{1,2}[.:]\d{2})?")
 _THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?")  # Rp 1.500.000.000 is money, not an ID
 _COORD_PAIR = re.compile(r"(?<![\d.])(-?\d{1,3}\.\d{4,})(\s*,\s*)(-?\d{1,3}\.\d{4,})(?![\d.])")
+# Guards: a step runs only where its patterns can match, because an Open311 listing redacts a thousand texts
+# per request. Each guard is implied by the step it guards, under the same flags (no lower-casing, so no
+# Unicode case shortcut: the Kelvin sign and the long s still reach the steps): coordinates, phone numbers
+# (phonenumbers' matcher needs a Unicode decimal digit, ``\d``) and digit runs need a digit; emails and
+# handles an "@" (after NFKC, so a full-width one too); an introduction one of the words below.
+_DIGIT = re.compile(r"\d")
+_AT = "@"
 
 # Openers of a closing block; the line may carry the name too ("Salam, Budi").
 _SIGN_OFF = re.compile(
@@ -68,6 +75,10 @@ _HONORIFICS = {"pak", "bu", "ibu", "bapak", "mas", "mbak", "kak", "bang", "dik",
 _NAME_WORD = r"[A-Z][\w'.-]*"
 _INTRO_CAPS = re.compile(rf"(?<!\w)(?:saya|aku|i\s+am|i'm)\s*,?\s+((?:{_NAME_WORD})(?:[ \t]+{_NAME_WORD}){{0,3}})",
                          re.IGNORECASE)
+# Each alternative of _INTRO_CAPS and _INTRO_NAMED contains one of these, matched with the same IGNORECASE.
+_INTRO_HINT = re.compile(r"nama|saya|name|aku|i\s+am|i'm", re.IGNORECASE)
+_INTRO_WORDS = ("nama", "saya", "name", "aku", "i'm")
+_I_AM = re.compile(r"i\s+am")
 _INTRO_NAMED = re.compile(
     r"(?<!\w)(?:(?:nama\s+saya|nama\s+pelapor|nama\s+lengkap|saya\s+bernama|perkenalkan\s*,?\s*(?:nama\s+)?saya|"
     r"my\s+name\s+is)\s*(?:adalah|ialah|:|,)?|nama\s*:)\s*((?:[^\W\d_][\w'.-]*)(?:[ \t]+[^\W\d_][\w'.-]*){0,3})",
@@ -107,13 +118,28 @@ def redact(text: str | None, identity: Identity = NOBODY) -> str:
     cut = len(text) > MAX_PUBLIC_CHARS
     text = unicodedata.normalize("NFKC", text[:MAX_PUBLIC_CHARS])
     text = _drop_sign_off(text)
-    text = _EMAIL.sub(MARK, text)
-    text = _redact_intros(text)  # before display names: "Saya Rina Marlina" goes whole
+    if _AT in text:
+        text = _EMAIL.sub(MARK, text)
+    if _may_introduce(text):
+        text = _redact_intros(text)  # before display names: "Saya Rina Marlina" goes whole
     text = _redact_identity(text, identity)
-    text = _COORD_PAIR.sub(_round_pair, text)
-    text = _redact_phones(text)
-    text = _redact_digit_runs(text)
-    return _HANDLE.sub(MARK, text) + (" …" if cut else "")
+    if _DIGIT.search(text):
+        text = _COORD_PAIR.sub(_round_pair, text)
+        text = _redact_phones(text)
+        text = _redact_digit_runs(text)
+    if _AT in text:
+        text = _HANDLE.sub(MARK, text)
+    return text + (" …" if cut else "")
+
+
+def _may_introduce(text: str) -> bool:
+    """False only where neither introduction pattern can match. The IGNORECASE regex costs more than the rest
+    of a short text's redaction; on ASCII text (where IGNORECASE is plain ASCII case folding: the Kelvin sign,
+    the long s and the dotted I are not ASCII) substring tests on the lower-cased text say the same."""
+    if not text.isascii():
+        return _INTRO_HINT.search(text) is not None
+    lowered = text.lower()
+    return any(word in lowered for word in _INTRO_WORDS) or _I_AM.search(lowered) is not None
 
 
 def _drop_sign_off(text: str) -> str:

@@ -2,8 +2,9 @@
 status_notes from the latest public event, dates in the instance's time zone."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection
 
@@ -42,52 +43,69 @@ def service_records(web: WebState) -> list[dict[str, Any]]:
     return out
 
 
-def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str, Any]]:
-    """Open311 records for ticket rows, with six batched queries (no N+1); texts through bot.redact."""
-    if not rows:
-        return []
-    ids = [r["id"] for r in rows]
-    latest = store_open311.latest_public_events(conn, ids)
-    proofs = store_open311.latest_proofs(conn, ids)
-    cats, agencies, areas = store_open311.reference_maps(conn)
-    templates = web.gateway.templates
-    who = identities(conn, rows)
-    out = []
-    for r in rows:
+def _places(areas: Mapping[str, Any]) -> Callable[[str | None], tuple[str | None, str | None]]:
+    """An area code's address ("Kel. X, Kec. Y, Kota") and postal code, each walked once per request."""
+    @functools.cache
+    def place(code: str | None) -> tuple[str | None, str | None]:
         chain: list[Any] = []
-        code = r["area_code"]
         while code and code in areas and len(chain) < 4:
             chain.append(areas[code])
             code = areas[code]["parent_code"]
         address = ", ".join(("Kel. " if a["level"] == "kelurahan" else "Kec. " if a["level"] == "kecamatan" else "")
                             + a["name"] for a in chain) or None
-        zipcode = next((a["postal_code"] for a in chain if a["postal_code"]), None)
-        ev = latest.get(r["id"])
-        label = templates.status_label(r["status"], "id")
-        notes = label
-        if ev is not None and ev["reason"]:
-            notes = f"{label}: {redact(ev['reason'], who[r['id']])}"
-        cat = cats.get(r["category_code"])
-        closed = r["status"] in CLOSED
-        sha = proofs.get(r["id"])
+        return address, next((a["postal_code"] for a in chain if a["postal_code"]), None)
+
+    return place
+
+
+def _records(conn: Connection, rows: list[Any], web: WebState) -> list[dict[str, Any]]:
+    """Open311 records for ticket rows, with six batched queries (no N+1); texts through bot.redact.
+
+    A listing builds up to a thousand records per request: what is the same for many of them (an area's
+    address, a status label, a category's name) is computed once per request.
+    """
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    reasons = store_open311.latest_public_reasons(conn, ids)
+    proofs = store_open311.latest_proofs(conn, ids)
+    cats, agencies, areas = store_open311.reference_maps(conn)
+    place = _places(areas)
+    label = functools.cache(functools.partial(web.gateway.templates.status_label, lang="id"))
+    service_names = {code: cat["name_id"] for code, cat in cats.items()}
+    who = identities(conn, rows)
+    tz, media = web.tz, f"{web.base_url}/media/"
+    out = []
+    for r in rows:
+        tid, status = r["id"], r["status"]
+        address, zipcode = place(r["area_code"])
+        notes = label(status)
+        reason = reasons.get(tid)
+        if reason:
+            notes = f"{notes}: {redact(reason, who[tid])}"
+        closed = status in CLOSED
+        sha = proofs.get(tid)
+        updated = r["closed_at"] if closed and r["closed_at"] else r["updated_at"]
+        due = r["resolve_due"]
         out.append({
             "service_request_id": r["tracking_id"],
             "status": "closed" if closed else "open",
             "status_notes": notes,
-            "service_name": cat["name_id"] if cat else None,
+            "service_name": service_names.get(r["category_code"]),
             "service_code": r["category_code"],
-            "description": redact(r["description"], who[r["id"]]) or None,
+            "description": redact(r["description"], who[tid]) or None,
             "agency_responsible": agencies.get(r["agency_code"]) if r["agency_code"] else None,
             "service_notice": None,
-            "requested_datetime": w3(r["created_at"], web),
-            "updated_datetime": w3(r["closed_at"] if closed and r["closed_at"] else r["updated_at"], web),
-            "expected_datetime": w3(r["resolve_due"], web),
+            # w3() inlined: three dates per record, a thousand records
+            "requested_datetime": r["created_at"].astimezone(tz).isoformat(timespec="seconds"),
+            "updated_datetime": updated.astimezone(tz).isoformat(timespec="seconds") if updated else None,
+            "expected_datetime": due.astimezone(tz).isoformat(timespec="seconds") if due else None,
             "address": address,
             "address_id": r["area_code"],
             "zipcode": zipcode,
             "lat": round_coordinate(r["latitude"]),
             "long": round_coordinate(r["longitude"]),
-            "media_url": f"{web.base_url}/media/{sha}" if sha and r["status"] == "SELESAI" else None,
+            "media_url": media + sha if sha and status == "SELESAI" else None,
         })
     return out
 
