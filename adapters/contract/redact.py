@@ -168,6 +168,8 @@ def _redact_identity(text: str, identity: Identity) -> str:
     # case-insensitive match implies the lower-cased substring, while Unicode case rules (the Kelvin sign,
     # a dotted capital I) match where a plain substring test would not, and a skipped name would leak.
     lowered = text.lower() if text.isascii() else None
+    # A character that case-folds to several ("ß" to "ss"): IGNORECASE cannot match it (``_redact_folded``).
+    folds_to_several = lowered is None and text.casefold() != text.lower()
 
     def absent(word: str) -> bool:
         return lowered is not None and word.isascii() and word.lower() not in lowered
@@ -185,6 +187,25 @@ def _redact_identity(text: str, identity: Identity) -> str:
         if absent(word.lstrip("@")):
             continue
         text = re.sub(rf"(?<!\w)@?{re.escape(word)}(?!\w)", MARK, text, flags=re.IGNORECASE)
+        if folds_to_several or word.casefold() != word.lower():
+            text = _redact_folded(text, word)
+    return text
+
+
+def _redact_folded(text: str, word: str) -> str:
+    """``word`` written with full Unicode case folding ("Straße" as "STRASSE", "ﬃ" as "ffi"), which ``re``'s
+    IGNORECASE (simple, one character for one) does not match. Found in the case-folded text, whose characters
+    are mapped back to the text's own, and replaced there."""
+    folded_word = word.casefold()
+    folded, origin = [], []
+    for index, char in enumerate(text):
+        for part in char.casefold():
+            folded.append(part)
+            origin.append(index)
+    spans = [(origin[m.start()], origin[m.end() - 1] + 1)
+             for m in re.finditer(rf"(?<!\w)@?{re.escape(folded_word)}(?!\w)", "".join(folded))]
+    for start, end in reversed(spans):
+        text = text[:start] + MARK + text[end:]
     return text
 
 
