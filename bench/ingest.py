@@ -64,10 +64,15 @@ def line(rate: float, lat: list[float], rss_mb: float, mode: str, db: str) -> st
             f"p99 {percentile(lat, 0.99) * 1000:.1f} ms rss {rss_mb:.0f} MB ({mode}, {db})")
 
 
+LOOKUP_PROCESS: bool | None = None  # --lookup-process: overrides duplicates.lookup_process
+
+
 def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | None = None,
                  duplicates: bool = True) -> Path:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["duplicates"]["enabled"] = duplicates  # --duplicates off: intake without the possible-duplicate lookup
+    if LOOKUP_PROCESS is not None:
+        data["duplicates"]["lookup_process"] = LOOKUP_PROCESS
     data["http"].update(host="127.0.0.1", port=port)
     data["database"]["url"] = db_url or f"sqlite:///{tmp / 'bench.db'}"
     data["media"]["dir"] = str(tmp / "media")
@@ -163,6 +168,7 @@ async def run_inprocess_paired(n: int, rounds: int, tmp: Path, db_url: str | Non
     run = time.time_ns()
     rates: dict[bool, list[float]] = {True: [], False: []}
     cpu_ms: dict[bool, list[float]] = {True: [], False: []}  # process CPU per message: steadier than wall on a busy machine
+    worker_ms: dict[bool, list[float]] = {True: [], False: []}  # the lookup process's CPU (another core)
     commits: dict[bool, int] = {True: 0, False: 0}
     sem = asyncio.Semaphore(256)
 
@@ -177,22 +183,39 @@ async def run_inprocess_paired(n: int, rounds: int, tmp: Path, db_url: str | Non
         lookup = r % 4 in (0, 3)  # on, off, off, on: a drift within a pair of rounds cancels out
         object.__setattr__(cfg.duplicates, "enabled", lookup)  # what duplicates.enabled: false does at intake
         start, cpu, batches = time.perf_counter(), time.process_time(), gw.intake.batches
+        worker_cpu = lookup_worker_cpu(gw)
         await asyncio.gather(*(one(i) for i in range(r * per_round, (r + 1) * per_round)))
         if hasattr(gw.intake, "settled"):  # (a tree where the lookup ran inside the commit has nothing to wait for)
             await gw.intake.settled()
         rates[lookup].append(per_round / (time.perf_counter() - start))
         cpu_ms[lookup].append((time.process_time() - cpu) * 1000 / per_round)
+        worker_ms[lookup].append((lookup_worker_cpu(gw) - worker_cpu) * 1000 / per_round)
         commits[lookup] += gw.intake.batches - batches
         print(f"  round {r + 1}: duplicates {'on ' if lookup else 'off'} {rates[lookup][-1]:.0f} msg/s, "
-              f"{cpu_ms[lookup][-1]:.3f} ms CPU/msg", file=sys.stderr)
+              f"{cpu_ms[lookup][-1]:.3f} ms CPU/msg, lookup process {worker_ms[lookup][-1]:.3f} ms", file=sys.stderr)
     await gw.stop()
     on, off = statistics.median(rates[True]), statistics.median(rates[False])
     cpu_on, cpu_off = statistics.median(cpu_ms[True]), statistics.median(cpu_ms[False])
     print(f"  CPU per message: duplicates on {cpu_on:.3f} ms, off {cpu_off:.3f} ms ({(cpu_on / cpu_off - 1) * 100:+.1f} %); "
           f"mean group commit on {per_round * rounds / max(1, commits[True]):.0f}, "
-          f"off {per_round * rounds / max(1, commits[False]):.0f} messages", file=sys.stderr)
+          f"off {per_round * rounds / max(1, commits[False]):.0f} messages; the lookup process (duplicates."
+          f"lookup_process: {cfg.duplicates.lookup_process}) {statistics.median(worker_ms[True]):.3f} ms CPU per "
+          f"message on, {statistics.median(worker_ms[False]):.3f} off", file=sys.stderr)
     return (f"ingest: duplicates on {on:.0f} msg/s, off {off:.0f} msg/s ({(on / off - 1) * 100:+.1f} %), medians of "
             f"{rounds} rounds of {per_round} each (inprocess{', geo' if geo else ''}, {gw.db.dialect})")
+
+
+def lookup_worker_cpu(gw: Any) -> float:
+    """Seconds of CPU the duplicate lookup's worker process has used (bot/duplicate_worker.py), if there is one."""
+    worker = getattr(getattr(gw.intake, "lookups", None), "worker", None)
+    total = 0.0
+    for pid in worker.pids() if worker is not None else []:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def _free_port() -> int:
@@ -288,11 +311,16 @@ async def main() -> None:
                         help="inprocess: the possible-duplicate lookup at intake (duplicates.enabled); both: "
                              "alternating rounds on and off in one gateway, and their ratio")
     parser.add_argument("--rounds", type=int, default=10, help="--duplicates both: rounds of each")
+    parser.add_argument("--lookup-process", choices=["on", "off"],
+                        help="duplicates.lookup_process: the lookup in a worker process, or on the writer "
+                             "(default: config.yaml)")
     parser.add_argument("--geo", action="store_true",
                         help="inprocess: reports carry coordinates ~20 m from open reports in the database")
     parser.add_argument("--processes", type=int, default=1,
                         help="2: compare one gateway process with two on one database, and check duplicates")
     args = parser.parse_args()
+    global LOOKUP_PROCESS
+    LOOKUP_PROCESS = None if args.lookup_process is None else args.lookup_process == "on"
     print_env(args.database_url)  # what the figures depend on (load, CPU, where the database lives, versions)
     if args.processes > 1:
         from bench.ingest_processes import compare_processes

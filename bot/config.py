@@ -136,6 +136,9 @@ class DuplicatesConfig(Strict):
     nearby_candidates: int = Field(default=50, ge=1, le=500)
     # GET /api/v1/sekitar: lookups per client per minute.
     nearby_lookups_per_minute_per_ip: int = Field(default=30, ge=1)
+    # Intake's lookup runs in a worker process of its own, on another core (bot/duplicate_worker.py); false: on
+    # the writer, between group commits. (An in-memory SQLite database keeps it on the writer either way.)
+    lookup_process: bool = True
 
 
 class WorkingHoursConfig(Strict):

@@ -80,26 +80,28 @@ class KeptCandidates:
             self._seen = max([store.newest_id(conn), *(t["id"] for t in own)])
             return
         overlap = PG_OVERLAP if conn.dialect.name == "postgresql" else 0
-        others = store.newer_than(conn, self._seen - overlap, [t["id"] for t in own], CATCH_UP_ROWS, self.chars)
-        if len(others) >= CATCH_UP_ROWS:  # far behind: start again
+        # Up to the newest of ``own``: a newer ticket is never a candidate for them (a lookup in a process of
+        # its own, bot/duplicate_worker.py, may run after later groups committed; they come with their lookup).
+        upto = max((t["id"] for t in own), default=self._seen)
+        others = store.newer_than(conn, self._seen - overlap, upto, [t["id"] for t in own], CATCH_UP_ROWS, self.chars)
+        if len(others) >= CATCH_UP_ROWS:  # far behind: start again (what is needed is read afresh)
             self._areas.clear()
             self._cells.clear()
             self._point_ids.clear()
             self._every_cell = False
-            self._seen = max([store.newest_id(conn), *(t["id"] for t in own)])
+            self._seen = upto
             return
-        for row in own:
-            self._keep(row, known=False)
-        for row in others:
-            self._keep(row, known=True)
+        for row in (*own, *others):
+            self._keep(row)
 
-    def _keep(self, row: Row, known: bool) -> None:
-        """Keep a ticket; ``known``: it may be kept already (another process's, read again after an overlap)."""
+    def _keep(self, row: Row) -> None:
+        """Keep a ticket, once: it may be kept already (read again after an overlap, or with a cell or a kelurahan
+        read after it committed)."""
         self._seen = max(self._seen or 0, row["id"])
         cell = row.get("geo_cell")
         if cell is not None and row.get("open", True) and (self._every_cell or cell in self._cells):  # new: open
             kept_cell = self._cells.setdefault(cell, [])
-            if not known or row["id"] not in self._point_ids:
+            if row["id"] not in self._point_ids:
                 kept_cell.append(Point(row["id"], row["latitude"], row["longitude"], row["category_code"], cell))
                 self._point_ids.add(row["id"])
         kept = self._areas.get(row["area_code"]) if row["area_code"] else None

@@ -32,6 +32,7 @@ from bot.intake import (
     process_inbound,
 )
 from bot.duplicate_candidates import KeptCandidates
+from bot.duplicate_lookups import DuplicateLookups, link_committed
 from bot.models import DeliveryUpdate, InboundAttachment, InboundMessage
 from store import figures, inbound, repo, writebehind
 from store.db import Database
@@ -66,8 +67,10 @@ Processed = tuple[list[IntakeOutcome], list[duplicates.Queued]]
 
 
 def _process_batch(conn: Connection, items: list[PreparedInbound], rules: IntakeRules, now: datetime,
-                   earlier: list[duplicates.Queued], kept: KeptCandidates | None = None) -> Processed:
-    """Process a batch in one transaction, after linking the possible duplicates of earlier groups' tickets.
+                   earlier: list[duplicates.Queued], kept: KeptCandidates | None = None,
+                   found: list[duplicates.Link] | None = None) -> Processed:
+    """Process a batch in one transaction, after linking the possible duplicates of earlier groups' tickets
+    (``earlier``, looked up now; ``found``, by the lookup process: bot/duplicate_lookups.py).
 
     Fast path: no savepoints (two statements fewer per message). If any
     message raises, the whole attempt is rolled back and the batch is redone
@@ -75,7 +78,7 @@ def _process_batch(conn: Connection, items: list[PreparedInbound], rules: Intake
     Returns the outcomes and the new tickets, for their duplicate lookup with the next group.
     """
     conn.info.pop("intake_batch", None)
-    link_committed(conn, earlier, kept)
+    link_committed(conn, earlier, kept, found)
     if len(items) > 1:
         try:
             with conn.begin_nested(), writebehind.batched(conn, len(items)):
@@ -114,19 +117,6 @@ def _process_each(conn: Connection, items: list[PreparedInbound], rules: IntakeR
                 mid = record_failure(conn, item, f"{type(exc).__name__}: {exc}", now)
             outcomes.append(IntakeOutcome("failed", mid, error=f"{type(exc).__name__}: {exc}"))
     return outcomes, queued
-
-
-def link_committed(conn: Connection, queued: list[duplicates.Queued], kept: KeptCandidates | None = None) -> None:
-    """Look up and link the possible duplicates of committed tickets (bot/duplicates.py). They are hints for
-    officers: if this fails, the group still commits (and the lookup is redone at the next start,
-    ``duplicates.recent_to_recheck``)."""
-    if not queued:
-        return
-    try:
-        with conn.begin_nested():
-            duplicates.link(conn, queued, kept)
-    except Exception:  # noqa: BLE001 - never fail citizens' reports over a hint
-        log.exception("possible duplicates of %d new tickets could not be linked", len(queued))
 
 
 def _apply_delivery(conn: Connection, updates: list[DeliveryUpdate], now: datetime) -> int:
@@ -180,23 +170,17 @@ class IntakeService:
         self._accepting = True
         self.batches = 0
         self.messages = 0
-        # Possible duplicates (bot/duplicates.py) of a group's new tickets are looked up and linked at the start of
-        # the next group's transaction, on the writer, once the group's citizens are answered; or in a
-        # transaction of their own when no group follows within ``idle_link_after`` seconds. (A lookup on a
-        # reader thread beside the writer cost the process more than the lookup itself: the GIL hand-offs
-        # between three busy threads; issue 15.)
-        self._to_look_up: list[duplicates.Queued] = []
+        # Possible duplicates (bot/duplicates.py) of a group's new tickets are looked up once it has committed and
+        # its citizens are answered: in a worker process, or on the writer at the start of the next group's
+        # transaction (bot/duplicate_lookups.py). Their links are written with the next group, or in a transaction
+        # of their own when no group follows within ``idle_link_after`` seconds.
+        self.lookups = DuplicateLookups(db, rules.config.duplicates)
         self._writing = asyncio.Lock()  # a group commit, or idle linking
-        # The lookup's candidates, kept between lookups (bot/duplicate_candidates.py; used on the writer only).
-        self._kept = KeptCandidates(rules.config.duplicates.text_candidates, duplicates.TEXT_CHARS)
         self.idle_link_after = idle_link_after
 
     async def start(self) -> None:
         if self.rules.config.duplicates.enabled:
-            try:  # the lookup's candidates, read once now rather than cell by cell at the first reports
-                await self.db.write(self._kept.warm, self.clock.now())
-            except Exception:  # noqa: BLE001 - hints only: the cells are then read as needed
-                log.exception("the open reports' positions could not be read for the duplicate lookup")
+            await self.lookups.start(self.clock.now())
         await self.recheck_duplicates()
         self._task = asyncio.create_task(self._run(), name="intake-writer")
 
@@ -204,21 +188,27 @@ class IntakeService:
         """Look up the last minutes' new tickets again: the lookups a stop between a commit and its links left
         undone (bot.duplicates.recent_to_recheck)."""
         try:
-            self._to_look_up += await self.db.read(duplicates.recent_to_recheck, self.rules.config.duplicates,
-                                                   self.clock.now())
+            self.lookups.to_look_up += await self.db.read(duplicates.recent_to_recheck, self.rules.config.duplicates,
+                                                          self.clock.now())
         except Exception:  # noqa: BLE001 - hints only: intake starts regardless
             log.exception("possible duplicates of the last minutes could not be rechecked")
         await self.settled()
 
     async def settled(self) -> None:
         """Wait until every committed ticket's possible duplicates are looked up and linked."""
+        await self.lookups.in_flight_done()
+        await self._link_ready()
+
+    async def _link_ready(self) -> None:
+        """Write the links found so far, and look up what the writer is to look up, in a transaction of their
+        own."""
         async with self._writing:  # a group commit in flight carries earlier groups' lookups
-            pending, self._to_look_up = self._to_look_up, []
-            if pending:
+            pending, found, kept = self.lookups.take()
+            if pending or found:
                 try:
-                    await self.db.write(link_committed, pending, self._kept)
+                    await self.db.write(link_committed, pending, kept, found)
                 except Exception:  # noqa: BLE001 - the database is down: keep them for the next commit
-                    self._to_look_up[:0] = pending
+                    self.lookups.give_back(pending, found)
 
     async def stop(self) -> None:
         """Stop taking messages and finish everything already queued."""
@@ -231,6 +221,7 @@ class IntakeService:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        await self.lookups.close()
 
     def _store_media(self, attachments: list[InboundAttachment]) -> tuple[list[StoredMedia], list[str]]:
         """All of a message's photos durable (files and folders fsynced) before it is submitted;
@@ -272,11 +263,11 @@ class IntakeService:
 
     async def _run(self) -> None:
         while True:
-            if self._to_look_up and self._queue.empty():
+            if self.lookups.pending and self._queue.empty():
                 try:  # the next group carries the lookups; when none comes, they are linked on their own
                     first = await asyncio.wait_for(self._queue.get(), self.idle_link_after)
                 except TimeoutError:
-                    await self.settled()
+                    await self._link_ready()  # what is ready; the worker's lookups in flight at the next turn
                     continue
             else:
                 first = await self._queue.get()
@@ -297,14 +288,14 @@ class IntakeService:
         so the good messages still commit and only the bad one is kept as failed."""
         try:
             async with self._writing:
-                earlier, self._to_look_up = self._to_look_up, []
+                earlier, found, kept = self.lookups.take()
                 try:
                     outcomes, queued = await self.db.write(_process_batch, [b[0] for b in batch], self.rules,
-                                                           self.clock.now(), earlier, self._kept)
+                                                           self.clock.now(), earlier, kept, found)
                 except Exception:
-                    self._to_look_up[:0] = earlier  # not linked: they go with the next commit
+                    self.lookups.give_back(earlier, found)  # not linked: they go with the next commit
                     raise
-                self._to_look_up += queued  # before the citizens hear back: settled() covers what they sent
+                self.lookups.committed(queued)  # before the citizens hear back: settled() covers what they sent
         except Exception as exc:  # noqa: BLE001 - isolated below; callers see only their own error
             if len(batch) > 1:
                 log.exception("group commit of %d messages failed; committing them one by one", len(batch))

@@ -81,6 +81,7 @@ class Database:
         self.url = url
         self.sqlite = is_sqlite(url)
         self._heavy_limit = asyncio.Semaphore(heavy_readers)
+        self._own_loop: asyncio.AbstractEventLoop | None = None  # read_blocking's, on PostgreSQL
         if self.sqlite:
             self._write_engine = _sqlite_engine(url, immediate=True, tz=timezone)
             writebehind.install(self._write_engine)
@@ -135,6 +136,15 @@ class Database:
         if self.sqlite:
             return self._run_sync(self._write_engine, fn, ())
         return asyncio.run(self.write(fn))
+
+    def read_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """``read`` for code outside any event loop (a worker process): on PostgreSQL the async engine runs on a
+        loop of this object's own, kept between calls (its pooled connections belong to that loop)."""
+        if self.sqlite:
+            return self._run_sync(self._read_engine, fn, args)
+        if self._own_loop is None:
+            self._own_loop = asyncio.new_event_loop()
+        return self._own_loop.run_until_complete(self.read(fn, *args))
 
     async def ping(self) -> bool:
         from sqlalchemy import text

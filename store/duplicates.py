@@ -70,23 +70,23 @@ def recent_in_area(conn: Connection, area_code: str, since: datetime, cap: int,
     return list(conn.execute(stmt, {"area": area_code, "since": since, "cap": cap, "chars": chars}).mappings())
 
 
-def newer_than(conn: Connection, ticket_id: int, excluded: Sequence[int], cap: int,
+def newer_than(conn: Connection, ticket_id: int, upto: int, excluded: Sequence[int], cap: int,
                chars: int) -> Sequence[Mapping[Any, Any]]:
-    """Unmerged tickets with an id above ``ticket_id`` and not ``excluded`` (at most ``cap``, by the primary
-    key): what both the text test (as ``recent_in_area`` gives it, with ``area_code``) and the distance test
+    """Unmerged tickets with an id above ``ticket_id``, at most ``upto`` and not ``excluded`` (at most ``cap``, by
+    the primary key): what both the text test (as ``recent_in_area`` gives it, with ``area_code``) and the distance test
     (position, category, cell, ``open``) need of them."""
     if conn.dialect.name == "sqlite":
         sql = _NEWER_SQL.format(excluded=_marks(len(excluded)))
-        return _with_created(_driver_rows(conn, sql, [chars, ticket_id, *excluded, cap], _NEWER_NAMES))
+        return _with_created(_driver_rows(conn, sql, [chars, ticket_id, upto, *excluded, cap], _NEWER_NAMES))
     stmt = repo._cached(("dup_newer",), lambda: select(
                            T.c.id, T.c.latitude.is_not(None).label("located"),
                            func.substr(T.c.description, 1, bindparam("chars")).label("description"), T.c.created_at,
                            T.c.area_code, T.c.latitude, T.c.longitude, T.c.category_code, T.c.geo_cell,
                            literal_column(OPEN_CONDITION).label("open"))
-                       .where(T.c.id > bindparam("after"), T.c.id.not_in(bindparam("excluded", expanding=True)),
+                       .where(T.c.id > bindparam("after"), T.c.id <= bindparam("upto"), T.c.id.not_in(bindparam("excluded", expanding=True)),
                               T.c.merged_into_id.is_(None))
                        .order_by(T.c.id).limit(bindparam("cap")))
-    return list(conn.execute(stmt, {"after": ticket_id, "excluded": list(excluded), "cap": cap,
+    return list(conn.execute(stmt, {"after": ticket_id, "upto": upto, "excluded": list(excluded), "cap": cap,
                                     "chars": chars}).mappings())
 
 
@@ -136,7 +136,7 @@ _RECENT_SQL = ("SELECT id, latitude IS NOT NULL, substr(description, 1, ?), crea
 _NEWER_NAMES = (*_RECENT_NAMES, "area_code", "latitude", "longitude", "category_code", "geo_cell", "open")
 _NEWER_SQL = (f"SELECT id, latitude IS NOT NULL, substr(description, 1, ?), created_at, area_code, latitude, "
               f"longitude, category_code, geo_cell, {OPEN_CONDITION} FROM ticket "
-              f"WHERE id > ? AND id NOT IN ({{excluded}}) AND merged_into_id IS NULL ORDER BY id LIMIT ?")
+              f"WHERE id > ? AND id <= ? AND id NOT IN ({{excluded}}) AND merged_into_id IS NULL ORDER BY id LIMIT ?")
 
 
 def _with_created(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -98,6 +98,9 @@ def make_config(tmp_path: Path, database_url: str = "sqlite:///unused.db", **ove
         "database": {"url": database_url},
         # Tests read their own writes at once: the public pages' cache is off unless a test turns it on.
         "http": {"public_cache_seconds": 0},
+        # The duplicate lookup on the writer: a worker process per gateway would cost every test a spawn.
+        # tests/staff/test_duplicate_worker.py runs it in its process.
+        "duplicates": {"lookup_process": False},
         "media": {"dir": str(tmp_path / "media")},
         "routing": {"areas_csv": str(ROOT / "data" / "jakarta_areas.csv")},
         "admin": {"api_token": ADMIN_TOKEN},

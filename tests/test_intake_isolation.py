@@ -92,11 +92,11 @@ async def test_a_failing_group_commit_is_redone_one_by_one(gateway, monkeypatch)
     real = service._process_batch
     calls = []
 
-    def fail_groups(conn, items, rules, now, earlier, texts=None):
+    def fail_groups(conn, items, rules, now, earlier, kept=None, found=None):
         calls.append(len(items))
         if len(items) > 1 or items[0].msg.external_id == "poison":
             raise RuntimeError("group commit failed")
-        return real(conn, items, rules, now, earlier, texts)
+        return real(conn, items, rules, now, earlier, kept, found)
 
     monkeypatch.setattr(service, "_process_batch", fail_groups)
     msgs = [InboundMessage(channel="memory", external_id=f"m{i}", sender=f"+62812{i:04d}",
