@@ -31,6 +31,8 @@ from store.db import Database
 
 log = logging.getLogger(__name__)
 
+MAX_DEATHS = 3
+
 
 class DuplicateLookups:
     def __init__(self, db: Database, rules: DuplicatesConfig, *, find: Finder | None = None) -> None:
@@ -40,7 +42,9 @@ class DuplicateLookups:
         self.kept = KeptCandidates(rules.text_candidates, duplicates.TEXT_CHARS)  # the writer's, when no worker
         self.to_look_up: list[duplicates.Queued] = []  # on the writer
         self.found: list[duplicates.Link] = []  # by the worker, to be written
-        self._in_flight: deque[tuple[list[duplicates.Queued], Future[list[duplicates.Link]]]] = deque()
+        # Each lookup sent, with the worker (``LookupProcess.starts``) it went to.
+        self._in_flight: deque[tuple[list[duplicates.Queued], Future[list[duplicates.Link]], int]] = deque()
+        self._deaths = 0  # the worker died this many times in a row (without a lookup coming back between)
 
     async def start(self, now: datetime) -> None:
         """Read the open reports' positions now (in the worker, or for the writer), not at the first reports."""
@@ -63,8 +67,11 @@ class DuplicateLookups:
         future = self.worker.submit(queued) if self.worker is not None else None
         if future is None:
             self.to_look_up += queued
+            if self.worker is not None:  # it could not take them: dead, or it cannot start
+                self._worker_died()
         else:
-            self._in_flight.append((queued, future))
+            assert self.worker is not None
+            self._in_flight.append((queued, future, self.worker.starts))
 
     @property
     def pending(self) -> bool:
@@ -87,7 +94,7 @@ class DuplicateLookups:
 
     async def in_flight_done(self) -> None:
         """Wait for the worker's lookups sent so far."""
-        waiting = [asyncio.wrap_future(future) for _, future in self._in_flight]
+        waiting = [asyncio.wrap_future(future) for _, future, _ in self._in_flight]
         if waiting:
             await asyncio.wait(waiting)
         self._collect()
@@ -95,26 +102,36 @@ class DuplicateLookups:
     def _collect(self) -> None:
         """Take the worker's finished lookups, in order; a failed one is left to the writer."""
         while self._in_flight and self._in_flight[0][1].done():
-            queued, future = self._in_flight.popleft()
+            queued, future, worker_start = self._in_flight.popleft()
             error = future.exception() if not future.cancelled() else asyncio.CancelledError()
             if error is None:
                 self.found += future.result()
+                self._deaths = 0
                 if self.worker is not None:
                     self.worker.looked_up += len(queued)
                 continue
             log.error("the duplicate lookup process failed on %d new tickets (%s); looking them up on the writer",
                       len(queued), type(error).__name__)
             self.to_look_up += queued
-            if self.worker is not None and _worker_died(error):
-                self.worker.broken()  # started again for the next group
+            if isinstance(error, BrokenProcessPool) and self.worker is not None and worker_start == self.worker.starts:
+                self._worker_died()
+
+    def _worker_died(self) -> None:
+        """Start a new worker for the next group; after ``MAX_DEATHS`` in a row, look up on the writer: a worker
+        that cannot start (or keeps dying) must not cost a spawn per group."""
+        assert self.worker is not None
+        self._deaths += 1
+        if self._deaths < MAX_DEATHS:
+            self.worker.broken()
+            return
+        log.error("the duplicate lookup process died %d times in a row; looking up on the writer from now on",
+                  self._deaths)
+        self.worker.broken()
+        self.worker = None
 
     async def close(self) -> None:
         if self.worker is not None:
             await asyncio.to_thread(self.worker.close)
-
-
-def _worker_died(error: BaseException) -> bool:
-    return isinstance(error, (BrokenProcessPool, asyncio.CancelledError))
 
 
 def link_committed(conn: Connection, queued: list[duplicates.Queued], kept: KeptCandidates | None = None,

@@ -3,6 +3,7 @@ default; the rest of the suite runs it on the writer). The same links as on the 
 is killed loses no link, and is started again."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -159,3 +160,26 @@ def test_the_worker_ends_when_the_gateway_is_killed(tmp_path, database_url):
             return
         time.sleep(0.05)
     pytest.fail(f"the worker {pid} outlived its killed gateway")
+
+
+async def test_a_worker_that_keeps_dying_is_given_up_for_the_writer(desk, caplog):
+    """Each death costs a spawn: after MAX_DEATHS in a row, the lookups stay on the writer (until the next start),
+    and still link."""
+    from bot.duplicate_lookups import MAX_DEATHS
+
+    reports = [await submit(desk, POTHOLE, lat=LAT, lon=LON)]
+    with caplog.at_level(logging.ERROR):
+        for k in range(MAX_DEATHS):
+            worker = worker_of(desk)
+            assert worker is not None, k
+            if not worker.pids():  # the last one died: started again now, as the next group would
+                worker.start(desk.clock.now())
+            await asyncio.wrap_future(worker._pool.submit(int))  # running
+            for pid in worker.pids():
+                os.kill(pid, signal.SIGKILL)
+            reports.append(await submit(desk, POTHOLE, lat=LAT + 0.0001 * (k + 1), lon=LON))
+    assert worker_of(desk) is None
+    assert "looking up on the writer from now on" in caplog.text
+    last = await submit(desk, POTHOLE, lat=LAT - 0.0001, lon=LON)
+    linked = {lk["tracking_id"] for lk in await links(desk, last.tracking_id) if lk["newer"]}
+    assert linked == {r.tracking_id for r in reports[:3]}  # the nearest three (NEAREST_LINKED)
