@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
-from bot import duplicates, followers, intake_threads
+from bot import duplicates, followers, intake_threads, tracking_draw
 from bot.categorize import Categorizer  # noqa: F401 - re-exported (tests patch it here)
 from bot.commands import CitizenCommand, parse_citizen_command
 from bot.events import CitizenWrote, TicketCreated
@@ -98,6 +98,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
 
 def forget_prefetched(conn: Connection) -> None:
     conn.info.pop(_PREFETCHED, None)
+    tracking_draw.forget(conn)
     intake_threads.forget(conn)
     conn.info.pop(_FIRST_WORDS, None)
     duplicates.forget_queued(conn)
@@ -249,9 +250,9 @@ def _new_ticket(
         coordinate_due=due.coordinate_due, resolve_due=due.resolve_due, reopen_count=0,
         geo_cell=duplicates.cell_of(lat, lon) if lat is not None and lon is not None else None,
     )
-    tracking_id = new_tracking_id(rules.prefix)
+    tracking_id = tracking_draw.take(conn, rules.prefix)  # drawn with the group's, checked free (group commit)
     ticket_id = repo.insert_ticket_later(conn, dict(values, tracking_id=tracking_id))  # in a group commit
-    while ticket_id is None:  # a random ID collides about once in 10^10
+    while ticket_id is None:  # outside a group commit the insert checks the ID: a taken one is drawn again
         ticket_id = repo.insert_ticket(conn, dict(values, tracking_id=tracking_id))
         tracking_id = tracking_id if ticket_id is not None else new_tracking_id(rules.prefix)
     repo.add_event(conn, ticket_id, "created", "citizen", now, to_status=Status.MENUNGGU.value, public=True,

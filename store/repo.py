@@ -194,6 +194,13 @@ def ticket_by_tracking_id(conn: Connection, tracking_id: str) -> RowMapping | No
     return conn.execute(stmt, {"tid": tracking_id}).mappings().first()
 
 
+def taken_tracking_ids(conn: Connection, tracking_ids: Iterable[str]) -> set[str]:
+    """Which of these tracking IDs a ticket holds (one probe of the unique index each, in one statement)."""
+    stmt = _cached(("taken_tids",), lambda: select(T_TICKET.c.tracking_id)
+                   .where(T_TICKET.c.tracking_id.in_(bindparam("tids", expanding=True))))
+    return set(conn.execute(stmt, {"tids": sorted(tracking_ids)}).scalars())
+
+
 def ticket_by_id(conn: Connection, ticket_id: int) -> RowMapping | None:
     stmt = _cached(("ticket_by_id",), lambda: select(T_TICKET).where(T_TICKET.c.id == bindparam("id")))
     return conn.execute(stmt, {"id": ticket_id}).mappings().first()
