@@ -67,7 +67,7 @@ def _inbound_row(item: PreparedInbound, now: datetime) -> dict[str, Any]:
                 payload=repo.dumps(normalized_json(item)), created_at=now, updated_at=now)
 
 
-def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> None:
+def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime, prefix: str) -> None:
     """The first two statements of every message of a group commit, as one statement each.
 
     One multi-row INSERT stores every inbound row (a repeated provider id is inserted once,
@@ -78,7 +78,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime) -> N
     ``process_inbound`` takes what is prefetched for its item; ``forget_prefetched`` ends it.
     """
     duplicates.forget_queued(conn)  # left by a transaction that failed on this connection
-    intake_threads.prefetch(conn, [i.msg for i in items])  # before the group writes: no flush per mail
+    intake_threads.prefetch(conn, [i.msg for i in items], prefix)  # before the group writes: no flush per mail
     ids = repo.insert_ignore_many(conn, repo.T_MESSAGE, [_inbound_row(i, now) for i in items], _INBOUND_KEY)
     message_ids: list[int | None] = [ids.pop((i.msg.channel, "in", i.msg.external_id), None) for i in items]
     first_of: dict[tuple[str, str], int] = {}
@@ -206,12 +206,12 @@ def _report(
         if followed is not None and followed["status"] in OPEN_STATUSES and followed["merged_into_id"] is None:
             return _follow(conn, item, rules, now, reporter, message_id, followed, text)
     for quoted in ([] if msg.standalone else find_tracking_ids((msg.text or "")[:MATCH_CHARS], rules.prefix)):
-        ticket = repo.ticket_by_tracking_id(conn, quoted)
+        ticket = intake_threads.ticket_by_tracking_id(conn, quoted)
         if ticket is not None:
             break
     if ticket is None and msg.thread_refs:
         tid = intake_threads.ticket_for(conn, msg)
-        ticket = repo.ticket_by_id(conn, tid) if tid else None
+        ticket = intake_threads.ticket_row(conn, tid) if tid else None
     if ticket is None and not msg.standalone and not _first_words(conn, item):
         window = now - timedelta(minutes=rules.config.intake.thread_window_minutes)
         ticket = window_ticket(conn, msg, reporter["id"], window, OPEN_STATUSES)

@@ -87,7 +87,7 @@ def _process_batch(conn: Connection, items: list[PreparedInbound], rules: Intake
                     # inbound rows and reporters up front, audit events and photos write-behind,
                     # the batch's figure deltas one UPSERT per row at the end.
                     with figures.batched(conn):
-                        prefetch(conn, items, now)
+                        prefetch(conn, items, now, rules.prefix)
                         tracking_draw.draw(conn, rules.prefix, len(items))  # at most one new ticket per message
                         outcomes = [process_inbound(conn, item, rules, now) for item in items]
                     mark_processed(conn, outcomes)

@@ -15,31 +15,95 @@ ticket is the earlier message's outcome. The group's rows are newer than any row
 it, so they win, as ``ORDER BY id DESC LIMIT 1`` would once the earlier message is marked. The
 outbound replies a group queues get their provider ids only when sent, in a later transaction,
 so nothing else a group writes can match a reference.
+
+The tickets those references, and the tracking IDs quoted in the texts, point to are read in the
+same go (``ticket_row``, ``ticket_by_tracking_id``): a read in the middle of a group flushes the
+write-behind queue and, on the writer thread, gives the event loop the GIL for up to a switch
+interval (sqlite3 releases it around every statement). A prefetched row stands for the live one
+until a message of the group may have changed that ticket: then the live read runs.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, RowMapping, or_, select
 
 from bot.models import InboundMessage
+from bot.textnorm import MATCH_CHARS
+from bot.tracking import find_tracking_ids
 from store import repo
 
 _PREFETCHED = "intake_thread_refs"
+_TICKETS = "intake_thread_tickets"  # (rows by id, rows by tracking id), read with the references
 _THIS_GROUP = "intake_batch"  # outcomes of the group's messages by (channel, external id): bot.intake
 
 
-def prefetch(conn: Connection, messages: Sequence[InboundMessage]) -> None:
-    """Resolve the references of all ``messages`` against the stored messages, in one go."""
+def prefetch(conn: Connection, messages: Sequence[InboundMessage], prefix: str) -> None:
+    """Resolve the references of all ``messages`` against the stored messages, and read the tickets
+    they and the tracking IDs quoted in the texts (as ``bot.intake`` looks them up) point to, in one go."""
     by_channel: dict[str, list[str]] = {}
+    quoted: list[str] = []
     for msg in messages:
         by_channel.setdefault(msg.channel, []).extend(repo.thread_refs_used(msg.thread_refs))
-    conn.info[_PREFETCHED] = {channel: repo.thread_ref_messages(conn, channel, refs)
-                              for channel, refs in by_channel.items() if refs}
+        if not msg.standalone:
+            quoted += find_tracking_ids((msg.text or "")[:MATCH_CHARS], prefix)
+    found = {channel: repo.thread_ref_messages(conn, channel, refs) for channel, refs in by_channel.items() if refs}
+    conn.info[_PREFETCHED] = found
+    ids = {hit[1] for hits in found.values() for hit in hits.values() if hit[1] is not None}
+    conn.info[_TICKETS] = _tickets(conn, sorted(ids), sorted(set(quoted)))
+
+
+def _tickets(conn: Connection, ids: list[int], tracking_ids: list[str], chunk: int = 400
+             ) -> tuple[dict[int, RowMapping], dict[str, RowMapping]]:
+    # One statement per chunk (bound parameters are limited on both databases); the primary key and
+    # the unique tracking ID index serve it. Kept here, not in store.repo: only this prefetch uses it.
+    t = repo.T_TICKET
+    by_id: dict[int, RowMapping] = {}
+    for start in range(0, max(len(ids), len(tracking_ids)), chunk):
+        some_ids, some_tids = ids[start:start + chunk], tracking_ids[start:start + chunk]
+        for row in conn.execute(select(t).where(or_(t.c.id.in_(some_ids), t.c.tracking_id.in_(some_tids)))).mappings():
+            by_id[row["id"]] = row
+    return by_id, {row["tracking_id"]: row for row in by_id.values()}
 
 
 def forget(conn: Connection) -> None:
     conn.info.pop(_PREFETCHED, None)
+    conn.info.pop(_TICKETS, None)
+
+
+# Outcomes (bot.intake_types.IntakeOutcome.action) after which the tickets a group read ahead still hold:
+# a new ticket or an automatic mail changes no stored ticket; a duplicate changes nothing; appending,
+# a note and following change only the ticket in their outcome. Anything else (commands, ratings,
+# locations, edits) may change a ticket its outcome does not name: the live read runs after it.
+_CHANGES_NOTHING = frozenset({"new_ticket", "automatic", "duplicate"})
+_CHANGES_ITS_TICKET = frozenset({"appended", "note", "followed"})
+
+
+def _still_valid(conn: Connection, row: RowMapping | None) -> RowMapping | None:
+    if row is None:
+        return None
+    this_group: dict[Any, Any] = conn.info.get(_THIS_GROUP, {})
+    for outcome in this_group.values():
+        if outcome.action in _CHANGES_NOTHING:
+            continue
+        if outcome.action not in _CHANGES_ITS_TICKET or outcome.ticket_id == row["id"]:
+            return None
+    return row
+
+
+def ticket_row(conn: Connection, ticket_id: int) -> RowMapping | None:
+    """``repo.ticket_by_id``, from the group's prefetch while no message of the group may have changed it."""
+    prefetched = conn.info.get(_TICKETS)
+    row = _still_valid(conn, prefetched[0].get(ticket_id)) if prefetched else None
+    return row if row is not None else repo.ticket_by_id(conn, ticket_id)
+
+
+def ticket_by_tracking_id(conn: Connection, tracking_id: str) -> RowMapping | None:
+    """``repo.ticket_by_tracking_id``, from the group's prefetch in the same way (an ID not found there is
+    read live: the prefetch ran before the group created any ticket)."""
+    prefetched = conn.info.get(_TICKETS)
+    row = _still_valid(conn, prefetched[1].get(tracking_id)) if prefetched else None
+    return row if row is not None else repo.ticket_by_tracking_id(conn, tracking_id)
 
 
 def ticket_for(conn: Connection, msg: InboundMessage) -> int | None:

@@ -108,3 +108,71 @@ async def test_a_rating_in_a_group_goes_to_the_ticket_its_mail_answers(gateway, 
     assert outcomes[1].action == "rating" and outcomes[1].ticket_id == older
     rated = await gateway.db.read(lambda c: {r["id"]: r["rating"] for r in c.execute(repo.T_TICKET.select()).mappings()})
     assert rated[older] == 2 and rated[tickets[1].ticket_id] is None
+
+
+def _count_ticket_reads(monkeypatch) -> list[str]:
+    """The live ticket reads (by id, by tracking ID) the intake runs from here on."""
+    reads: list[str] = []
+    for name in ("ticket_by_id", "ticket_by_tracking_id"):
+        real = getattr(repo, name)
+
+        def counted(conn, key, real=real, name=name):
+            reads.append(name)
+            return real(conn, key)
+
+        monkeypatch.setattr(repo, name, counted)
+    return reads
+
+
+async def test_replies_in_a_group_take_their_tickets_from_the_read_ahead(gateway, monkeypatch):
+    """Replies to stored tickets, by a quoted tracking ID or by Message-ID only, read no ticket of their own:
+    the group's prefetch read them (a read mid-group flushes the write-behind queue)."""
+    stored = [(await gateway.intake.submit([_mail(n).msg]))[0] for n in (1, 2, 3)]
+    reads = _count_ticket_reads(monkeypatch)
+    items = [_mail(10, sender="warga1@mail.example", text=f"[{stored[0].tracking_id}] Masih mati"),
+             _mail(11, sender="warga2@mail.example", refs=("m2@mail.example",), text="Masih gelap"),
+             _mail(12),
+             _mail(13, sender="tetangga@mail.example", text=f"Re: {stored[2].tracking_id} di depan juga")]
+    outcomes, _ = await _run_counting(gateway, items)
+    assert [(o.action, o.ticket_id) for o in outcomes] == [
+        ("appended", stored[0].ticket_id), ("appended", stored[1].ticket_id), ("new_ticket", outcomes[2].ticket_id),
+        ("note", stored[2].ticket_id)]
+    assert reads == []
+
+
+async def test_a_ticket_changed_earlier_in_the_group_is_read_again(gateway, monkeypatch):
+    """The second reply to a ticket comes after the first changed it (last_inbound_at): the live row, not the
+    read-ahead one; a ticket no earlier message touched still comes from the read-ahead."""
+    first, other = [(await gateway.intake.submit([_mail(n).msg]))[0] for n in (1, 2)]
+    reads = _count_ticket_reads(monkeypatch)
+    items = [_mail(10, sender="warga1@mail.example", text=f"[{first.tracking_id}] Masih mati"),
+             _mail(11, sender="warga1@mail.example", refs=("m1@mail.example",), text="Sudah dua hari"),
+             _mail(12, sender="warga2@mail.example", text=f"[{other.tracking_id}] Tolong dicek")]
+    outcomes, _ = await _run_counting(gateway, items)
+    assert [(o.action, o.ticket_id) for o in outcomes] == [
+        ("appended", first.ticket_id), ("appended", first.ticket_id), ("appended", other.ticket_id)]
+    assert reads == ["ticket_by_id"]
+
+
+async def test_after_a_command_in_the_group_every_ticket_is_read_live(gateway, monkeypatch):
+    """A command may change a ticket its outcome does not name (e.g. a reopen): after one, the read-ahead
+    rows no longer stand for the stored ones."""
+    from bot import intake_threads
+    from bot.intake_types import IntakeOutcome
+
+    (stored,) = await gateway.intake.submit([_mail(1).msg])
+    reads = _count_ticket_reads(monkeypatch)
+
+    def lookups(conn):
+        intake_threads.prefetch(conn, [_mail(10, text=f"[{stored.tracking_id}] Masih mati").msg], "JKT")
+        try:
+            ahead = intake_threads.ticket_by_tracking_id(conn, stored.tracking_id)
+            conn.info["intake_batch"] = {("memory", "x"): IntakeOutcome("command", 1)}
+            live = intake_threads.ticket_by_tracking_id(conn, stored.tracking_id)
+            return ahead["id"], live["id"]
+        finally:
+            intake_threads.forget(conn)
+            conn.info.pop("intake_batch", None)
+
+    assert await gateway.db.read(lookups) == (stored.ticket_id, stored.ticket_id)
+    assert reads == ["ticket_by_tracking_id"]
