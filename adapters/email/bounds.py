@@ -45,6 +45,8 @@ def prescan(
 
 def mime_field_limits(raw: bytes) -> str | None:
     """Every Content-* field, in any part, short and with few parameters."""
+    if len(raw) <= MAX_MIME_FIELD_BYTES and raw.count(b";") <= MAX_MIME_PARAMS:
+        return None  # no field can be longer, or hold more parameters, than the whole mail: skip the scan
     for match in _MIME_FIELD.finditer(raw):
         field = match.group(0)
         if len(field) > MAX_MIME_FIELD_BYTES or field.count(b";") > MAX_MIME_PARAMS:
@@ -55,6 +57,8 @@ def mime_field_limits(raw: bytes) -> str | None:
 
 def field_limits(head: bytes, max_field_bytes: int, max_encoded_words: int) -> str | None:
     """Each header field (with its folded lines) within size and encoded-word limits."""
+    if len(head) <= max_field_bytes and head.count(b"=?") <= max_encoded_words:
+        return None  # every field is a part of ``head``: none can be over either limit, no split needed
     for field in _FIELD_SPLIT.split(head):
         too_long = len(field) > max_field_bytes
         # count(b"=?") is a cheap upper bound; the regex runs only when it could matter.

@@ -111,3 +111,29 @@ def test_parameter_bomb_in_a_nested_part_is_refused(params: int) -> None:
     outcome = parse_email(raw, ParserConfig(), envelope_from="warga@example.com")
     assert outcome.kind == "refused"
     assert outcome.smtp_reply == "554 5.6.0 MIME header Content-Type too long or with too many parameters (MIME bomb?)"
+
+
+def test_field_limits_hold_at_the_edges_of_the_whole_header_shortcut() -> None:
+    """Issue 16: a header section within both limits as a whole is passed without splitting it into fields;
+    one just over them is still checked field by field: refused only where a single field is over."""
+    from adapters.email.bounds import field_limits
+
+    one_field = b"Subject: " + b"a" * 91  # 100 bytes
+    assert field_limits(one_field, 100, 2) is None
+    assert field_limits(one_field + b"b", 100, 2) == "554 5.6.0 Header Subject has over 100 bytes (header bomb?)"
+    two_fields = b"Subject: " + b"a" * 60 + b"\r\nTo: " + b"b" * 60  # 137 bytes, each field under 100
+    assert field_limits(two_fields, 100, 2) is None
+    words = f"Subject: {WORD} {WORD}\r\nX-Other: {WORD} {WORD}".encode()  # 4 words, 2 per field
+    assert field_limits(words, 1000, 2) is None
+    assert field_limits(words.replace(b"X-Other:", b"X-Other: " + WORD.encode()), 1000, 2) == \
+        "554 5.6.0 Header X-Other has more than 2 encoded words (header bomb?)"
+
+
+def test_many_parameters_spread_over_parts_of_a_small_mail_still_parse() -> None:
+    """A mail under the MIME field limit with more ";" than one field may hold is scanned, not refused whole."""
+    parts = "".join(f"--XX\r\nContent-Type: text/plain; charset=utf-8{';a=b' * 60}\r\n\r\nhalo {n}\r\n" for n in (1, 2))
+    raw = (f"From: warga@example.com\r\nTo: {OUR_ADDRESS}\r\nSubject: x\r\nMessage-ID: <q@example.com>\r\n"
+           f"Content-Type: multipart/mixed; boundary=XX\r\n\r\n{parts}--XX--\r\n").encode()
+    assert len(raw) < 8 * 1024 and raw.count(b";") > 100
+    outcome = parse_email(raw, ParserConfig(), envelope_from="warga@example.com")
+    assert outcome.kind == "message"
