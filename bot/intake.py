@@ -27,7 +27,7 @@ from bot.outbox import notify_reporter
 from bot import ratings
 from bot.textnorm import MATCH_CHARS
 from bot.routing import APPROXIMATE_METHODS, OFFICER_PLACED
-from bot.tracking import find_tracking_ids, new_tracking_id
+from bot.tracking import new_tracking_id
 from store import inbound as inbound_store
 from store import repo
 
@@ -205,7 +205,7 @@ def _report(
         followed = repo.ticket_by_tracking_id(conn, msg.follows)
         if followed is not None and followed["status"] in OPEN_STATUSES and followed["merged_into_id"] is None:
             return _follow(conn, item, rules, now, reporter, message_id, followed, text)
-    for quoted in ([] if msg.standalone else find_tracking_ids((msg.text or "")[:MATCH_CHARS], rules.prefix)):
+    for quoted in intake_threads.quoted_tracking_ids(conn, msg, rules.prefix):
         ticket = intake_threads.ticket_by_tracking_id(conn, quoted)
         if ticket is not None:
             break

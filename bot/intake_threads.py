@@ -35,6 +35,7 @@ from store import repo
 
 _PREFETCHED = "intake_thread_refs"
 _TICKETS = "intake_thread_tickets"  # (rows by id, rows by tracking id), read with the references
+_QUOTED = "intake_quoted_ids"  # the tracking IDs quoted in each message's text, by id(message)
 _THIS_GROUP = "intake_batch"  # outcomes of the group's messages by (channel, external id): bot.intake
 
 
@@ -42,15 +43,22 @@ def prefetch(conn: Connection, messages: Sequence[InboundMessage], prefix: str) 
     """Resolve the references of all ``messages`` against the stored messages, and read the tickets
     they and the tracking IDs quoted in the texts (as ``bot.intake`` looks them up) point to, in one go."""
     by_channel: dict[str, list[str]] = {}
-    quoted: list[str] = []
+    quoted = conn.info[_QUOTED] = {id(msg): quoted_tracking_ids(conn, msg, prefix) for msg in messages}
     for msg in messages:
         by_channel.setdefault(msg.channel, []).extend(repo.thread_refs_used(msg.thread_refs))
-        if not msg.standalone:
-            quoted += find_tracking_ids((msg.text or "")[:MATCH_CHARS], prefix)
     found = {channel: repo.thread_ref_messages(conn, channel, refs) for channel, refs in by_channel.items() if refs}
     conn.info[_PREFETCHED] = found
     ids = {hit[1] for hits in found.values() for hit in hits.values() if hit[1] is not None}
-    conn.info[_TICKETS] = _tickets(conn, sorted(ids), sorted(set(quoted)))
+    conn.info[_TICKETS] = _tickets(conn, sorted(ids), sorted({q for qs in quoted.values() for q in qs}))
+
+
+def quoted_tracking_ids(conn: Connection, msg: InboundMessage, prefix: str) -> list[str]:
+    """The tracking IDs quoted in ``msg``'s text, in order (none for a standalone report); found once per
+    message of a group, by the prefetch."""
+    prefetched: dict[int, list[str]] | None = conn.info.get(_QUOTED)
+    if prefetched is not None and id(msg) in prefetched:
+        return prefetched[id(msg)]
+    return [] if msg.standalone else find_tracking_ids((msg.text or "")[:MATCH_CHARS], prefix)
 
 
 def _tickets(conn: Connection, ids: list[int], tracking_ids: list[str], chunk: int = 400
@@ -69,6 +77,7 @@ def _tickets(conn: Connection, ids: list[int], tracking_ids: list[str], chunk: i
 def forget(conn: Connection) -> None:
     conn.info.pop(_PREFETCHED, None)
     conn.info.pop(_TICKETS, None)
+    conn.info.pop(_QUOTED, None)
 
 
 # Outcomes (bot.intake_types.IntakeOutcome.action) after which the tickets a group read ahead still hold:
