@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, RowMapping, bindparam, or_, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, or_, select, tuple_, update
 
 from store import repo
 
@@ -84,6 +84,19 @@ def by_external_id(conn: Connection, channel: str, external_id: str) -> RowMappi
     return conn.execute(select(M.c.id, M.c.ticket_id, M.c.text)
                         .where(M.c.channel == channel, M.c.direction == "in", M.c.external_id == external_id)
                         ).mappings().one()
+
+
+def by_external_ids(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], RowMapping]:
+    """``by_external_id`` for many (channel, external id) at once, with each row's ticket's tracking ID: the
+    stored messages a group commit's redeliveries repeat, in one statement instead of two per redelivery."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    T = repo.T_TICKET
+    rows = conn.execute(select(M.c.id, M.c.ticket_id, M.c.text, M.c.channel, M.c.external_id, T.c.tracking_id)
+                        .outerjoin(T, T.c.id == M.c.ticket_id)
+                        .where(M.c.direction == "in", tuple_(M.c.channel, M.c.external_id).in_(keys))).mappings()
+    return {(r["channel"], r["external_id"]): r for r in rows}
 
 
 def set_text(conn: Connection, message_id: int, text: str, now: datetime) -> None:
