@@ -55,6 +55,7 @@ def normalized_json(item: PreparedInbound) -> dict[str, Any]:
 _INBOUND_KEY = ("channel", "direction", "external_id")
 _PREFETCHED = "intake_prefetched"
 _FIRST_WORDS = "intake_first_words"
+_REDELIVERED = "intake_redelivered"
 
 
 def _inbound_row(item: PreparedInbound, now: datetime) -> dict[str, Any]:
@@ -73,14 +74,20 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime, pref
     One multi-row INSERT stores every inbound row (a repeated provider id is inserted once,
     for its first message: the others are redeliveries), one multi-row upsert finds or makes
     their reporters. On PostgreSQL that is two round trips per group instead of two per
-    message. A reporter who wrote several messages of the group gets the prefetched row on
+    message. Redeliveries of messages stored earlier are read with one statement too (none when
+    the group has none). A reporter who wrote several messages of the group gets the prefetched row on
     the first only; the next ones read it again, after the first may have changed it.
     ``process_inbound`` takes what is prefetched for its item; ``forget_prefetched`` ends it.
     """
     duplicates.forget_queued(conn)  # left by a transaction that failed on this connection
     intake_threads.prefetch(conn, [i.msg for i in items], prefix)  # before the group writes: no flush per mail
     ids = repo.insert_ignore_many(conn, repo.T_MESSAGE, [_inbound_row(i, now) for i in items], _INBOUND_KEY)
+    inserted = set(ids)
     message_ids: list[int | None] = [ids.pop((i.msg.channel, "in", i.msg.external_id), None) for i in items]
+    # Redeliveries of messages stored before this group: read together (a repeat within the group is
+    # answered from the group's own outcome instead).
+    conn.info[_REDELIVERED] = inbound_store.by_external_ids(conn, [
+        (i.msg.channel, i.msg.external_id) for i in items if (i.msg.channel, "in", i.msg.external_id) not in inserted])
     first_of: dict[tuple[str, str], int] = {}
     for n, (item, mid) in enumerate(zip(items, message_ids)):
         if mid is not None:
@@ -99,6 +106,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime, pref
 def forget_prefetched(conn: Connection) -> None:
     conn.info.pop(_PREFETCHED, None)
     tracking_draw.forget(conn)
+    conn.info.pop(_REDELIVERED, None)
     intake_threads.forget(conn)
     conn.info.pop(_FIRST_WORDS, None)
     duplicates.forget_queued(conn)
@@ -172,6 +180,9 @@ def _redelivery(conn: Connection, msg: InboundMessage, now: datetime) -> IntakeO
     pending = conn.info.get("intake_batch", {}).get((msg.channel, msg.external_id))
     if pending is not None and not msg.is_edit:
         return IntakeOutcome("duplicate", pending.message_id, pending.ticket_id, pending.tracking_id, duplicate=True)
+    stored = conn.info.get(_REDELIVERED, {}).get((msg.channel, msg.external_id))
+    if stored is not None and not msg.is_edit:  # read ahead by ``prefetch``
+        return IntakeOutcome("duplicate", stored["id"], stored["ticket_id"], stored["tracking_id"], duplicate=True)
     row = inbound_store.by_external_id(conn, msg.channel, msg.external_id)
     ticket = repo.ticket_by_id(conn, row["ticket_id"]) if row["ticket_id"] else None
     tracking_id = ticket["tracking_id"] if ticket else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, RowMapping, bindparam, or_, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, or_, select, text, tuple_, update
 
 from store import repo
 
@@ -71,8 +71,22 @@ def ticket_of_message(conn: Connection, message_id: int) -> int | None:
     return conn.execute(select(M.c.ticket_id).where(M.c.id == message_id)).scalar()
 
 
+# PostgreSQL: a group's rows as arrays, joined in one UPDATE. An executemany is one round trip too, but the
+# server runs one UPDATE per row (a group of 256 took 16 ms that way).
+_MARK_PROCESSED_PG = text(
+    "UPDATE message AS m SET status = v.status, reporter_id = v.reporter_id, ticket_id = v.ticket_id, kind = v.kind "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:reporters AS integer[]), "
+    "CAST(:tickets AS integer[]), CAST(:kinds AS varchar[])) AS v(id, status, reporter_id, ticket_id, kind) "
+    "WHERE m.id = v.id")
+
+
 def mark_processed(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """One executemany UPDATE; each row has ``_id`` and the columns to set."""
+    """One UPDATE for a group; each row has ``_id``, ``status``, ``reporter_id``, ``ticket_id`` and ``kind``."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_MARK_PROCESSED_PG, {"ids": [r["_id"] for r in rows], "statuses": [r["status"] for r in rows],
+                                          "reporters": [r["reporter_id"] for r in rows],
+                                          "tickets": [r["ticket_id"] for r in rows], "kinds": [r["kind"] for r in rows]})
+        return
     M = repo.T_MESSAGE
     stmt = repo._cached(("mark_processed",), lambda: update(M).where(M.c.id == bindparam("_id")))
     conn.execute(stmt, rows)
@@ -84,6 +98,19 @@ def by_external_id(conn: Connection, channel: str, external_id: str) -> RowMappi
     return conn.execute(select(M.c.id, M.c.ticket_id, M.c.text)
                         .where(M.c.channel == channel, M.c.direction == "in", M.c.external_id == external_id)
                         ).mappings().one()
+
+
+def by_external_ids(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], RowMapping]:
+    """``by_external_id`` for many (channel, external id) at once, with each row's ticket's tracking ID: the
+    stored messages a group commit's redeliveries repeat, in one statement instead of two per redelivery."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    T = repo.T_TICKET
+    rows = conn.execute(select(M.c.id, M.c.ticket_id, M.c.text, M.c.channel, M.c.external_id, T.c.tracking_id)
+                        .outerjoin(T, T.c.id == M.c.ticket_id)
+                        .where(M.c.direction == "in", tuple_(M.c.channel, M.c.external_id).in_(keys))).mappings()
+    return {(r["channel"], r["external_id"]): r for r in rows}
 
 
 def set_text(conn: Connection, message_id: int, text: str, now: datetime) -> None:

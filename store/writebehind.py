@@ -32,6 +32,8 @@ _IDS = "aduan_reserved_ids"
 _HIGH = "aduan_reserved_high"
 _CHUNK = "aduan_reserve_chunk"
 _installed: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+# An execution option: the statement reads no table row (a sequence's next values), so the queue need not go first.
+_READS_NO_ROWS = "aduan_reads_no_rows"
 
 
 def install(engine: Engine) -> None:
@@ -41,9 +43,11 @@ def install(engine: Engine) -> None:
     _installed.add(engine)
 
     @event.listens_for(engine, "before_execute")
-    def _flush_first(conn: Connection, clause: Any, *_: Any) -> None:
+    def _flush_first(conn: Connection, clause: Any, _multiparams: Any, _params: Any,
+                     execution_options: Any) -> None:
         pending = conn.info.get(_KEY)
-        if pending and not _independent(clause, {table for table, _ in pending}):
+        if pending and not execution_options.get(_READS_NO_ROWS) \
+                and not _independent(clause, {table for table, _ in pending}):
             flush(conn)
 
 
@@ -123,8 +127,10 @@ def _reserve(conn: Connection, table: Table, count: int) -> list[int]:
     """The next ``count`` ids, highest first (popped from the end). On PostgreSQL the ids a
     block does not use are gaps in the sequence, as after any rolled-back insert."""
     if conn.dialect.name == "postgresql":
+        # Not a flush point: a group's first reply would otherwise send the tickets and events queued before it
+        # in statements of their own (three more per group).
         ids = conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                           {"t": table.name, "n": count}).scalars()
+                           {"t": table.name, "n": count}, execution_options={_READS_NO_ROWS: True}).scalars()
         return sorted(ids, reverse=True)
     high = conn.info.setdefault(_HIGH, {})
     if table not in high:
