@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import Connection, RowMapping, or_, select
+from sqlalchemy import Connection, RowMapping
 
 from bot.models import InboundMessage
 from bot.textnorm import MATCH_CHARS
@@ -49,7 +49,8 @@ def prefetch(conn: Connection, messages: Sequence[InboundMessage], prefix: str) 
     found = {channel: repo.thread_ref_messages(conn, channel, refs) for channel, refs in by_channel.items() if refs}
     conn.info[_PREFETCHED] = found
     ids = {hit[1] for hits in found.values() for hit in hits.values() if hit[1] is not None}
-    conn.info[_TICKETS] = _tickets(conn, sorted(ids), sorted({q for qs in quoted.values() for q in qs}))
+    rows = repo.tickets_by_ids_or_tracking_ids(conn, sorted(ids), sorted({q for qs in quoted.values() for q in qs}))
+    conn.info[_TICKETS] = ({row["id"]: row for row in rows}, {row["tracking_id"]: row for row in rows})
 
 
 def quoted_tracking_ids(conn: Connection, msg: InboundMessage, prefix: str) -> list[str]:
@@ -59,19 +60,6 @@ def quoted_tracking_ids(conn: Connection, msg: InboundMessage, prefix: str) -> l
     if prefetched is not None and id(msg) in prefetched:
         return prefetched[id(msg)]
     return [] if msg.standalone else find_tracking_ids((msg.text or "")[:MATCH_CHARS], prefix)
-
-
-def _tickets(conn: Connection, ids: list[int], tracking_ids: list[str], chunk: int = 400
-             ) -> tuple[dict[int, RowMapping], dict[str, RowMapping]]:
-    # One statement per chunk (bound parameters are limited on both databases); the primary key and
-    # the unique tracking ID index serve it. Kept here, not in store.repo: only this prefetch uses it.
-    t = repo.T_TICKET
-    by_id: dict[int, RowMapping] = {}
-    for start in range(0, max(len(ids), len(tracking_ids)), chunk):
-        some_ids, some_tids = ids[start:start + chunk], tracking_ids[start:start + chunk]
-        for row in conn.execute(select(t).where(or_(t.c.id.in_(some_ids), t.c.tracking_id.in_(some_tids)))).mappings():
-            by_id[row["id"]] = row
-    return by_id, {row["tracking_id"]: row for row in by_id.values()}
 
 
 def forget(conn: Connection) -> None:

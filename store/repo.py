@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, func, literal_column, select, update
+from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
@@ -199,6 +199,20 @@ def taken_tracking_ids(conn: Connection, tracking_ids: Iterable[str]) -> set[str
     stmt = _cached(("taken_tids",), lambda: select(T_TICKET.c.tracking_id)
                    .where(T_TICKET.c.tracking_id.in_(bindparam("tids", expanding=True))))
     return set(conn.execute(stmt, {"tids": sorted(tracking_ids)}).scalars())
+
+
+def tickets_by_ids_or_tracking_ids(conn: Connection, ids: list[int], tracking_ids: list[str],
+                                   chunk: int = 400) -> list[RowMapping]:
+    """The tickets with any of these ids or tracking IDs, each once (a group commit's read-ahead,
+    bot.intake_threads): one statement per ``chunk`` of each (bound parameters are limited on both databases);
+    the primary key and the unique tracking ID index serve it."""
+    by_id: dict[int, RowMapping] = {}
+    for start in range(0, max(len(ids), len(tracking_ids)), chunk):
+        some_ids, some_tids = ids[start:start + chunk], tracking_ids[start:start + chunk]
+        for row in conn.execute(select(T_TICKET).where(or_(T_TICKET.c.id.in_(some_ids),
+                                                           T_TICKET.c.tracking_id.in_(some_tids)))).mappings():
+            by_id[row["id"]] = row
+    return list(by_id.values())
 
 
 def ticket_by_id(conn: Connection, ticket_id: int) -> RowMapping | None:
