@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 from bot import duplicates
 from bot.config import DuplicatesConfig
 from bot.duplicate_candidates import KeptCandidates
-from bot.duplicate_worker import Finder, LookupProcess, can_share
+from bot.duplicate_worker import LookupProcess, can_share
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,9 @@ MAX_DEATHS = 3
 
 
 class DuplicateLookups:
-    def __init__(self, db: Database, rules: DuplicatesConfig, *, find: Finder | None = None) -> None:
+    def __init__(self, db: Database, rules: DuplicatesConfig) -> None:
         self.db = db
-        self.worker = (LookupProcess(db.url, rules, find=find)
+        self.worker = (LookupProcess(db.url, rules)
                        if rules.enabled and rules.lookup_process and can_share(db.url) else None)
         self.kept = KeptCandidates(rules.text_candidates, duplicates.TEXT_CHARS)  # the writer's, when no worker
         self.to_look_up: list[duplicates.Queued] = []  # on the writer
@@ -120,14 +120,12 @@ class DuplicateLookups:
         """Start a new worker for the next group; after ``MAX_DEATHS`` in a row, look up on the writer: a worker
         that cannot start (or keeps dying) must not cost a spawn per group."""
         assert self.worker is not None
-        self._deaths += 1
-        if self._deaths < MAX_DEATHS:
-            self.worker.broken()
-            return
-        log.error("the duplicate lookup process died %d times in a row; looking up on the writer from now on",
-                  self._deaths)
         self.worker.broken()
-        self.worker = None
+        self._deaths += 1
+        if self._deaths >= MAX_DEATHS:
+            log.error("the duplicate lookup process died %d times in a row; looking up on the writer from now on",
+                      self._deaths)
+            self.worker = None
 
     async def close(self) -> None:
         if self.worker is not None:

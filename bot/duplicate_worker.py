@@ -55,8 +55,9 @@ def lookup_fields(ticket: Mapping[str, Any]) -> dict[str, Any]:
 class LookupProcess:
     """One worker process running ``find`` (``_find``: bot.duplicates.find_links with kept candidates)."""
 
-    def __init__(self, url: str, rules: DuplicatesConfig, *, find: Finder | None = None) -> None:
-        self.url, self.rules, self._find = url, rules, find or _find
+    def __init__(self, url: str, rules: DuplicatesConfig) -> None:
+        self.url, self.rules = url, rules
+        self._find: Finder = _find  # what the worker runs (a test may put a module-level function of its own)
         self._pool: ProcessPoolExecutor | None = None
         self.starts = 0  # workers started (a restart after a crash counts)
         self.looked_up = 0  # tickets whose links came back from the worker
