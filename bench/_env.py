@@ -81,7 +81,8 @@ def _pg_version(url: str) -> str:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     async def ask() -> str:
-        engine = create_async_engine(url)
+        # The server's own database: the benchmark's may not exist yet (it is recreated after this line).
+        engine = create_async_engine(make_url(url).set(database="postgres"))
         try:
             async with engine.connect() as conn:
                 return str((await conn.execute(text("SHOW server_version"))).scalar())

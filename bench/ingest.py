@@ -69,7 +69,7 @@ LOOKUP_PROCESS: bool | None = None  # --lookup-process: overrides duplicates.loo
 
 
 def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | None = None,
-                 duplicates: bool = True) -> Path:
+                 duplicates: bool = True, callback_rate: float | None = None) -> Path:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["duplicates"]["enabled"] = duplicates  # --duplicates off: intake without the possible-duplicate lookup
     if LOOKUP_PROCESS is not None:
@@ -82,6 +82,11 @@ def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | N
     if callback_url:
         partner.update(callback_url=callback_url, callback_secret="bench-callback-secret")
     data["channels"] = {"partner": {"partners": [partner]}}
+    if callback_rate is not None:  # --processes: the partner callbacks' send budget (0: none)
+        lane: dict[str, float] = {"rate_per_second": callback_rate}
+        if callback_rate:
+            lane["burst"] = max(1, int(callback_rate))
+        data["outbox"]["lanes"] = {"partner": lane}
     path = tmp / f"config-{port}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -225,12 +230,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _server(tmp: Path, db_url: str | None,
-                  callback_url: str | None = None) -> tuple[asyncio.subprocess.Process, int]:
+async def _server(tmp: Path, db_url: str | None, callback_url: str | None = None,
+                  callback_rate: float | None = None) -> tuple[asyncio.subprocess.Process, int]:
     import httpx
 
     port = _free_port()
-    cfg = bench_config(tmp, port, db_url, callback_url)
+    cfg = bench_config(tmp, port, db_url, callback_url, callback_rate=callback_rate)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADUAN_")}
     env["ADUAN_LOG_LEVEL"] = "WARNING"
     proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "main.py"), "--config", str(cfg), "serve",
@@ -352,6 +357,10 @@ async def main() -> None:
                         help="inprocess: reports carry coordinates ~20 m from open reports in the database")
     parser.add_argument("--processes", type=int, default=1,
                         help="2: compare one gateway process with two on one database, and check duplicates")
+    parser.add_argument("--callback-rate", type=float, default=0,
+                        help="--processes: the partner callbacks' send budget, per second for all processes "
+                             "(burst the same); 0 (default): none, so every acknowledgement is expected within "
+                             f"{180} s; >0: the check is that the deliveries kept to it")
     parser.add_argument("--pg-analyze", default="auto",
                         help="PostgreSQL: run ANALYZE every this many seconds during the run, as autovacuum would "
                              "(auto: 5 when the server's autovacuum is off, else 0; 0: never)")
@@ -376,7 +385,7 @@ async def run_modes(args: argparse.Namespace) -> None:
     if args.processes > 1:
         from bench.ingest_processes import compare_processes
 
-        await compare_processes(args.n, args.concurrency, args.database_url, args.processes)
+        await compare_processes(args.n, args.concurrency, args.database_url, args.processes, args.callback_rate)
         return
     modes = ["inprocess", "http", "paced"] if args.mode == "all" else [args.mode]
     for mode in modes:
