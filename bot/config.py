@@ -79,6 +79,11 @@ class HttpConfig(Strict):
 
 class DatabaseConfig(Strict):
     url: str = "sqlite:///var/aduan.db"
+    # PostgreSQL only: connections the gateway keeps open, and how many more it may open for a burst.
+    # A connection opened past the pool is closed again when returned, and opening one costs the server
+    # a backend: the pool should cover the usual concurrency (HTTP reads, intake, outbox lanes, budgets).
+    pool_size: int = Field(default=20, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
 
     @field_validator("url")
     @classmethod

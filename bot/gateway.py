@@ -54,7 +54,8 @@ class Gateway:
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
-        self.db = Database(database_url or resolved_database_url(config), timezone=config.instance.timezone)
+        self.db = Database(database_url or resolved_database_url(config), timezone=config.instance.timezone,
+                           pool_size=config.database.pool_size, max_overflow=config.database.max_overflow)
         self.templates = Templates(config.templates, config.status_labels, config.instance.default_language)
         self.categorizer = Categorizer(
             [CategoryRule(c.code, tuple(c.keywords), c.priority) for c in config.categories if c.code != "lainnya"],

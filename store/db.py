@@ -77,7 +77,8 @@ def _sqlite_engine(url: str, *, immediate: bool, tz: str):
 class Database:
     """Runs transactional functions against SQLite or PostgreSQL."""
 
-    def __init__(self, url: str, *, timezone: str = DEFAULT_TZ, heavy_readers: int = 1) -> None:
+    def __init__(self, url: str, *, timezone: str = DEFAULT_TZ, heavy_readers: int = 1, pool_size: int = 10,
+                 max_overflow: int = 10) -> None:
         self.url = url
         self.sqlite = is_sqlite(url)
         self._heavy_limit = asyncio.Semaphore(heavy_readers)
@@ -90,7 +91,8 @@ class Database:
             self._readers = ThreadPoolExecutor(2, thread_name_prefix="db-reader")
             self._heavy = ThreadPoolExecutor(heavy_readers, thread_name_prefix="db-heavy")
         else:
-            self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self._async_engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                                    pool_pre_ping=True)
             writebehind.install(self._async_engine.sync_engine)
 
             @event.listens_for(self._async_engine.sync_engine, "connect")

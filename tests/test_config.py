@@ -293,3 +293,19 @@ def test_cli_db_upgrade_creates_tables(tmp_path):
     finally:
         engine.dispose()
     assert set(TABLES) <= names
+
+
+def test_the_postgresql_pool_is_sized_from_the_config():
+    """The gateway's pool covers its usual concurrency: connections opened past it are closed on return, so
+    a pool smaller than the load makes PostgreSQL start a backend for many transactions."""
+    from bot.gateway import Gateway
+
+    data = _raw()
+    data["database"].update(url="postgresql+asyncpg://nobody@127.0.0.1:9/none", pool_size=7, max_overflow=3)
+    gw = Gateway(_parse(data))  # the engine connects lazily: nothing is opened here
+    pool = gw.db._async_engine.pool
+    assert (pool.size(), pool._max_overflow) == (7, 3)
+    assert _parse(_raw()).database.pool_size == 20
+    data["database"]["pool_size"] = 0
+    with pytest.raises(ConfigError, match="pool_size"):
+        _parse(data)
