@@ -361,6 +361,9 @@ async def main() -> None:
                         help="--processes: the partner callbacks' send budget, per second for all processes "
                              "(burst the same); 0 (default): none, so every acknowledgement is expected within "
                              f"{180} s; >0: the check is that the deliveries kept to it")
+    parser.add_argument("--redeliver-every", type=int, default=4,
+                        help="--processes: every K-th report is also sent to the next process at once (a racing "
+                             "redelivery); 0: none")
     parser.add_argument("--pg-analyze", default="auto",
                         help="PostgreSQL: run ANALYZE every this many seconds during the run, as autovacuum would "
                              "(auto: 5 when the server's autovacuum is off, else 0; 0: never)")
@@ -385,7 +388,8 @@ async def run_modes(args: argparse.Namespace) -> None:
     if args.processes > 1:
         from bench.ingest_processes import compare_processes
 
-        await compare_processes(args.n, args.concurrency, args.database_url, args.processes, args.callback_rate)
+        await compare_processes(args.n, args.concurrency, args.database_url, args.processes, args.callback_rate,
+                                args.redeliver_every)
         return
     modes = ["inprocess", "http", "paced"] if args.mode == "all" else [args.mode]
     for mode in modes:

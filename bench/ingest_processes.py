@@ -1,7 +1,8 @@
 """`bench/ingest.py --processes N`: one gateway process, then N on one database, fed over HTTP.
 
-Each report goes to process ``i % N``; every fourth is also sent, with the same idempotency
-key, to the next process (a provider's redelivery that races in another process). Partner
+Each report goes to process ``i % N``; every fourth (``--redeliver-every``; 0: none) is also sent,
+with the same idempotency key, to the next process (a provider's redelivery that races in another
+process: on PostgreSQL its insert waits for the other process's group to commit). Partner
 callbacks (each report's acknowledgement) go to a receiver in this process, which counts
 every delivery by its event id. After each run the database is asked (store/integrity.py)
 how many tickets exist, whether a provider message was stored twice or a reply queued twice.
@@ -80,13 +81,15 @@ async def _counts(db_url: str) -> dict[str, Any]:
         await db.close()
 
 
-async def _feed(ports: list[int], n: int, concurrency: int, run: str) -> tuple[float, list[float], int, int]:
+async def _feed(ports: list[int], n: int, concurrency: int, run: str,
+                redeliver_every: int) -> tuple[float, list[float], int, int]:
     import aiohttp
 
     latencies: list[float] = []
     errors = 0
     requests = [(i, ports[i % len(ports)]) for i in range(n)]
-    requests += [(i, ports[(i + 1) % len(ports)]) for i in range(0, n, 4)]  # redeliveries elsewhere
+    if redeliver_every:  # redeliveries racing in the other process
+        requests += [(i, ports[(i + 1) % len(ports)]) for i in range(0, n, redeliver_every)]
     requests.sort(key=lambda r: r[0])
     sem = asyncio.Semaphore(concurrency)
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -110,7 +113,8 @@ async def _feed(ports: list[int], n: int, concurrency: int, run: str) -> tuple[f
     return elapsed, latencies, len(requests), errors
 
 
-async def _run(procs: int, n: int, concurrency: int, db_url: str | None, callback_rate: float) -> float:
+async def _run(procs: int, n: int, concurrency: int, db_url: str | None, callback_rate: float,
+               redeliver_every: int) -> float:
     receiver = CallbackReceiver()
     callback = await receiver.start()
     run = f"p{procs}-{int(time.time())}-"
@@ -125,7 +129,8 @@ async def _run(procs: int, n: int, concurrency: int, db_url: str | None, callbac
                 servers.append(await _server(tmp, url, callback, callback_rate))
             before = await _counts(url)
             cpu_before, roles_before = psutil.cpu_times(), _cpu_by_role([proc.pid for proc, _ in servers])
-            elapsed, latencies, sent, errors = await _feed([p for _, p in servers], n, concurrency, run)
+            elapsed, latencies, sent, errors = await _feed([p for _, p in servers], n, concurrency, run,
+                                                             redeliver_every)
             busy = _machine_busy(cpu_before, psutil.cpu_times())
             roles = {k: (v - roles_before.get(k, 0.0)) / elapsed
                      for k, v in _cpu_by_role([proc.pid for proc, _ in servers]).items()}
@@ -194,8 +199,8 @@ def _machine_busy(before: Any, after: Any) -> float:
 
 
 async def compare_processes(n: int, concurrency: int, db_url: str | None, procs: int,
-                            callback_rate: float = 0) -> None:
-    one = await _run(1, n, concurrency, db_url, callback_rate)
-    many = await _run(procs, n, concurrency, db_url, callback_rate)
+                            callback_rate: float = 0, redeliver_every: int = 4) -> None:
+    one = await _run(1, n, concurrency, db_url, callback_rate, redeliver_every)
+    many = await _run(procs, n, concurrency, db_url, callback_rate, redeliver_every)
     print(f"processes: {procs} processes {many:.0f} req/s, 1 process {one:.0f} req/s: {many / one:.2f}x "
           f"({db_kind(db_url)})", flush=True)
