@@ -68,6 +68,11 @@ def line(rate: float, lat: list[float], rss_mb: float, mode: str, db: str) -> st
 LOOKUP_PROCESS: bool | None = None  # --lookup-process: overrides duplicates.lookup_process
 
 
+def callback_burst(rate: float) -> int:
+    """--callback-rate: the bucket holds one second's worth."""
+    return max(1, int(rate))
+
+
 def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | None = None,
                  duplicates: bool = True, callback_rate: float | None = None) -> Path:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
@@ -85,7 +90,7 @@ def bench_config(tmp: Path, port: int, db_url: str | None, callback_url: str | N
     if callback_rate is not None:  # --processes: the partner callbacks' send budget (0: none)
         lane: dict[str, float] = {"rate_per_second": callback_rate}
         if callback_rate:
-            lane["burst"] = max(1, int(callback_rate))
+            lane["burst"] = callback_burst(callback_rate)
         data["outbox"]["lanes"] = {"partner": lane}
     path = tmp / f"config-{port}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -360,7 +365,7 @@ async def main() -> None:
     parser.add_argument("--callback-rate", type=float, default=0,
                         help="--processes: the partner callbacks' send budget, per second for all processes "
                              "(burst the same); 0 (default): none, so every acknowledgement is expected within "
-                             f"{180} s; >0: the check is that the deliveries kept to it")
+                             "the bench's wait (180 s); >0: the check is that the deliveries kept to it")
     parser.add_argument("--redeliver-every", type=int, default=4,
                         help="--processes: every K-th report is also sent to the next process at once (a racing "
                              "redelivery); 0: none")

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import yaml
 from aiohttp import web
 
-from bench.ingest import API_KEY, TEXTS, _free_port, _server, db_kind, line
+from bench.ingest import API_KEY, ROOT, TEXTS, _free_port, _server, callback_burst, db_kind, line
 
 DELIVERY_WAIT_SECONDS = 180
-LANE_CONCURRENCY = 8  # config.yaml outbox.lane_concurrency
 
 
 class CallbackReceiver:
@@ -160,7 +160,7 @@ async def _run(procs: int, n: int, concurrency: int, db_url: str | None, callbac
         # each spending their own budget would show about twice the bound.
         window = 5.0
         most = receiver.most_in_window(window)
-        bound = max(1, int(callback_rate)) + callback_rate * window + LANE_CONCURRENCY
+        bound = callback_burst(callback_rate) + callback_rate * window + _lane_concurrency()
         budget_ok = most <= bound
         budget = (f"budget {callback_rate:g}/s for both processes: at most {most} in any {window:g} s, bound "
                   f"{bound:.0f} ({'kept' if budget_ok else 'EXCEEDED'}); ")
@@ -173,6 +173,11 @@ async def _run(procs: int, n: int, concurrency: int, db_url: str | None, callbac
           f"acknowledgements delivered ({delivery_s:.0f} s after the last request), {twice} of them twice "
           f"-> {'OK' if ok else 'FAIL'}", flush=True)
     return rate
+
+
+def _lane_concurrency() -> int:
+    """The partner lane's concurrent sends (config.yaml outbox.lane_concurrency, which the bench runs with)."""
+    return int(yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["outbox"]["lane_concurrency"])
 
 
 def _cpu_by_role(gateway_pids: list[int]) -> dict[str, float]:

@@ -76,7 +76,9 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime, pref
     their reporters. On PostgreSQL that is two round trips per group instead of two per
     message. Redeliveries of messages stored earlier are read with one statement too (none when
     the group has none). A reporter who wrote several messages of the group gets the prefetched row on
-    the first only; the next ones read it again, after the first may have changed it.
+    the first only; the next ones read it again, after the first may have changed it. The group's
+    tracking IDs are drawn and checked free in one statement (bot/tracking_draw.py), and the tickets its
+    thread references and quoted IDs name are read ahead (bot/intake_threads.py).
     ``process_inbound`` takes what is prefetched for its item; ``forget_prefetched`` ends it.
     """
     duplicates.forget_queued(conn)  # left by a transaction that failed on this connection
@@ -101,6 +103,7 @@ def prefetch(conn: Connection, items: list[PreparedInbound], now: datetime, pref
     # A reporter this group created has no ticket and no earlier message: the lookups by
     # reporter (thread window, a location shared just before) are empty for its first message.
     conn.info[_FIRST_WORDS] = {id(items[n]) for n, (_, created) in chosen.items() if created}
+    tracking_draw.draw(conn, prefix, len(items))  # at most one new ticket per message
 
 
 def forget_prefetched(conn: Connection) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection
 
-from bot import duplicates, metrics, tracking_draw
+from bot import duplicates, metrics
 from bot.clock import Clock
 from bot.edge_text import raw_bytes, readable_raw, scrub_inbound, storable_raw, valid_text, valid_value
 from bot.intake import (
@@ -88,7 +88,6 @@ def _process_batch(conn: Connection, items: list[PreparedInbound], rules: Intake
                     # the batch's figure deltas one UPSERT per row at the end.
                     with figures.batched(conn):
                         prefetch(conn, items, now, rules.prefix)
-                        tracking_draw.draw(conn, rules.prefix, len(items))  # at most one new ticket per message
                         outcomes = [process_inbound(conn, item, rules, now) for item in items]
                     mark_processed(conn, outcomes)
                     return outcomes, duplicates.take_queued(conn)
